@@ -1,0 +1,76 @@
+"""Reading weights from the files users have: safetensors exports, Lightning checkpoints, torch files.
+
+Nothing is unpickled beyond tensors and plain containers: torch files are read with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor
+
+__all__ = ["read_checkpoint", "strip_prefix", "load_strict"]
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Return ``(state_dict, hyper_parameters)`` of a checkpoint file.
+
+    * ``.safetensors``: the tensors; hyper-parameters from the safetensors metadata or a ``config.json``
+      beside the file (``save_pretrained`` layout), else empty.
+    * ``.ckpt`` (Lightning): ``state_dict`` and ``hyper_parameters``.
+    * ``.pt`` / ``.pth``: a state dict (or a dict holding one under ``state_dict``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    if path.suffix == ".safetensors":
+        import json
+
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        config = path.with_name("config.json")
+        hparams: dict[str, Any] = {}
+        if "config" in meta:
+            hparams = json.loads(meta["config"])
+        elif config.is_file():
+            hparams = json.loads(config.read_text())
+        return load_file(str(path)), hparams
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle errors, truncated zip, not a torch file
+        raise ValueError(f"{path}: not a readable weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
+    if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        return dict(obj["state_dict"]), dict(obj.get("hyper_parameters") or {})
+    return dict(obj), {}
+
+
+def strip_prefix(state_dict: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    """The entries under ``prefix`` (e.g. ``"generator."``), with the prefix removed."""
+    out = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    if not out:
+        heads = sorted({k.split(".", 1)[0] for k in state_dict})
+        raise KeyError(f"no weights under {prefix!r} in this checkpoint (it has: {', '.join(heads)})")
+    return out
+
+
+def load_strict(module: torch.nn.Module, state_dict: Mapping[str, Tensor], source: str = "checkpoint") -> None:
+    """``load_state_dict(strict=True)`` with an error that names the source and the first mismatches."""
+    result = module.load_state_dict(state_dict, strict=False)
+    problems = []
+    if result.missing_keys:
+        problems.append(f"missing keys {result.missing_keys[:5]}{' ...' if len(result.missing_keys) > 5 else ''}")
+    if result.unexpected_keys:
+        problems.append(f"unexpected keys {result.unexpected_keys[:5]}{' ...' if len(result.unexpected_keys) > 5 else ''}")
+    if problems:
+        raise ValueError(f"{source} does not match {type(module).__name__}: {'; '.join(problems)}")

@@ -1,0 +1,326 @@
+"""The loss registry: every loss a recipe can name, each a small ``nn.Module``.
+
+A recipe configures losses as a mapping ``name -> arguments``::
+
+    losses:
+      content: {weight: 1.0, layers: [relu4_2]}
+      gram:    {weight: 1.0e5, layers: [relu1_1, relu2_1, relu3_1, relu4_1, relu5_1]}
+      tv:      {weight: 1.0e-6}
+
+and :func:`build_losses` turns it into an ``nn.ModuleDict``. Two families share one calling convention
+each:
+
+* **feature losses** (``content``, ``gram``, ``mean_std``) compare encoder features: ``loss.layers``
+  says which layers they read, ``loss.target(feats)`` turns features of a reference image into a fixed
+  target (computed once and kept, never per step), ``loss(feats, target)`` returns the weighted loss.
+  Targets of several style images blend linearly (``blend_targets``).
+* **image losses** take images: ``tv(x)``, ``cycle(x, reconstruction)``, ``identity(x, mapped)``, and
+  the ``adversarial`` loss with separate ``generator(fake_logits)`` and
+  ``discriminator(real_logits, fake_logits)`` sides.
+
+Gram matrices and mean/std statistics are computed in float32 even under autocast (fp16 Gram matrices
+overflow), and std is ``sqrt(var + eps)`` so its gradient is finite on constant images.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .registry import LOSSES
+
+__all__ = [
+    "ContentLoss", "GramLoss", "MeanStdLoss", "TVLoss", "AdversarialLoss", "CycleLoss", "IdentityLoss",
+    "gram_matrix", "mean_std", "build_losses", "blend_targets", "feature_layers", "check_finite",
+    "NonFiniteLossError",
+]
+
+EPS = 1e-5
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite."""
+
+
+def check_finite(losses: Mapping[str, Tensor], step: int | None = None) -> None:
+    """Raise :class:`NonFiniteLossError` naming the loss (and step) if any loss is NaN or infinite."""
+    for name, value in losses.items():
+        if not torch.isfinite(value.detach()).all():
+            where = f" at step {step}" if step is not None else ""
+            raise NonFiniteLossError(
+                f"loss {name!r} is {value.detach().float().sum().item()}{where}; training stopped. "
+                "Lower the learning rate or the loss weights, or train in float32 / bf16-mixed instead of 16-mixed."
+            )
+
+
+def gram_matrix(f: Tensor) -> Tensor:
+    """Gram matrix G = F F^T / (C H W) of features (N, C, H, W) -> (N, C, C), in float32.
+
+    The normalisation by C*H*W follows Johnson et al. 2016 (eq. 3), which makes the loss independent of
+    image size; Gatys et al. 2016 use the unnormalised product with a 1/(4 N^2 M^2) factor instead.
+    """
+    n, c, h, w = f.shape
+    f = f.float().reshape(n, c, h * w)
+    with torch.autocast(device_type=f.device.type, enabled=False):
+        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def mean_std(f: Tensor, eps: float = EPS) -> tuple[Tensor, Tensor]:
+    """Per-channel mean and std over H and W, (N, C, 1, 1) each, in float32; std = sqrt(var + eps)."""
+    f = f.float()
+    with torch.autocast(device_type=f.device.type, enabled=False):
+        var, mean = torch.var_mean(f, dim=(2, 3), keepdim=True, correction=0)
+        return mean, torch.sqrt(var + eps)
+
+
+def _per_layer(layers: Sequence[str], layer_weights: Sequence[float] | None) -> dict[str, float]:
+    layers = list(layers)
+    if not layers:
+        raise ValueError("a feature loss needs at least one layer")
+    if layer_weights is None:
+        return {layer: 1.0 for layer in layers}
+    if len(layer_weights) != len(layers):
+        raise ValueError(f"layer_weights has {len(layer_weights)} entries for {len(layers)} layers")
+    return dict(zip(layers, (float(w) for w in layer_weights)))
+
+
+class FeatureLoss(nn.Module):
+    """Base of losses on encoder features: ``weight * sum_l layer_weight_l * d_l(feats, target)``."""
+
+    def __init__(self, weight: float, layers: Sequence[str], layer_weights: Sequence[float] | None) -> None:
+        super().__init__()
+        self.weight = float(weight)
+        self.layer_weights = _per_layer(layers, layer_weights)
+        self.layers = tuple(self.layer_weights)
+
+    def stats(self, f: Tensor) -> Any:
+        """What the loss compares for one layer's features."""
+        raise NotImplementedError
+
+    def distance(self, a: Any, b: Any) -> Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def target(self, feats: Mapping[str, Tensor]) -> dict[str, Any]:
+        """The fixed target of a reference image's features (detached)."""
+        return {layer: self.stats(feats[layer].detach()) for layer in self.layers}
+
+    def forward(self, feats: Mapping[str, Tensor], target: Mapping[str, Any]) -> Tensor:
+        total = sum(w * self.distance(self.stats(feats[layer]), target[layer])
+                    for layer, w in self.layer_weights.items())
+        return self.weight * total
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}, layers={list(self.layers)}"
+
+
+@LOSSES.register("content")
+class ContentLoss(FeatureLoss):
+    """Feature reconstruction loss (Gatys et al. 2016, eq. 1; Johnson et al. 2016, eq. 2).
+
+    ``weight * sum_l w_l * mean((F_l(x) - F_l(c))^2)``: MSE, i.e. averaged over N*C*H*W (Johnson's
+    1/(CHW) normalisation; Gatys use 1/2 * sum).
+    """
+
+    def __init__(self, weight: float = 1.0, layers: Sequence[str] = ("relu4_2",),
+                 layer_weights: Sequence[float] | None = None) -> None:
+        super().__init__(weight, layers, layer_weights)
+
+    def stats(self, f: Tensor) -> Tensor:
+        return f
+
+    def distance(self, a: Tensor, b: Tensor) -> Tensor:
+        return F.mse_loss(a.float(), b.float().expand_as(a))
+
+
+@LOSSES.register("gram")
+class GramLoss(FeatureLoss):
+    """Style reconstruction loss on Gram matrices (Gatys et al. 2016, eq. 3-5; Johnson et al. 2016, eq. 4).
+
+    ``weight * sum_l w_l * mean((G_l(x) - G_l(s))^2)`` with ``G = F F^T / (C H W)`` (see
+    :func:`gram_matrix`); the mean runs over N*C*C entries. Gatys et al. weight the style layers equally.
+    """
+
+    def __init__(self, weight: float = 1.0,
+                 layers: Sequence[str] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+                 layer_weights: Sequence[float] | None = None) -> None:
+        super().__init__(weight, layers, layer_weights)
+
+    def stats(self, f: Tensor) -> Tensor:
+        return gram_matrix(f)
+
+    def distance(self, a: Tensor, b: Tensor) -> Tensor:
+        return F.mse_loss(a, b.expand_as(a))
+
+
+@LOSSES.register("mean_std")
+class MeanStdLoss(FeatureLoss):
+    """Style loss on channel statistics (Huang & Belongie 2017, eq. 13).
+
+    ``weight * sum_l w_l * (mean((mu_l(x) - mu_l(s))^2) + mean((sigma_l(x) - sigma_l(s))^2))`` with
+    sigma = sqrt(var + eps). The paper writes L2 norms; its reference code (and this) uses MSE.
+    """
+
+    def __init__(self, weight: float = 10.0,
+                 layers: Sequence[str] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+                 layer_weights: Sequence[float] | None = None, eps: float = EPS) -> None:
+        super().__init__(weight, layers, layer_weights)
+        self.eps = float(eps)
+
+    def stats(self, f: Tensor) -> tuple[Tensor, Tensor]:
+        return mean_std(f, self.eps)
+
+    def distance(self, a: tuple[Tensor, Tensor], b: tuple[Tensor, Tensor]) -> Tensor:
+        return F.mse_loss(a[0], b[0].expand_as(a[0])) + F.mse_loss(a[1], b[1].expand_as(a[1]))
+
+
+def blend_targets(targets: Sequence[Mapping[str, Any]], weights: Sequence[float]) -> dict[str, Any]:
+    """Blend the targets of several style images: sum_i w_i * target_i (weights normalised to sum 1).
+
+    For the squared-error losses here, sum_i w_i ||s(x) - t_i||^2 equals ||s(x) - sum_i w_i t_i||^2 plus a
+    constant when the weights sum to one, so one blended target gives the same gradients as a weighted
+    sum of losses, at the cost of one.
+    """
+    if len(targets) != len(weights) or not targets:
+        raise ValueError(f"{len(targets)} targets but {len(weights)} weights")
+    w = torch.tensor([float(x) for x in weights])
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"style weights must be non-negative with a positive sum, got {list(weights)}")
+    w = (w / w.sum()).tolist()
+
+    def mix(values: Sequence[Any]) -> Any:
+        if isinstance(values[0], tuple):
+            return tuple(mix([v[i] for v in values]) for i in range(len(values[0])))
+        return sum(wi * v for wi, v in zip(w, values))
+
+    return {layer: mix([t[layer] for t in targets]) for layer in targets[0]}
+
+
+@LOSSES.register("tv")
+class TVLoss(nn.Module):
+    """Total variation regulariser (Mahendran & Vedaldi 2015; used by Johnson et al. 2016).
+
+    ``weight * sum((x[..., i+1, j] - x[..., i, j])^2 + (x[..., i, j+1] - x[..., i, j])^2) / N``: squared
+    differences of neighbours, summed over C, H, W and averaged over the batch. With images in [0, 1].
+    """
+
+    def __init__(self, weight: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = float(weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float()
+        dh = (x[..., 1:, :] - x[..., :-1, :]).pow(2).sum()
+        dw = (x[..., :, 1:] - x[..., :, :-1]).pow(2).sum()
+        return self.weight * (dh + dw) / x.shape[0]
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}"
+
+
+@LOSSES.register("adversarial")
+class AdversarialLoss(nn.Module):
+    """GAN losses on discriminator logits, computed in float32.
+
+    ``mode``:
+      * ``"lsgan"`` (Mao et al. 2017, used by CycleGAN): G: mean((D(G(z)) - 1)^2);
+        D: 0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2)).
+      * ``"vanilla"`` (Goodfellow et al. 2014, non-saturating G): G: BCE(D(G(z)), 1);
+        D: 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)), on logits.
+      * ``"hinge"`` (Lim & Ye 2017; Miyato et al. 2018): G: -mean(D(G(z)));
+        D: 0.5 * (mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))).
+
+    The 0.5 on the discriminator side follows CycleGAN, which halves D's objective to slow it down.
+    ``weight`` scales the generator side only (the discriminator is optimised on its own).
+    """
+
+    MODES = ("lsgan", "vanilla", "hinge")
+
+    def __init__(self, weight: float = 1.0, mode: str = "lsgan") -> None:
+        super().__init__()
+        if mode not in self.MODES:
+            raise ValueError(f"unknown adversarial mode {mode!r}; valid: {', '.join(self.MODES)}")
+        self.weight = float(weight)
+        self.mode = mode
+
+    def generator(self, fake: Tensor) -> Tensor:
+        fake = fake.float()
+        if self.mode == "lsgan":
+            loss = (fake - 1).pow(2).mean()
+        elif self.mode == "vanilla":
+            loss = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+        else:
+            loss = -fake.mean()
+        return self.weight * loss
+
+    def discriminator(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = real.float(), fake.float()
+        if self.mode == "lsgan":
+            loss = (real - 1).pow(2).mean() + fake.pow(2).mean()
+        elif self.mode == "vanilla":
+            loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                    + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        else:
+            loss = F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+        return 0.5 * loss
+
+    def forward(self, fake: Tensor) -> Tensor:
+        return self.generator(fake)
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}, mode={self.mode}"
+
+
+class _L1(nn.Module):
+    def __init__(self, weight: float) -> None:
+        super().__init__()
+        self.weight = float(weight)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.weight * F.l1_loss(x.float(), y.float())
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}"
+
+
+@LOSSES.register("cycle")
+class CycleLoss(_L1):
+    """Cycle-consistency loss (Zhu et al. 2017, eq. 2): ``weight * mean(|x - F(G(x))|)``; weight 10
+    (lambda) in the paper."""
+
+    def __init__(self, weight: float = 10.0) -> None:
+        super().__init__(weight)
+
+
+@LOSSES.register("identity")
+class IdentityLoss(_L1):
+    """Identity mapping loss (Zhu et al. 2017, sec. 5.2, after Taigman et al. 2017):
+    ``weight * mean(|y - G(y)|)``; 0.5 * lambda = 5 in the reference code."""
+
+    def __init__(self, weight: float = 5.0) -> None:
+        super().__init__(weight)
+
+
+def build_losses(spec: Mapping[str, Mapping[str, Any] | None]) -> nn.ModuleDict:
+    """Instantiate ``{registry name: kwargs}`` into an ``nn.ModuleDict``; unknown names list the valid ones."""
+    out = nn.ModuleDict()
+    for name, kwargs in spec.items():
+        cls = LOSSES.get(name)
+        try:
+            out[name] = cls(**(kwargs or {}))
+        except TypeError as e:
+            raise TypeError(f"loss {name!r}: {e}") from None
+    return out
+
+
+def feature_layers(losses: nn.ModuleDict | Sequence[nn.Module]) -> list[str]:
+    """Every encoder layer the feature losses read, in first-seen order."""
+    mods = losses.values() if isinstance(losses, nn.ModuleDict) else losses
+    seen: dict[str, None] = {}
+    for m in mods:
+        for layer in getattr(m, "layers", ()):
+            seen[layer] = None
+    return list(seen)

@@ -1,0 +1,1 @@
+"""The networks we publish: plain nn.Modules with JSON-serialisable constructor arguments."""

@@ -1,0 +1,1 @@
+"""The LightningModules: training logic only; networks and losses are injected."""
