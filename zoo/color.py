@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["preserve_luminance", "match_color", "rgb_to_yiq", "yiq_to_rgb", "COLOR_MODES", "apply_preserve_color"]
+__all__ = ["preserve_luminance", "match_color", "rgb_to_yiq", "yiq_to_rgb", "COLOR_MODES", "check_preserve_color"]
 
 COLOR_MODES = ("luminance", "histogram")
 
@@ -62,7 +62,7 @@ def match_color(source: Tensor, target: Tensor) -> Tensor:
     return out.reshape(source.shape).clamp(0, 1).to(source.dtype)
 
 
-def apply_preserve_color(mode: str | None) -> str | None:
+def check_preserve_color(mode: str | None) -> str | None:
     """Validate a ``preserve_color`` option; returns it (``None`` means off)."""
     if mode in (None, "none"):
         return None
