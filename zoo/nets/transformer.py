@@ -1,0 +1,279 @@
+"""The image transformation network of Johnson, Alahi & Fei-Fei 2016, "Perceptual Losses for Real-Time
+Style Transfer and Super-Resolution" (ECCV 2016; architecture in its supplementary material).
+
+Layout (supplementary Table 1, with the changes the authors' own later code and pytorch/examples made):
+
+* 9x9 conv (32) -> 3x3 stride-2 conv (64) -> 3x3 stride-2 conv (128),
+* 5 residual blocks of two 3x3 convs (128) (He et al. 2016, Gross & Wilber's variant without a ReLU after
+  the addition),
+* two x2 upsampling steps (64, 32), and a 9x9 conv to 3 channels.
+
+Changes from the paper, each switchable here:
+
+* instance normalisation instead of batch normalisation (Ulyanov, Vedaldi & Lempitsky 2016, "Instance
+  Normalization: The Missing Ingredient for Fast Stylization") -- ``norm="instance"``;
+* reflection padding instead of zero padding, so borders do not darken (as in Johnson's
+  ``fast-neural-style`` Torch code and pytorch/examples);
+* resize-convolution (nearest-neighbour upsampling then a 3x3 conv) instead of fractionally strided
+  convolution, which removes checkerboard artifacts (Odena, Dumoulin & Olah 2016, "Deconvolution and
+  Checkerboard Artifacts", Distill) -- ``upsample="nearest"``.
+
+Interface: RGB in [0, 1], (N, 3, H, W), any H and W (the input is padded at the bottom/right to a multiple
+of 4 -- the two stride-2 layers -- and the output cropped back), output RGB in [0, 1]. ``output`` picks
+how the last conv is mapped to [0, 1]: ``"tanh"`` ((tanh(y) + 1) / 2, the paper's "scaled tanh"),
+``"sigmoid"`` or ``"clamp"`` (a plain clamp, used for imported networks that were trained without an
+output non-linearity). ``input_scale``/``output_scale`` let a network trained on 0-255 pixels (the
+pytorch/examples ones) run behind the [0, 1] interface: the body sees ``x * input_scale`` and its output
+is multiplied by ``output_scale`` before the output mapping.
+
+:func:`convert_fast_neural_style_state_dict` imports the published pytorch/examples checkpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import Tensor, nn
+
+from ..registry import MODELS
+
+__all__ = [
+    "TransformerNet", "build_johnson", "convert_fast_neural_style_state_dict", "fast_neural_style_config",
+    "CANONICAL", "FAST_NEURAL_STYLE_ZIP",
+]
+
+NORMS = ("instance", "batch", "none")
+UPSAMPLES = ("nearest", "bilinear")
+OUTPUTS = ("tanh", "sigmoid", "clamp")
+STRIDE = 4  # two stride-2 convolutions
+MIN_SIZE = 8  # smallest padded size: the 1/4-resolution map must be >= 2 for its reflection padding
+
+# pytorch/examples fast_neural_style pre-trained models (README "Models" section; the archive is fetched by
+# fast_neural_style/download_saved_models.py of https://github.com/pytorch/examples). The four styles are
+# files saved_models/<name>.pth inside one zip archive; the URL is written "<archive>#<member>".
+FAST_NEURAL_STYLE_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
+CANONICAL: dict[str, str] = {
+    # Styles: "Candy" (unknown artist), "Mosaic" (a mosaic), "Rain Princess" (Leonid Afremov), "Udnie"
+    # (Francis Picabia, 1913) -- pytorch/examples fast_neural_style/README.md, images/style-images/.
+    name: f"{FAST_NEURAL_STYLE_ZIP}#saved_models/{name}.pth"
+    for name in ("candy", "mosaic", "rain_princess", "udnie")
+}
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":
+        # affine, no running statistics: normalise every image by its own statistics, also at test time.
+        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+class ConvLayer(nn.Module):
+    """Reflection padding by k // 2, then a convolution."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(c_in, c_out, kernel, stride)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(self.pad(x))
+
+
+class ConvNormReLU(nn.Module):
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, norm: str,
+                 upsample: str | None = None) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.conv = ConvLayer(c_in, c_out, kernel, stride)
+        self.norm = _norm(norm, c_out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.upsample is not None:  # resize-convolution
+            x = F.interpolate(x, scale_factor=2.0, mode=self.upsample,
+                              **({} if self.upsample == "nearest" else {"align_corners": False}))
+        return F.relu(self.norm(self.conv(x)))
+
+
+class ResidualBlock(nn.Module):
+    """x + norm(conv(relu(norm(conv(x))))) -- no ReLU after the sum (Gross & Wilber 2016, as in the paper)."""
+
+    def __init__(self, channels: int, norm: str) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3)
+        self.norm1 = _norm(norm, channels)
+        self.conv2 = ConvLayer(channels, channels, 3)
+        self.norm2 = _norm(norm, channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.relu(self.norm1(self.conv1(x)))
+        return x + self.norm2(self.conv2(y))
+
+
+def _pad_amount(n):
+    """Rows (or columns) to add so that ``n`` becomes a multiple of 4 and at least MIN_SIZE. Written so that
+    it stays symbolic under ``torch.export`` (``sym_max``) and ``torch.jit.trace`` (sizes are tensors)."""
+    if isinstance(n, Tensor):  # torch.jit.trace records sizes as 0-dim tensors
+        return (torch.div(n + STRIDE - 1, STRIDE, rounding_mode="floor") * STRIDE).clamp_min(MIN_SIZE) - n
+    return torch.sym_max(MIN_SIZE, (n + STRIDE - 1) // STRIDE * STRIDE) - n
+
+
+class TransformerNet(nn.Module, PyTorchModelHubMixin,
+                     library_name="stylezoo", tags=["style-transfer", "johnson2016"],
+                     repo_url="https://github.com/pytorch/examples/tree/main/fast_neural_style"):
+    """Johnson et al. 2016 image transformation network; RGB [0, 1] in and out, any H and W.
+
+    Args:
+        channels: widths of the three down-sampling convolutions (paper: 32, 64, 128); the up-sampling
+            path mirrors them.
+        num_residual: residual blocks at 1/4 resolution (paper: 5).
+        norm: ``"instance"`` (Ulyanov et al. 2016; default), ``"batch"`` (the paper) or ``"none"``.
+        upsample: ``"nearest"`` or ``"bilinear"`` resize before each up-sampling conv.
+        output: ``"tanh"``, ``"sigmoid"`` or ``"clamp"`` (see module docstring).
+        input_scale: the body sees ``x * input_scale`` (255 for networks trained on 0-255 pixels).
+        output_scale: the body's output is multiplied by this before ``output`` (1/255 for those).
+
+    All arguments are JSON values, so ``save_pretrained``/``from_pretrained`` write and read
+    ``config.json`` + ``model.safetensors``; ``from_pretrained`` loads strictly.
+    """
+
+    def __init__(self, channels: list[int] = [32, 64, 128], num_residual: int = 5,  # noqa: B006 (JSON config)
+                 norm: str = "instance", upsample: str = "nearest", output: str = "tanh",
+                 input_scale: float = 1.0, output_scale: float = 1.0) -> None:
+        super().__init__()
+        channels = [int(c) for c in channels]
+        if len(channels) != 3 or min(channels) < 1:
+            raise ValueError(f"channels must be three positive widths, got {channels}")
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        if int(num_residual) < 0:
+            raise ValueError(f"num_residual must be >= 0, got {num_residual}")
+        self.config_dict = dict(channels=channels, num_residual=int(num_residual), norm=norm, upsample=upsample,
+                                output=output, input_scale=float(input_scale), output_scale=float(output_scale))
+        self.output, self.input_scale, self.output_scale = output, float(input_scale), float(output_scale)
+        c1, c2, c3 = channels
+        self.down = nn.Sequential(
+            ConvNormReLU(3, c1, 9, 1, norm),
+            ConvNormReLU(c1, c2, 3, 2, norm),
+            ConvNormReLU(c2, c3, 3, 2, norm),
+        )
+        self.res = nn.Sequential(*[ResidualBlock(c3, norm) for _ in range(int(num_residual))])
+        self.up = nn.Sequential(
+            ConvNormReLU(c3, c2, 3, 1, norm, upsample=upsample),
+            ConvNormReLU(c2, c1, 3, 1, norm, upsample=upsample),
+        )
+        self.head = ConvLayer(c1, 3, 9)
+
+    @property
+    def config(self) -> dict:
+        """The constructor arguments (JSON values)."""
+        return dict(self.config_dict)
+
+    def body(self, x: Tensor) -> Tensor:
+        """The raw network on an input whose H and W are multiples of 4 (no scaling, no output mapping)."""
+        return self.head(self.up(self.res(self.down(x))))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        # Pad bottom/right to a multiple of 4 (at least MIN_SIZE) and crop back. Replicate padding is valid
+        # for any size (reflection needs pad < size) and only touches rows/columns that are cropped away.
+        ph, pw = _pad_amount(h), _pad_amount(w)
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate")  # unconditional: exported graphs keep it for any size
+        if self.input_scale != 1.0:
+            x = x * self.input_scale
+        y = self.body(x)[..., :h, :w]
+        if self.output_scale != 1.0:
+            y = y * self.output_scale
+        if self.output == "tanh":
+            return (torch.tanh(y) + 1) * 0.5
+        if self.output == "sigmoid":
+            return torch.sigmoid(y)
+        return y.clamp(0, 1)
+
+    @classmethod
+    def _from_pretrained(cls, *, strict: bool = True, **kwargs):  # type: ignore[override]
+        # huggingface_hub defaults to strict=False, which hides missing/unexpected keys: we never want that.
+        return super()._from_pretrained(strict=strict, **kwargs)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.config_dict.items())
+
+
+@MODELS.register("johnson")
+def build_johnson(**config) -> TransformerNet:
+    """Johnson et al. 2016 image transformation network (instance norm, reflection padding,
+    resize-convolution); see :class:`zoo.nets.transformer.TransformerNet` for the arguments."""
+    return TransformerNet(**config)
+
+
+# --------------------------------------------------------------------------------------------- importer
+def fast_neural_style_config() -> dict:
+    """Config of a :class:`TransformerNet` that reproduces pytorch/examples' ``TransformerNet`` exactly
+    through the [0, 1] interface: that network reads 0-255 pixels and writes 0-255 pixels with no output
+    non-linearity (its ``stylize`` clamps to 0-255 when saving), hence ``input_scale=255``,
+    ``output_scale=1/255`` and ``output="clamp"``."""
+    return dict(channels=[32, 64, 128], num_residual=5, norm="instance", upsample="nearest", output="clamp",
+                input_scale=255.0, output_scale=1.0 / 255.0)
+
+
+# pytorch/examples key -> our key. Their layout (fast_neural_style/neural_style/transformer_net.py):
+# conv1..conv3 / deconv1..deconv3 are ConvLayer or UpsampleConvLayer holding ``conv2d``; in1..in5 are the
+# InstanceNorm2d layers; res1..res5 are ResidualBlocks with conv1/in1/conv2/in2.
+_FNS_PREFIXES = {
+    "conv1.conv2d.": "down.0.conv.conv.", "in1.": "down.0.norm.",
+    "conv2.conv2d.": "down.1.conv.conv.", "in2.": "down.1.norm.",
+    "conv3.conv2d.": "down.2.conv.conv.", "in3.": "down.2.norm.",
+    "deconv1.conv2d.": "up.0.conv.conv.", "in4.": "up.0.norm.",
+    "deconv2.conv2d.": "up.1.conv.conv.", "in5.": "up.1.norm.",
+    "deconv3.conv2d.": "head.conv.",
+}
+_FNS_RES = {"conv1.conv2d.": "conv1.conv.", "in1.": "norm1.", "conv2.conv2d.": "conv2.conv.", "in2.": "norm2."}
+_RUNNING_STAT = re.compile(r"(^|\.)in\d+\.(running_mean|running_var|num_batches_tracked)$")
+
+
+def convert_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map a pytorch/examples ``fast_neural_style`` checkpoint (``candy.pth``, ``mosaic.pth``,
+    ``rain_princess.pth``, ``udnie.pth``) to :class:`TransformerNet` keys; build the network with
+    :func:`fast_neural_style_config`.
+
+    The published files were saved by an old PyTorch whose InstanceNorm2d kept ``running_mean`` /
+    ``running_var``; they are unused at inference (instance norm always uses the image's statistics) and
+    are dropped, as pytorch/examples' own ``stylize`` does. Any other unknown key is an error.
+    """
+    out: dict[str, Tensor] = {}
+    unknown = []
+    for key, value in sd.items():
+        if _RUNNING_STAT.search(key):
+            continue
+        m = re.match(r"res(\d)\.(.*)$", key)
+        new = None
+        if m:
+            for old, repl in _FNS_RES.items():
+                if m.group(2).startswith(old):
+                    new = f"res.{int(m.group(1)) - 1}.{repl}{m.group(2)[len(old):]}"
+                    break
+        else:
+            for old, repl in _FNS_PREFIXES.items():
+                if key.startswith(old):
+                    new = repl + key[len(old):]
+                    break
+        if new is None:
+            unknown.append(key)
+        else:
+            out[new] = value
+    if unknown:
+        raise KeyError(f"not a pytorch/examples fast_neural_style checkpoint: unexpected keys {unknown[:5]}")
+    return out
+
+
+def is_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> bool:
+    return "conv1.conv2d.weight" in sd and "deconv3.conv2d.weight" in sd
