@@ -43,7 +43,7 @@ from ..registry import MODELS
 
 __all__ = [
     "TransformerNet", "build_johnson", "convert_fast_neural_style_state_dict", "fast_neural_style_config",
-    "CANONICAL", "FAST_NEURAL_STYLE_ZIP",
+    "CANONICAL", "FAST_NEURAL_STYLE_ZIP", "load_transformer", "JohnsonStylizer", "build_johnson_stylizer",
 ]
 
 NORMS = ("instance", "batch", "none")
@@ -277,3 +277,116 @@ def convert_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> dict[str, 
 
 def is_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> bool:
     return "conv1.conv2d.weight" in sd and "deconv3.conv2d.weight" in sd
+
+
+# --------------------------------------------------------------------------------------------- loading
+def _canonical_state_dict(name: str, progress: bool = True) -> dict[str, Tensor]:
+    """Download (once, into torch's hub cache) the pytorch/examples archive and read ``name``'s weights."""
+    import os
+    import zipfile
+    from pathlib import Path
+
+    from ..backbone import WeightsUnavailableError
+
+    archive_url, member = CANONICAL[name].split("#", 1)
+    cache = Path(torch.hub.get_dir()) / "checkpoints" / "fast_neural_style_saved_models.zip"
+    if not cache.is_file():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(archive_url, str(cache), progress=progress)
+        except OSError as e:
+            raise WeightsUnavailableError(
+                f"fast_neural_style weights {name!r} are not available: {cache} is not cached and could not be "
+                f"downloaded from {archive_url} ({e}). Download it on a machine with internet and copy it to "
+                f"{cache}, or pass the extracted {os.path.basename(member)} with --weights PATH."
+            ) from e
+    with zipfile.ZipFile(cache) as zf, zf.open(member) as f:
+        import io
+
+        return torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
+
+
+def load_transformer(weights: str, device: str | torch.device = "cpu", progress: bool = True) -> TransformerNet:
+    """A :class:`TransformerNet` with ``weights``, strictly loaded, in eval mode.
+
+    ``weights`` is a Lightning ``.ckpt`` of :class:`zoo.variants.perceptual.PerceptualVariant` (config from
+    its hyper-parameters), a ``.safetensors`` file with ``config.json`` beside it, a ``save_pretrained``
+    folder, a pytorch/examples ``fast_neural_style`` ``.pth`` file (converted on the fly), or one of the
+    canonical names in :data:`CANONICAL` (``candy``, ``mosaic``, ``rain_princess``, ``udnie``).
+    """
+    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+
+    if weights in CANONICAL:
+        sd, hparams = _canonical_state_dict(weights, progress), {}
+    else:
+        sd, hparams = read_checkpoint(weights)
+    if is_fast_neural_style_state_dict(sd):
+        config, sd = fast_neural_style_config(), convert_fast_neural_style_state_dict(sd)
+    else:
+        if any(k.startswith("net.") for k in sd):  # a PerceptualVariant checkpoint
+            sd = strip_prefix(sd, "net.")
+        config = hparams.get("network", hparams) or {}  # .ckpt: the variant's `network`; else config.json
+        config = {k: v for k, v in config.items() if k in _CONFIG_KEYS}
+    net = TransformerNet(**config)
+    load_strict(net, sd, source=str(weights))
+    return net.to(device).eval()
+
+
+_CONFIG_KEYS = ("channels", "num_residual", "norm", "upsample", "output", "input_scale", "output_scale")
+
+
+# --------------------------------------------------------------------------------------------- inference
+class JohnsonStylizer:
+    """``zoo stylize --model johnson``: one forward pass of a trained network (no style image at run time)."""
+
+    needs_style = False
+
+    def __init__(self, net: TransformerNet, size: int | None = None, tile: int | None = None,
+                 preserve_color: str | None = None, progress: bool = False) -> None:
+        self.net, self.size, self.tile, self.preserve_color, self.progress = net, size, tile, preserve_color, progress
+
+    @torch.no_grad()
+    def __call__(self, content: Tensor, styles=()) -> Tensor:
+        from ..color import preserve_luminance
+        from ..io import resize_long_edge
+        from ..tiling import tiled_apply
+
+        if styles:
+            raise ValueError("model 'johnson' has its style built in: do not pass --style")
+        param = next(self.net.parameters())
+        x = resize_long_edge(content, self.size).to(param.device, param.dtype)
+        if self.tile:
+            y = tiled_apply(self.net, x, self.tile, progress=self.progress)
+        else:
+            y = self.net(x)
+        if self.preserve_color == "luminance":
+            y = preserve_luminance(y, x)
+        return y.float().cpu()
+
+
+def build_johnson_stylizer(opts) -> JohnsonStylizer:
+    """Stylizer builder for ``zoo stylize --model johnson --weights W`` (see :func:`load_transformer` for W)."""
+    from ..color import check_preserve_color
+    from ..stylize import reject_options, resolve_device
+
+    reject_options(opts, "johnson", "style_weights", "steps", "alpha", "direction", "masks", "backbone_weights")
+    mode = check_preserve_color(opts.preserve_color)
+    if mode == "histogram":
+        raise ValueError("model 'johnson' supports --preserve-color luminance only (histogram matching needs a "
+                         "style image at run time; this network has its style built in)")
+    if not opts.weights:
+        raise ValueError("model 'johnson' needs --weights: a .ckpt, a .safetensors file, a save_pretrained "
+                         f"folder, a fast_neural_style .pth, or one of {', '.join(CANONICAL)}")
+    if opts.tile is not None and opts.tile < 16:
+        raise ValueError(f"--tile must be at least 16 pixels, got {opts.tile}")
+    net = load_transformer(opts.weights, resolve_device(opts.device), progress=opts.progress)
+    return JohnsonStylizer(net, size=opts.size, tile=opts.tile, preserve_color=mode, progress=opts.progress)
+
+
+def _register_stylizer() -> None:
+    from ..registry import STYLIZERS
+
+    STYLIZERS.register("johnson", build_johnson_stylizer)
+
+
+_register_stylizer()
