@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -94,7 +92,7 @@ class ContentData(LightningDataModule):
         else:
             val = ImageFolder(self.content_dir, CenterResizeCrop(self.image_size), max_pixels=self.max_pixels)
             files = list(train.files)
-            k = max(1, min(self.val_images, len(files) // 10)) if len(files) > 1 else 1
+            k = max(1, min(self.val_images, len(files) // 2))  # never more than half of a small folder
             val.files = files[-k:]
             if len(files) > k:
                 train.files = files[:-k]

@@ -1,0 +1,464 @@
+"""Johnson et al. 2016 feed-forward variant: network, importer, export, tiling, training, data, CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo.io import load_image, save_image
+from zoo.nets.transformer import (
+    CANONICAL, TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config, load_transformer,
+)
+
+TINY = {"channels": [4, 8, 8], "num_residual": 1}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _smooth(h: int, w: int, n: int = 1, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return F.interpolate(torch.rand(n, 3, max(2, h // 8), max(2, w // 8), generator=g), size=(h, w),
+                         mode="bilinear", align_corners=False)
+
+
+def _randomize(net: nn.Module, seed: int = 0) -> nn.Module:
+    """Random non-trivial values for every parameter (instance-norm affine included)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if p.ndim == 1:
+                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g) if name.endswith("weight")
+                        else 0.1 * torch.randn(p.shape, generator=g))
+    return net
+
+
+# ------------------------------------------------------------------------------------------ network
+@pytest.mark.parametrize("size", [(1, 1), (5, 7), (31, 45), (64, 64)])
+def test_any_size_in_unit_range(size):
+    net = TransformerNet(**TINY).eval()
+    x = torch.rand(2, 3, *size)
+    y = net(x)
+    assert y.shape == x.shape
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_paper_network_size_and_config_validation():
+    net = TransformerNet()
+    # pytorch/examples' TransformerNet (same layers) has 1,679,235 parameters.
+    assert sum(p.numel() for p in net.parameters()) == 1_679_235
+    norms = [m for m in net.modules() if isinstance(m, nn.InstanceNorm2d)]
+    assert len(norms) == 3 + 2 * 5 + 2 and all(m.affine and not m.track_running_stats for m in norms)
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in net.modules())  # resize-convolution
+    assert sum(isinstance(m, nn.ReflectionPad2d) for m in net.modules()) == 3 + 10 + 2 + 1
+    with pytest.raises(ValueError, match="norm must be one of"):
+        TransformerNet(norm="group")
+    with pytest.raises(ValueError, match="channels must be three"):
+        TransformerNet(channels=[8, 8])
+
+
+def test_save_pretrained_round_trip_exact_and_strict(tmp_path):
+    cfg = {**TINY, "norm": "instance", "output": "sigmoid", "input_scale": 2.0}
+    net = _randomize(TransformerNet(**cfg)).eval()
+    net.save_pretrained(tmp_path / "m")
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert {k: saved[k] for k in cfg} == cfg
+    back = TransformerNet.from_pretrained(tmp_path / "m")
+    assert back.config == net.config
+    a, b = net.state_dict(), back.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    x = torch.rand(1, 3, 20, 24)
+    assert torch.equal(net(x), back(x))
+    # strict: a file missing a tensor is an error, not a silently half-initialised network
+    from safetensors.torch import load_file, save_file
+
+    sd = load_file(tmp_path / "m" / "model.safetensors")
+    sd.pop("head.conv.bias")
+    save_file(sd, tmp_path / "m" / "model.safetensors")
+    with pytest.raises(RuntimeError, match="head.conv.bias"):
+        TransformerNet.from_pretrained(tmp_path / "m")
+
+
+def test_registered_builder():
+    from zoo.registry import MODELS
+
+    net = MODELS.get("johnson")(**TINY)
+    assert isinstance(net, TransformerNet) and net.config["channels"] == TINY["channels"]
+
+
+# ------------------------------------------------------------------- importer (pytorch/examples layout)
+class _ConvLayer(nn.Module):
+    def __init__(self, c_in, c_out, kernel_size, stride):
+        super().__init__()
+        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
+        self.conv2d = nn.Conv2d(c_in, c_out, kernel_size, stride)
+
+    def forward(self, x):
+        return self.conv2d(self.reflection_pad(x))
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = _ConvLayer(channels, channels, 3, 1)
+        self.in1 = nn.InstanceNorm2d(channels, affine=True)
+        self.conv2 = _ConvLayer(channels, channels, 3, 1)
+        self.in2 = nn.InstanceNorm2d(channels, affine=True)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        out = self.relu(self.in1(self.conv1(x)))
+        return self.in2(self.conv2(out)) + x
+
+
+class _UpsampleConvLayer(nn.Module):
+    def __init__(self, c_in, c_out, kernel_size, stride, upsample=None):
+        super().__init__()
+        self.upsample = upsample
+        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
+        self.conv2d = nn.Conv2d(c_in, c_out, kernel_size, stride)
+
+    def forward(self, x):
+        if self.upsample:
+            x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
+        return self.conv2d(self.reflection_pad(x))
+
+
+class OriginalTransformerNet(nn.Module):
+    """pytorch/examples fast_neural_style/neural_style/transformer_net.py, rewritten from its published
+    architecture: 0-255 RGB in, 0-255 RGB out (unclamped), keys conv1..3, in1..5, res1..5, deconv1..3."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = _ConvLayer(3, 32, kernel_size=9, stride=1)
+        self.in1 = nn.InstanceNorm2d(32, affine=True)
+        self.conv2 = _ConvLayer(32, 64, kernel_size=3, stride=2)
+        self.in2 = nn.InstanceNorm2d(64, affine=True)
+        self.conv3 = _ConvLayer(64, 128, kernel_size=3, stride=2)
+        self.in3 = nn.InstanceNorm2d(128, affine=True)
+        for i in range(1, 6):
+            setattr(self, f"res{i}", _ResidualBlock(128))
+        self.deconv1 = _UpsampleConvLayer(128, 64, kernel_size=3, stride=1, upsample=2)
+        self.in4 = nn.InstanceNorm2d(64, affine=True)
+        self.deconv2 = _UpsampleConvLayer(64, 32, kernel_size=3, stride=1, upsample=2)
+        self.in5 = nn.InstanceNorm2d(32, affine=True)
+        self.deconv3 = _ConvLayer(32, 3, kernel_size=9, stride=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        y = self.relu(self.in1(self.conv1(x)))
+        y = self.relu(self.in2(self.conv2(y)))
+        y = self.relu(self.in3(self.conv3(y)))
+        for i in range(1, 6):
+            y = getattr(self, f"res{i}")(y)
+        y = self.relu(self.in4(self.deconv1(y)))
+        y = self.relu(self.in5(self.deconv2(y)))
+        return self.deconv3(y)
+
+
+def _original_state_dict(old_format: bool = True) -> tuple[OriginalTransformerNet, dict]:
+    orig = _randomize(OriginalTransformerNet(), seed=1).eval()
+    with torch.no_grad():  # outputs spread over 0-255 like a trained model's, so the clamp is exercised
+        orig.deconv3.conv2d.weight.mul_(40.0)
+        orig.deconv3.conv2d.bias.fill_(127.5)
+    sd = dict(orig.state_dict())
+    if old_format:  # files saved by PyTorch < 0.4 carry InstanceNorm running statistics
+        for name, m in orig.named_modules():
+            if isinstance(m, nn.InstanceNorm2d):
+                sd[f"{name}.running_mean"] = torch.randn(m.num_features)
+                sd[f"{name}.running_var"] = torch.rand(m.num_features) + 0.5
+    return orig, sd
+
+
+def test_fast_neural_style_import_reproduces_original(tmp_path):
+    orig, sd = _original_state_dict(old_format=True)
+    assert any(k.endswith("in1.running_mean") for k in sd) and "res3.in2.running_var" in sd
+    net = TransformerNet(**fast_neural_style_config()).eval()
+    net.load_state_dict(convert_fast_neural_style_state_dict(sd), strict=True)
+    x = _smooth(48, 64, n=2, seed=3)
+    with torch.no_grad():
+        raw = orig(x * 255.0)  # the original's interface: 0-255 in, 0-255 out
+        ours = net(x)
+    inside = (raw > 0) & (raw < 255)
+    assert inside.float().mean() > 0.5  # the comparison is not dominated by the clamp
+    # through our [0, 1] interface: exactly the original's output, clamped as its stylize() saves it
+    torch.testing.assert_close(ours, raw.clamp(0, 255) / 255.0, atol=2e-6, rtol=0)
+    with torch.no_grad():  # and the raw body equals the original before any clamp
+        torch.testing.assert_close(net.body(x * 255.0), raw, atol=5e-4, rtol=1e-5)
+    # a .pth in that layout loads through the same path as --weights
+    torch.save(sd, tmp_path / "candy.pth")
+    loaded = load_transformer(str(tmp_path / "candy.pth"))
+    assert torch.equal(loaded(x), ours)
+
+
+def test_importer_rejects_other_layouts_and_lists_canonical_urls():
+    with pytest.raises(KeyError, match="not a pytorch/examples fast_neural_style"):
+        convert_fast_neural_style_state_dict({"conv1.conv2d.weight": torch.zeros(1), "encoder.0.weight": torch.zeros(1)})
+    assert sorted(CANONICAL) == ["candy", "mosaic", "rain_princess", "udnie"]
+    assert all(u.startswith("https://") and u.endswith(f"saved_models/{n}.pth") for n, u in CANONICAL.items())
+
+
+# ------------------------------------------------------------------------------------------ tiling
+def test_tiled_equals_untiled_when_receptive_field_fits_overlap():
+    from zoo.tiling import tiled_apply
+
+    # no instance norm, no residual blocks: receptive-field radius ~16 px <= overlap // 4 = 16
+    net = _randomize(TransformerNet(channels=[4, 8, 8], num_residual=0, norm="none"), seed=2).eval()
+    x = _smooth(128, 160, seed=4)
+    with torch.no_grad():
+        full = net(x)
+        tiled = tiled_apply(net, x, tile=96, overlap=64)
+        too_small = tiled_apply(net, x, tile=96, overlap=16)
+    torch.testing.assert_close(tiled, full, atol=1e-5, rtol=0)
+    assert (too_small - full).abs().max() > 1e-5  # the check can fail: too little overlap shows
+
+
+def test_tiled_close_for_instance_norm_network():
+    from zoo.tiling import tiled_apply
+
+    net = _randomize(TransformerNet(channels=[8, 16, 16], num_residual=1), seed=5).eval()
+    x = _smooth(128, 160, seed=6)
+    with torch.no_grad():
+        full, tiled = net(x), tiled_apply(net, x, tile=96)
+    # per-tile instance-norm statistics differ slightly from the whole image's
+    psnr = -10 * torch.log10(F.mse_loss(tiled, full))
+    assert psnr > 20, psnr
+    assert tiled.shape == full.shape
+
+
+# ------------------------------------------------------------------------------------------ export
+def test_onnx_export_matches_pytorch_for_dynamic_sizes(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from zoo.export import export_model
+
+    net = _randomize(TransformerNet(**TINY), seed=7).eval()
+    path = export_model(net, "onnx", tmp_path / "j.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 64, 64), (2, 3, 37, 50), (1, 3, 6, 9)]:
+        x = torch.rand(*shape)
+        (out,) = session.run(None, {"image": x.numpy()})
+        with torch.no_grad():
+            ref = net(x)
+        assert out.shape == tuple(shape)
+        torch.testing.assert_close(torch.from_numpy(out), ref, atol=1e-4, rtol=0)
+
+
+def test_torchscript_export_matches_pytorch(tmp_path):
+    from zoo.export import export_model
+
+    net = _randomize(TransformerNet(**TINY), seed=8).eval()
+    path = export_model(net, "torchscript", tmp_path / "j.pt")
+    loaded = torch.jit.load(str(path))
+    for shape in [(1, 3, 64, 64), (1, 3, 23, 41)]:
+        x = torch.rand(*shape)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x), net(x), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_model(net, "tflite", tmp_path / "j.tflite")
+
+
+# ------------------------------------------------------------------------------------------ data
+@pytest.fixture
+def content_dir(tmp_path):
+    root = tmp_path / "content"
+    (root / "a" / "b").mkdir(parents=True)
+    for i in range(5):
+        save_image(_smooth(40 + 4 * i, 52, seed=i), root / ("a/b" if i % 2 else "a") / f"img{i}.png")
+    (root / "a" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
+    return root
+
+
+@pytest.fixture
+def style_png(tmp_path):
+    return save_image(_smooth(48, 40, seed=9), tmp_path / "style.png")
+
+
+def test_datamodule_skips_and_counts_corrupt_file(content_dir, style_png):
+    from zoo.data.content import ContentData
+
+    dm = ContentData(str(content_dir), str(style_png), image_size=32, batch_size=2, num_workers=0, val_images=1)
+    dm.setup("fit")
+    assert len(dm.train_set) + len(dm.val_set) == 6  # 5 images + the corrupt file, found recursively
+    images = [dm.train_set[i] for i in range(len(dm.train_set))]
+    assert all(img.shape == (3, 32, 32) for img in images)
+    assert dm.skipped == 1 and any(p.name == "corrupt.jpg" for p in dm.train_set.skipped)
+    batch = next(iter(dm.train_dataloader()))
+    assert batch.shape == (2, 3, 32, 32) and 0 <= batch.min() and batch.max() <= 1
+    (style,) = dm.style_images()
+    assert style.shape == (1, 3, 256, 213)  # long edge scaled to style_size (256), as fast-neural-style does
+
+
+def test_datamodule_empty_folder_is_a_clear_error_at_start(tmp_path, style_png):
+    from zoo.data.content import ContentData
+    from zoo.data.folder import EmptyFolderError
+
+    (tmp_path / "empty").mkdir()
+    dm = ContentData(str(tmp_path / "empty"), str(style_png), num_workers=0)
+    with pytest.raises(EmptyFolderError, match="no images found"):
+        dm.setup("fit")
+
+
+def test_datamodule_bad_style_is_an_error_at_start(content_dir, tmp_path):
+    from zoo.data.content import ContentData
+    from zoo.io import ImageReadError
+
+    dm = ContentData(str(content_dir), str(tmp_path / "missing.png"), num_workers=0)
+    with pytest.raises(ImageReadError, match="missing.png: no such file"):
+        dm.setup("fit")
+
+
+# ------------------------------------------------------------------------------------------ training
+def _variant(**kw):
+    from zoo.variants.perceptual import PerceptualVariant
+
+    return PerceptualVariant(network=TINY, backbone={"weights": "none"}, **kw)
+
+
+def test_training_steps_update_weights_and_style_target_is_computed_once(content_dir, style_png, tmp_path):
+    import lightning as L
+
+    from zoo.data.content import ContentData
+
+    model = _variant()
+    assert model.encoder.arch == "vgg16"  # the paper's backbone by default
+    assert model.encoder.layer_names[-1] == "relu4_3"  # truncated after the deepest loss layer
+    before = {k: v.clone() for k, v in model.net.state_dict().items()}
+    calls = []
+    original = model.set_style
+    model.set_style = lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    dm = ContentData(str(content_dir), str(style_png), image_size=32, batch_size=2, num_workers=0, val_images=1)
+    trainer = L.Trainer(max_steps=2, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+                        default_root_dir=tmp_path)
+    trainer.fit(model, dm)
+    assert trainer.global_step == 2
+    assert len(calls) == 1 and model.style_target_computations == 1
+    target = model.style_target["gram"]
+    assert set(target) == {"relu1_2", "relu2_2", "relu3_3", "relu4_3"}
+    assert target["relu4_3"].shape == (1, 512, 512)
+    after = model.net.state_dict()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert "head.conv.weight" in changed and "down.0.conv.conv.weight" in changed
+    for k in ("train/content", "train/gram", "train/tv", "train/loss"):
+        assert torch.isfinite(trainer.callback_metrics[k])
+    # the backbone never goes into checkpoints
+    assert not any(k.startswith("encoder.") for k in model.state_dict())
+
+
+def test_validation_logs_losses_and_writes_grid(content_dir, style_png, tmp_path):
+    import lightning as L
+
+    from zoo.data.content import ContentData
+
+    model = _variant(val_grid_images=2)
+    dm = ContentData(str(content_dir), str(style_png), image_size=32, batch_size=2, num_workers=0, val_images=2)
+    trainer = L.Trainer(accelerator="cpu", logger=L.pytorch.loggers.CSVLogger(tmp_path), enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.validate(model, dm)
+    m = trainer.callback_metrics
+    assert float(m["val/content_loss"]) > 0 and float(m["val/style_loss"]) > 0
+    grids = list(Path(trainer.log_dir).glob("val_images/*.png"))
+    assert len(grids) == 1
+    grid = load_image(grids[0])
+    assert grid.shape[-2:] == (2 + 2 * (32 + 2), 2 + 2 * (32 + 2))  # 2 rows (content, stylised) x 2 images
+
+
+# ------------------------------------------------------------------------------------------ stylize
+def _stylize_opts(**kw):
+    from zoo.stylize import StylizeOptions
+
+    return StylizeOptions(model="johnson", device="cpu", progress=False, **kw)
+
+
+def test_stylizer_loads_ckpt_safetensors_and_folder(tmp_path):
+    import lightning as L
+
+    from zoo.stylize import build_stylizer
+
+    model = _variant()
+    _randomize(model.net, seed=10)
+    trainer = L.Trainer(accelerator="cpu", logger=False, max_steps=0, enable_progress_bar=False,
+                        enable_model_summary=False)
+    trainer.strategy.connect(model)
+    trainer.save_checkpoint(tmp_path / "last.ckpt")
+    model.net.save_pretrained(tmp_path / "folder")
+    (tmp_path / "folder" / "model.safetensors").rename(tmp_path / "johnson.safetensors")
+    (tmp_path / "folder" / "config.json").rename(tmp_path / "config.json")
+    model.net.save_pretrained(tmp_path / "folder")
+    x = _smooth(36, 44, seed=11)
+    with torch.no_grad():
+        ref = model.net.eval()(x)
+    for weights in ("last.ckpt", "johnson.safetensors", "folder"):
+        stylizer = build_stylizer(_stylize_opts(weights=str(tmp_path / weights)))
+        assert stylizer.needs_style is False
+        torch.testing.assert_close(stylizer(x, []), ref, atol=0, rtol=0)
+    out = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), tile=32))(x, [])
+    assert out.shape == x.shape
+    lum = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), preserve_color="luminance"))(x, [])
+    from zoo.color import rgb_to_yiq
+
+    # luminance of the stylisation, chrominance of the content (up to clamping of out-of-gamut pixels)
+    assert (rgb_to_yiq(lum)[:, 0] - rgb_to_yiq(ref)[:, 0]).abs().mean() < 2e-3
+    assert (rgb_to_yiq(lum)[:, 1:] - rgb_to_yiq(x)[:, 1:]).abs().mean() < 2e-3
+    assert (rgb_to_yiq(ref)[:, 1:] - rgb_to_yiq(x)[:, 1:]).abs().mean() > 2e-2  # it did change something
+
+
+def test_stylizer_rejects_unsupported_options(tmp_path):
+    from zoo.stylize import build_stylizer
+
+    with pytest.raises(ValueError, match="does not support --alpha"):
+        build_stylizer(_stylize_opts(weights="x", alpha=0.5))
+    with pytest.raises(ValueError, match="does not support --direction"):
+        build_stylizer(_stylize_opts(weights="x", direction="BtoA"))
+    with pytest.raises(ValueError, match="needs --weights"):
+        build_stylizer(_stylize_opts())
+    with pytest.raises(ValueError, match="luminance only"):
+        build_stylizer(_stylize_opts(weights="x", preserve_color="histogram"))
+
+
+# ------------------------------------------------------------------------------------------ end to end
+def _env():
+    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "HF_HUB_OFFLINE": "1", "WANDB_MODE": "disabled"}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("zoo.fit") is None, reason="zoo.fit is not on this branch yet")
+def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoo.fit", str(ROOT / "recipes" / "johnson.yaml"),
+         f"--data.content_dir={content_dir}", f"--data.style={style_png}", "--data.image_size=32",
+         "--data.batch_size=2", "--data.num_workers=0", "--model.backbone={arch: vgg16, weights: none}",
+         "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.fast_dev_run=true",
+         "--trainer.accelerator=cpu"],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("zoo.cli") is None, reason="zoo.cli is not on this branch yet")
+def test_zoo_stylize_cli(tmp_path):
+    net = _randomize(TransformerNet(**TINY), seed=12).eval()
+    net.save_pretrained(tmp_path / "model")
+    content = save_image(_smooth(40, 56, seed=13), tmp_path / "photo.png")
+    out = tmp_path / "out.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoo", "stylize", str(content), "--model", "johnson", "--weights",
+         str(tmp_path / "model"), "--device", "cpu", "-o", str(out)],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with torch.no_grad():
+        ref = net(load_image(content))
+    got = load_image(out)
+    assert got.shape == ref.shape
+    assert (got - ref).abs().max() <= 1 / 255 + 1e-6  # only 8-bit rounding
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoo", "stylize", str(content), "--model", "johnson", "--weights",
+         str(tmp_path / "model"), "--alpha", "0.5", "-o", str(tmp_path / "x.png")],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "does not support --alpha" in proc.stderr
