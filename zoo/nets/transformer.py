@@ -123,9 +123,8 @@ def _pad_amount(n):
     return torch.sym_max(MIN_SIZE, (n + STRIDE - 1) // STRIDE * STRIDE) - n
 
 
-class TransformerNet(nn.Module, PyTorchModelHubMixin,
-                     library_name="stylezoo", tags=["style-transfer", "johnson2016"],
-                     repo_url="https://github.com/pytorch/examples/tree/main/fast_neural_style"):
+class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
+                     tags=["style-transfer", "johnson2016"]):
     """Johnson et al. 2016 image transformation network; RGB [0, 1] in and out, any H and W.
 
     Args:
@@ -369,7 +368,8 @@ def build_johnson_stylizer(opts) -> JohnsonStylizer:
     from ..color import check_preserve_color
     from ..stylize import reject_options, resolve_device
 
-    reject_options(opts, "johnson", "style_weights", "steps", "alpha", "direction", "masks", "backbone_weights")
+    rejected = ("style_weights", "steps", "scales", "alpha", "direction", "masks", "backbone_weights")
+    reject_options(opts, "johnson", *(n for n in rejected if hasattr(opts, n)))
     mode = check_preserve_color(opts.preserve_color)
     if mode == "histogram":
         raise ValueError("model 'johnson' supports --preserve-color luminance only (histogram matching needs a "
