@@ -1,0 +1,289 @@
+"""Speed and peak memory of the Johnson et al. 2016 transformation network (zoo.nets.transformer).
+
+    python -m benchmarks.bench_johnson                       # CPU (or --device cuda), writes results JSON
+    python -m benchmarks.bench_johnson --device cuda --out benchmarks/results/johnson-h100.json
+
+For each image size (512, 1024) and batch size (1, 8) it measures images per second and peak memory of
+
+* ``baseline``: a plain fp32, NCHW, eager forward under ``torch.no_grad()`` of the same network, and
+* the fast paths: on CPU ``torch.inference_mode()`` in NCHW and in channels_last memory format; on CUDA
+  bf16 autocast + channels_last + inference_mode, eager and with ``torch.compile`` (the GPU-only paths
+  are listed as skipped on CPU),
+
+in the same process, interleaved round-robin, so all see the same machine load. It also stylises a
+4096 x 4096 image tiled (``zoo.tiling.tiled_apply``, tile 512) and reports its peak memory.
+
+Peak memory: on CUDA ``torch.cuda.max_memory_allocated``; on CPU the peak resident set size (sampled from
+/proc/self/statm every 2 ms by a thread) above the resident size just before the call, i.e. what the call
+added (output and temporaries; for the tiled run also the 4096 x 4096 input).
+
+The weights are random (timing and memory do not depend on their values); this is stated in the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from zoo.nets.transformer import TransformerNet
+from zoo.tiling import tiled_apply
+
+GiB = 1024 ** 3
+
+
+class RSSPeak:
+    """Peak resident memory (bytes) above the level at ``__enter__``, sampled by a thread (Linux)."""
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self._page
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss() - self.base)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> "RSSPeak":
+        self.base = self._rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss() - self.base)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(fns: dict, x: torch.Tensor, device: torch.device, warmup: int, reps: int) -> dict:
+    """images/s (median over ``reps``) and peak memory of each ``fn(x)`` of ``fns``. The variants run
+    round-robin (rep 1 of each, then rep 2 of each, ...) so that a changing machine load hits them alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn(x)
+    _sync(device)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    peaks: dict[str, int] = {name: 0 for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(device)
+                base = torch.cuda.memory_allocated(device)
+                ctx = contextlib.nullcontext()
+            else:
+                ctx = RSSPeak()
+            with ctx:
+                t = time.perf_counter()
+                fn(x)
+                _sync(device)
+                times[name].append(time.perf_counter() - t)
+            peak = (torch.cuda.max_memory_allocated(device) - base) if device.type == "cuda" else ctx.peak
+            peaks[name] = max(peaks[name], peak)
+    out = {}
+    for name in fns:
+        sec = statistics.median(times[name])
+        out[name] = {"images_per_s": round(x.shape[0] / sec, 4), "seconds_per_batch": round(sec, 4),
+                     "times_s": [round(t, 4) for t in times[name]],
+                     "peak_memory_mib": round(peaks[name] / 2 ** 20, 1)}
+    return out
+
+
+def baseline_fn(net):
+    def run(x):
+        with torch.no_grad():
+            return net(x)
+    return run
+
+
+def optimized_fn(net, device: torch.device, channels_last: bool, bf16: bool, compile_: bool):
+    """A fast path: inference_mode, optionally channels_last, bf16 autocast (CUDA), torch.compile (CUDA)."""
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    model = torch.compile(net) if compile_ else net
+
+    def run(x):
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            if bf16:
+                with torch.autocast(device.type, dtype=torch.bfloat16):
+                    return model(x).float()
+            return model(x)
+    return run
+
+
+def variants(net_factory, device: torch.device, compile_: bool) -> tuple[dict, dict]:
+    """{name: fn} and {name: description}; "baseline" first. Each variant has its own copy of the network."""
+    fns = {"baseline": baseline_fn(net_factory())}
+    desc = {"baseline": "fp32, NCHW, eager, torch.no_grad()"}
+    if device.type == "cuda":
+        fns["bf16_channels_last"] = optimized_fn(net_factory(), device, True, True, False)
+        desc["bf16_channels_last"] = "bf16 autocast + channels_last + inference_mode, eager"
+        if compile_:
+            fns["bf16_channels_last_compile"] = optimized_fn(net_factory(), device, True, True, True)
+            desc["bf16_channels_last_compile"] = "bf16 autocast + channels_last + inference_mode + torch.compile"
+    else:
+        fns["inference_mode"] = optimized_fn(net_factory(), device, False, False, False)
+        desc["inference_mode"] = "fp32, NCHW, eager, torch.inference_mode()"
+        fns["channels_last"] = optimized_fn(net_factory(), device, True, False, False)
+        desc["channels_last"] = "fp32, channels_last, eager, torch.inference_mode()"
+    return fns, desc
+
+
+def environment(device: torch.device) -> dict:
+    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+           "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+           "torch_threads": torch.get_num_threads(), "device": str(device)}
+    try:
+        env["load_average_at_start"] = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        pass
+    if device.type == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(device)
+    return env
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
+    p.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--reps", type=int, default=None, help="timed repetitions (default: CPU 3/1, CUDA 10)")
+    p.add_argument("--cpu-budget-s", type=float, default=60.0,
+                   help="on CPU, skip a configuration whose estimated forward takes longer than this")
+    p.add_argument("--tile-image", type=int, default=4096)
+    p.add_argument("--tile", type=int, default=512)
+    p.add_argument("--tile-limit", type=int, default=None,
+                   help="run the network on only this many tiles (the others reuse an output of the same shape; "
+                        "peak memory is unchanged as tiles run one at a time; time is not reported). "
+                        "0: all tiles. Default: 4 on CPU, 0 on CUDA")
+    p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--out", default=None, help="results JSON (default: benchmarks/results/johnson-<env>.json)")
+    args = p.parse_args(argv)
+
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    torch.manual_seed(0)
+    reference = TransformerNet().eval()  # the paper's network, random weights
+
+    def net_factory() -> TransformerNet:
+        net = TransformerNet().eval()
+        net.load_state_dict(reference.state_dict())
+        return net.to(device)
+
+    fns, desc = variants(net_factory, device, compile_=cuda and not args.no_compile)
+    best_path = list(fns)[-1] if cuda else "inference_mode"  # the fast path used for the tiled run
+    result: dict = {
+        "benchmark": "johnson transformer forward (zoo.nets.transformer.TransformerNet, paper config, 1.68M params)",
+        "weights": "random (speed and memory do not depend on weight values)",
+        "environment": environment(device),
+        "variants": desc,
+        "skipped_paths": [] if cuda else ["bf16 autocast (GPU path; this CPU has no native bf16)",
+                                          "torch.compile (GPU path)"],
+        "memory_measure": "torch.cuda.max_memory_allocated above the level before the call" if cuda else
+                          "peak RSS above the level before the call (sampled every 2 ms from /proc/self/statm), "
+                          "includes the output and temporaries",
+        "timing": "median seconds per batch over the timed repetitions; variants interleaved round-robin",
+        "runs": [],
+    }
+    target = 3.0 if cuda else 1.3
+    est_per_pixel: float | None = None
+    for size in args.sizes:
+        for batch in args.batches:
+            entry: dict = {"size": size, "batch": batch}
+            pixels = batch * size * size
+            if not cuda and est_per_pixel is not None and est_per_pixel * pixels > args.cpu_budget_s:
+                entry["skipped"] = (f"estimated {est_per_pixel * pixels:.0f} s per forward pass of one variant "
+                                    f"on this CPU (> --cpu-budget-s {args.cpu_budget_s:g})")
+                result["runs"].append(entry)
+                print(json.dumps(entry), flush=True)
+                continue
+            small = pixels <= 512 * 512
+            reps = args.reps or (10 if cuda else (3 if small else 1))
+            warmup = 3 if cuda else (1 if small else 0)
+            x = torch.rand(batch, 3, size, size, device=device)
+            entry.update(reps=reps, warmup=warmup)
+            entry.update(measure(fns, x, device, warmup=warmup, reps=reps))
+            base_ips = entry["baseline"]["images_per_s"]
+            entry["speedup"] = {name: round(entry[name]["images_per_s"] / base_ips, 3) for name in fns if name != "baseline"}
+            entry["meets_target"] = max(entry["speedup"].values()) >= target
+            est_per_pixel = entry["baseline"]["seconds_per_batch"] / pixels
+            result["runs"].append(entry)
+            del x
+            print(json.dumps(entry), flush=True)
+
+    # tiled stylisation of a large image
+    limit = (args.tile_limit if args.tile_limit is not None else (0 if cuda else 4)) or None
+    calls = {"n": 0}
+    cache: dict = {}
+
+    def per_tile(t: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        if limit is not None and calls["n"] > limit and t.shape in cache:
+            return cache[t.shape].clone()
+        with torch.inference_mode():
+            out = fns[best_path](t.to(device)).float().cpu()
+        cache[t.shape] = out
+        return out
+
+    with RSSPeak() as rss:
+        big = torch.rand(1, 3, args.tile_image, args.tile_image)  # on the host, as a decoded image would be
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(device)
+        t0 = time.perf_counter()
+        out = tiled_apply(per_tile, big, args.tile)
+        seconds = time.perf_counter() - t0
+    assert out.shape == big.shape
+    tiled = {"image": f"{args.tile_image}x{args.tile_image}", "tile": args.tile, "overlap": args.tile // 4,
+             "variant": best_path,
+             "tiles": calls["n"], "tiles_run_through_network": min(calls["n"], limit or calls["n"]),
+             "peak_host_memory_mib_above_start": round(rss.peak / 2 ** 20, 1),
+             "of_which_image_output_weight_buffers_mib": round((2 * big.numel() + big[:, :1].numel()) * 4 / 2 ** 20, 1),
+             "under_4_gib": rss.peak < 4 * GiB}
+    if cuda:
+        tiled["peak_gpu_memory_mib"] = round(torch.cuda.max_memory_allocated(device) / 2 ** 20, 1)
+    if limit is None:
+        tiled["seconds"] = round(seconds, 2)
+    else:
+        tiled["note"] = (f"to keep the CPU run short only {limit} tiles ran through the network; the others "
+                         "reused an output of the same shape. Tiles run one at a time, so the peak is the same "
+                         "as a full run; the time is not reported. Use --tile-limit 0 for a full, timed run.")
+    result["tiled"] = tiled
+    result["target"] = {"speedup": target, "tiled_4096_peak_gib": 4}
+    try:
+        result["environment"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        pass
+    print(json.dumps(tiled), flush=True)
+
+    out_path = Path(args.out) if args.out else (
+        Path(__file__).parent / "results" /
+        (f"johnson-{torch.cuda.get_device_name(device).split()[-1].lower()}.json" if cuda
+         else f"johnson-cpu-{os.cpu_count()}core.json"))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out_path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
