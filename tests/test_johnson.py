@@ -439,6 +439,13 @@ def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
          "--trainer.accelerator=cpu"],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "runs" / "johnson"
+    assert len(list(run.glob("**/val_images/*.png"))) == 1  # the validation grid (CSV logger holds no images)
+    ckpts = list(run.glob("**/last.ckpt"))
+    if ckpts:  # the checkpoint stylises through the same loader as `zoo stylize --weights`
+        net = load_transformer(str(ckpts[0]))
+        assert net.config["channels"] == [4, 8, 8]
+        assert net(torch.rand(1, 3, 20, 28)).shape == (1, 3, 20, 28)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("zoo.cli") is None, reason="zoo.cli is not on this branch yet")
