@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -429,7 +428,6 @@ def _env():
             "HF_HUB_OFFLINE": "1", "WANDB_MODE": "disabled"}
 
 
-@pytest.mark.skipif(importlib.util.find_spec("zoo.fit") is None, reason="zoo.fit is not on this branch yet")
 def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zoo.fit", str(ROOT / "recipes" / "johnson.yaml"),
@@ -448,7 +446,6 @@ def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
         assert net(torch.rand(1, 3, 20, 28)).shape == (1, 3, 20, 28)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("zoo.cli") is None, reason="zoo.cli is not on this branch yet")
 def test_zoo_stylize_cli(tmp_path):
     net = _randomize(TransformerNet(**TINY), seed=12).eval()
     net.save_pretrained(tmp_path / "model")
