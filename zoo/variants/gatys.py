@@ -44,7 +44,7 @@ DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
     "content": {"weight": 1.0, "layers": ["relu4_2"]},
     "gram": {"weight": 1.0e6, "layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]},
 }
-MIN_SIDE = 32
+MIN_SIDE = 16  # four poolings before relu5_1 leave one pixel
 
 
 class Gatys(pl.LightningModule):
