@@ -25,6 +25,7 @@ def test_stylize_one_image_end_to_end(run, images, tmp_path):
     assert r.returncode == 0, r.stderr
     assert Image.open(out).size == Image.open(images["content"]).size
     assert "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == ["content.png", "out.png", "style.png"]
     # Running again must not replace the file.
     before = out.read_bytes()
     r = run("-m", "zoo", "stylize", str(images["content"]), "--style", str(images["style"]), "-o", str(out), *FAST)
