@@ -215,6 +215,21 @@ class FID(FrechetDistance):
 
 
 # ----------------------------------------------------------------------------------------- ArtFID
+@contextmanager
+def _no_init():
+    """Skip the random initialisation of modules built inside (torchvision's VGG16 classifier alone takes
+    seconds to initialise); every weight that is used is loaded or initialised afterwards."""
+    names = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "constant_", "trunc_normal_")
+    saved = {n: getattr(nn.init, n) for n in names}
+    try:
+        for n in names:
+            setattr(nn.init, n, lambda tensor, *a, **k: tensor)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
+
+
 _ART_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
               "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
               "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool")
@@ -228,6 +243,7 @@ class ArtInception(nn.Module):
 
     torchvision's Inception3 modules with the key names of the art checkpoint; no input transform (the
     art model was fine-tuned on unnormalised [0, 1] input, art_fid's ``transform_input=False``).
+    The weights are left uninitialised: build it with :func:`load_art_inception`.
     """
 
     num_features = 2048
@@ -236,7 +252,8 @@ class ArtInception(nn.Module):
         super().__init__()
         from torchvision.models.inception import Inception3
 
-        tv = Inception3(aux_logits=False, transform_input=False, init_weights=False)
+        with _no_init():  # every weight is loaded afterwards (load_art_inception)
+            tv = Inception3(aux_logits=False, transform_input=False, init_weights=False)
         for name in _ART_TRUNK:
             self.add_module(name, getattr(tv, name))
         self.requires_grad_(False)
@@ -312,21 +329,6 @@ def artfid(fid: float, lpips: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------- LPIPS
-@contextmanager
-def _no_init():
-    """Skip the random initialisation of modules built inside (torchvision's VGG16 classifier alone takes
-    seconds to initialise); every weight that is used is loaded or initialised afterwards."""
-    names = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "constant_", "trunc_normal_")
-    saved = {n: getattr(nn.init, n) for n in names}
-    try:
-        for n in names:
-            setattr(nn.init, n, lambda tensor, *a, **k: tensor)
-        yield
-    finally:
-        for n, f in saved.items():
-            setattr(nn.init, n, f)
-
-
 def _build_lpips(net_type: str) -> nn.Module:
     """torchmetrics' LPIPS network, backbone not initialised, v0.1 linear layers loaded from torchmetrics."""
     from torchmetrics.functional.image.lpips import _NoTrainLpips
