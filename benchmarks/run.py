@@ -247,7 +247,9 @@ def _stylize_all(protocol: Protocol, opts: StylizeOptions, work: Path, images: _
         if stylizer is None:
             stylizer = build_stylizer(opts)
         content = images(item.content).to(device)
-        styles = [images(item.style).to(device)] if item.style is not None else []
+        # a stylizer with needs_style False (single-style or unpaired models) is called without styles
+        wants_style = getattr(stylizer, "needs_style", True) and item.style is not None
+        styles = [images(item.style).to(device)] if wants_style else []
         _sync(device)
         t0 = time.perf_counter()
         with torch.no_grad(), autocast:
