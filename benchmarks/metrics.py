@@ -183,6 +183,11 @@ class FrechetDistance:
         self.preprocess = preprocess
         self.device = torch.device(device)
 
+    def to(self, device: str | torch.device) -> "FrechetDistance":
+        self.metric = self.metric.to(device)
+        self.device = torch.device(device)
+        return self
+
     @torch.no_grad()
     def update(self, images: Tensor, real: bool) -> None:
         self.metric.update(self.preprocess(images).to(self.device), real=real)
@@ -399,6 +404,11 @@ class LPIPS:
         self.device = torch.device(device)
         self.scores: list[Tensor] = []
 
+    def to(self, device: str | torch.device) -> "LPIPS":
+        self.net = self.net.to(device)
+        self.device = torch.device(device)
+        return self
+
     @torch.no_grad()
     def update(self, a: Tensor, b: Tensor) -> None:
         if a.shape != b.shape:
@@ -456,6 +466,11 @@ class FeatureLosses:
         self.device = torch.device(device)
         self.sums = {"content_loss": 0.0, "style_loss": 0.0, "cfsd": 0.0}
         self.n = 0
+
+    def to(self, device: str | torch.device) -> "FeatureLosses":
+        self.encoder = self.encoder.to(device)
+        self.device = torch.device(device)
+        return self
 
     @torch.no_grad()
     def update(self, stylized: Tensor, content: Tensor, style: Tensor | None = None) -> None:

@@ -276,6 +276,8 @@ def _stylize_all(protocol: Protocol, opts: StylizeOptions, work: Path, images: _
 
 
 def _build_metrics(names: Sequence[str], args, device: torch.device) -> dict:
+    """The metric objects; built on the CPU before stylising (a missing weights file stops the run before
+    any work is done, and the metric networks stay out of the stylizer's peak memory), moved later."""
     random_fx = args.feature_extractor == "random"
     progress = not args.no_progress
     out: dict = {}
@@ -298,9 +300,10 @@ def _build_metrics(names: Sequence[str], args, device: torch.device) -> dict:
     return out
 
 
-def _evaluate(protocol: Protocol, work: Path, images: _ImageCache, names: Sequence[str], args,
+def _evaluate(protocol: Protocol, work: Path, images: _ImageCache, names: Sequence[str], ms: dict, args,
               device: torch.device) -> dict:
-    ms = _build_metrics(names, args, device)
+    for m in ms.values():
+        m.to(device)
     progress = not args.no_progress
     for item in _progress(protocol.items, protocol.n, "metrics", progress):
         out_path = work / item.name
@@ -420,10 +423,11 @@ def _run(args) -> int:
                           backbone_weights=args.backbone_weights, steps=args.steps, alpha=args.alpha,
                           direction=args.direction if protocol.name == "cyclegan" else "AtoB",
                           progress=False)
+    metric_objects = _build_metrics(names, args, torch.device("cpu"))
     images = _ImageCache(protocol.size)
     speed = _stylize_all(protocol, opts, work, images, device, args.precision, args.resume, not args.no_progress)
     t_metrics = time.perf_counter()
-    values = _evaluate(protocol, work, images, names, args, device)
+    values = _evaluate(protocol, work, images, names, metric_objects, args, device)
     metrics_seconds = time.perf_counter() - t_metrics
 
     result = {

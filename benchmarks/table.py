@@ -70,6 +70,9 @@ _STYLE_COLS = [("artfid", "ArtFID ↓", "{:.2f}"), ("fid_art", "FID (art) ↓", 
 _GAN_COLS = [("fid_inception", "FID ↓", "{:.2f}")]
 
 
+_PROTOCOLS = ("styleid", "cyclegan")
+
+
 class TableError(RuntimeError):
     """The README has no (or broken) table markers."""
 
@@ -86,8 +89,10 @@ def load_results(results_dir: str | Path = RESULTS_DIR) -> tuple[list[dict], lis
         except (OSError, json.JSONDecodeError) as e:
             skipped.append((file, f"unreadable ({type(e).__name__})"))
             continue
-        if not isinstance(r, dict) or "metrics" not in r or "protocol" not in r:
-            skipped.append((file, "not a benchmark result"))
+        proto = r.get("protocol") if isinstance(r, dict) else None
+        if not (isinstance(proto, dict) and proto.get("name") in _PROTOCOLS and isinstance(r.get("metrics"), dict)):
+            # e.g. the per-variant speed benchmarks, which share the folder
+            skipped.append((file, "not a benchmarks.run quality result"))
             continue
         if r.get("usable") is not True:
             reasons = "; ".join(r.get("unusable_reasons") or ["not marked usable"])

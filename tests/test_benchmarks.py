@@ -535,6 +535,7 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path):
     (res / "random.json").write_text(json.dumps(_result(
         "johnson_candy", "styleid", False, {"artfid": 1.0, "fid_art": 0.0, "lpips_alex": 0.0})))
     (res / "notes.json").write_text("{not json")
+    (res / "johnson-cpu-2core.json").write_text(json.dumps({"model": "johnson", "protocol": "speed", "metrics": {}}))
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nintro\n\n{T.START}\nstale\n{T.END}\n\nfooter\n")
     cmd = [sys.executable, "-m", "benchmarks.table", "--results", str(res), "--readme", str(readme)]
@@ -555,6 +556,7 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path):
     assert any("| 64.5 |" in r and "mmagic's own" in r for r in rows)
     assert "johnson_candy" not in text  # unusable: never in the table
     assert "skipped" in proc.stderr and "random.json" in proc.stderr and "notes.json" in proc.stderr
+    assert "johnson-cpu-2core.json: not a benchmarks.run quality result" in proc.stderr
     # --check passes now, fails after an edit inside the markers
     assert subprocess.run(cmd + ["--check"], cwd=REPO, env=env, capture_output=True).returncode == 0
     readme.write_text(text.replace("33.12", "99.99"))
