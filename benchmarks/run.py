@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
                    help="stylizer precision; bf16 autocast needs CUDA (metrics always run in fp32)")
-    p.add_argument("--backbone-weights", default="imagenet", help="VGG weights of the stylizer (StylizeOptions)")
+    p.add_argument("--backbone-weights", help="VGG weights of the stylizer (imagenet, timm, caffe, none, a path); "
+                                             "default: the family's own")
     p.add_argument("--steps", type=int, help="gatys: optimisation steps")
     p.add_argument("--alpha", type=float, default=1.0, help="adain_gan: content-style trade-off")
     p.add_argument("--out", help="result JSON (default benchmarks/results/<model>-<protocol>-<device>.json)")

@@ -470,7 +470,7 @@ def test_resolve_model_maps_pretrained_tags_to_their_family(fake_stylizer, tmp_p
     assert R.resolve_model(FAKE, str(f)) == (FAKE, str(f), "file")
 
 
-def test_run_cli_end_to_end_as_a_subprocess(tmp_path):
+def test_run_cli_end_to_end_as_a_subprocess(tmp_path, offline_env):
     """``python -m benchmarks.run`` on tiny data: a stylizer from --import, metric networks random."""
     _write_images(tmp_path / "cnt", 2, seed=3)
     _write_images(tmp_path / "sty", 2, size=(30, 44), seed=4)
@@ -485,7 +485,7 @@ def test_run_cli_end_to_end_as_a_subprocess(tmp_path):
         STYLIZERS.register("{FAKE}_sub", lambda opts: S())
     """))
     out = tmp_path / "result.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path)])}
+    env = {**offline_env, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path)])}
     cmd = [sys.executable, "-m", "benchmarks.run", "--import", "bench_fake_mod", "--model", f"{FAKE}_sub",
            "--weights", "fake.safetensors", "--protocol", "styleid", "--content", str(tmp_path / "cnt"),
            "--style", str(tmp_path / "sty"), "--n-content", "2", "--n-style", "2", "--size", "32",
@@ -523,7 +523,7 @@ def _result(model: str, protocol: str, usable: bool, metrics: dict, **proto) -> 
             "speed": {"images_per_s": 41.5}, "created": "2026-01-01T00:00:00+00:00"}
 
 
-def test_table_cli_renders_usable_results_and_references_only(tmp_path):
+def test_table_cli_renders_usable_results_and_references_only(tmp_path, offline_env):
     res = tmp_path / "results"
     res.mkdir()
     (res / "good.json").write_text(json.dumps(_result(
@@ -539,7 +539,7 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nintro\n\n{T.START}\nstale\n{T.END}\n\nfooter\n")
     cmd = [sys.executable, "-m", "benchmarks.table", "--results", str(res), "--readme", str(readme)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = offline_env
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     text = readme.read_text()
