@@ -462,6 +462,30 @@ def test_run_refuses_random_weights_and_unknown_models(style_data, fake_stylizer
     assert "unknown model 'no_such_model_xyz'" in capsys.readouterr().err
 
 
+def test_run_cyclegan_protocol_translates_the_test_split(tmp_path, fake_stylizer):
+    _write_images(tmp_path / "h2z" / "testA", 3, size=(32, 32), seed=6)
+    _write_images(tmp_path / "h2z" / "testB", 4, size=(32, 32), seed=7)
+    out = tmp_path / "gan.json"
+    args = ["--model", f"{FAKE}_horse2zebra", "--protocol", "cyclegan", "--data", str(tmp_path / "h2z"),
+            "--limit", "2", "--size", "32", "--feature-extractor", "random", "--metrics", "fid_inception",
+            "--out", str(out), "--work-dir", str(tmp_path / "work"), "--no-progress"]
+    assert R.main(args) == 0
+    r = json.loads(out.read_text())
+    assert r["family"] == FAKE and r["weights"] == f"{FAKE}_horse2zebra" and r["weights_status"] == "pretrained-tag"
+    assert r["protocol"]["n"] == 2 and r["protocol"]["n_reference"] == 4 and r["protocol"]["direction"] == "AtoB"
+    assert list(r["metrics"]) == ["fid_inception"] and r["metrics"]["fid_inception"] >= 0
+    assert fake_stylizer == [(1, 3, 32, 32)] * 2 and not r["usable"]
+    assert sorted(p.name for p in (tmp_path / "work").glob("*.png")) == ["img00.png", "img01.png"]
+
+
+def test_run_refuses_bf16_on_cpu_and_unknown_metrics(style_data, fake_stylizer, capsys):
+    assert R.main(_styleid_args(style_data, style_data / "r.json", "--precision", "bf16", "--device", "cpu")) == 2
+    assert "--precision bf16 needs a CUDA device" in capsys.readouterr().err
+    assert R.main(_styleid_args(style_data, style_data / "r.json", "--metrics", "kid")) == 2
+    assert "unknown metric(s) ['kid']" in capsys.readouterr().err
+    assert not fake_stylizer
+
+
 def test_resolve_model_maps_pretrained_tags_to_their_family(fake_stylizer, tmp_path):
     assert R.resolve_model(FAKE, None) == (FAKE, None, "random")
     assert R.resolve_model(f"{FAKE}_horse2zebra", None) == (FAKE, f"{FAKE}_horse2zebra", "pretrained-tag")
