@@ -42,6 +42,7 @@ The difference is a factor sqrt(n / (n - 1)) on both standard deviations -- invi
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ from torch import Tensor, nn
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder, WeightsUnavailableError
 from ..losses import mean_std
 from ..registry import MODELS, STYLIZERS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AdaINNet", "AdaINDecoder", "StyleCode", "PatchDiscriminator", "adaptive_instance_norm", "feature_stats",
@@ -529,7 +532,8 @@ def load_adain(weights: str | os.PathLike, backbone_weights: str | None = None) 
                 f"download it elsewhere and pass --weights PATH/decoder.pth") from e
         return AdaINNet.from_pytorch_adain(sd, backbone_weights or "caffe")
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such weights file or folder")
+        raise FileNotFoundError(f"{path}: no such weights file or folder, and not a known tag "
+                                "(adain_gan knows: pytorch-adain)")
     state, hparams = read_checkpoint(path)
     if _is_pytorch_adain_decoder(state):
         return AdaINNet.from_pytorch_adain(state, backbone_weights or "caffe")
@@ -576,28 +580,30 @@ class AdaINStylizer:
 
 @STYLIZERS.register("adain_gan")
 def build_adain_stylizer(opts) -> AdaINStylizer:
-    """AdaIN / AdaIN-GAN stylizer. Options: --weights (required: .ckpt, .safetensors, save_pretrained folder,
-    pytorch-AdaIN decoder.pth, or ``pytorch-adain``), --style (one or more), --style-weights, --alpha,
+    """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
+    pytorch-AdaIN decoder.pth, or ``pytorch-adain``; without it the decoder is random, for smoke runs),
+    --style (one or more), --style-weights, --alpha,
     --preserve-color (histogram: recolour the style first; luminance: keep the content's colours),
     --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
     --device."""
     from ..color import check_preserve_color
     from ..stylize import StylizeOptions, reject_options, resolve_device
 
-    reject_options(opts, "adain_gan", "steps", "direction", "tile", "seed")
-    if not opts.weights:
-        raise ValueError("model 'adain_gan' needs --weights (a .ckpt, .safetensors, save_pretrained folder, "
-                         "pytorch-AdaIN decoder.pth, or 'pytorch-adain')")
+    reject_options(opts, "adain_gan", *[n for n in ("steps", "scales", "direction", "tile", "seed")
+                                        if n in StylizeOptions.__dataclass_fields__])
     if not 0.0 <= float(opts.alpha) <= 1.0:
         raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
     if opts.masks is not None and opts.style_weights is not None:
         raise ValueError("--masks and --style-weights cannot be combined: each mask takes one style")
     preserve = check_preserve_color(opts.preserve_color)
     # the encoder must be the one the decoder was trained with: follow the weights' config unless the
-    # user asked for another source (StylizeOptions cannot tell an explicit "imagenet" from the default)
+    # user names another source
     backbone = opts.backbone_weights
-    if backbone == StylizeOptions.default("backbone_weights"):
-        backbone = None
     device = resolve_device(opts.device)
-    net = load_adain(opts.weights, backbone).to(device).eval()
+    if not opts.weights:
+        log.warning("adain_gan: no --weights given, the decoder is RANDOM (smoke runs only)")
+        net = AdaINNet(backbone_weights=backbone or "caffe")
+    else:
+        net = load_adain(opts.weights, backbone)
+    net = net.to(device).eval()
     return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device)
