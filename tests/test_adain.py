@@ -38,7 +38,7 @@ def net() -> AdaINNet:
 
 
 @pytest.fixture(scope="module")
-def images():
+def tensors():
     return {"content": _rand(1, 3, 40, 48, seed=1), "style": _rand(1, 3, 32, 40, seed=2),
             "style2": _rand(1, 3, 48, 32, seed=3) ** 3}
 
@@ -63,20 +63,20 @@ def test_network_layout_encoder_frozen_and_not_saved(net):
 
 
 @pytest.mark.parametrize("hw", [(40, 48), (37, 45), (5, 3), (64, 17)])
-def test_any_size_pads_and_crops_back(net, images, hw):
+def test_any_size_pads_and_crops_back(net, tensors, hw):
     content = _rand(1, 3, *hw, seed=4)
     with torch.no_grad():
-        out = net(content, images["style"])
+        out = net(content, tensors["style"])
     assert out.shape == (1, 3, *hw) and out.min() >= 0 and out.max() <= 1
 
 
-def test_adain_statistics_float32_and_eps(net, images):
-    c = net.encode(images["content"])["relu4_1"]
-    s = net.encode(images["style"])["relu4_1"]
+def test_adain_statistics_float32_and_eps(net, tensors):
+    c = net.encode(tensors["content"])["relu4_1"]
+    s = net.encode(tensors["style"])["relu4_1"]
     s_mean, s_std = feature_stats(s)
     t = adaptive_instance_norm(c.to(torch.bfloat16), s_mean, s_std)
     assert t.dtype == torch.float32
-    t = net.target_features(c, images["style"])
+    t = net.target_features(c, tensors["style"])
     t_mean, t_std = mean_std(t)
     var = torch.var(s, dim=(2, 3), keepdim=True, unbiased=False)
     torch.testing.assert_close(s_std, torch.sqrt(var + 1e-5))
@@ -95,30 +95,30 @@ def test_adain_statistics_float32_and_eps(net, images):
 
 # ------------------------------------------------------------------------------------------- inference options
 @pytest.mark.parametrize("hw", [(40, 48), (37, 45)])
-def test_alpha_zero_decodes_content_features(net, images, hw):
+def test_alpha_zero_decodes_content_features(net, tensors, hw):
     content = _rand(1, 3, *hw, seed=5)
     with torch.no_grad():
-        out = net(content, images["style"], alpha=0.0)
+        out = net(content, tensors["style"], alpha=0.0)
         x, _ = net._pad(content)
         expected = _decode(net, net.encode(x)["relu4_1"], hw)
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
 
 
-def test_alpha_is_linear_in_feature_space(net, images):
+def test_alpha_is_linear_in_feature_space(net, tensors):
     with torch.no_grad():
-        c = net.encode(images["content"])["relu4_1"]
-        t1 = net.target_features(c, images["style"], alpha=1.0)
-        t03 = net.target_features(c, images["style"], alpha=0.3)
+        c = net.encode(tensors["content"])["relu4_1"]
+        t1 = net.target_features(c, tensors["style"], alpha=1.0)
+        t03 = net.target_features(c, tensors["style"], alpha=0.3)
         torch.testing.assert_close(t03, 0.3 * t1 + 0.7 * c)
-        out = net(images["content"], images["style"], alpha=0.3)
+        out = net(tensors["content"], tensors["style"], alpha=0.3)
         torch.testing.assert_close(out, _decode(net, 0.3 * t1 + 0.7 * c, (40, 48)), atol=1e-5, rtol=1e-5)
-        assert not torch.allclose(out, net(images["content"], images["style"]))
+        assert not torch.allclose(out, net(tensors["content"], tensors["style"]))
     with pytest.raises(ValueError, match="alpha must be in"):
-        net(images["content"], images["style"], alpha=1.5)
+        net(tensors["content"], tensors["style"], alpha=1.5)
 
 
-def test_style_weights(net, images):
-    content, s1, s2 = images["content"], images["style"], images["style2"]
+def test_style_weights(net, tensors):
+    content, s1, s2 = tensors["content"], tensors["style"], tensors["style2"]
     with torch.no_grad():
         single = net(content, s1)
         torch.testing.assert_close(net(content, [s1, s2], style_weights=[1.0, 0.0]), single, rtol=0, atol=0)
@@ -138,8 +138,8 @@ def test_style_weights(net, images):
         net(content, [s1, s2], style_weights=[1, -1])
 
 
-def test_masks_select_regions(net, images):
-    content, s1, s2 = images["content"], images["style"], images["style2"]
+def test_masks_select_regions(net, tensors):
+    content, s1, s2 = tensors["content"], tensors["style"], tensors["style2"]
     h, w = content.shape[-2:]
     left = torch.zeros(1, 1, h, w)
     left[..., :24] = 1  # 24 = 3 feature cells: the regions are exact at relu4_1 resolution
@@ -169,8 +169,8 @@ def test_masks_select_regions(net, images):
         net(content, [s1, s2], masks=masks, style_weights=[0.5, 0.5])
 
 
-def test_preserve_color(net, images):
-    content, style = images["content"], images["style2"]
+def test_preserve_color(net, tensors):
+    content, style = tensors["content"], tensors["style2"]
     with torch.no_grad():
         plain = net(content, style)
         # histogram: the style is recoloured to the content's colour statistics *before* encoding
@@ -194,8 +194,8 @@ def test_preserve_color(net, images):
         net(content, style, preserve_color="sepia")
 
 
-def test_style_statistics_cached_and_reusable(net, images, monkeypatch):
-    content, style = images["content"], images["style"].clone()
+def test_style_statistics_cached_and_reusable(net, tensors, monkeypatch):
+    content, style = tensors["content"], tensors["style"].clone()
     calls = []
     real = AdaINNet.encode_style
     monkeypatch.setattr(AdaINNet, "encode_style", lambda self, s: calls.append(1) or real(self, s))
@@ -211,11 +211,11 @@ def test_style_statistics_cached_and_reusable(net, images, monkeypatch):
         code = net.encode_style(style)
         assert isinstance(code, StyleCode) and code.mean.shape == (1, 512, 1, 1)
         torch.testing.assert_close(net(content, code), c, rtol=0, atol=0)
-        torch.testing.assert_close(net(content, [code, images["style2"]], style_weights=[1, 0]), c, rtol=0, atol=0)
+        torch.testing.assert_close(net(content, [code, tensors["style2"]], style_weights=[1, 0]), c, rtol=0, atol=0)
 
 
 # ------------------------------------------------------------------------------------------- round trips
-def test_save_pretrained_round_trip(net, images, tmp_path, monkeypatch):
+def test_save_pretrained_round_trip(net, tensors, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     net.save_pretrained(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
@@ -231,7 +231,7 @@ def test_save_pretrained_round_trip(net, images, tmp_path, monkeypatch):
     for name, buf in net.encoder.named_buffers():
         assert torch.equal(dict(loaded.encoder.named_buffers())[name], buf), name
     with torch.no_grad():
-        torch.testing.assert_close(loaded(images["content"], images["style"]), net(images["content"], images["style"]),
+        torch.testing.assert_close(loaded(tensors["content"], tensors["style"]), net(tensors["content"], tensors["style"]),
                                    rtol=0, atol=0)
     # loading is strict: a decoder with a missing tensor is refused
     from safetensors.torch import save_file
@@ -293,7 +293,7 @@ def _original_style_transfer(vgg, decoder, content, style, alpha=1.0, interpolat
     return decoder(feat * alpha + content_f * (1 - alpha))
 
 
-def test_import_pytorch_adain_matches_original(tmp_path, images):
+def test_import_pytorch_adain_matches_original(tmp_path, tensors):
     torch.manual_seed(1)
     vgg, decoder = _original_pytorch_adain()
     with torch.no_grad():  # keep activations in a sane range through 10 random layers
@@ -307,7 +307,7 @@ def test_import_pytorch_adain_matches_original(tmp_path, images):
 
     net = AdaINNet.from_pytorch_adain(tmp_path / "decoder.pth", vgg=str(tmp_path / "vgg_normalised.pth"))
     assert net.unbiased_std and net.encoder.preprocessing == "caffe"
-    content, s1, s2 = images["content"], images["style"][..., :40, :40], images["style2"][..., :40, :32]
+    content, s1, s2 = tensors["content"], tensors["style"][..., :40, :40], tensors["style2"][..., :40, :32]
     s1 = F.interpolate(s1, size=(40, 48))
     s2 = F.interpolate(s2, size=(40, 48))
     with torch.no_grad():
@@ -507,12 +507,12 @@ def trained(tmp_path_factory):
     return model.net.eval(), ckpt, root / "export"
 
 
-def test_stylizer_weight_formats_and_options(trained, images, tmp_path):
+def test_stylizer_weight_formats_and_options(trained, tensors, tmp_path):
     net, ckpt, export = trained
     state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
     assert not any(k.startswith("net.encoder") for k in state)  # backbone never in checkpoints
     assert any(k.startswith("discriminator.") for k in state)
-    content, s1, s2 = images["content"], images["style"], images["style2"]
+    content, s1, s2 = tensors["content"], tensors["style"], tensors["style2"]
     with torch.no_grad():
         expected = net(content, [s1, s2], alpha=0.7, style_weights=[0.3, 0.7], preserve_color="histogram")
     for weights in (ckpt, export / "model.safetensors", export):
@@ -550,6 +550,16 @@ def test_stylizer_rejects_unsupported_options(trained, option, value, message):
         build_adain_stylizer(opts)
 
 
+def test_canonical_decoder_offline_is_a_clear_error(tmp_path, monkeypatch):
+    from zoo.backbone import WeightsUnavailableError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")  # a closed port: any download fails at once
+    with pytest.raises(WeightsUnavailableError, match="pytorch-AdaIN decoder is not available.*--weights PATH"):
+        load_adain("pytorch-adain", backbone_weights="none")
+
+
 def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
     _, ckpt, export = trained
     with pytest.raises(FileNotFoundError, match="no such weights file or folder, and not a known tag"):
@@ -570,22 +580,21 @@ def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
 
 
 # ------------------------------------------------------------------------------------------- end to end
-def _run(args, cwd, timeout=300):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+def _run(args, cwd, env, timeout=300):
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_fit_recipe_fast_dev_run(tmp_path):
+def test_fit_recipe_fast_dev_run(tmp_path, offline_env):
     content_dir, style_dir = _make_folders(tmp_path / "data")
     r = _run(["-m", "zoo.fit", str(ROOT / "recipes" / "adain.yaml"), f"--data.content_dir={content_dir}",
               f"--data.style_dir={style_dir}", "--data.size=36", "--data.crop=32", "--data.batch_size=2",
-              "--data.num_workers=0", "--model.backbone.weights=none", "--trainer.fast_dev_run=true"], tmp_path)
+              "--data.num_workers=0", "--model.backbone.weights=none", "--trainer.fast_dev_run=true"], tmp_path, offline_env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Trainer.fit` stopped" in r.stderr or "fast_dev_run" in r.stderr + r.stdout, r.stderr[-2000:]
     assert "skipping unreadable image" in r.stderr  # the broken file was skipped, not fatal
 
 
-def test_zoo_stylize_cli(trained, tmp_path):
+def test_zoo_stylize_cli(trained, tmp_path, offline_env):
     _, ckpt, _ = trained
     content, s1, s2 = tmp_path / "c.png", tmp_path / "s1.png", tmp_path / "s2.png"
     save_image(_rand(1, 3, 40, 52, seed=7), content)
@@ -594,7 +603,7 @@ def test_zoo_stylize_cli(trained, tmp_path):
     out = tmp_path / "out.png"
     r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--weights", str(ckpt),
               "--style", str(s1), str(s2), "--style-weights", "0.3,0.7", "--alpha", "0.7",
-              "--preserve-color", "histogram", "--device", "cpu", "-o", str(out)], tmp_path)
+              "--preserve-color", "histogram", "--device", "cpu", "-o", str(out)], tmp_path, offline_env)
     assert r.returncode == 0, r.stderr[-3000:]
     from zoo.io import load_image
 
@@ -606,5 +615,5 @@ def test_zoo_stylize_cli(trained, tmp_path):
                        preserve_color="histogram")
     assert (result - expected).abs().max() <= 1 / 255 + 1e-6  # equal up to 8-bit rounding
     r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--weights", str(ckpt),
-              "--style", str(s1), "--tile", "64", "-o", str(tmp_path / "x.png")], tmp_path)
+              "--style", str(s1), "--tile", "64", "-o", str(tmp_path / "x.png")], tmp_path, offline_env)
     assert r.returncode == 1 and r.stderr.strip() == "error: model 'adain_gan' does not support --tile"
