@@ -212,6 +212,12 @@ def test_style_statistics_cached_and_reusable(net, tensors, monkeypatch):
         assert isinstance(code, StyleCode) and code.mean.shape == (1, 512, 1, 1)
         torch.testing.assert_close(net(content, code), c, rtol=0, atol=0)
         torch.testing.assert_close(net(content, [code, tensors["style2"]], style_weights=[1, 0]), c, rtol=0, atol=0)
+    with torch.inference_mode():  # inference tensors have no version counter: cached by identity
+        style_inf = style.clone()
+        n = len(calls)
+        d = net(content, style_inf)
+        assert len(calls) == n + 1 and torch.equal(net(content, style_inf), d) and len(calls) == n + 1
+        torch.testing.assert_close(d, c, rtol=0, atol=0)
 
 
 # ------------------------------------------------------------------------------------------- round trips
@@ -521,6 +527,16 @@ def test_stylizer_weight_formats_and_options(trained, tensors, tmp_path):
         stylizer = build_adain_stylizer(opts)
         assert stylizer.needs_style and stylizer.net.backbone_weights == "none"  # followed the weights' config
         torch.testing.assert_close(stylizer(content, [s1, s2]), expected, rtol=0, atol=0)
+    # --size resizes content and styles (new tensors made under inference mode)
+    stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", weights=str(ckpt), device="cpu", size=24,
+                                                   style_weights=[0.5, 0.5]))
+    from zoo.io import resize_long_edge
+
+    with torch.no_grad():
+        small = net(resize_long_edge(content, 24), [resize_long_edge(s1, 24), resize_long_edge(s2, 24)],
+                    style_weights=[0.5, 0.5])
+    torch.testing.assert_close(stylizer(content, [s1, s2]), small, rtol=0, atol=0)
+    assert small.shape[-1] == 24
     # masks as image files, one per style
     h, w = content.shape[-2:]
     left = torch.zeros(1, 3, h, w)

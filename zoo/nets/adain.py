@@ -266,14 +266,14 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         device, dtype = self._device(), style.dtype
         if hit is not None:
             ref, version, dev, dt, code = hit
-            if ref() is style and version == style._version and dev == device and dt == dtype:
+            if ref() is style and version == _version_of(style) and dev == device and dt == dtype:
                 return code
         code = self.encode_style(style.to(device))
         # drop entries whose tensor is gone (ids can be reused) and keep the cache small
         self._style_cache = {k: v for k, v in self._style_cache.items() if v[0]() is not None}
         if len(self._style_cache) >= 16:
             self._style_cache.pop(next(iter(self._style_cache)))
-        self._style_cache[key] = (weakref.ref(style), style._version, device, dtype, code)
+        self._style_cache[key] = (weakref.ref(style), _version_of(style), device, dtype, code)
         return code
 
     def clear_style_cache(self) -> None:
@@ -411,6 +411,14 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
 
         load_strict(net, convert_pytorch_adain_state_dict(decoder), "pytorch-AdaIN decoder")
         return net
+
+
+def _version_of(t: Tensor) -> int:
+    """The in-place modification counter of ``t``; inference-mode tensors have none (-1: identity only)."""
+    try:
+        return t._version
+    except RuntimeError:
+        return -1
 
 
 def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
