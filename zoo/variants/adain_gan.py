@@ -20,7 +20,7 @@ both optimisers).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import lightning as L
 import torch
@@ -174,6 +174,3 @@ class AdaINGAN(L.LightningModule):
     def export(self, folder: str) -> None:
         """Write the network (decoder weights + config.json; no encoder weights) with ``save_pretrained``."""
         self.net.save_pretrained(folder)
-
-    def state_dict_for_net(self) -> Mapping[str, Tensor]:
-        return self.net.state_dict()
