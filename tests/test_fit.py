@@ -15,9 +15,17 @@ def recipe_args(name: str, tmp: Path) -> list[str]:
     """Tiny data and random backbone weights for each recipe. A new recipe must be added here."""
     content = make_image(tmp / "content.png", (48, 40), seed=1)
     style = make_image(tmp / "style.png", (40, 40), seed=2)
+    content_dir, style_dir = tmp / "photos", tmp / "paintings"
+    for i in range(2):
+        make_image(content_dir / f"c{i}.png", (48, 40), seed=10 + i)
+        make_image(style_dir / f"s{i}.jpg", (40, 44), seed=20 + i)
+    no_vgg = "--model.backbone.weights=none"
+    content_style = [f"--data.content_dir={content_dir}", f"--data.style_dir={style_dir}", "--data.size=36",
+                     "--data.crop=32", "--data.batch_size=2", "--data.num_workers=0", no_vgg]
     table = {
-        "gatys": [f"--data.content={content}", f"--data.style={style}", "--data.size=48",
-                  "--model.backbone.weights=none"],
+        "gatys": [f"--data.content={content}", f"--data.style={style}", "--data.size=48", no_vgg],
+        "adain": content_style,
+        "adain_plain": content_style,
     }
     assert name in table, f"recipes/{name}.yaml has no tiny-data arguments in tests/test_fit.py"
     return table[name]
