@@ -174,7 +174,7 @@ class CycleGAN(L.LightningModule):
         hp = self.hparams
         total = hp.epochs_constant + hp.epochs_decay
         max_epochs = self.trainer.max_epochs
-        if max_epochs is not None and max_epochs > 0 and max_epochs != total:
+        if not self.trainer.fast_dev_run and max_epochs is not None and max_epochs > 0 and max_epochs != total:
             log.warning("trainer.max_epochs=%d but the LR schedule spans epochs_constant + epochs_decay = %d epochs",
                         max_epochs, total)
 
@@ -274,7 +274,9 @@ class CycleGAN(L.LightningModule):
 
     def log_samples(self) -> list[Path]:
         """Write the grids as PNG under ``<run dir>/samples/`` and send them to the logger if it takes
-        images (TensorBoard ``add_image``, W&B ``log_image``). Rank zero only."""
+        images (TensorBoard ``add_image``, W&B ``log_image``). Called on every rank (``trainer.log_dir`` is a
+        collective broadcast); only rank zero renders and writes."""
+        run_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         if self.trainer.global_rank != 0:
             return []
         samples = self._sample_batch()
@@ -283,7 +285,6 @@ class CycleGAN(L.LightningModule):
         from ..io import save_image
 
         grids = self.sample_grids(samples)
-        run_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         written = []
         for name, image in grids.items():
             path = run_dir / "samples" / f"epoch{self.current_epoch:04d}_step{self.global_step:07d}_{name}.png"
