@@ -14,7 +14,7 @@ Options a family does not support must be rejected by its builder with a clear m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import torch
@@ -34,8 +34,9 @@ class StylizeOptions:
     style_weights: Sequence[float] | None = None  # blend weights of several styles
     size: int | None = None                 # long edge of the output (content is resized to it)
     steps: int | None = None                # optimisation steps (gatys)
+    scales: Sequence[float] | None = None   # coarse-to-fine fractions of the output size (gatys)
     preserve_color: str | None = None       # None, "luminance" or "histogram"
-    backbone_weights: str = "imagenet"      # VGG weight source: imagenet, timm, caffe, none, or a path
+    backbone_weights: str | None = None    # VGG weight source (imagenet, timm, caffe, none, a path); None: the family default
     device: str = "auto"
     seed: int | None = None
     alpha: float = 1.0                      # content-style trade-off (adain_gan)
@@ -43,7 +44,6 @@ class StylizeOptions:
     tile: int | None = None                 # tiled inference for feed-forward nets (bounded memory)
     masks: Sequence[str] | None = None      # spatial masks, one per style (adain_gan)
     progress: bool = True
-    extra: dict = field(default_factory=dict)
 
     # defaults of the fields above, to tell which ones a user set
     @classmethod

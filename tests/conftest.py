@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny images made on the fly, a subprocess runner, an offline environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_image(path: Path, size=(48, 40), mode="RGB", seed=0) -> Path:
+    """A smooth random RGB picture of ``size`` (W, H) written to ``path``; returns the path."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([(xx / max(w - 1, 1)), (yy / max(h - 1, 1)), 0.5 + 0.5 * np.sin(xx / 3.0)], -1)
+    array = np.clip(base * 0.8 + rng.random((h, w, 3)) * 0.2, 0, 1)
+    img = Image.fromarray((array * 255).astype(np.uint8), "RGB")
+    if mode != "RGB":
+        img = img.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    """A content image, two style images and a folder of content images."""
+    return {
+        "content": make_image(tmp_path / "content.png", (48, 40), seed=1),
+        "style": make_image(tmp_path / "style.png", (40, 40), seed=2),
+        "style2": make_image(tmp_path / "style2.jpg", (36, 44), seed=3),
+    }
+
+
+@pytest.fixture
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for subprocesses: no network (downloads fail fast), empty caches, repo importable."""
+    env = dict(os.environ)
+    env.update({
+        "HF_HUB_OFFLINE": "1",
+        "TORCH_HOME": str(tmp_path / "torch-home"),
+        "HF_HOME": str(tmp_path / "hf-home"),
+        # Any download attempt goes to a closed local port and fails at once.
+        "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+        "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    })
+    return env
+
+
+@pytest.fixture
+def run(offline_env, tmp_path):
+    """Run ``python -m <module> args...`` in ``tmp_path``; returns the CompletedProcess."""
+
+    def _run(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], cwd=cwd or tmp_path, env=offline_env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    return _run
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

@@ -1,0 +1,151 @@
+"""``python -m zoo.fit RECIPE [--section.key=value ...]``: train any variant from a recipe.
+
+A recipe is a LightningCLI config (``model``/``data`` with ``class_path`` and ``init_args``, ``trainer``,
+``seed_everything``). Everything Lightning's CLI accepts works: ``--trainer.devices=4``,
+``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--ckpt_path=last``, ``--print_config``.
+
+Runs are kept under ``runs/<recipe name>/``:
+
+* ``version_N/``: the CSV logs (metrics.csv, hparams.yaml) and ``config.yaml``, the fully resolved
+  recipe of that run (``--trainer.logger`` selects another logger, e.g. WandbLogger);
+* ``checkpoints/``: ``last.ckpt`` and the periodic checkpoints, shared by the versions so that
+  ``--ckpt_path=last`` resumes the latest run after a crash.
+
+User errors (unreadable images, empty folders, missing weights, a NaN loss, bf16 on a CPU without native
+bf16) end with a one-line ``error:`` message and exit status 1 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "cpu_has_native_bf16"]
+
+USAGE = "usage: python -m zoo.fit RECIPE.yaml [--section.key=value ...] (see --help)"
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (x86 AVX512-BF16/AMX-BF16, Arm BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return any(f in flags for f in ("avx512_bf16", "amx_bf16", "bf16"))
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .backbone import WeightsUnavailableError
+    from .data.folder import EmptyFolderError
+    from .io import ImageReadError, ImageWriteError
+    from .losses import NonFiniteLossError
+
+    return (ImageReadError, ImageWriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
+            PrecisionError)
+
+
+class PrecisionError(RuntimeError):
+    """A precision this machine cannot run sensibly."""
+
+
+def _build_cli_class():
+    from lightning.pytorch import LightningDataModule, LightningModule
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.cli import LightningCLI
+
+    class ZooCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser) -> None:
+            parser.add_argument("--run_name", type=str, default="run",
+                                help="runs are written to runs/<run_name>/ (default: the recipe's file name)")
+
+        def before_instantiate_classes(self) -> None:
+            cfg = self.config[self.subcommand] if self.subcommand else self.config
+            name = cfg.get("run_name") or "run"
+            trainer = cfg["trainer"]
+            if trainer.get("default_root_dir") in (None, os.getcwd()):
+                trainer["default_root_dir"] = str(Path("runs") / name)
+            for logger in _as_list(trainer.get("logger")):
+                init = getattr(logger, "init_args", None)
+                if init is None:
+                    continue
+                if init.get("save_dir") in (None, ".", "runs") and "save_dir" in init:
+                    init["save_dir"] = "runs"
+                if "name" in init and init.get("name") in (None, "lightning_logs"):
+                    init["name"] = name
+
+        def instantiate_trainer(self, **kwargs):
+            root = Path(self.config_init[self.subcommand]["trainer"].get("default_root_dir")
+                        if self.subcommand else "runs")
+            trainer = super().instantiate_trainer(**kwargs)
+            for cb in trainer.checkpoint_callbacks:
+                if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
+                    cb.dirpath = str(root / "checkpoints")
+                    cb.save_last = True if cb.save_last is None else cb.save_last
+            _refuse_slow_bf16(trainer)
+            return trainer
+
+    return ZooCLI, LightningModule, LightningDataModule
+
+
+def quiet_known_warnings() -> None:
+    """Silence Lightning warnings that are expected here and would only confuse users."""
+    import warnings
+
+    # We pass the recipe to LightningCLI through ``args`` on purpose.
+    warnings.filterwarnings("ignore", message=".*LightningCLI's args parameter is intended")
+    # The frozen VGG encoder is in eval mode by design.
+    warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training")
+
+
+def _as_list(value) -> list:
+    if value is None or isinstance(value, bool):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _refuse_slow_bf16(trainer) -> None:
+    precision = str(trainer.precision)
+    on_cpu = trainer.strategy.root_device.type == "cpu"
+    if "bf16" in precision and on_cpu and not cpu_has_native_bf16() and not os.environ.get("ZOO_ALLOW_SLOW_BF16"):
+        raise PrecisionError(
+            f"--trainer.precision={precision} on this CPU, which has no native bf16 support: it would run about "
+            "200x slower than 32-bit. Use --trainer.precision=32 on CPU, or a GPU (set ZOO_ALLOW_SLOW_BF16=1 to "
+            "force it anyway)."
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help") and len(args) == 1:
+        print(USAGE)
+        print(__doc__)
+        return 0 if args else 2
+    extra: list[str] = []
+    if not args[0].startswith("-"):
+        recipe = Path(args.pop(0))
+        if not recipe.is_file():
+            print(f"error: {recipe}: no such recipe file", file=sys.stderr)
+            return 2
+        extra = ["--config", str(recipe)]
+        if not any(a.startswith("--run_name") for a in args):
+            extra.append(f"--run_name={recipe.stem}")
+    ZooCLI, LightningModule, LightningDataModule = _build_cli_class()
+    quiet_known_warnings()
+    try:
+        ZooCLI(
+            LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
+            args=["fit", *extra, *args], save_config_kwargs={"overwrite": True},
+            trainer_defaults={"logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                                         "init_args": {"save_dir": "runs", "name": "lightning_logs"}}},
+            parser_kwargs={"fit": {"default_env": False}},
+        )
+    except _user_errors() as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
