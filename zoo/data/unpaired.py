@@ -88,7 +88,6 @@ class UnpairedData(L.LightningDataModule):
         batch_size: 1 in CycleGAN (sec. 4 / appendix 7.1).
         num_workers: DataLoader worker processes.
         serial_batches: pair A[i] with B[i] instead of a random B.
-        num_samples: images per domain for the sample grids (from testA/testB if present, else train).
         max_pixels: reject images over this many pixels (see zoo.io); None: the package default.
 
     The reference code resizes to a *square* 286x286 before cropping; here the shorter edge goes to
@@ -97,7 +96,7 @@ class UnpairedData(L.LightningDataModule):
     """
 
     def __init__(self, root: str, load_size: int = 286, crop_size: int = 256, flip: bool = True,
-                 batch_size: int = 1, num_workers: int = 4, serial_batches: bool = False, num_samples: int = 4,
+                 batch_size: int = 1, num_workers: int = 4, serial_batches: bool = False,
                  max_pixels: int | None = None) -> None:
         super().__init__()
         if crop_size <= 0:
@@ -126,10 +125,9 @@ class UnpairedData(L.LightningDataModule):
                           num_workers=self.hparams.num_workers, drop_last=False,
                           persistent_workers=self.hparams.num_workers > 0)
 
-    def sample_images(self, n: int | None = None) -> dict[str, Tensor]:
+    def sample_images(self, n: int = 4) -> dict[str, Tensor]:
         """Fixed images for the sample grids: ``{"A": (n, 3, crop, crop), "B": ...}``, the first ``n`` of
         testA / testB (trainA / trainB where a test folder is absent), centre-cropped."""
-        n = self.hparams.num_samples if n is None else n
         out = {}
         for domain in "AB":
             try:

@@ -16,7 +16,7 @@ code, so their weights (lambda = 10, identity 0.5 * lambda) mean what they mean 
 
 Learning rate: Adam 2e-4, betas (0.5, 0.999), constant for ``epochs_constant`` epochs, then linear decay
 towards zero over ``epochs_decay`` epochs (paper sec. 4: 100 + 100 epochs), as ``LambdaLR`` schedulers
-stepped at the end of every epoch. Optimiser, scheduler and image-pool states are in every checkpoint,
+(manual optimisation: brought to the current epoch at the start of every epoch, ``last_epoch`` = epoch). Optimiser, scheduler and image-pool states are in every checkpoint,
 so ``--ckpt_path=last`` resumes exactly where a run stopped.
 
 ``trainer.global_step`` counts optimiser steps: two per batch (Lightning's rule in manual optimisation).
@@ -233,9 +233,15 @@ class CycleGAN(L.LightningModule):
             self._samples = {"A": real_a[: self.hparams.num_samples].detach().cpu(),
                              "B": real_b[: self.hparams.num_samples].detach().cpu()}
 
-    def on_train_epoch_end(self) -> None:
+    def on_train_epoch_start(self) -> None:
+        # The LR of epoch e is lr * rule(e). Bringing the schedulers to the current epoch here (rather than
+        # stepping them after each epoch) keeps that true after a resume from any checkpoint, including
+        # one written after an epoch's last batch but before its end-of-epoch hooks ran.
         for scheduler in self.lr_schedulers():
-            scheduler.step()
+            while scheduler.last_epoch < self.current_epoch:
+                scheduler.step()
+
+    def on_train_epoch_end(self) -> None:
         every = self.hparams.sample_every_n_epochs
         last = self.trainer.max_epochs is not None and self.current_epoch + 1 >= self.trainer.max_epochs
         if every and ((self.current_epoch + 1) % every == 0 or last):
