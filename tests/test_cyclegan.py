@@ -36,6 +36,15 @@ TINY_OVERRIDES = ["--data.load_size=36", "--data.crop_size=32", "--data.num_work
 
 # ------------------------------------------------------------------------------------------- fixtures
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """Tiny tensors: one intra-op thread is faster and does not spin on a shared machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _rand_image(path: Path, h: int, w: int, seed: int, mode: str = "RGB") -> None:
     from PIL import Image
 
@@ -62,7 +71,7 @@ def dataset(tmp_path_factory) -> Path:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update({"PYTHONWARNINGS": "ignore", "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1"})
+    env.update({"PYTHONWARNINGS": "ignore", "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
     return env
 
 
