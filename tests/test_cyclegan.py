@@ -557,6 +557,8 @@ def test_stylizer_size_and_tiles(trained_ckpt):
     ({"alpha": 0.5}, "--alpha"),
     ({"style_weights": [1.0]}, "--style-weights"),
     ({"masks": ["m.png"]}, "--masks"),
+    ({"scales": [0.5, 1.0]}, "--scales"),
+    ({"backbone_weights": "none"}, "--backbone-weights"),
     ({"preserve_color": "histogram"}, "luminance only"),
     ({"tile": 8}, "--tile must be at least 16"),
     ({"weights": None}, "needs --weights"),
@@ -572,3 +574,23 @@ def test_stylizer_rejects_style_images(trained_ckpt):
     stylizer = build_stylizer(StylizeOptions(model="cyclegan", weights=str(trained_ckpt[0]), device="cpu"))
     with pytest.raises(ValueError, match="no style image"):
         stylizer(torch.rand(1, 3, 16, 16), [torch.rand(1, 3, 16, 16)])
+
+
+def test_zoo_stylize_cli_folder(trained_ckpt, tmp_path):
+    """`zoo stylize photos/ --model cyclegan --weights last.ckpt --direction BtoA -o out/` end to end."""
+    path, model = trained_ckpt
+    _rand_image(tmp_path / "photos" / "p0.png", 20, 28, 5)
+    _rand_image(tmp_path / "photos" / "p1.jpg", 24, 24, 6, mode="L")
+    code = ("import sys, zoo.nets.cyclegan; from zoo.cli import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "stylize", str(tmp_path / "photos"), "--model", "cyclegan",
+                           "--weights", str(path), "--direction", "BtoA", "-o", str(tmp_path / "out"), "--quiet"],
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    from zoo.io import load_image
+
+    out = load_image(tmp_path / "out" / "p0.png")
+    with torch.no_grad():
+        expected = model.G_BA(load_image(tmp_path / "photos" / "p0.png"))
+    assert out.shape == (1, 3, 20, 28)
+    assert (out - expected).abs().max() <= 1 / 255 + 1e-6  # 8-bit rounding
+    assert (tmp_path / "out" / "p1.jpg").is_file()

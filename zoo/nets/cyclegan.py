@@ -340,7 +340,8 @@ def build_cyclegan_stylizer(opts: Any) -> CycleGANStylizer:
     ``--direction AtoB|BtoA``, ``--size``, ``--tile``, ``--preserve-color luminance``, ``--device``."""
     from ..stylize import reject_options, resolve_device
 
-    reject_options(opts, "cyclegan", "style_weights", "steps", "alpha", "masks", "backbone_weights", "seed")
+    reject_options(opts, "cyclegan", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
+                   "seed")
     if opts.preserve_color not in (None, "luminance"):
         raise ValueError(f"model 'cyclegan' supports --preserve-color luminance only, got {opts.preserve_color!r}")
     if opts.tile is not None and opts.tile < 4 * STRIDE:
