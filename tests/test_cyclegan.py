@@ -570,6 +570,15 @@ def test_stylizer_rejects_unsupported_options(trained_ckpt, opts, match):
         build_stylizer(StylizeOptions(**kwargs))
 
 
+def test_weights_that_are_not_files():
+    with pytest.raises(FileNotFoundError, match="pretrained_models/horse2zebra.pth"):
+        load_generator("horse2zebra")
+    with pytest.raises(FileNotFoundError, match="recipes/cyclegan_photo2anime.yaml"):
+        load_generator("cyclegan_photo2anime")
+    with pytest.raises(FileNotFoundError, match="no such checkpoint file"):
+        load_generator("nowhere/last.ckpt")
+
+
 def test_stylizer_rejects_style_images(trained_ckpt):
     stylizer = build_stylizer(StylizeOptions(model="cyclegan", weights=str(trained_ckpt[0]), device="cpu"))
     with pytest.raises(ValueError, match="no style image"):

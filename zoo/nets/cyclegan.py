@@ -282,6 +282,16 @@ def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
     if direction not in _CKPT_PREFIX:
         raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
     path = Path(weights)
+    if not path.exists():
+        name = str(weights)
+        if name in CANONICAL:
+            raise FileNotFoundError(
+                f"{name}: no such file; the official CycleGAN model {name!r} is published at {CANONICAL[name]}: "
+                "download it and pass the .pth file to --weights")
+        if name.startswith("cyclegan_"):
+            raise FileNotFoundError(
+                f"{name}: no such file, and pretrained weights for it are not published yet; train them with "
+                f"`python -m zoo.fit recipes/{name}.yaml` and pass runs/{name}/checkpoints/last.ckpt")
     state, hparams = read_checkpoint(path)
     if any(k.startswith(("G_AB.", "G_BA.")) for k in state):
         state = strip_prefix(state, _CKPT_PREFIX[direction])
