@@ -22,10 +22,18 @@ def recipe_args(name: str, tmp: Path) -> list[str]:
     no_vgg = "--model.backbone.weights=none"
     content_style = [f"--data.content_dir={content_dir}", f"--data.style_dir={style_dir}", "--data.size=36",
                      "--data.crop=32", "--data.batch_size=2", "--data.num_workers=0", no_vgg]
+    for domain in ("trainA", "trainB"):
+        for i in range(2):
+            make_image(tmp / "unpaired" / domain / f"{i}.png", (40, 36), seed=30 + i)
+    unpaired = [f"--data.root={tmp / 'unpaired'}", "--data.load_size=36", "--data.crop_size=32",
+                "--data.num_workers=0", "--model.network={n_blocks: 1, ngf: 4}",
+                "--model.discriminator={n_layers: 2, ndf: 4}"]
     table = {
         "gatys": [f"--data.content={content}", f"--data.style={style}", "--data.size=48", no_vgg],
         "adain": content_style,
         "adain_plain": content_style,
+        "cyclegan_photo2anime": unpaired,
+        "cyclegan_horse2zebra": unpaired,
     }
     assert name in table, f"recipes/{name}.yaml has no tiny-data arguments in tests/test_fit.py"
     return table[name]

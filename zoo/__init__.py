@@ -25,6 +25,7 @@ from .stylize import StylizeOptions, stylize
 # Importing the families registers their networks and stylizers.
 from .variants import gatys as _gatys  # noqa: F401,E402
 from .nets import adain as _adain  # noqa: F401,E402
+from .nets import cyclegan as _cyclegan  # noqa: F401,E402
 
 __version__ = "0.1.0"
 
