@@ -61,7 +61,7 @@ from ..registry import MODELS, STYLIZERS
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "AdaINNet", "AdaINDecoder", "StyleCode", "PatchDiscriminator", "adaptive_instance_norm", "feature_stats",
+    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats",
     "convert_pytorch_adain_state_dict", "CANONICAL", "ENCODER_LAYERS", "build_adain_stylizer",
 ]
 
@@ -162,42 +162,6 @@ class AdaINDecoder(nn.Module):
             if up:
                 h = F.interpolate(h, scale_factor=2.0, mode="nearest")
         return h
-
-
-class PatchDiscriminator(nn.Module, PyTorchModelHubMixin):
-    """PatchGAN discriminator (Isola et al. 2017, pix2pix; the 70x70 PatchGAN of CycleGAN, Zhu et al.
-    2017): C64 (no norm) - C128 - C256 - C512 (stride 1) - 1-channel conv, 4x4 kernels, LeakyReLU 0.2,
-    instance norm. Takes RGB in [0, 1] (mapped to [-1, 1] inside) and returns a map of logits.
-
-    A minimal stand-in so this variant works on its own; it should be replaced by the CycleGAN family's
-    ``NLayerDiscriminator`` when both land (same layout with ``n_layers=3``).
-    """
-
-    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: str = "instance") -> None:
-        super().__init__()
-        if norm not in ("instance", "batch", "none"):
-            raise ValueError(f"norm must be 'instance', 'batch' or 'none', got {norm!r}")
-
-        def norm_layer(c: int) -> nn.Module:
-            if norm == "instance":
-                return nn.InstanceNorm2d(c, affine=False)
-            if norm == "batch":
-                return nn.BatchNorm2d(c)
-            return nn.Identity()
-
-        bias = norm != "batch"
-        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        mult = 1
-        for n in range(1, n_layers + 1):
-            prev, mult = mult, min(2 ** n, 8)
-            stride = 2 if n < n_layers else 1
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride, 1, bias=bias), norm_layer(ndf * mult),
-                       nn.LeakyReLU(0.2, True)]
-        layers.append(nn.Conv2d(ndf * mult, 1, 4, 1, 1))
-        self.model = nn.Sequential(*layers)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model(x * 2 - 1)
 
 
 class AdaINNet(nn.Module, PyTorchModelHubMixin):

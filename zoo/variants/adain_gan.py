@@ -27,7 +27,8 @@ import torch
 from torch import Tensor
 
 from ..losses import build_losses, check_finite
-from ..nets.adain import ENCODER_LAYERS, AdaINNet, PatchDiscriminator
+from ..nets.adain import ENCODER_LAYERS, AdaINNet
+from ..nets.cyclegan import NLayerDiscriminator
 
 __all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES"]
 
@@ -64,7 +65,8 @@ class AdaINGAN(L.LightningModule):
             from its source, never saved in checkpoints.
         losses: registry name -> arguments; ``content`` (layers [relu4_1] only), ``mean_std`` (layers among
             relu1_1..relu4_1), optional ``adversarial`` and ``tv``. Default :data:`DEFAULT_LOSSES`.
-        discriminator: :class:`PatchDiscriminator` options (ndf, n_layers, norm).
+        discriminator: :class:`~zoo.nets.cyclegan.NLayerDiscriminator` options (``n_layers``, ``ndf``); the
+            default is CycleGAN's 70x70 PatchGAN.
         lr, lr_decay, beta1, beta2: decoder Adam (pytorch-AdaIN: 1e-4, 5e-5, torch defaults 0.9/0.999).
         d_lr, d_beta1, d_beta2: discriminator Adam (CycleGAN's 2e-4 / 0.5 / 0.999 family of settings).
     """
@@ -102,7 +104,7 @@ class AdaINGAN(L.LightningModule):
                              f"(valid: {', '.join(ENCODER_LAYERS)})")
         self.style_layers = list(self.losses["mean_std"].layers)
         self.net = AdaINNet(backbone_weights=backbone.get("weights", "caffe"), **network)
-        self.discriminator = PatchDiscriminator(**(discriminator or {})) if "adversarial" in self.losses else None
+        self.discriminator = NLayerDiscriminator(**(discriminator or {})) if "adversarial" in self.losses else None
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
