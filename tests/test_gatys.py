@@ -125,6 +125,6 @@ def test_bad_configuration(kwargs, match):
 
 def test_too_small_scale_is_refused():
     content, styles = _images()
-    model = Gatys(backbone=NO_WEIGHTS, losses=SMALL_LOSSES, scales=[0.25, 1.0], scale_steps=[1])
-    with pytest.raises(ValueError, match="smaller side must be at least 32 px"):
+    model = Gatys(backbone=NO_WEIGHTS, losses=SMALL_LOSSES, scales=[0.1, 1.0], scale_steps=[1])
+    with pytest.raises(ValueError, match="smaller side must be at least 16 px"):
         _fit(model, GatysData.from_tensors(content, styles[:1]), 3)

@@ -22,9 +22,8 @@ from .losses import build_losses
 from .registry import LOSSES, MODELS, STYLIZERS
 from .stylize import StylizeOptions, stylize
 
-# Importing the families registers their networks and stylizers.
-from .variants import gatys as _gatys  # noqa: F401,E402
-from .nets import transformer as _johnson  # noqa: F401,E402
+# Importing the networks and variants registers them (MODELS, STYLIZERS).
+from . import nets, variants  # noqa: F401,E402
 
 __version__ = "0.1.0"
 

@@ -247,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `zoo list | head`
+        return 0
 
 
 if __name__ == "__main__":

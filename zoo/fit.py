@@ -1,10 +1,10 @@
-"""``python -m zoo.fit RECIPE [--section.key=value ...]``: train any variant from a recipe.
+"""``python -m zoo.fit RECIPE [--run_name=NAME] [--section.key=value ...]``: train any variant from a recipe.
 
 A recipe is a LightningCLI config (``model``/``data`` with ``class_path`` and ``init_args``, ``trainer``,
 ``seed_everything``). Everything Lightning's CLI accepts works: ``--trainer.devices=4``,
 ``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--ckpt_path=last``, ``--print_config``.
 
-Runs are kept under ``runs/<recipe name>/``:
+Runs are kept under ``runs/<run name>/`` (the recipe's file name unless ``--run_name`` is given):
 
 * ``version_N/``: the CSV logs (metrics.csv, hparams.yaml) and ``config.yaml``, the fully resolved
   recipe of that run (``--trainer.logger`` selects another logger, e.g. WandbLogger);
@@ -56,29 +56,9 @@ def _build_cli_class():
     from lightning.pytorch.cli import LightningCLI
 
     class ZooCLI(LightningCLI):
-        def add_arguments_to_parser(self, parser) -> None:
-            parser.add_argument("--run_name", type=str, default="run",
-                                help="runs are written to runs/<run_name>/ (default: the recipe's file name)")
-
-        def before_instantiate_classes(self) -> None:
-            cfg = self.config[self.subcommand] if self.subcommand else self.config
-            name = cfg.get("run_name") or "run"
-            trainer = cfg["trainer"]
-            if trainer.get("default_root_dir") in (None, os.getcwd()):
-                trainer["default_root_dir"] = str(Path("runs") / name)
-            for logger in _as_list(trainer.get("logger")):
-                init = getattr(logger, "init_args", None)
-                if init is None:
-                    continue
-                if init.get("save_dir") in (None, ".", "runs") and "save_dir" in init:
-                    init["save_dir"] = "runs"
-                if "name" in init and init.get("name") in (None, "lightning_logs"):
-                    init["name"] = name
-
         def instantiate_trainer(self, **kwargs):
-            root = Path(self.config_init[self.subcommand]["trainer"].get("default_root_dir")
-                        if self.subcommand else "runs")
             trainer = super().instantiate_trainer(**kwargs)
+            root = Path(trainer.default_root_dir)
             for cb in trainer.checkpoint_callbacks:
                 if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
                     cb.dirpath = str(root / "checkpoints")
@@ -99,12 +79,6 @@ def quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training")
 
 
-def _as_list(value) -> list:
-    if value is None or isinstance(value, bool):
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
 def _refuse_slow_bf16(trainer) -> None:
     precision = str(trainer.precision)
     on_cpu = trainer.strategy.root_device.type == "cpu"
@@ -123,22 +97,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__)
         return 0 if args else 2
     extra: list[str] = []
+    name = "run"
     if not args[0].startswith("-"):
         recipe = Path(args.pop(0))
         if not recipe.is_file():
             print(f"error: {recipe}: no such recipe file", file=sys.stderr)
             return 2
-        extra = ["--config", str(recipe)]
-        if not any(a.startswith("--run_name") for a in args):
-            extra.append(f"--run_name={recipe.stem}")
+        extra, name = ["--config", str(recipe)], recipe.stem
+    for a in list(args):
+        if a.startswith("--run_name="):
+            name = a.split("=", 1)[1]
+            args.remove(a)
     ZooCLI, LightningModule, LightningDataModule = _build_cli_class()
     quiet_known_warnings()
     try:
         ZooCLI(
             LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
             args=["fit", *extra, *args], save_config_kwargs={"overwrite": True},
-            trainer_defaults={"logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
-                                         "init_args": {"save_dir": "runs", "name": "lightning_logs"}}},
+            trainer_defaults={
+                "default_root_dir": str(Path("runs") / name),
+                "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                           "init_args": {"save_dir": "runs", "name": name}},
+            },
             parser_kwargs={"fit": {"default_env": False}},
         )
     except _user_errors() as e:

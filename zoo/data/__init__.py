@@ -1,6 +1,9 @@
 """LightningDataModules and the shared folder reader."""
 
+from .content_style import ContentStyleData, ContentStylePairs
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
 from .gatys import GatysData
+from .unpaired import UnpairedData, UnpairedDataset
 
-__all__ = ["EmptyFolderError", "ImageFolder", "ResizeCrop", "GatysData"]
+__all__ = ["EmptyFolderError", "ImageFolder", "ResizeCrop", "GatysData", "ContentStyleData", "ContentStylePairs",
+           "UnpairedData", "UnpairedDataset"]

@@ -1,1 +1,7 @@
 """The networks we publish: plain nn.Modules with JSON-serialisable constructor arguments."""
+
+from .adain import AdaINNet, StyleCode, convert_pytorch_adain_state_dict
+from .cyclegan import NLayerDiscriminator, ResnetGenerator, convert_official_state_dict
+
+__all__ = ["AdaINNet", "StyleCode", "convert_pytorch_adain_state_dict", "NLayerDiscriminator", "ResnetGenerator",
+           "convert_official_state_dict"]

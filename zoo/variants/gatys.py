@@ -44,7 +44,7 @@ DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
     "content": {"weight": 1.0, "layers": ["relu4_2"]},
     "gram": {"weight": 1.0e6, "layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]},
 }
-MIN_SIDE = 32
+MIN_SIDE = 16  # four poolings before relu5_1 leave one pixel
 
 
 class Gatys(pl.LightningModule):
@@ -241,7 +241,7 @@ class Gatys(pl.LightningModule):
     def on_train_end(self) -> None:
         if self.trainer.is_global_zero and len(self.images) and not self.trainer.fast_dev_run:
             image = self.result()
-            if self.trainer.log_dir:
+            if self.trainer.loggers and self.trainer.log_dir:  # a run directory exists (zoo.fit), not zoo stylize
                 path = save_image(image, Path(self.trainer.log_dir) / "result.png", overwrite=True)
                 log.info("result written to %s", path)
             if self.hparams.output:

@@ -1,0 +1,540 @@
+"""Metric implementations of the benchmarks, torchmetrics first; every network is injectable.
+
+All metrics take RGB images (N, 3, H, W) in [0, 1] and accumulate over calls to ``update``;
+``compute()`` returns a Python float.
+
+``FID``
+    Frechet Inception Distance (Heusel et al. 2017) with torchmetrics' ``FrechetInceptionDistance``:
+    torch-fidelity's Inception-v3 (the TensorFlow 2015-12-05 graph ported to PyTorch, pool3, 2048
+    features), feature sums and covariances accumulated in float64. Images are resized to 299 x 299
+    *before* the network, on uint8 with PIL's bicubic filter, which antialiases when shrinking:
+    clean-fid (Parmar et al. 2022, "On Aliased Resizing and Surprising Subtleties in GAN Evaluation")
+    showed that aliased resizing shifts FID by several points. ``resize_backend="torch"`` uses
+    ``F.interpolate(bicubic, antialias=True)`` instead (within about 0.2 grey levels of PIL on average).
+``art_fid_distance`` / ``ArtInception``
+    The FID part of ArtFID (Wright & Ommer 2022): the same Frechet distance in the 2048 pool features
+    of their Inception-v3 fine-tuned on art (weights ``art_inception.pth`` on the Hugging Face Hub,
+    repository ``matthias-wright/art_inception``), fed RGB in [0, 1] without normalisation at the
+    image's own size, as their reference code (art_fid/art_fid.py) does. StyleID's evaluation
+    (evaluation/eval_artfid.py, Chung et al. CVPR 2024) first resizes the shorter side to 512 with
+    torchvision's ``Resize(512)`` (PIL bilinear): that is ``art_size=512``, our default.
+``LPIPS``
+    Learned perceptual distance (Zhang et al. 2018) with torchmetrics' LPIPS network (the linear
+    layers of LPIPS v0.1 shipped inside torchmetrics), backbone AlexNet (``"alex"``, as ArtFID) or VGG16
+    (``"vgg"``); backbone weights are torchvision's ImageNet weights, loaded here with
+    ``weights_only=True`` and hash check.
+``artfid``
+    ArtFID = (1 + LPIPS) * (1 + FID_art) (Wright & Ommer 2022, eq. 3).
+``FeatureLosses``
+    Content loss (MSE of relu4_2 features) and Gram style loss (relu1_1..relu5_1) of zoo.losses on the
+    shared :class:`zoo.backbone.VGGEncoder`, and CFSD (content feature structural distance, Chung et
+    al. 2024): the KL divergence between the softmax-normalised patch self-similarities of the content
+    and the stylised image in VGG19 relu3_1 features.
+
+Weights are never unpickled as arbitrary objects: every file is read with ``weights_only=True`` (or
+safetensors) first.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor, nn
+
+from zoo.backbone import VGGEncoder, WeightsUnavailableError, load_state_dict_file
+from zoo.losses import ContentLoss, GramLoss
+
+__all__ = [
+    "to_uint8", "resize_uint8", "resize_shorter_side", "prepare_inception", "FrechetDistance", "FID",
+    "ArtInception", "load_art_inception", "art_fid_distance", "LPIPS", "lpips_network", "artfid",
+    "cfsd", "FeatureLosses", "RandomFeatures", "inception_weights_file", "WeightsUnavailableError",
+    "INCEPTION_URL", "ART_INCEPTION_REPO", "ART_INCEPTION_FILE", "ART_INCEPTION_URL",
+]
+
+# torch-fidelity's Inception-v3 weights (torch_fidelity/feature_extractor_inceptionv3.py, v0.4.0);
+# the file name carries the first hex digits of its sha256, which torch.hub checks.
+INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+)
+# ArtFID's art-fine-tuned Inception-v3 (matthias-wright/art-fid, art_fid/art_fid.py: CKPT_URL).
+ART_INCEPTION_REPO = "matthias-wright/art_inception"
+ART_INCEPTION_FILE = "art_inception.pth"
+ART_INCEPTION_URL = f"https://huggingface.co/{ART_INCEPTION_REPO}/resolve/main/{ART_INCEPTION_FILE}"
+
+_RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+
+
+# ----------------------------------------------------------------------------------------- resizing
+def to_uint8(images: Tensor) -> Tensor:
+    """(N, 3, H, W) float in [0, 1] -> uint8 in [0, 255] (rounded, clamped); uint8 input is returned as is."""
+    if images.dtype == torch.uint8:
+        return images
+    return images.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+
+
+def resize_uint8(images: Tensor, size: tuple[int, int], backend: str = "pil", resample: str = "bicubic") -> Tensor:
+    """Resize uint8 images (N, 3, H, W) to ``size`` = (height, width) with antialiasing.
+
+    ``backend="pil"``: PIL's ``Image.resize`` on each uint8 image (its filters are widened by the scale
+    factor when shrinking, i.e. antialiased; this is clean-fid's "clean" resize). ``backend="torch"``:
+    ``F.interpolate(..., antialias=True)`` on the float values, rounded back to uint8.
+    """
+    if images.dtype != torch.uint8:
+        raise TypeError(f"resize_uint8 expects uint8 images, got {images.dtype}")
+    if resample not in _RESAMPLE:
+        raise ValueError(f"resample must be one of {', '.join(_RESAMPLE)}, got {resample!r}")
+    h, w = int(size[0]), int(size[1])
+    if tuple(images.shape[-2:]) == (h, w):
+        return images
+    if backend == "pil":
+        out = []
+        for img in images.cpu():
+            pil = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy(), "RGB")
+            out.append(torch.from_numpy(np.array(pil.resize((w, h), resample=_RESAMPLE[resample]))).permute(2, 0, 1))
+        return torch.stack(out).to(images.device)
+    if backend == "torch":
+        x = F.interpolate(images.float(), size=(h, w), mode=resample, align_corners=False, antialias=True)
+        return x.round().clamp(0, 255).to(torch.uint8)
+    raise ValueError(f"resize backend must be 'pil' or 'torch', got {backend!r}")
+
+
+def resize_shorter_side(images: Tensor, size: int, backend: str = "pil", resample: str = "bilinear") -> Tensor:
+    """Resize uint8 images so the shorter side is ``size``, like torchvision's ``Resize(size)``
+    (the longer side becomes ``int(size * long / short)``)."""
+    h, w = images.shape[-2:]
+    if min(h, w) == size:
+        return images
+    if h <= w:
+        new = (size, int(size * w / h))
+    else:
+        new = (int(size * h / w), size)
+    return resize_uint8(images, new, backend=backend, resample=resample)
+
+
+def prepare_inception(images: Tensor, backend: str = "pil") -> Tensor:
+    """Images in [0, 1] (or uint8) -> uint8 (N, 3, 299, 299), the input of torch-fidelity's Inception."""
+    return resize_uint8(to_uint8(images), (299, 299), backend=backend, resample="bicubic")
+
+
+# ----------------------------------------------------------------------------------------- weights
+def _hub_checkpoint(url: str) -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+
+
+def inception_weights_file(path: str | os.PathLike | None = None, progress: bool = True) -> Path:
+    """The torch-fidelity Inception-v3 weights file, checked to hold tensors only.
+
+    ``path=None`` uses (and if needed downloads, with hash check) the torch hub cache file
+    ``$TORCH_HOME/hub/checkpoints/weights-inception-2015-12-05-6726825d.pth``. torchmetrics/torch-fidelity
+    read that file with ``weights_only=False``; reading it here with ``weights_only=True`` first
+    guarantees it contains no pickled code.
+    """
+    if path is None:
+        file = _hub_checkpoint(INCEPTION_URL)
+        if not file.is_file():
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                torch.hub.download_url_to_file(INCEPTION_URL, str(file), hash_prefix="6726825d", progress=progress)
+            except (OSError, RuntimeError) as e:
+                raise WeightsUnavailableError(
+                    f"Inception-v3 FID weights are not available: {file} is not cached and could not be downloaded "
+                    f"from {INCEPTION_URL} ({type(e).__name__}). Download that file on a machine with internet and "
+                    f"copy it to {file} (or set TORCH_HOME), or pass --inception-weights PATH."
+                ) from e
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise WeightsUnavailableError(f"{file}: no such Inception weights file")
+    try:
+        sd = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{file}: not a plain state dict of tensors, refusing to load it ({type(e).__name__})") from None
+    if not isinstance(sd, dict) or "Conv2d_1a_3x3.conv.weight" not in sd:
+        raise ValueError(f"{file}: not torch-fidelity Inception-v3 weights (no Conv2d_1a_3x3.conv.weight)")
+    return file
+
+
+# ----------------------------------------------------------------------------------------- FID
+class FrechetDistance:
+    """Frechet distance between the Gaussians fitted to two feature sets, with torchmetrics.
+
+    ``d^2 = |mu_1 - mu_2|^2 + Tr(S_1 + S_2 - 2 (S_1 S_2)^(1/2))`` (Dowson & Landau 1982; Heusel et al.
+    2017). ``extractor`` maps what ``preprocess(images)`` returns to (N, D) features; torchmetrics keeps
+    the feature sums and outer-product sums in float64. ``update(images, real=True)`` adds reference
+    images, ``real=False`` generated ones.
+    """
+
+    def __init__(self, extractor: nn.Module, preprocess: Callable[[Tensor], Tensor], device: str | torch.device = "cpu",
+                 _metric=None) -> None:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+
+        if _metric is None:
+            if not hasattr(extractor, "num_features"):
+                raise ValueError("the feature extractor needs a `num_features` attribute (its output dimension)")
+            _metric = FrechetInceptionDistance(feature=extractor, normalize=False)
+        self.metric = _metric.to(device)
+        self.preprocess = preprocess
+        self.device = torch.device(device)
+
+    def to(self, device: str | torch.device) -> "FrechetDistance":
+        self.metric = self.metric.to(device)
+        self.device = torch.device(device)
+        return self
+
+    @torch.no_grad()
+    def update(self, images: Tensor, real: bool) -> None:
+        self.metric.update(self.preprocess(images).to(self.device), real=real)
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(real, generated) numbers of images seen."""
+        return int(self.metric.real_features_num_samples), int(self.metric.fake_features_num_samples)
+
+    def compute(self) -> float:
+        return float(self.metric.compute())
+
+
+class FID(FrechetDistance):
+    """FID with torch-fidelity's Inception-v3 through torchmetrics; ``extractor`` replaces the network
+    (it then receives the same uint8 (N, 3, 299, 299) batches)."""
+
+    def __init__(self, extractor: nn.Module | None = None, weights: str | os.PathLike | None = None,
+                 resize_backend: str = "pil", device: str | torch.device = "cpu", progress: bool = True) -> None:
+        preprocess = lambda x: prepare_inception(x, resize_backend)  # noqa: E731
+        if extractor is not None:
+            super().__init__(extractor, preprocess, device)
+            return
+        from torchmetrics.image.fid import FrechetInceptionDistance
+
+        file = inception_weights_file(weights, progress)
+        # After the 299 x 299 resize above, torchmetrics' own (bilinear, antialiased) resize is the identity.
+        metric = FrechetInceptionDistance(feature=2048, normalize=False, feature_extractor_weights_path=str(file))
+        super().__init__(metric.inception, preprocess, device, _metric=metric)
+
+
+# ----------------------------------------------------------------------------------------- ArtFID
+@contextmanager
+def _no_init():
+    """Skip the random initialisation of modules built inside (torchvision's VGG16 classifier alone takes
+    seconds to initialise); every weight that is used is loaded or initialised afterwards."""
+    names = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "constant_", "trunc_normal_")
+    saved = {n: getattr(nn.init, n) for n in names}
+    try:
+        for n in names:
+            setattr(nn.init, n, lambda tensor, *a, **k: tensor)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
+
+
+_ART_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+              "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+              "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool")
+# Heads of the art checkpoint (two classifiers and their auxiliary heads, art_fid/inception.py), unused by
+# the FID, which reads the 2048 pooled features.
+_ART_HEADS = ("fc1.", "fc2.", "AuxLogits1.", "AuxLogits2.", "fc.", "AuxLogits.")
+
+
+class ArtInception(nn.Module):
+    """The Inception-v3 trunk of ArtFID: RGB [0, 1] (N, 3, H, W), any H, W >= 75 -> (N, 2048).
+
+    torchvision's Inception3 modules with the key names of the art checkpoint; no input transform (the
+    art model was fine-tuned on unnormalised [0, 1] input, art_fid's ``transform_input=False``).
+    The weights are left uninitialised: build it with :func:`load_art_inception`.
+    """
+
+    num_features = 2048
+
+    def __init__(self) -> None:
+        super().__init__()
+        from torchvision.models.inception import Inception3
+
+        with _no_init():  # every weight is loaded afterwards (load_art_inception)
+            tv = Inception3(aux_logits=False, transform_input=False, init_weights=False)
+        for name in _ART_TRUNK:
+            self.add_module(name, getattr(tv, name))
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> "ArtInception":
+        return super().train(False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for name in _ART_TRUNK:
+            x = getattr(self, name)(x)
+        return torch.flatten(x, 1)
+
+
+def load_art_inception(source: str | os.PathLike | None = None) -> ArtInception:
+    """ArtFID's Inception with the published weights.
+
+    ``source``: a local ``.pth``/``.safetensors`` file in the art checkpoint's layout, or ``None`` for
+    ``art_inception.pth`` of ``matthias-wright/art_inception`` on the Hugging Face Hub (downloaded with
+    huggingface_hub, cached in the HF cache, honours ``HF_HUB_OFFLINE``). Read with ``weights_only=True``;
+    every trunk tensor must be present (strict), the classifier heads are dropped.
+    """
+    if source is None:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            file = hf_hub_download(ART_INCEPTION_REPO, ART_INCEPTION_FILE)
+        except Exception as e:  # offline / not cached / no network: several exception types
+            raise WeightsUnavailableError(
+                f"ArtFID Inception weights are not available: {ART_INCEPTION_FILE} of {ART_INCEPTION_REPO} is not in "
+                f"the Hugging Face cache and could not be downloaded ({type(e).__name__}). Run `huggingface-cli download "
+                f"{ART_INCEPTION_REPO} {ART_INCEPTION_FILE}` (or fetch {ART_INCEPTION_URL}) on a machine with internet, "
+                f"then copy the HF cache or pass --art-inception PATH."
+            ) from e
+    else:
+        file = source
+        if not Path(file).is_file():
+            raise WeightsUnavailableError(f"{file}: no such ArtFID Inception weights file")
+    sd = load_state_dict_file(file)
+    trunk = {k: v for k, v in sd.items() if not k.startswith(_ART_HEADS)}
+    model = ArtInception()
+    missing, unexpected = model.load_state_dict(trunk, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"{file}: not ArtFID's Inception-v3 layout (missing {sorted(missing)[:3]}{' ...' if len(missing) > 3 else ''}, "
+            f"unexpected {sorted(unexpected)[:3]}{' ...' if len(unexpected) > 3 else ''})"
+        )
+    return model
+
+
+def art_fid_distance(extractor: nn.Module | None = None, weights: str | os.PathLike | None = None,
+                     art_size: int | None = 512, device: str | torch.device = "cpu") -> FrechetDistance:
+    """The FID of ArtFID: Frechet distance in art-Inception features, stylised vs style images.
+
+    Images are quantised to uint8 (they are read from PNG files in the reference code too), resized so
+    the shorter side is ``art_size`` with PIL bilinear (torchvision ``Resize(512)`` of StyleID's
+    evaluation; ``None`` keeps the size, as the original art-fid package) and fed in [0, 1].
+    """
+    net = extractor if extractor is not None else load_art_inception(weights)
+
+    def preprocess(images: Tensor) -> Tensor:
+        x = to_uint8(images)
+        if art_size is not None:
+            x = resize_shorter_side(x, art_size, resample="bilinear")
+        return x.float() / 255.0
+
+    return FrechetDistance(net, preprocess, device)
+
+
+def artfid(fid: float, lpips: float) -> float:
+    """ArtFID = (1 + LPIPS) * (1 + FID) (Wright & Ommer 2022, eq. 3); lower is better."""
+    return (1.0 + float(lpips)) * (1.0 + float(fid))
+
+
+# ----------------------------------------------------------------------------------------- LPIPS
+def _build_lpips(net_type: str) -> nn.Module:
+    """torchmetrics' LPIPS network, backbone not initialised, v0.1 linear layers loaded from torchmetrics."""
+    from torchmetrics.functional.image.lpips import _NoTrainLpips
+
+    with _no_init():
+        # pnet_rand: build the backbone without downloading; its weights are set by the caller.
+        return _NoTrainLpips(net=net_type, pnet_rand=True)
+
+
+def _backbone_convs(net: nn.Module):
+    for k in range(1, 6):
+        for name, module in getattr(net.net, f"slice{k}").named_children():
+            if isinstance(module, nn.Conv2d):
+                yield name, module
+
+
+_LPIPS_BACKBONES = {"alex": ("alexnet", 5), "vgg": ("vgg16", 13)}  # torchvision name, number of convs
+
+
+def lpips_network(net_type: str = "alex", backbone_state: dict[str, Tensor] | None = None,
+                  progress: bool = True) -> nn.Module:
+    """torchmetrics' LPIPS network with the v0.1 linear layers it ships and torchvision ImageNet backbone weights.
+
+    The backbone weights come from torchvision's weights API (``alexnet-owt-7be5be79.pth`` /
+    ``vgg16-397923af.pth`` in ``$TORCH_HOME/hub/checkpoints``), read with ``weights_only=True`` and a
+    hash check; ``backbone_state`` passes a torchvision state dict instead (``features.N.*`` keys).
+    """
+    if net_type not in _LPIPS_BACKBONES:
+        raise ValueError(f"LPIPS net must be one of {', '.join(_LPIPS_BACKBONES)}, got {net_type!r}")
+    tv_name, n_convs = _LPIPS_BACKBONES[net_type]
+    if backbone_state is None:
+        from torchvision import models
+
+        weights = models.get_model_weights(tv_name).IMAGENET1K_V1
+        file = _hub_checkpoint(weights.url)
+        try:
+            backbone_state = weights.get_state_dict(progress=progress, check_hash=True, weights_only=True)
+        except (OSError, RuntimeError) as e:
+            raise WeightsUnavailableError(
+                f"LPIPS backbone weights ({tv_name}) are not available: {file} is not cached and could not be "
+                f"downloaded from {weights.url} ({type(e).__name__}). Download that file on a machine with internet "
+                f"and copy it to {file} (or set TORCH_HOME)."
+            ) from e
+    net = _build_lpips(net_type)
+    features = {k[len("features."):]: v for k, v in backbone_state.items() if k.startswith("features.")}
+    loaded = 0
+    for name, module in _backbone_convs(net):
+        try:
+            module.load_state_dict({p: features[f"{name}.{p}"] for p in ("weight", "bias")})
+        except KeyError as e:
+            raise ValueError(f"LPIPS {net_type}: backbone state dict lacks features.{name} ({e})") from None
+        loaded += 1
+    if loaded != n_convs:
+        raise ValueError(f"LPIPS {net_type}: loaded {loaded} conv layers, expected {n_convs}")
+    return net.requires_grad_(False).eval()
+
+
+class LPIPS:
+    """Mean LPIPS distance between paired images in [0, 1] (Zhang et al. 2018).
+
+    ``net`` replaces the network (anything called as ``net(a, b, normalize=True) -> (N, 1, 1, 1)``, like
+    torchmetrics' LPIPS module); by default :func:`lpips_network` of ``net_type``.
+    """
+
+    def __init__(self, net_type: str = "alex", net: nn.Module | None = None, device: str | torch.device = "cpu",
+                 progress: bool = True) -> None:
+        self.net = (net if net is not None else lpips_network(net_type, progress=progress)).to(device)
+        self.device = torch.device(device)
+        self.scores: list[Tensor] = []
+
+    def to(self, device: str | torch.device) -> "LPIPS":
+        self.net = self.net.to(device)
+        self.device = torch.device(device)
+        return self
+
+    @torch.no_grad()
+    def update(self, a: Tensor, b: Tensor) -> None:
+        if a.shape != b.shape:
+            raise ValueError(f"LPIPS compares images of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        d = self.net(a.to(self.device).float(), b.to(self.device).float(), normalize=True)
+        self.scores.append(d.reshape(a.shape[0]).double().cpu())
+
+    def compute(self) -> float:
+        if not self.scores:
+            raise RuntimeError("LPIPS: no image pairs were added")
+        return float(torch.cat(self.scores).mean())
+
+
+# ----------------------------------------------------------------------------------------- VGG metrics
+def cfsd(content_feats: Tensor, stylized_feats: Tensor, chunk: int = 4096) -> Tensor:
+    """Content Feature Structural Distance per image (Chung et al. 2024, StyleID evaluation/image_metrics.py).
+
+    With F the (HW, C) features divided by C, S = F F^T; p_i = softmax(S_content[i]), q_i =
+    softmax(S_stylised[i]); CFSD = sum_i KL(p_i || q_i) (``F.kl_div(..., reduction="batchmean")`` with a
+    batch of one). Rows are processed ``chunk`` at a time so 512 px images fit in memory.
+    """
+    if content_feats.shape != stylized_feats.shape:
+        raise ValueError(f"CFSD needs features of the same shape, got {tuple(content_feats.shape)} and "
+                         f"{tuple(stylized_feats.shape)}")
+    n, c = content_feats.shape[:2]
+    fc = content_feats.float().flatten(2).transpose(1, 2) / c
+    fs = stylized_feats.float().flatten(2).transpose(1, 2) / c
+    total = torch.zeros(n, dtype=torch.float64, device=content_feats.device)
+    for start in range(0, fc.shape[1], chunk):
+        log_p = torch.log_softmax(fc[:, start:start + chunk] @ fc.transpose(1, 2), dim=-1)
+        log_q = torch.log_softmax(fs[:, start:start + chunk] @ fs.transpose(1, 2), dim=-1)
+        total += (log_p.exp() * (log_p - log_q)).sum(dim=(1, 2)).double()
+    return total
+
+
+class FeatureLosses:
+    """Content loss, Gram style loss and CFSD on the shared VGG19 encoder, averaged over pairs.
+
+    content: zoo.losses ContentLoss on relu4_2 (MSE), stylised vs content; style: zoo.losses GramLoss on
+    relu1_1..relu5_1 (Gram / (C H W), MSE, layers summed), stylised vs style; cfsd on relu3_1, content vs
+    stylised. ``encoder`` replaces the VGG19 ImageNet encoder (e.g. ``VGGEncoder(weights="none")``).
+    """
+
+    CFSD_LAYER = "relu3_1"  # torchvision vgg19.features[11], StyleID's "conv3"
+
+    def __init__(self, encoder: VGGEncoder | None = None, device: str | torch.device = "cpu",
+                 progress: bool = True) -> None:
+        self.content_loss = ContentLoss()
+        self.style_loss = GramLoss()
+        layers = list(dict.fromkeys([*self.content_loss.layers, *self.style_loss.layers, self.CFSD_LAYER]))
+        if encoder is None:
+            encoder = VGGEncoder("vgg19", weights="imagenet", layers=layers, progress=progress)
+        self.encoder = encoder.to(device)
+        self.layers = layers
+        self.device = torch.device(device)
+        self.sums = {"content_loss": 0.0, "style_loss": 0.0, "cfsd": 0.0}
+        self.n = 0
+
+    def to(self, device: str | torch.device) -> "FeatureLosses":
+        self.encoder = self.encoder.to(device)
+        self.device = torch.device(device)
+        return self
+
+    @torch.no_grad()
+    def update(self, stylized: Tensor, content: Tensor, style: Tensor | None = None) -> None:
+        out = self.encoder(stylized.to(self.device).float(), self.layers)
+        ref = self.encoder(content.to(self.device).float(), self.layers)
+        self.sums["content_loss"] += float(self.content_loss(out, self.content_loss.target(ref))) * stylized.shape[0]
+        self.sums["cfsd"] += float(cfsd(ref[self.CFSD_LAYER], out[self.CFSD_LAYER]).sum())
+        if style is not None:
+            sty = self.encoder(style.to(self.device).float(), self.style_loss.layers)
+            self.sums["style_loss"] += float(self.style_loss(out, self.style_loss.target(sty))) * stylized.shape[0]
+        self.n += stylized.shape[0]
+
+    def compute(self) -> dict[str, float]:
+        if not self.n:
+            raise RuntimeError("FeatureLosses: no images were added")
+        return {k: v / self.n for k, v in self.sums.items()}
+
+
+# ----------------------------------------------------------------------------------------- test extractor
+class RandomFeatures(nn.Module):
+    """A tiny random feature extractor for tests and smoke runs (``--feature-extractor random``).
+
+    uint8 or float images (N, 3, H, W) -> (N, ``num_features``): a fixed random 3x3 conv, ReLU, global
+    average pool. Seeded, so runs are repeatable. Numbers computed with it mean nothing: results that
+    use it are marked unusable.
+    """
+
+    def __init__(self, num_features: int = 16, seed: int = 0) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.num_features = num_features
+        self.register_buffer("weight", torch.randn(num_features, 3, 3, 3, generator=g) / 5.0)
+        self.register_buffer("bias", torch.randn(num_features, generator=g) / 5.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        return F.relu(F.conv2d(x, self.weight, self.bias, padding=1)).mean(dim=(2, 3))
+
+
+def random_lpips_network(net_type: str = "alex") -> nn.Module:
+    """torchmetrics' LPIPS network with a seeded *random* backbone (no download): tests and smoke runs only."""
+    net = _build_lpips(net_type)
+    g = torch.Generator().manual_seed(0)
+    for _, conv in _backbone_convs(net):
+        fan_in = conv.weight[0].numel()
+        conv.weight.data = torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
+        conv.bias.data = torch.zeros_like(conv.bias)
+    return net.requires_grad_(False).eval()
+
+
+def metric_versions() -> dict[str, str]:
+    """Versions of everything a number depends on."""
+    import platform
+
+    import PIL
+    import torchmetrics
+    import torchvision
+
+    out = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__,
+           "torchmetrics": torchmetrics.__version__, "numpy": np.__version__, "pillow": PIL.__version__}
+    try:
+        import torch_fidelity
+
+        out["torch_fidelity"] = torch_fidelity.__version__
+    except ImportError:
+        out["torch_fidelity"] = "not installed"
+    return out

@@ -1,0 +1,165 @@
+"""Evaluation protocols: which images are stylised, and what they are compared with.
+
+``styleid`` -- arbitrary style transfer (Gatys, Johnson, AdaIN-GAN)
+    A content set x style set: every content image with every style image. The protocol of recent
+    papers is 20 content images (MS-COCO) x 40 style images (WikiArt) = 800 pairs; StyleID (Chung et al.,
+    CVPR 2024) publishes its set in ``data/cnt`` and ``data/sty`` of github.com/jiwoogit/StyleID and
+    evaluates at 512 x 512. FID/ArtFID compare the 800 stylised images with the 800 style images of the
+    pairs (each style image counted once per pair, as StyleID's ``util/copy_inputs.py`` duplicates
+    them); LPIPS, content loss and CFSD compare each stylised image with its content image, the style
+    loss with its style image. When a folder holds more images than the protocol needs, a subset is
+    drawn with a seeded ``random.Random(seed).sample`` of the sorted file list, so the selection is the
+    same on every machine.
+
+``cyclegan`` -- unpaired translation
+    The test split of a CycleGAN dataset folder (``testA/``, ``testB/``, as the datasets of
+    Zhu et al. 2017 unpack): direction ``AtoB`` translates every ``testA`` image and compares the
+    results with all ``testB`` images (FID); ``BtoA`` the reverse. N is the number of translated images
+    (horse2zebra: 120 horses, 140 zebras), at 256 x 256.
+
+Images are read with zoo.io.load_image, resized so the shorter side is ``size`` (PIL bicubic on uint8,
+antialiased) and centre-cropped to ``size`` x ``size``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from zoo.io import list_images, load_image
+
+__all__ = ["Item", "Protocol", "ProtocolError", "styleid_protocol", "cyclegan_protocol", "select", "load_square",
+           "PROTOCOLS", "DEFAULT_SIZE", "STYLEID_N_CONTENT", "STYLEID_N_STYLE"]
+
+STYLEID_N_CONTENT = 20
+STYLEID_N_STYLE = 40
+DEFAULT_SIZE = {"styleid": 512, "cyclegan": 256}
+PROTOCOLS = tuple(DEFAULT_SIZE)
+
+
+class ProtocolError(ValueError):
+    """The data given does not fit the protocol (missing folders, too few images)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One image to stylise: its output file name, the content (source) image and the style image, if any."""
+
+    name: str
+    content: Path
+    style: Path | None = None
+
+
+@dataclass
+class Protocol:
+    """Everything a run needs: the items to stylise, the reference images of the FID, and what to record."""
+
+    name: str
+    items: list[Item]
+    real: list[Path]  # reference set of the FID (may repeat a file: it then counts several times)
+    size: int
+    standard: bool  # the published protocol (full size), comparable with published numbers
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.items)
+
+
+def select(paths: list[Path], n: int | None, seed: int = 0, what: str = "images") -> list[Path]:
+    """``n`` of ``paths``, chosen deterministically: all of them when there are exactly ``n``, else a seeded
+    sample of the sorted list (returned sorted). ``None`` keeps all."""
+    paths = sorted(paths)
+    if n is None or len(paths) == n:
+        return paths
+    if n < 1:
+        raise ProtocolError(f"the number of {what} must be at least 1, got {n}")
+    if len(paths) < n:
+        raise ProtocolError(f"{len(paths)} {what} found, the protocol needs {n}")
+    return sorted(random.Random(seed).sample(paths, n))
+
+
+def _images(folder: str | Path, what: str) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ProtocolError(f"{folder}: no such directory ({what})")
+    found = list_images(folder, recursive=False)
+    if not found:
+        raise ProtocolError(f"{folder}: no images ({what})")
+    return found
+
+
+def _unique_names(stems: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for s in stems:
+        k = seen.get(s, 0)
+        seen[s] = k + 1
+        out.append(f"{s}.png" if k == 0 else f"{s}-{k}.png")
+    return out
+
+
+def styleid_protocol(content_dir: str | Path, style_dir: str | Path, n_content: int = STYLEID_N_CONTENT,
+                     n_style: int = STYLEID_N_STYLE, size: int | None = None, seed: int = 0) -> Protocol:
+    """The content x style protocol (20 x 40 = 800 pairs by default); see the module docstring."""
+    size = size or DEFAULT_SIZE["styleid"]
+    try:
+        contents = select(_images(content_dir, "content images"), n_content, seed, "content images")
+        styles = select(_images(style_dir, "style images"), n_style, seed, "style images")
+    except ProtocolError as e:
+        raise ProtocolError(f"{e} (--n-content/--n-style run a smaller, non-standard protocol)") from None
+    items = []
+    for c in contents:
+        for s in styles:
+            items.append(Item(f"{c.stem}__{s.stem}", c, s))
+    names = _unique_names([it.name for it in items])
+    items = [Item(n, it.content, it.style) for n, it in zip(names, items)]
+    standard = (len(contents), len(styles)) == (STYLEID_N_CONTENT, STYLEID_N_STYLE) and size == DEFAULT_SIZE["styleid"]
+    info = {"n_content": len(contents), "n_style": len(styles), "seed": seed,
+            "content_dir": str(content_dir), "style_dir": str(style_dir),
+            "content_files": [p.name for p in contents], "style_files": [p.name for p in styles],
+            "fid_reference": "the style image of every pair (each style counted once per content image)",
+            "selection": "all images" if standard else f"seeded sample (seed {seed}) of the sorted file lists"}
+    return Protocol("styleid", items, [it.style for it in items], size, standard, info)
+
+
+def cyclegan_protocol(data_dir: str | Path, direction: str = "AtoB", size: int | None = None,
+                      limit: int | None = None) -> Protocol:
+    """The CycleGAN test split: translate testA (AtoB) or testB (BtoA), FID against the other test folder."""
+    if direction not in ("AtoB", "BtoA"):
+        raise ProtocolError(f"direction must be AtoB or BtoA, got {direction!r}")
+    size = size or DEFAULT_SIZE["cyclegan"]
+    data_dir = Path(data_dir)
+    src, dst = ("testA", "testB") if direction == "AtoB" else ("testB", "testA")
+    sources = _images(data_dir / src, f"{src}, the test images to translate")
+    targets = _images(data_dir / dst, f"{dst}, the real images of the target domain")
+    if limit is not None:
+        sources = sources[:limit]
+    names = _unique_names([p.stem for p in sources])
+    items = [Item(n, p) for n, p in zip(names, sources)]
+    standard = limit is None and size == DEFAULT_SIZE["cyclegan"]
+    info = {"data_dir": str(data_dir), "direction": direction, "source": src, "target": dst,
+            "n_source": len(sources), "n_target": len(targets),
+            "fid_reference": f"all {len(targets)} images of {dst}"}
+    return Protocol("cyclegan", items, targets, size, standard, info)
+
+
+def load_square(path: str | Path, size: int) -> Tensor:
+    """(1, 3, size, size) in [0, 1]: shorter side resized to ``size`` (PIL bicubic on uint8), centre crop."""
+    x = load_image(path)
+    h, w = x.shape[-2:]
+    if (h, w) == (size, size):
+        return x
+    img = Image.fromarray(x[0].mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy(), "RGB")
+    scale = size / min(h, w)
+    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+    img = img.resize((nw, nh), resample=Image.Resampling.BICUBIC)
+    left, top = (nw - size) // 2, (nh - size) // 2
+    img = img.crop((left, top, left + size, top + size))
+    return torch.from_numpy(np.array(img, dtype=np.float32) / 255.0).permute(2, 0, 1).unsqueeze(0).contiguous()

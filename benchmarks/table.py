@@ -1,0 +1,250 @@
+"""``python -m benchmarks.table``: the README zoo table, from benchmarks/results/*.json and published numbers.
+
+The table is written between the markers ``<!-- zoo-table:start -->`` and ``<!-- zoo-table:end -->`` of
+README.md; everything outside them is left alone. Only *usable* results appear: a result computed with
+random weights, random metric networks or a reduced protocol (``"usable": false`` in its JSON, see
+benchmarks/run.py) is listed on stderr as skipped and never written into the table.
+
+Published reference numbers sit beside ours, each with its source (:data:`REFERENCES`).
+:func:`model_metrics` returns the measured metrics of one model for its model card.
+
+::
+
+    python -m benchmarks.table                 # rewrite the table in README.md
+    python -m benchmarks.table --check         # exit 1 if README.md is not up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Sequence
+
+__all__ = ["REFERENCES", "START", "END", "TableError", "load_results", "render_table", "update_readme",
+           "model_metrics", "main"]
+
+START = "<!-- zoo-table:start -->"
+END = "<!-- zoo-table:end -->"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+
+# Published numbers, each with where it was published.
+REFERENCES: list[dict] = [
+    {   # StyleID (Chung, Hyun & Heo, "Style Injection in Diffusion", CVPR 2024), quantitative comparison
+        # table: AdaIN on their 800-pair set (20 MS-COCO x 40 WikiArt), ArtFID / FID (art Inception) / LPIPS.
+        "model": "AdaIN (Huang & Belongie 2017)",
+        "protocol": "styleid",
+        "weights": "authors' published weights",
+        "n": 800,
+        "metrics": {"artfid": 30.93, "fid_art": 18.24, "lpips_alex": 0.608},
+        "source": "StyleID, CVPR 2024 (comparison table)",
+        "url": "https://arxiv.org/abs/2312.09008",
+    },
+    {   # mmagic, configs/cyclegan/README.md, "FID comparison with official": horse2zebra 62.111 (official).
+        "model": "CycleGAN (Zhu et al. 2017)",
+        "protocol": "cyclegan",
+        "task": "horse2zebra A→B",
+        "weights": "official (junyanz/pytorch-CycleGAN-and-pix2pix)",
+        "n": 140,
+        "metrics": {"fid_inception": 62.1},
+        "source": "mmagic CycleGAN model zoo",
+        "url": "https://github.com/open-mmlab/mmagic/tree/main/configs/cyclegan",
+    },
+    {   # same table, mmagic's own training (cyclegan_lsgan-resnet-in_1xb1-270kiters_horse2zebra): 64.5225.
+        "model": "CycleGAN (Zhu et al. 2017)",
+        "protocol": "cyclegan",
+        "task": "horse2zebra A→B",
+        "weights": "mmagic's own training",
+        "n": 140,
+        "metrics": {"fid_inception": 64.5},
+        "source": "mmagic CycleGAN model zoo",
+        "url": "https://github.com/open-mmlab/mmagic/tree/main/configs/cyclegan",
+    },
+]
+
+_STYLE_COLS = [("artfid", "ArtFID ↓", "{:.2f}"), ("fid_art", "FID (art) ↓", "{:.2f}"),
+               ("lpips_alex", "LPIPS ↓", "{:.3f}"), ("cfsd", "CFSD ↓", "{:.4f}")]
+_GAN_COLS = [("fid_inception", "FID ↓", "{:.2f}")]
+
+
+_PROTOCOLS = ("styleid", "cyclegan")
+
+
+class TableError(RuntimeError):
+    """The README has no (or broken) table markers."""
+
+
+def load_results(results_dir: str | Path = RESULTS_DIR) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """(usable results, [(file, why skipped)]) of every ``*.json`` in ``results_dir``, sorted by file name.
+
+    Each usable result gets a ``"_file"`` key with its path.
+    """
+    usable, skipped = [], []
+    for file in sorted(Path(results_dir).glob("*.json")):
+        try:
+            r = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            skipped.append((file, f"unreadable ({type(e).__name__})"))
+            continue
+        proto = r.get("protocol") if isinstance(r, dict) else None
+        if not (isinstance(proto, dict) and proto.get("name") in _PROTOCOLS and isinstance(r.get("metrics"), dict)):
+            # e.g. the per-variant speed benchmarks, which share the folder
+            skipped.append((file, "not a benchmarks.run quality result"))
+            continue
+        if r.get("usable") is not True:
+            reasons = "; ".join(r.get("unusable_reasons") or ["not marked usable"])
+            skipped.append((file, f"unusable: {reasons}"))
+            continue
+        r["_file"] = file
+        usable.append(r)
+    return usable, skipped
+
+
+def _fmt(value, fmt: str, published: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g}" if published else fmt.format(value)
+
+
+def _device(r: dict) -> str:
+    env = r.get("environment", {})
+    if env.get("device_type") == "cuda":
+        return env.get("device_name", "cuda")
+    return f"{env.get('device_type', '?')} ({env.get('cpu_count', '?')} cores)"
+
+
+def _speed(r: dict) -> str:
+    ips = (r.get("speed") or {}).get("images_per_s")
+    return "–" if ips is None else f"{ips:.3g}"
+
+
+def _link(r: dict, base: Path) -> str:
+    file = Path(r["_file"])
+    rel = os.path.relpath(file.resolve(), base.resolve()).replace(os.sep, "/")
+    return f"[{file.name}]({rel})"
+
+
+def _task(r: dict) -> str:
+    p = r["protocol"]
+    arrow = "A→B" if p.get("direction", "AtoB") == "AtoB" else "B→A"
+    return f"{Path(p.get('data_dir', '?')).name} {arrow}"
+
+
+def render_table(results: Iterable[dict], references: Sequence[dict] = REFERENCES, base: str | Path = ROOT) -> str:
+    """The markdown of the zoo table: one section per protocol, published rows first, then ours.
+
+    ``base`` is the folder links to result files are relative to (the README's folder).
+    """
+    results = list(results)
+    base = Path(base)
+    lines: list[str] = []
+
+    def section(protocol: str, title: str, cols, lead: list[str]) -> None:
+        ours = sorted((r for r in results if r["protocol"]["name"] == protocol), key=lambda r: (r["model"], str(r["_file"])))
+        refs = [ref for ref in references if ref["protocol"] == protocol]
+        lines.append(title)
+        lines.append("")
+        head = lead + [c[1] for c in cols] + ["img/s", "Device", "Source"]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] * len(lead) + ["---:"] * (len(cols) + 1) + ["---", "---"]) + "|")
+        for ref in refs:
+            first = [f"{ref['model']}, published"] + ([ref["task"]] if protocol == "cyclegan" else [])
+            row = first + [ref["weights"], str(ref.get("n", "–"))]
+            row += [_fmt(ref["metrics"].get(k), f, published=True) for k, _, f in cols]
+            row += ["–", "–", f"[{ref['source']}]({ref['url']})"]
+            lines.append("| " + " | ".join(row) + " |")
+        for r in ours:
+            first = [f"`{r['model']}`"] + ([_task(r)] if protocol == "cyclegan" else [])
+            row = first + [str(r.get("weights")), str(r["protocol"]["n"])]
+            row += [_fmt(r["metrics"].get(k), f) for k, _, f in cols]
+            row += [_speed(r), _device(r), _link(r, base)]
+            lines.append("| " + " | ".join(row) + " |")
+        if not ours:
+            lines.append("")
+            lines.append("_No Stylezoo result for this protocol yet: benchmarks/results/ holds none computed with real "
+                         "weights on the full protocol (see docs/benchmarks.md for the commands)._")
+        lines.append("")
+
+    section("styleid", "**Arbitrary style transfer**: 20 content x 40 style images = 800 pairs at 512 px "
+                       "(StyleID's protocol); FID in ArtFID's art-Inception features against the style images, "
+                       "LPIPS (AlexNet) against the content images, ArtFID = (1 + LPIPS)(1 + FID).",
+            _STYLE_COLS, ["Model", "Weights", "N"])
+    section("cyclegan", "**Unpaired translation**: CycleGAN test split at 256 px; FID (Inception-v3) of the "
+                        "translated test images against the target domain's test images.",
+            _GAN_COLS, ["Model", "Task", "Weights", "N"])
+    lines.append("Generated by `python -m benchmarks.table` from `benchmarks/results/*.json`; "
+                 "protocols and commands in [docs/benchmarks.md](docs/benchmarks.md).")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def update_readme(readme: str | Path, table: str) -> bool:
+    """Replace the text between the markers of ``readme`` by ``table``; True if the file changed."""
+    readme = Path(readme)
+    text = readme.read_text()
+    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+        raise TableError(f"{readme}: needs exactly one {START} line followed by one {END} line "
+                         "around the place where the zoo table goes")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{START}\n{table}{END}{tail}"
+    if new == text:
+        return False
+    readme.write_text(new)
+    return True
+
+
+def model_metrics(model: str, results_dir: str | Path = RESULTS_DIR) -> dict[str, dict]:
+    """Measured metrics of ``model`` (its ``--model`` name) for its model card, per protocol.
+
+    ``{protocol: {"metrics": {...}, "n": N, "size": px, "weights": ..., "device": ..., "images_per_s": ...,
+    "versions": {...}, "file": path}}``; only usable results; the newest file wins when several exist.
+    """
+    out: dict[str, dict] = {}
+    usable, _ = load_results(results_dir)
+    for r in sorted(usable, key=lambda r: r.get("created", "")):
+        if r["model"] != model:
+            continue
+        p = r["protocol"]
+        out[p["name"]] = {"metrics": dict(r["metrics"]), "n": p["n"], "size": p["size"], "weights": r.get("weights"),
+                          "device": _device(r), "images_per_s": (r.get("speed") or {}).get("images_per_s"),
+                          "metric_implementation": r.get("metric_implementation", {}),
+                          "versions": r.get("versions", {}), "file": str(r["_file"])}
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.table", description=__doc__.splitlines()[0])
+    p.add_argument("--results", default=str(RESULTS_DIR), help="folder of result JSON files")
+    p.add_argument("--readme", default=str(ROOT / "README.md"), help="README to update")
+    p.add_argument("--check", action="store_true", help="do not write; exit 1 if the README is not up to date")
+    p.add_argument("--print", dest="print_only", action="store_true", help="print the table, touch nothing")
+    args = p.parse_args(argv)
+    usable, skipped = load_results(args.results)
+    for file, why in skipped:
+        print(f"skipped {file}: {why}", file=sys.stderr)
+    readme = Path(args.readme)
+    table = render_table(usable, base=readme.parent)
+    if args.print_only:
+        print(table, end="")
+        return 0
+    try:
+        if args.check:
+            text = readme.read_text()
+            expected = f"{START}\n{table}{END}"
+            if expected not in text:
+                print(f"{readme}: zoo table is out of date; run python -m benchmarks.table", file=sys.stderr)
+                return 1
+            return 0
+        changed = update_readme(readme, table)
+    except (TableError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{readme}: {'updated' if changed else 'already up to date'} ({len(usable)} results, {len(skipped)} skipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The `zoo` command as a user runs it: in-process for speed, as a subprocess for exit codes and output."""
+
+import importlib.metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import make_image
+from zoo.cli import main
+
+FAST = ["--backbone-weights", "none", "--steps", "2", "--quiet"]
+
+
+def test_console_script_is_installed():
+    eps = importlib.metadata.entry_points(group="console_scripts")
+    assert any(ep.name == "zoo" and ep.value == "zoo.cli:main" for ep in eps)
+
+
+def test_stylize_one_image_end_to_end(run, images, tmp_path):
+    out = tmp_path / "out.png"
+    r = run("-m", "zoo", "stylize", str(images["content"]), "--style", str(images["style"]), "--model", "gatys",
+            "-o", str(out), "--seed", "0", *FAST)
+    assert r.returncode == 0, r.stderr
+    assert Image.open(out).size == Image.open(images["content"]).size
+    assert "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == ["content.png", "out.png", "style.png"]
+    # Running again must not replace the file.
+    before = out.read_bytes()
+    r = run("-m", "zoo", "stylize", str(images["content"]), "--style", str(images["style"]), "-o", str(out), *FAST)
+    assert r.returncode == 1 and r.stderr.strip() == f"error: {out}: file exists; pass --overwrite to replace it"
+    assert out.read_bytes() == before
+
+
+def test_size_overwrite_and_format(images, tmp_path):
+    out = tmp_path / "out.jpg"
+    out.write_bytes(b"old")
+    assert main(["stylize", str(images["content"]), "--style", str(images["style"]), "-o", str(out),
+                 "--size", "36", "--overwrite", *FAST]) == 0
+    img = Image.open(out)
+    assert img.format == "JPEG" and max(img.size) == 36
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "CMYK", "P", "I;16"])
+def test_odd_input_modes_stylise(tmp_path, images, mode):
+    src = tmp_path / f"in_{mode.replace(';', '')}.{'jpg' if mode == 'CMYK' else 'png'}"
+    if mode == "I;16":
+        Image.fromarray((np.arange(48 * 40).reshape(40, 48) * 30).astype(np.uint16)).save(src)
+    else:
+        make_image(src, (48, 40), mode=mode)
+    out = tmp_path / "out.png"
+    assert main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST]) == 0
+    assert Image.open(out).mode == "RGB" and Image.open(out).size == (48, 40)
+
+
+def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplog):
+    src = tmp_path / "photos"
+    make_image(src / "a.png", seed=4)
+    make_image(src / "nested" / "b.jpg", seed=5)
+    (src / "broken.png").write_text("not an image")
+    out = tmp_path / "styled"
+    out.mkdir()
+    make_image(out / "a.png", seed=9)  # exists already: kept, skipped
+    code = main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST])
+    assert code == 0
+    assert capsys.readouterr().out.strip().endswith("1 image(s) written to " + str(out) + ", 2 skipped (see warnings)")
+    assert (out / "nested" / "b.jpg").is_file()
+    assert "broken.png: not an image" in caplog.text and "a.png exists" in caplog.text
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["stylize", "{missing}", "--style", "{style}", "-o", "{out}"], "error: {missing}: no such file"),
+    (["stylize", "{content}", "--style", "{missing}", "-o", "{out}"], "error: {missing}: no such file"),
+    (["stylize", "{content}", "-o", "{out}"], "error: model 'gatys' needs at least one --style image"),
+    (["stylize", "{content}", "--style", "{style}", "--model", "nope", "-o", "{out}"],
+     "error: unknown stylizer 'nope'; valid names:"),
+    (["stylize", "{content}", "--style", "{style}", "--alpha", "0.5", "-o", "{out}"],
+     "error: model 'gatys' does not support --alpha"),
+    (["stylize", "{content}", "--style", "{style}", "--style-weights", "1,2", "-o", "{out}"],
+     "error: --style-weights has 2 values for 1 style images"),
+])
+def test_user_errors_are_one_line(argv, message, images, tmp_path, capsys):
+    fill = {"missing": tmp_path / "missing.png", "out": tmp_path / "o.png", **images}
+    code = main([a.format(**fill) for a in argv] + FAST)
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith(message.format(**fill)) and "\n" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_missing_pretrained_vgg_offline_says_what_to_do(run, images, tmp_path, offline_env):
+    r = run("-m", "zoo", "stylize", str(images["content"]), "--style", str(images["style"]), "-o",
+            str(tmp_path / "o.png"), "--steps", "1", "--quiet")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: vgg19 ImageNet weights are not available")
+    assert str(Path(offline_env["TORCH_HOME"]) / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in lines[0]
+    assert "--backbone-weights" in lines[0]
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "  gatys" in out and "  gram" in out and "Gram matrices" in out and "  gatys.yaml" in out

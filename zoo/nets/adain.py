@@ -1,0 +1,581 @@
+"""AdaIN: arbitrary style transfer in real time with adaptive instance normalisation.
+
+Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization",
+ICCV 2017 (arXiv:1703.06868). Reference code: naoto0804/pytorch-AdaIN (``net.py``, ``function.py``,
+``test.py``), a port of the authors' Torch code xunhuang/AdaIN-style.
+
+The network (:class:`AdaINNet`) has three parts:
+
+* the shared :class:`zoo.backbone.VGGEncoder` (VGG19), truncated at ``relu4_1`` and frozen; its weights
+  are non-persistent buffers, so they are never written to ``model.safetensors`` or Lightning
+  checkpoints: the encoder is re-created from the weight source named in the config
+  (``backbone_weights``: ``"caffe"`` -- the Caffe-normalised VGG of the original code -- by default);
+* adaptive instance normalisation (paper eq. 8), ``AdaIN(x, y) = sigma(y) (x - mu(x)) / sigma(x) + mu(y)``
+  with per-channel statistics over H, W computed in float32 and ``sigma = sqrt(var + eps)``;
+* a decoder that mirrors the encoder (paper sec. 6.1): nearest-neighbour upsampling instead of pooling,
+  reflection padding everywhere, no normalisation layers; its layout is pytorch-AdaIN's ``decoder``
+  (convolutions 512-256 | up | 256-256 x3, 256-128 | up | 128-128, 128-64 | up | 64-64, 64-3), and each
+  convolution is named after the encoder layer it mirrors (``conv4_1`` ... ``conv1_1``).
+
+Inference (:meth:`AdaINNet.forward`) supports the paper's controls (sec. 7.2): the content-style
+trade-off ``alpha`` (eq. 14), interpolation of several styles with weights (a convex combination of
+their feature statistics, which is the same as pytorch-AdaIN's weighted sum of AdaIN outputs), spatial
+control (a style per region, given as masks), and colour preservation:
+
+* ``"histogram"`` (the paper's choice, sec. 7.2, and pytorch-AdaIN's ``--preserve_color``): the style
+  image is recoloured to the content image's colour mean and covariance (:func:`zoo.color.match_color`)
+  *before* it is encoded;
+* ``"luminance"``: the stylised output keeps its luminance and takes the content's chrominance
+  (:func:`zoo.color.preserve_luminance`), applied *after* decoding.
+
+Statistics of a reused style image are computed once: :meth:`AdaINNet.encode_style` returns a
+:class:`StyleCode` (mean and std at relu4_1) that ``forward`` accepts in place of an image, and style
+*tensors* passed to ``forward`` are cached by identity (invalidated when the tensor is modified in
+place or freed).
+
+Matching the reference code exactly: pytorch-AdaIN computes the variance with ``Tensor.var``, i.e.
+*unbiased* (divides by H*W - 1), while the paper and :func:`zoo.losses.mean_std` use the biased
+estimate. ``unbiased_std=True`` reproduces the reference; checkpoints imported with
+:func:`convert_pytorch_adain_state_dict` are meant to be run with it (``from_pytorch_adain`` sets it).
+The difference is a factor sqrt(n / (n - 1)) on both standard deviations -- invisible at real sizes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import Tensor, nn
+
+from ..backbone import CAFFE_VGG19_URL, VGGEncoder, WeightsUnavailableError
+from ..losses import mean_std
+from ..registry import MODELS, STYLIZERS
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats",
+    "convert_pytorch_adain_state_dict", "CANONICAL", "ENCODER_LAYERS", "build_adain_stylizer",
+]
+
+# Canonical published weights of the reference implementation (README of naoto0804/pytorch-AdaIN,
+# GitHub release v0.0.0; trained on MS-COCO content and WikiArt style images, the paper's data).
+CANONICAL = {
+    # the decoder trained by pytorch-AdaIN's train.py (nn.Sequential state dict, see convert_... below)
+    "decoder": "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/decoder.pth",
+    # the Caffe-normalised VGG19 of Gatys' and AdaIN's original code; zoo.backbone reads it as is
+    # (VGGEncoder(weights="caffe") downloads it, or weights=<path to vgg_normalised.pth>)
+    "vgg_normalised": CAFFE_VGG19_URL,
+}
+
+# Layers the encoder provides: the style loss reads relu1_1..relu4_1, AdaIN works on relu4_1 (paper sec. 6.1).
+ENCODER_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+EPS = 1e-5  # pytorch-AdaIN function.py calc_mean_std(eps=1e-5)
+
+# The decoder, top to bottom: (name, in, out, upsample x2 after this layer). Mirrors VGG19 from relu4_1
+# down to the image; pytorch-AdaIN net.py `decoder` (nn.Sequential index of each conv in the last column).
+_DECODER = [
+    ("conv4_1", 512, 256, True, 1),
+    ("conv3_4", 256, 256, False, 5),
+    ("conv3_3", 256, 256, False, 8),
+    ("conv3_2", 256, 256, False, 11),
+    ("conv3_1", 256, 128, True, 14),
+    ("conv2_2", 128, 128, False, 18),
+    ("conv2_1", 128, 64, True, 21),
+    ("conv1_2", 64, 64, False, 25),
+    ("conv1_1", 64, 3, False, 28),
+]
+
+
+# ---------------------------------------------------------------------------------------- statistics
+def feature_stats(f: Tensor, eps: float = EPS, unbiased: bool = False,
+                  weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Per-channel mean and std over H, W of ``f`` (N, C, H, W) -> (N, C, 1, 1) each, in float32.
+
+    ``std = sqrt(var + eps)``; ``var`` is biased (divides by n, the paper; :func:`zoo.losses.mean_std`)
+    or ``unbiased`` (divides by n - 1, pytorch-AdaIN). With ``weight`` (N or 1, 1, H, W), the statistics
+    are weighted (a region's statistics for a binary mask; unbiased then divides by sum(w) - 1).
+    """
+    if weight is None:
+        if not unbiased:
+            return mean_std(f, eps)
+        f = f.float()
+        with torch.autocast(device_type=f.device.type, enabled=False):
+            var, mean = torch.var_mean(f, dim=(2, 3), keepdim=True, correction=1)
+            return mean, torch.sqrt(var + eps)
+    f = f.float()
+    with torch.autocast(device_type=f.device.type, enabled=False):
+        w = weight.float()
+        total = w.sum(dim=(2, 3), keepdim=True)
+        denom = total.clamp_min(1e-8)
+        mean = (w * f).sum(dim=(2, 3), keepdim=True) / denom
+        sq = (w * (f - mean).pow(2)).sum(dim=(2, 3), keepdim=True)
+        var = sq / ((total - 1).clamp_min(1e-8) if unbiased else denom)
+        return mean, torch.sqrt(var + eps)
+
+
+def adaptive_instance_norm(content: Tensor, style_mean: Tensor, style_std: Tensor, eps: float = EPS,
+                           unbiased: bool = False) -> Tensor:
+    """AdaIN (paper eq. 8): content features normalised per channel, then given the style's mean/std.
+
+    Computed in float32; returns float32 features of ``content``'s shape.
+    """
+    c_mean, c_std = feature_stats(content, eps, unbiased)
+    with torch.autocast(device_type=content.device.type, enabled=False):
+        return (content.float() - c_mean) / c_std * style_std.float() + style_mean.float()
+
+
+@dataclass(frozen=True)
+class StyleCode:
+    """What AdaIN needs of a style image: mean and std of its relu4_1 features, (1, C, 1, 1) float32."""
+
+    mean: Tensor
+    std: Tensor
+
+    def to(self, device: torch.device | str) -> "StyleCode":
+        return StyleCode(self.mean.to(device), self.std.to(device))
+
+
+# ---------------------------------------------------------------------------------------- networks
+class AdaINDecoder(nn.Module):
+    """The decoder of pytorch-AdaIN: 9 reflection-padded 3x3 convolutions, ReLU after all but the last,
+    nearest-neighbour x2 upsampling after conv4_1, conv3_1 and conv2_1. relu4_1 features -> RGB."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name, c_in, c_out, _, _ in _DECODER:
+            self.add_module(name, nn.Conv2d(c_in, c_out, 3))
+
+    def forward(self, h: Tensor) -> Tensor:
+        last = _DECODER[-1][0]
+        for name, _, _, up, _ in _DECODER:
+            h = getattr(self, name)(F.pad(h, (1, 1, 1, 1), mode="reflect"))
+            if name != last:
+                h = F.relu(h)
+            if up:
+                h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        return h
+
+
+class AdaINNet(nn.Module, PyTorchModelHubMixin):
+    """AdaIN style transfer network: frozen VGG19 encoder to relu4_1, AdaIN, trained decoder.
+
+    Args (all JSON, saved in ``config.json``):
+        backbone_weights: weight source of the encoder (see :class:`zoo.backbone.VGGEncoder`):
+            ``"caffe"`` (the original's Caffe-normalised VGG19), ``"imagenet"``, ``"timm"``, a path, or
+            ``"none"`` (random, tests only). The decoder is trained for one source; do not mix.
+        eps: added to the variance before the square root.
+        unbiased_std: variance divided by n - 1 as in pytorch-AdaIN (``Tensor.var``); the paper's biased
+            estimate otherwise.
+        pad_multiple: inputs are reflection-padded to a multiple of this (8: three poolings), and to at
+            least 16 px, and the output cropped back, so any H, W works.
+
+    Only the decoder is a parameter of this module (``model.safetensors`` holds ``decoder.*`` only).
+    """
+
+    def __init__(self, backbone_weights: str | None = "caffe", eps: float = EPS, unbiased_std: bool = False,
+                 pad_multiple: int = 8) -> None:
+        super().__init__()
+        backbone_weights = "none" if backbone_weights is None else str(backbone_weights)
+        self.backbone_weights = backbone_weights
+        self.eps = float(eps)
+        self.unbiased_std = bool(unbiased_std)
+        self.pad_multiple = int(pad_multiple)
+        if self.pad_multiple < 1:
+            raise ValueError(f"pad_multiple must be >= 1, got {pad_multiple}")
+        self.encoder = VGGEncoder("vgg19", weights=backbone_weights, layers=ENCODER_LAYERS, progress=False)
+        self.decoder = AdaINDecoder()
+        self._style_cache: dict[int, tuple[Any, int, torch.device, torch.dtype, StyleCode]] = {}
+
+    # ------------------------------------------------------------------ building blocks
+    def encode(self, x: Tensor, layers: Sequence[str] = ("relu4_1",)) -> dict[str, Tensor]:
+        """Encoder features ``{layer: tensor}`` of RGB [0, 1] images (no padding here)."""
+        return self.encoder(x, layers)
+
+    def stats(self, feats: Tensor, weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Mean/std of features with this network's eps and estimator (float32)."""
+        return feature_stats(feats, self.eps, self.unbiased_std, weight)
+
+    def adain(self, content_feat: Tensor, style_mean: Tensor, style_std: Tensor) -> Tensor:
+        return adaptive_instance_norm(content_feat, style_mean, style_std, self.eps, self.unbiased_std)
+
+    def decode(self, feat: Tensor) -> Tensor:
+        """Decoder output (unclamped), as used by the training losses."""
+        return self.decoder(feat)
+
+    @torch.no_grad()
+    def encode_style(self, style: Tensor) -> StyleCode:
+        """The :class:`StyleCode` of one style image (1, 3, h, w) in [0, 1]. Not cached: keep the result to
+        reuse it (``forward`` accepts it wherever it accepts a style image)."""
+        if style.ndim != 4 or style.shape[0] != 1 or style.shape[1] != 3:
+            raise ValueError(f"a style image must have shape (1, 3, H, W), got {tuple(style.shape)}")
+        mean, std = self.stats(self.encode(style)["relu4_1"])
+        return StyleCode(mean, std)
+
+    def _style_code(self, style: Tensor | StyleCode) -> StyleCode:
+        """StyleCode of a style given as code or image; images are cached by identity + version."""
+        if isinstance(style, StyleCode):
+            return style.to(self._device())
+        if not isinstance(style, Tensor):
+            raise TypeError(f"a style must be an image tensor or a StyleCode, got {type(style).__name__}")
+        key = id(style)
+        hit = self._style_cache.get(key)
+        device, dtype = self._device(), style.dtype
+        if hit is not None:
+            ref, version, dev, dt, code = hit
+            if ref() is style and version == _version_of(style) and dev == device and dt == dtype:
+                return code
+        code = self.encode_style(style.to(device))
+        # drop entries whose tensor is gone (ids can be reused) and keep the cache small
+        self._style_cache = {k: v for k, v in self._style_cache.items() if v[0]() is not None}
+        if len(self._style_cache) >= 16:
+            self._style_cache.pop(next(iter(self._style_cache)))
+        self._style_cache[key] = (weakref.ref(style), _version_of(style), device, dtype, code)
+        return code
+
+    def clear_style_cache(self) -> None:
+        self._style_cache.clear()
+
+    def _device(self) -> torch.device:
+        return self.decoder.conv4_1.weight.device
+
+    def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
+        h, w = x.shape[-2:]
+        m = self.pad_multiple
+        # at least 16 px: relu4_1 (1/8 scale) must be 2 px wide for the decoder's reflection padding
+        ph, pw = max((-h) % m, 16 - h), max((-w) % m, 16 - w)
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        return x, (h, w)
+
+    def _apply(self, fn, *args, **kwargs):  # .to()/.cuda()/.half(): cached codes belong to the old device
+        self._style_cache = {}
+        return super()._apply(fn, *args, **kwargs)
+
+    # ------------------------------------------------------------------ inference
+    def target_features(self, content_feat: Tensor, styles: Sequence[Tensor | StyleCode] | Tensor,
+                        alpha: float = 1.0, style_weights: Sequence[float] | None = None,
+                        masks: Tensor | Sequence[Tensor] | None = None) -> Tensor:
+        """The features the decoder turns into the output (float32).
+
+        * one style (a batch tensor paired with the content batch, or one image / code): AdaIN;
+        * several styles with ``style_weights``: AdaIN with the weighted mean of their statistics (weights
+          normalised to sum 1), equal to the weighted sum of the single-style AdaIN outputs;
+        * ``masks`` (one per style, each (1, 1, H, W) or (H, W) in [0, 1] at content resolution, or a
+          (K, 1, H, W) tensor): each region gets its own style; the content statistics are those of the
+          region (as AdaIN-style's spatial control), the regions are blended with the mask weights
+          (normalised per pixel), and pixels no mask covers keep the content features;
+        * then ``alpha * t + (1 - alpha) * content`` (paper eq. 14).
+        """
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        c = content_feat.float()
+        if isinstance(styles, Tensor) and styles.shape[0] > 1:  # a batch of styles paired with the contents
+            if masks is not None or style_weights is not None:
+                raise ValueError("style_weights and masks need the styles as a list of single images")
+            if styles.shape[0] != c.shape[0]:
+                raise ValueError(f"{styles.shape[0]} style images for {c.shape[0]} content images")
+            s_mean, s_std = self.stats(self.encode(styles)["relu4_1"])
+            t = self.adain(c, s_mean, s_std)
+        else:
+            styles = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
+            if not styles:
+                raise ValueError("at least one style is needed")
+            codes = [self._style_code(s) for s in styles]
+            if masks is not None:
+                if style_weights is not None:
+                    raise ValueError("masks and style weights cannot be combined: each mask takes one style")
+                t = self._masked_adain(c, codes, masks)
+            else:
+                w = _normalise_weights(style_weights, len(codes))
+                s_mean = sum(wi * code.mean for wi, code in zip(w, codes))
+                s_std = sum(wi * code.std for wi, code in zip(w, codes))
+                t = self.adain(c, s_mean, s_std)
+        alpha = float(alpha)
+        return t if alpha == 1.0 else alpha * t + (1.0 - alpha) * c
+
+    def _masked_adain(self, c: Tensor, codes: Sequence[StyleCode], masks: Tensor | Sequence[Tensor]) -> Tensor:
+        m = masks_to_tensor(masks).to(c.device)
+        if m.shape[0] != len(codes):
+            raise ValueError(f"{m.shape[0]} masks for {len(codes)} styles: give one mask per style")
+        if m.shape[-2:] != c.shape[-2:]:  # to feature resolution: the fraction of each cell in the region
+            m = F.interpolate(m, size=c.shape[-2:], mode="area")
+        total = m.sum(0, keepdim=True)
+        out = torch.zeros_like(c)
+        for k, code in enumerate(codes):
+            if m[k].sum() == 0:
+                continue  # the region vanished at feature resolution
+            c_mean, c_std = self.stats(c, weight=m[k:k + 1])
+            t_k = (c - c_mean) / c_std * code.std + code.mean
+            out = out + m[k:k + 1] * t_k
+        covered = total > 0
+        return torch.where(covered, out / total.clamp_min(1e-8), c)
+
+    def forward(self, content: Tensor, styles: Sequence[Tensor | StyleCode] | Tensor | StyleCode,
+                alpha: float = 1.0, style_weights: Sequence[float] | None = None,
+                masks: Tensor | Sequence[Tensor] | None = None, preserve_color: str | None = None) -> Tensor:
+        """Stylise ``content`` (N, 3, H, W) in [0, 1]; returns (N, 3, H, W) in [0, 1].
+
+        ``styles``: a tensor (N or 1, 3, h, w) paired with (or broadcast over) the content batch, or a list
+        of single style images / :class:`StyleCode` s (several styles: ``style_weights`` or ``masks``).
+        ``preserve_color``: ``None``, ``"histogram"`` (recolour the styles to the content before encoding;
+        one content image) or ``"luminance"`` (keep the content's chrominance in the output).
+        """
+        from ..color import check_preserve_color, match_color, preserve_luminance
+
+        mode = check_preserve_color(preserve_color)
+        if content.ndim != 4 or content.shape[1] != 3:
+            raise ValueError(f"content must have shape (N, 3, H, W), got {tuple(content.shape)}")
+        if mode == "histogram":
+            if content.shape[0] != 1:
+                raise ValueError("preserve_color='histogram' works on one content image at a time")
+            items = list(styles) if not isinstance(styles, (Tensor, StyleCode)) else [styles]
+            if any(isinstance(s, StyleCode) for s in items):
+                raise ValueError("preserve_color='histogram' recolours style images; pass images, not StyleCodes")
+            recoloured = [match_color(s, content.to(s.device).expand(s.shape[0], -1, -1, -1)) for s in items]
+            codes = [self.encode_style(s.to(self._device())) for s in recoloured]  # not cached: depends on content
+            styles = codes if not isinstance(styles, (Tensor, StyleCode)) else codes[0]
+        x, (h, w) = self._pad(content)
+        if masks is not None:  # at content resolution, padded like the content
+            masks = masks_to_tensor(masks).to(x.device)
+            if masks.shape[-2:] != (h, w):
+                masks = F.interpolate(masks, size=(h, w), mode="nearest")
+            masks = self._pad(masks)[0]
+        c = self.encode(x)["relu4_1"]
+        t = self.target_features(c, styles, alpha, style_weights, masks)
+        out = self.decode(t.to(c.dtype))[..., :h, :w].clamp(0, 1)
+        if mode == "luminance":
+            out = preserve_luminance(out, content)
+        return out
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def _from_pretrained(cls, *, strict: bool = True, **kwargs):  # strict by default (mixin's is False)
+        return super()._from_pretrained(strict=strict, **kwargs)
+
+    @classmethod
+    def from_pytorch_adain(cls, decoder: str | os.PathLike | Mapping[str, Tensor],
+                           vgg: str | os.PathLike | None = "caffe") -> "AdaINNet":
+        """The published pytorch-AdaIN model: its ``decoder.pth`` (path or state dict) with its
+        ``vgg_normalised.pth`` (``"caffe"`` downloads it; or a path) and its unbiased std."""
+        if not isinstance(decoder, Mapping):
+            from ..backbone import load_state_dict_file
+
+            decoder = load_state_dict_file(decoder)
+        net = cls(backbone_weights="none" if vgg is None else str(vgg), unbiased_std=True)
+        from ..checkpoint import load_strict
+
+        load_strict(net, convert_pytorch_adain_state_dict(decoder), "pytorch-AdaIN decoder")
+        return net
+
+
+def _version_of(t: Tensor) -> int:
+    """The in-place modification counter of ``t``; inference-mode tensors have none (-1: identity only)."""
+    try:
+        return t._version
+    except RuntimeError:
+        return -1
+
+
+def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
+    if weights is None:
+        if n != 1:
+            raise ValueError(f"{n} styles need style weights (or masks)")
+        return [1.0]
+    weights = [float(w) for w in weights]
+    if len(weights) != n:
+        raise ValueError(f"{len(weights)} style weights for {n} styles")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"style weights must be non-negative with a positive sum, got {weights}")
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Tensor:
+    """Masks -> (K, 1, H, W) float in [0, 1]. Accepts a (K, 1, H, W) / (K, H, W) tensor, or a list of
+    (H, W) / (1, H, W) / (1, 1, H, W) / (1, 3, H, W) tensors or image files (colour images: their mean
+    over channels; white = the region)."""
+    if isinstance(masks, Tensor):
+        m = masks.float()
+        if m.ndim == 3:
+            m = m[:, None]
+        if m.ndim != 4 or m.shape[1] != 1:
+            raise ValueError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
+        return m.clamp(0, 1)
+    out = []
+    for item in masks:
+        if not isinstance(item, Tensor):
+            from ..io import load_image
+
+            item = load_image(item)
+        m = item.float()
+        while m.ndim < 4:
+            m = m[None]
+        if m.ndim != 4 or m.shape[0] != 1 or m.shape[1] not in (1, 3):
+            raise ValueError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
+        out.append(m.mean(1, keepdim=True))
+    if not out:
+        raise ValueError("masks is empty")
+    if len({tuple(m.shape[-2:]) for m in out}) != 1:
+        raise ValueError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
+    return torch.cat(out).clamp(0, 1)
+
+
+# ---------------------------------------------------------------------------------------- importer
+def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """pytorch-AdaIN's ``decoder.pth`` -> an :class:`AdaINNet` state dict (``decoder.<name>.*``).
+
+    ``decoder.pth`` is the state dict of net.py's ``decoder`` ``nn.Sequential``, whose convolutions are at
+    indices 1, 5, 8, 11, 14, 18, 21, 25, 28 (``"1.weight"``, ...); a ``decoder.`` prefix (from a whole
+    ``Net``) is accepted. The encoder is not part of the state dict: its ``vgg_normalised.pth`` is read by
+    :class:`zoo.backbone.VGGEncoder` (``weights="caffe"`` or the file's path).
+    """
+    sd = dict(sd)
+    if "0.weight" in sd and tuple(sd["0.weight"].shape) == (3, 3, 1, 1):
+        raise ValueError("this is pytorch-AdaIN's vgg_normalised.pth (the encoder), not decoder.pth: "
+                         "use it as backbone weights (--backbone-weights PATH, VGGEncoder(weights=PATH))")
+    if any(k.startswith("decoder.") for k in sd):
+        sd = {k[len("decoder."):]: v for k, v in sd.items() if k.startswith("decoder.")}
+    out: dict[str, Tensor] = {}
+    for name, c_in, c_out, _, index in _DECODER:
+        for p in ("weight", "bias"):
+            key = f"{index}.{p}"
+            if key not in sd:
+                raise KeyError(f"not a pytorch-AdaIN decoder state dict: {key!r} missing (has {sorted(sd)[:6]}...)")
+            out[f"decoder.{name}.{p}"] = sd.pop(key)
+        shape = tuple(out[f"decoder.{name}.weight"].shape)
+        if shape != (c_out, c_in, 3, 3):
+            raise ValueError(f"pytorch-AdaIN decoder {index}.weight has shape {shape}, expected {(c_out, c_in, 3, 3)}")
+    if sd:
+        raise KeyError(f"unexpected keys in pytorch-AdaIN decoder state dict: {sorted(sd)[:6]}")
+    return out
+
+
+def _is_pytorch_adain_decoder(sd: Mapping[str, Tensor]) -> bool:
+    return "28.weight" in sd or "decoder.28.weight" in sd
+
+
+# ---------------------------------------------------------------------------------------- registry
+@MODELS.register("adain")
+def adain(**config: Any) -> AdaINNet:
+    """AdaIN network (Huang & Belongie 2017): frozen VGG19 encoder to relu4_1, AdaIN, mirrored decoder.
+    Config: backbone_weights ("caffe"), eps (1e-5), unbiased_std (False), pad_multiple (8)."""
+    return AdaINNet(**config)
+
+
+_NET_KEYS = ("backbone_weights", "eps", "unbiased_std", "pad_multiple")
+
+
+def net_config_from_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """AdaINNet config from a Lightning checkpoint's hyper-parameters (``network`` + ``backbone``) or a
+    ``config.json`` (the net's own keys)."""
+    if "network" in hparams or "backbone" in hparams:
+        config = dict(hparams.get("network") or {})
+        backbone = dict(hparams.get("backbone") or {})
+        if "weights" in backbone:
+            config.setdefault("backbone_weights", backbone["weights"])
+    else:
+        config = dict(hparams)
+    return {k: v for k, v in config.items() if k in _NET_KEYS}
+
+
+def load_adain(weights: str | os.PathLike, backbone_weights: str | None = None) -> AdaINNet:
+    """An :class:`AdaINNet` from a Lightning ``.ckpt`` (AdaIN-GAN variant), a ``.safetensors`` export with
+    its ``config.json``, a ``save_pretrained`` folder, or pytorch-AdaIN's ``decoder.pth``. Loading is strict.
+    ``backbone_weights`` overrides the encoder source named in the file's config."""
+    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+
+    path = Path(weights)
+    if weights == "pytorch-adain":  # the canonical published decoder (downloaded into torch's hub cache)
+        try:
+            sd = torch.hub.load_state_dict_from_url(CANONICAL["decoder"], map_location="cpu", progress=False,
+                                                    weights_only=True)
+        except OSError as e:
+            raise WeightsUnavailableError(
+                f"pytorch-AdaIN decoder is not available: could not download {CANONICAL['decoder']} ({e}); "
+                f"download it elsewhere and pass --weights PATH/decoder.pth") from e
+        return AdaINNet.from_pytorch_adain(sd, backbone_weights or "caffe")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such weights file or folder, and not a known tag "
+                                "(adain_gan knows: pytorch-adain)")
+    state, hparams = read_checkpoint(path)
+    if _is_pytorch_adain_decoder(state):
+        return AdaINNet.from_pytorch_adain(state, backbone_weights or "caffe")
+    if any(k.startswith("net.") for k in state):  # Lightning checkpoint of zoo.variants.adain_gan
+        state = strip_prefix(state, "net.")
+    config = net_config_from_hparams(hparams)
+    if backbone_weights is not None:
+        config["backbone_weights"] = backbone_weights
+    net = AdaINNet(**config)
+    load_strict(net, state, str(path))
+    return net
+
+
+class AdaINStylizer:
+    """The ``adain_gan`` stylizer of ``zoo stylize``: one content image, one or more style images."""
+
+    needs_style = True
+
+    def __init__(self, net: AdaINNet, alpha: float, style_weights: Sequence[float] | None,
+                 masks: Sequence[str] | None, preserve_color: str | None, size: int | None,
+                 device: torch.device) -> None:
+        self.net, self.alpha, self.style_weights = net, float(alpha), style_weights
+        self.masks, self.preserve_color, self.size, self.device = masks, preserve_color, size, device
+
+    @torch.inference_mode()
+    def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
+        from ..io import resize_long_edge
+
+        if not styles:
+            raise ValueError("model 'adain_gan' needs at least one --style image")
+        if len(styles) > 1 and self.style_weights is None and self.masks is None:
+            raise ValueError(f"{len(styles)} styles given: say how to combine them with --style-weights or --masks")
+        content = resize_long_edge(content, self.size).to(self.device)
+        styles = [resize_long_edge(s, self.size).to(self.device) for s in styles]
+        masks = None
+        if self.masks is not None:
+            if len(self.masks) != len(styles):
+                raise ValueError(f"{len(self.masks)} masks for {len(styles)} styles: give one mask per style")
+            masks = masks_to_tensor(list(self.masks))
+            masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
+        return self.net(content, styles, alpha=self.alpha, style_weights=self.style_weights, masks=masks,
+                        preserve_color=self.preserve_color)
+
+
+@STYLIZERS.register("adain_gan")
+def build_adain_stylizer(opts) -> AdaINStylizer:
+    """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
+    pytorch-AdaIN decoder.pth, or ``pytorch-adain``; without it the decoder is random, for smoke runs),
+    --style (one or more), --style-weights, --alpha,
+    --preserve-color (histogram: recolour the style first; luminance: keep the content's colours),
+    --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
+    --device."""
+    from ..color import check_preserve_color
+    from ..stylize import StylizeOptions, reject_options, resolve_device
+
+    reject_options(opts, "adain_gan", *[n for n in ("steps", "scales", "direction", "tile", "seed")
+                                        if n in StylizeOptions.__dataclass_fields__])
+    if not 0.0 <= float(opts.alpha) <= 1.0:
+        raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
+    if opts.masks is not None and opts.style_weights is not None:
+        raise ValueError("--masks and --style-weights cannot be combined: each mask takes one style")
+    preserve = check_preserve_color(opts.preserve_color)
+    # the encoder must be the one the decoder was trained with: follow the weights' config unless the
+    # user names another source
+    backbone = opts.backbone_weights
+    device = resolve_device(opts.device)
+    if not opts.weights:
+        log.warning("adain_gan: no --weights given, the decoder is RANDOM (smoke runs only)")
+        net = AdaINNet(backbone_weights=backbone or "caffe")
+    else:
+        net = load_adain(opts.weights, backbone)
+    net = net.to(device).eval()
+    return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device)

@@ -1,0 +1,364 @@
+"""CycleGAN networks (Zhu, Park, Isola & Efros 2017, "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks", ICCV; arXiv:1703.10593).
+
+* :class:`ResnetGenerator`: the generator of the paper (sec. 4 and appendix 7.2, after Johnson et al.
+  2016): ``c7s1-64, d128, d256, R256 x n_blocks, u128, u64, c7s1-3`` with reflection padding, instance
+  normalisation (Ulyanov et al. 2016) and 6 blocks for 128 px / 9 blocks for 256 px training images.
+  The layer structure (and so the state-dict keys ``model.N.*``) is exactly that of ``ResnetGenerator``
+  in the reference code (junyanz/pytorch-CycleGAN-and-pix2pix, ``models/networks.py``), upsampling by
+  transposed convolutions included, so the official ``latest_net_G.pth`` files load without change of
+  numbers (:func:`convert_official_state_dict`).
+* :class:`NLayerDiscriminator`: the PatchGAN discriminator (Isola et al. 2017; CycleGAN appendix 7.2):
+  ``C64-C128-C256-C512`` 4x4 convolutions, LeakyReLU(0.2), instance norm except on the first layer,
+  then a 1-channel output map; ``n_layers=3`` gives 70x70 receptive fields.
+
+Both take RGB images in [0, 1]; the mapping to the [-1, 1] range the networks were designed for is done
+inside. The generator takes any H, W: it pads to a multiple of its stride (4) and crops back.
+Weights are initialised from N(0, 0.02) with zero biases (paper, appendix 7.1; reference ``init_weights``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import Tensor, nn
+
+from ..registry import MODELS, STYLIZERS
+
+__all__ = [
+    "ResnetGenerator", "ResnetBlock", "NLayerDiscriminator", "init_weights", "convert_official_state_dict",
+    "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "cyclegan_photo2anime",
+    "cyclegan_horse2zebra", "build_generator", "load_generator", "CycleGANStylizer",
+]
+
+# The 18 public CycleGAN generators of the reference PyTorch code, one direction each.
+# Source: junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh (the list in its
+# "available models" line and URL=http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$FILE.pth).
+# Each is a 9-block ResnetGenerator with ngf=64, instance norm and no dropout (the test script's
+# ``--model test --no_dropout`` settings).
+OFFICIAL_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+CANONICAL: dict[str, str] = {
+    name: OFFICIAL_URL.format(name=name)
+    for name in (
+        "apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
+        "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
+        "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
+        "facades_photo2label", "facades_label2photo", "iphone2dslr_flower",
+    )
+}
+
+STRIDE = 4  # two stride-2 convolutions
+
+
+def init_weights(module: nn.Module, gain: float = 0.02) -> None:
+    """N(0, gain) conv weights, zero biases (Zhu et al. 2017, appendix 7.1: "weights are initialized from a
+    Gaussian distribution N(0, 0.02)"); affine norm weights N(1, gain) as in the reference ``init_weights``."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.InstanceNorm2d, nn.BatchNorm2d)) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+
+
+def _norm(channels: int) -> nn.Module:
+    # Reference: functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False): no
+    # parameters and no buffers, so no running-statistics keys in the state dict.
+    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+
+
+class ResnetBlock(nn.Module):
+    """``x + [ReflectionPad(1), conv3x3, IN, ReLU, (Dropout 0.5), ReflectionPad(1), conv3x3, IN](x)``
+    (He et al. 2016 residual block as used by Johnson et al. 2016 and the CycleGAN reference code)."""
+
+    def __init__(self, dim: int, dropout: bool = False) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), _norm(dim),
+                                   nn.ReLU(True)]
+        if dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), _norm(dim)]
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.conv_block(x)
+
+
+def _pad_mode(pad: int, size: int) -> str:
+    return "reflect" if pad < size else "replicate"
+
+
+class ResnetGenerator(nn.Module, PyTorchModelHubMixin):
+    """CycleGAN ResNet generator: RGB [0, 1] (N, 3, H, W) -> RGB [0, 1] (N, 3, H, W), any H, W.
+
+    Args:
+        n_blocks: residual blocks at 1/4 resolution; the paper uses 6 for 128 px and 9 for 256 px training.
+        ngf: filters of the first layer (64 in the paper).
+        dropout: dropout 0.5 inside the blocks (off for CycleGAN; the reference's ``--no_dropout``).
+        in_channels / out_channels: 3 for RGB.
+
+    Inside, ``x`` is mapped to [-1, 1], reflection-padded to a multiple of 4 (and at least 8 px, so every
+    reflection pad fits), run through ``self.model`` (the reference layer list, ending in tanh), cropped
+    back and mapped to [0, 1].
+    """
+
+    def __init__(self, n_blocks: int = 9, ngf: int = 64, dropout: bool = False, in_channels: int = 3,
+                 out_channels: int = 3) -> None:
+        super().__init__()
+        if n_blocks < 0:
+            raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
+        self.n_blocks, self.ngf, self.dropout = int(n_blocks), int(ngf), bool(dropout)
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=True), _norm(ngf),
+                                   nn.ReLU(True)]
+        for i in range(2):  # d128, d256: 3x3 stride-2 convolutions
+            c = ngf * 2 ** i
+            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=True), _norm(2 * c), nn.ReLU(True)]
+        layers += [ResnetBlock(ngf * 4, dropout) for _ in range(n_blocks)]
+        for i in range(2):  # u128, u64: 3x3 fractionally-strided convolutions, stride 1/2
+            c = ngf * 2 ** (2 - i)
+            layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=True),
+                       _norm(c // 2), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+        init_weights(self)
+
+    def forward_raw(self, x: Tensor) -> Tensor:
+        """The reference network as is: [-1, 1] in, [-1, 1] out, H and W multiples of 4."""
+        return self.model(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2:]
+        ph = max(-(-h // STRIDE) * STRIDE, 2 * STRIDE) - h
+        pw = max(-(-w // STRIDE) * STRIDE, 2 * STRIDE) - w
+        x = x * 2 - 1
+        if ph or pw:
+            # bottom/right only, so cropping back is [:h, :w]; replicate where the image is too small to reflect
+            x = F.pad(x, (0, pw, 0, ph), mode=_pad_mode(max(ph, pw), min(h, w)))
+        y = self.model(x)
+        return (y[..., :h, :w] + 1) / 2
+
+
+class NLayerDiscriminator(nn.Module, PyTorchModelHubMixin):
+    """PatchGAN discriminator: RGB [0, 1] (N, 3, H, W) -> logits (N, 1, H', W'), one per image patch.
+
+    ``n_layers=3`` is the 70x70 PatchGAN of CycleGAN (appendix 7.2): C64 (no norm) - C128 - C256 - C512
+    (stride 1) - conv to 1 channel, 4x4 kernels, LeakyReLU(0.2), instance norm. Channel multipliers are
+    capped at 8 as in the reference ``NLayerDiscriminator``.
+    """
+
+    def __init__(self, n_layers: int = 3, ndf: int = 64, in_channels: int = 3) -> None:
+        super().__init__()
+        self.n_layers, self.ndf, self.in_channels = int(n_layers), int(ndf), int(in_channels)
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2 ** n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride=stride, padding=1, bias=True),
+                       _norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+        layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+        init_weights(self)
+
+    def receptive_field(self) -> int:
+        """Side of the input patch each output logit sees (70 for n_layers=3)."""
+        rf = 1
+        for m in reversed(self.model):
+            if isinstance(m, nn.Conv2d):
+                rf = (rf - 1) * m.stride[0] + m.kernel_size[0]
+        return rf
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x * 2 - 1)
+
+
+@MODELS.register("cyclegan_resnet")
+def build_generator(**config: Any) -> ResnetGenerator:
+    """CycleGAN ResNet generator (Zhu et al. 2017): ``n_blocks`` (9), ``ngf`` (64), ``dropout`` (False)."""
+    return ResnetGenerator(**config)
+
+
+@MODELS.register("cyclegan_patchgan")
+def build_discriminator(**config: Any) -> NLayerDiscriminator:
+    """CycleGAN 70x70 PatchGAN discriminator: ``n_layers`` (3), ``ndf`` (64)."""
+    return NLayerDiscriminator(**config)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Official checkpoints
+
+_RUNNING_STATS = ("running_mean", "running_var", "num_batches_tracked")
+_BLOCK_KEY = re.compile(r"^model\.(\d+)\.conv_block\.")
+
+
+def convert_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """State dict of the reference code's ``ResnetGenerator`` (``latest_net_G.pth``) -> ours.
+
+    The layouts are identical (``model.N.weight``, ``model.N.conv_block.M.weight``); this strips a
+    ``module.`` prefix left by ``DataParallel`` saves and drops the InstanceNorm running-statistics keys
+    that checkpoints written by PyTorch < 0.4 carry (the reference ``test.py`` deletes them too,
+    ``__patch_instance_norm_state_dict``): with ``track_running_stats=False`` they are never used.
+    """
+    out: dict[str, Tensor] = {}
+    for key, value in sd.items():
+        if key.startswith("module."):
+            key = key[len("module."):]
+        if key.rsplit(".", 1)[-1] in _RUNNING_STATS:
+            continue
+        if not key.startswith("model."):
+            raise KeyError(f"not a CycleGAN ResnetGenerator state dict: unexpected key {key!r}")
+        out[key] = value
+    if "model.1.weight" not in out:
+        raise KeyError("not a CycleGAN ResnetGenerator state dict: no 'model.1.weight' (first 7x7 conv)")
+    return out
+
+
+def config_from_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Any]:
+    """The :class:`ResnetGenerator` arguments that fit a converted official state dict."""
+    first = sd["model.1.weight"]
+    blocks = {int(m.group(1)) for k in sd if (m := _BLOCK_KEY.match(k))}
+    dropout = any(k.endswith("conv_block.6.weight") for k in sd)
+    last = max(int(k.split(".")[1]) for k in sd if _BLOCK_KEY.match(k) is None)
+    return {"n_blocks": len(blocks), "ngf": int(first.shape[0]), "dropout": dropout,
+            "in_channels": int(first.shape[1]), "out_channels": int(sd[f"model.{last}.weight"].shape[0])}
+
+
+# --------------------------------------------------------------------------------------------------------
+# torch.hub entry points (re-exported by hubconf.py)
+
+def _hub_generator(recipe: str, pretrained: bool, direction: str, **kwargs: Any) -> ResnetGenerator:
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    if pretrained:
+        raise NotImplementedError(
+            f"pretrained weights for {recipe} are not published yet; train them with "
+            f"`python -m zoo.fit recipes/{recipe}.yaml --data.root=<dataset>` and load the run's last.ckpt "
+            f"with `zoo stylize --model cyclegan --weights runs/{recipe}/checkpoints/last.ckpt --direction {direction}`"
+        )
+    config = {"n_blocks": 9, "ngf": 64, "dropout": False}  # as in the recipe (Zhu et al. 2017, 256 px)
+    config.update(kwargs)
+    return ResnetGenerator(**config)
+
+
+def cyclegan_photo2anime(pretrained: bool = False, direction: str = "AtoB", **kwargs: Any) -> ResnetGenerator:
+    """CycleGAN generator photo (A) -> anime face (B), or B -> A with ``direction="BtoA"``; the
+    architecture of ``recipes/cyclegan_photo2anime.yaml`` (9 blocks, ngf 64). RGB [0, 1] in and out."""
+    return _hub_generator("cyclegan_photo2anime", pretrained, direction, **kwargs)
+
+
+def cyclegan_horse2zebra(pretrained: bool = False, direction: str = "AtoB", **kwargs: Any) -> ResnetGenerator:
+    """CycleGAN generator horse (A) -> zebra (B), or B -> A with ``direction="BtoA"``; the architecture
+    of ``recipes/cyclegan_horse2zebra.yaml`` (9 blocks, ngf 64). RGB [0, 1] in and out."""
+    return _hub_generator("cyclegan_horse2zebra", pretrained, direction, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inference: `zoo stylize --model cyclegan`
+
+_CKPT_PREFIX = {"AtoB": "G_AB.", "BtoA": "G_BA."}
+
+
+def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
+    """The generator for ``direction`` from ``weights``, loaded strictly.
+
+    * a Lightning ``.ckpt`` of :class:`zoo.variants.cyclegan.CycleGAN` (both generators; the network
+      config comes from its hyper-parameters);
+    * a ``.safetensors`` file with ``config.json`` beside it, or a ``save_pretrained`` folder (one
+      generator: ``direction`` must be left at ``AtoB``);
+    * an official CycleGAN ``latest_net_G.pth`` / ``<name>.pth`` (one generator, converted by
+      :func:`convert_official_state_dict`).
+    """
+    from pathlib import Path
+
+    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+
+    if direction not in _CKPT_PREFIX:
+        raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
+    path = Path(weights)
+    if not path.exists():
+        name = str(weights)
+        if name in CANONICAL:
+            raise FileNotFoundError(
+                f"{name}: no such file; the official CycleGAN model {name!r} is published at {CANONICAL[name]}: "
+                "download it and pass the .pth file to --weights")
+        if name.startswith("cyclegan_"):
+            raise FileNotFoundError(
+                f"{name}: no such file, and pretrained weights for it are not published yet; train them with "
+                f"`python -m zoo.fit recipes/{name}.yaml` and pass runs/{name}/checkpoints/last.ckpt")
+    state, hparams = read_checkpoint(path)
+    if any(k.startswith(("G_AB.", "G_BA.")) for k in state):
+        state = strip_prefix(state, _CKPT_PREFIX[direction])
+        config = dict(hparams.get("network") or {})
+    else:
+        if direction != "AtoB":
+            raise ValueError(
+                f"{path} holds a single generator; --direction BtoA needs a CycleGAN training checkpoint "
+                "(.ckpt) with both generators, or pass the file of the B->A generator without --direction")
+        if path.suffix in (".pth", ".pt") or any(k.startswith("module.") for k in state):
+            state = convert_official_state_dict(state)
+            config = config_from_official_state_dict(state)
+        else:
+            config = dict(hparams)
+    try:
+        generator = ResnetGenerator(**config)
+    except TypeError as e:
+        raise ValueError(f"{path}: its config does not describe a CycleGAN generator ({e})") from None
+    load_strict(generator, state, source=str(path))
+    return generator.eval().requires_grad_(False)
+
+
+class CycleGANStylizer:
+    """``zoo stylize --model cyclegan``: translate a content image with one generator (no style image)."""
+
+    needs_style = False
+
+    def __init__(self, generator: ResnetGenerator, device: torch.device, size: int | None = None,
+                 tile: int | None = None, preserve_color: str | None = None, progress: bool = False) -> None:
+        self.generator = generator.to(device)
+        self.device, self.size, self.tile = device, size, tile
+        self.preserve_color, self.progress = preserve_color, progress
+
+    @torch.no_grad()
+    def __call__(self, content: Tensor, styles: Any = ()) -> Tensor:
+        from ..io import resize_long_edge
+        from ..tiling import tiled_apply
+
+        if styles:
+            raise ValueError("model 'cyclegan' takes no style image (--style); it translates between its two domains")
+        x = resize_long_edge(content, self.size).to(self.device)
+        if self.tile:
+            y = tiled_apply(self.generator, x, self.tile, progress=self.progress)
+        else:
+            y = self.generator(x)
+        if self.preserve_color == "luminance":
+            from ..color import preserve_luminance
+
+            y = preserve_luminance(y, x)
+        return y.clamp(0, 1).cpu()
+
+
+@STYLIZERS.register("cyclegan")
+def build_cyclegan_stylizer(opts: Any) -> CycleGANStylizer:
+    """CycleGAN translation: ``--weights`` (.ckpt / .safetensors / folder / official .pth),
+    ``--direction AtoB|BtoA``, ``--size``, ``--tile``, ``--preserve-color luminance``, ``--device``."""
+    from ..stylize import reject_options, resolve_device
+
+    reject_options(opts, "cyclegan", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
+                   "seed")
+    if opts.preserve_color not in (None, "luminance"):
+        raise ValueError(f"model 'cyclegan' supports --preserve-color luminance only, got {opts.preserve_color!r}")
+    if opts.tile is not None and opts.tile < 4 * STRIDE:
+        raise ValueError(f"--tile must be at least {4 * STRIDE} for cyclegan, got {opts.tile}")
+    if not opts.weights:
+        raise ValueError("model 'cyclegan' needs --weights: a training checkpoint (runs/<recipe>/checkpoints/"
+                         "last.ckpt), a .safetensors export, a save_pretrained folder or an official .pth")
+    generator = load_generator(opts.weights, opts.direction)
+    return CycleGANStylizer(generator, resolve_device(opts.device), size=opts.size, tile=opts.tile,
+                            preserve_color=opts.preserve_color, progress=opts.progress)
