@@ -432,7 +432,7 @@ def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zoo.fit", str(ROOT / "recipes" / "johnson.yaml"),
          f"--data.content_dir={content_dir}", f"--data.style={style_png}", "--data.image_size=32",
-         "--data.batch_size=2", "--data.num_workers=0", "--model.backbone={arch: vgg16, weights: none}",
+         "--data.batch_size=2", "--data.num_workers=0", "--model.backbone.weights=none",
          "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.fast_dev_run=true",
          "--trainer.accelerator=cpu"],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
