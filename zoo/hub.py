@@ -216,7 +216,21 @@ def _safetensors_bytes(state_dict: Mapping[str, Tensor], arch: str, config: Mapp
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
     meta = {"format": "pt", "architecture": arch, "config": json.dumps(dict(config), sort_keys=True)}
     meta.update(extra or {})
-    return save(tensors, metadata=meta)
+    return _canonical_header(save(tensors, metadata=meta))
+
+
+def _canonical_header(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header written with sorted keys.
+
+    safetensors writes the metadata in hash-map order, which changes from run to run; sorting it makes
+    an export byte-for-byte reproducible, so the same weights always have the same sha256. The data
+    offsets are explicit in the header, so the tensor bytes are untouched.
+    """
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
+    return len(text).to_bytes(8, "little") + text + data[8 + n:]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -641,7 +655,6 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
             dataset_type=str(dataset), dataset_name=str(dataset),
             dataset_config=str(m["protocol"]) if m["protocol"] else None,
             metric_type=m["metric"], metric_value=m["value"], metric_name=_CARD_METRICS[m["metric"]],
-            source_name=f"benchmarks/results/{m['file']}",
         ))
     data = ModelCardData(
         library_name="pytorch",
