@@ -261,7 +261,7 @@ def test_create_model_names_and_errors(tiny_arch, register):
 # Loading from the (local) Hub cache
 # ---------------------------------------------------------------------------------------------------
 
-def test_pretrained_from_offline_cache_is_bit_for_bit(tiny_arch, register, isolated):
+def test_pretrained_from_offline_cache_is_bit_for_bit(tiny_arch, register, isolated, monkeypatch):
     ref = _random_tiny(1)
     _published(register, isolated, ref)
     net = hub.create_model("tiny_pub", pretrained=True)
@@ -271,6 +271,9 @@ def test_pretrained_from_offline_cache_is_bit_for_bit(tiny_arch, register, isola
     assert torch.equal(net(x), ref.eval()(x))
     row = next(r for r in hub.pretrained_rows() if r["tag"] == "tiny_pub")
     assert row["cached"] is True and row["status"] == f"hub testorg/tiny-pub@{REV[:7]}"
+    # Online too, a pinned commit that is cached is served without asking the Hub (no network here).
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    _assert_same_tensors(hub.create_model("tiny_pub", pretrained=True), ref)
 
 
 def test_wrong_checksum_is_refused_and_never_loaded(tiny_arch, register, isolated, monkeypatch):
