@@ -33,6 +33,9 @@ from zoo.weights import WEIGHTS, CanonicalSource, PretrainedWeights, get_weights
 REPO = Path(__file__).resolve().parent.parent
 TINY = "tiny_test"  # architecture name of the test network
 REV = "0123456789abcdef0123456789abcdef01234567"
+# Config overrides when building the zoo's networks here, for those whose config would download
+# something (AdaIN's VGG encoder weights): {hubconf name or architecture: {config key: value}}.
+SMOKE_OVERRIDES: dict[str, dict] = {"adain": {"backbone_weights": "none"}}
 PLANNED = {  # tag -> (architecture, kind, recipe)
     "johnson_candy": ("johnson", "canonical", None),
     "johnson_mosaic": ("johnson", "canonical", None),
@@ -179,6 +182,14 @@ def test_every_entry_follows_the_schema(tag):
         except ModuleNotFoundError:
             pytest.skip(f"{module} is not merged yet")
         assert callable(getattr(mod, fn, None)), e.canonical.converter
+        if e.arch == "johnson":  # the config that reproduces pytorch/examples' network
+            assert dict(e.config) == mod.fast_neural_style_config()
+    if e.arch in MODELS:  # the config builds the network
+        try:
+            net = MODELS.get(e.arch)(**{**e.config_dict(), **SMOKE_OVERRIDES.get(e.arch, {})})
+        except WeightsUnavailableError as err:  # weights the config needs, not downloadable here
+            pytest.skip(str(err)[:100])
+        assert isinstance(net, PyTorchModelHubMixin)
 
 
 def test_planned_tags_are_in_the_table():
@@ -191,6 +202,8 @@ def test_planned_tags_are_in_the_table():
         assert e.recipe == recipe
         assert e.available == (kind == "canonical")
     assert get_weights("johnson_candy").canonical.member == "saved_models/candy.pth"
+    assert get_weights("johnson_udnie").canonical.filename == "fast_neural_style_saved_models.zip"
+    assert get_weights("cyclegan_photo2anime").config == {"n_blocks": 9, "ngf": 64, "dropout": False}
     assert get_weights("cyclegan_horse2zebra").canonical.url.endswith("/pretrained_models/horse2zebra.pth")
     assert get_weights("adain").canonical.licence == "mit"
 
@@ -219,10 +232,17 @@ def test_metrics_come_from_results_files(tmp_path, monkeypatch):
             {"weights": "cyclegan_horse2zebra", "random_weights": True, "metrics": {"fid": 300.0}},
         ]}))
     (results / "broken.json").write_text("{not json")
+    # The layout benchmarks/run.py writes: protocol as a dict, metric names with their implementation.
+    (results / "adain-styleid-cpu-2core.json").write_text(json.dumps({
+        "model": "adain", "weights": "adain", "usable": True,
+        "protocol": {"name": "styleid", "n": 800, "size": 512, "standard": True},
+        "metrics": {"artfid": 30.5, "lpips_alex": 0.6, "fid_inception": 18.0}, "speed": {"images_per_s": 2.0}}))
     monkeypatch.setattr(weights, "RESULTS_DIR", results)
     m = get_weights("cyclegan_horse2zebra").metrics()
     assert m == [{"metric": "fid", "value": 61.5, "protocol": "cyclegan", "dataset": "horse2zebra", "n": 120,
                   "file": "cyclegan-cpu.json"}]
+    assert {(x["metric"], x["value"], x["protocol"], x["n"]) for x in get_weights("adain").metrics()} == {
+        ("artfid", 30.5, "styleid", 800), ("lpips_alex", 0.6, "styleid", 800), ("fid_inception", 18.0, "styleid", 800)}
     rows = {r["tag"]: r for r in weights.zoo_table_rows()}
     assert set(rows) == set(WEIGHTS.names())
     assert rows["cyclegan_horse2zebra"]["metrics"] == {"fid": 61.5}
@@ -237,8 +257,10 @@ def test_metrics_come_from_results_files(tmp_path, monkeypatch):
 # Names
 # ---------------------------------------------------------------------------------------------------
 
-def test_list_models_partitions_by_availability(tiny_arch):
+def test_list_models_partitions_by_availability(tiny_arch, monkeypatch):
+    monkeypatch.setitem(MODELS._items, "cyclegan_patchgan", build_tiny)  # a discriminator: not an entry
     every = hub.list_models()
+    assert "cyclegan_patchgan" not in every
     assert set(PLANNED) | {"johnson", "cyclegan_resnet", TINY} <= set(every)
     yes, no = hub.list_models(pretrained=True), hub.list_models(pretrained=False)
     assert sorted(yes + no) == every and not set(yes) & set(no)
@@ -361,9 +383,12 @@ def test_canonical_checkpoint_converted_once_and_cached(tiny_arch, canonical, mo
     assert original == Path(torch.hub.get_dir()) / "checkpoints" / "tiny_style.pth"
     original.parent.mkdir(parents=True)
     original.write_bytes(_torch_bytes(_upstream(ref.state_dict())))
+    built = []
+    monkeypatch.setitem(MODELS._items, TINY, lambda **c: built.append(c) or build_tiny(**c))
     with pytest.warns(UserWarning, match="no published checksum"):
-        net = hub.create_model("tiny_canon", pretrained=True)
+        net = hub.create_model("tiny_canon", pretrained=True, channels=4)
     _assert_same_tensors(net, ref)
+    assert built == [{"channels": 4}]  # one network, built with the caller's config, checks the conversion
 
     folder = hub.converted_dir("tiny_canon")
     record = json.loads((folder / "source.json").read_text())
@@ -517,14 +542,35 @@ def test_publish_uses_class_path_and_explicit_mapping(trained, isolated):
         hub.publish(ckpt, "me/tiny", dry_run_dir=isolated / "d", architecture=TINY, prefix="generator.")
 
 
+def tiny_config_from_hparams(hparams):
+    """Like AdaIN-GAN's: part of the network config lives outside hparams['network']."""
+    return {**(hparams["network"] or {}), "bias": hparams["extra_bias"]}
+
+
+def test_publish_with_config_function_and_default_network(tiny_arch, isolated, monkeypatch):
+    torch.manual_seed(12)
+    net = TinyNet(channels=4, bias=0.5)
+    ckpt = {"state_dict": {f"gen.{k}": v for k, v in net.state_dict().items()},
+            "hyper_parameters": {"network": None, "extra_bias": 0.5, "_class_path": "tests.OtherVariant"}}
+    torch.save(ckpt, isolated / "other.ckpt")
+    monkeypatch.setitem(hub.VARIANT_EXPORTS, "tests.OtherVariant", (TINY, "gen.", f"{__name__}.tiny_config_from_hparams"))
+    res = hub.publish(isolated / "other.ckpt", "me/other", dry_run_dir=isolated / "o")
+    assert res.architecture == TINY
+    assert json.loads((isolated / "o" / "config.json").read_text()) == {"channels": 4, "bias": 0.5}
+    _assert_same_tensors(hub.load_export(isolated / "o"), net)
+    monkeypatch.setitem(hub.VARIANT_EXPORTS, "tests.OtherVariant", (TINY, "gen."))  # network None: defaults
+    hub.publish(isolated / "other.ckpt", "me/other", dry_run_dir=isolated / "p")
+    assert json.loads((isolated / "p" / "config.json").read_text()) == {"channels": 4, "bias": 0.0}
+
+
 def test_model_card_metadata(trained, isolated, register, monkeypatch):
     ckpt, _ = trained
     register(tag="tiny_pub", recipe="recipes/tiny.yaml", datasets=("huggan/wikiart",), licence="apache-2.0")
     results = isolated / "results"
     results.mkdir()
     (results / "tiny-cpu-2core.json").write_text(json.dumps([
-        {"weights": "tiny_pub", "protocol": "styleid800", "dataset": "coco-wikiart", "n": 800,
-         "metrics": {"fid": 18.5, "lpips": 0.61, "images_per_s": 3.0}},
+        {"weights": "tiny_pub", "protocol": {"name": "styleid", "n": 800}, "dataset": "coco-wikiart",
+         "metrics": {"fid_inception": 18.5, "lpips_alex": 0.61, "artfid": 30.9, "content_loss": 2.0}},
         {"weights": "tiny_pub", "usable": False, "metrics": {"fid": 999.0}},
         {"weights": "someone_else", "metrics": {"fid": 1.0}},
     ]))
@@ -539,14 +585,16 @@ def test_model_card_metadata(trained, isolated, register, monkeypatch):
     assert {"stylezoo", "style-transfer", TINY} <= set(meta["tags"])
     (index,) = meta["model-index"]
     assert index["name"] == "tiny_pub"
-    got = {(m["type"], m["value"]) for r in index["results"] for m in r["metrics"]}
-    assert got == {("fid", 18.5), ("lpips", 0.61)}  # no speed, no unusable record, no other model
+    got = {(m["type"], m["name"], m["value"]) for r in index["results"] for m in r["metrics"]}
+    assert got == {("fid", "FID (Inception-v3)", 18.5), ("lpips", "LPIPS (AlexNet)", 0.61),
+                   ("artfid", "ArtFID", 30.9)}  # no other metric, no unusable record, no other model
     assert {r["dataset"]["name"] for r in index["results"]} == {"coco-wikiart"}
     assert "python -m zoo.fit recipes/tiny.yaml" in text and hub.sha256_file(out / "model.safetensors") in text
     from huggingface_hub import ModelCard
 
     card = ModelCard.load(out / "README.md")
-    assert card.data.license == "apache-2.0" and card.data.eval_results[0].metric_type in {"fid", "lpips"}
+    assert card.data.license == "apache-2.0" and card.data.eval_results[0].metric_type in {"fid", "lpips", "artfid"}
+    assert "| content_loss | 2 | styleid | coco-wikiart | 800 |" in text  # every metric in the body table
 
 
 def test_publish_uploads_with_hfapi(trained, isolated, monkeypatch):
@@ -650,11 +698,6 @@ def _smoke(net: nn.Module) -> None:
 def _registered_entries() -> list[str]:
     names = hub.list_models()
     return [n for n in names if (get_weights(n).arch if n in WEIGHTS else n) in MODELS]
-
-
-# Config overrides for the smoke run, for a network whose defaults would download something (e.g. a
-# VGG encoder's ImageNet weights): {hubconf name or architecture: {config key: value}}.
-SMOKE_OVERRIDES: dict[str, dict] = {}
 
 
 @pytest.mark.parametrize("name", _registered_entries())

@@ -74,16 +74,25 @@ __all__ = [
 ]
 
 # Which network of a variant's training checkpoint is the one we publish:
-#   {variant class path: (architecture name in zoo.registry.MODELS, state-dict prefix)}
+#   {variant class path: (architecture name in zoo.registry.MODELS, state-dict prefix[, config function])}
 # The variant's LightningModule stores the network's JSON config in its hyper-parameters under
-# ``network`` (save_hyperparameters) and the network's weights under the prefix. LightningCLI records
-# the class path in the checkpoint (hyper_parameters["_class_path"]); for checkpoints written without
-# LightningCLI pass ``variant=`` (``--variant``), or ``architecture=`` and ``prefix=`` explicitly.
-# Filled at merge time with the variants of the zoo, e.g.
-#   "zoo.variants.perceptual.<Class>": ("johnson", "net."),
-#   "zoo.variants.cyclegan.<Class>": ("cyclegan_resnet", "generator_ab."),
-#   "zoo.variants.adain_gan.<Class>": ("adain", "net."),
-VARIANT_EXPORTS: dict[str, tuple[str, str]] = {}
+# ``network`` (save_hyperparameters) and the network's weights under the prefix. When the network
+# config is not just ``hparams["network"]`` (AdaIN-GAN keeps the encoder's weight source under
+# ``backbone``), the optional third item is the dotted name of a function ``(hparams) -> config``,
+# imported when needed. LightningCLI records the class path in the checkpoint
+# (``hyper_parameters["_class_path"]``); for checkpoints written without it pass ``variant=``
+# (``--variant``), or ``architecture=`` and ``prefix=`` (``--arch``, ``--prefix``). A CycleGAN checkpoint
+# holds both generators: the B -> A one is exported with ``prefix="G_BA."``.
+# Entries as written on the variant branches (class names checked by the lead at merge):
+VARIANT_EXPORTS: dict[str, tuple[str, ...]] = {
+    "zoo.variants.perceptual.PerceptualVariant": ("johnson", "net."),
+    "zoo.variants.cyclegan.CycleGAN": ("cyclegan_resnet", "G_AB."),
+    "zoo.variants.adain_gan.AdaINGAN": ("adain", "net.", "zoo.nets.adain.net_config_from_hparams"),
+}
+
+# Architectures registered in MODELS that are parts of training only (discriminators): create_model
+# builds them, but they are not zoo entries (list_models, hubconf.py) since they do not map images to images.
+TRAINING_ONLY_ARCHITECTURES: frozenset[str] = frozenset({"cyclegan_patchgan"})
 
 _WEIGHTS_FILE = "model.safetensors"
 _CONFIG_FILE = "config.json"
@@ -262,10 +271,12 @@ def list_models(pretrained: bool | None = None) -> list[str]:
 
     ``pretrained=True``: only tags whose weights can be loaded now (published on the Hub, or served from
     a canonical checkpoint). ``pretrained=False``: the others (architectures and unpublished tags).
-    Architectures are the names in ``zoo.registry.MODELS`` and those the weights table refers to.
+    Architectures are the names in ``zoo.registry.MODELS`` (less :data:`TRAINING_ONLY_ARCHITECTURES`) and
+    those the weights table refers to.
     """
     _import_nets()
-    every = set(WEIGHTS.names()) | set(MODELS.names()) | {WEIGHTS.get(t).arch for t in WEIGHTS.names()}
+    archs = (set(MODELS.names()) - TRAINING_ONLY_ARCHITECTURES) | {WEIGHTS.get(t).arch for t in WEIGHTS.names()}
+    every = set(WEIGHTS.names()) | archs
     available = {t for t in WEIGHTS.names() if WEIGHTS.get(t).available}
     if pretrained is None:
         return sorted(every)
@@ -307,9 +318,15 @@ def create_model(name: str, pretrained: bool | str | os.PathLike = False, **over
             f"{name!r} is an architecture without weights of its own; pretrained tags for it: "
             f"{', '.join(tags) or '(none)'}"
         )
-    state_dict = load_pretrained_state_dict(entry)  # raises before building when unavailable
-    net = _build(arch, config, f"model {entry.tag!r}")
-    load_strict(net, state_dict, source=f"pretrained weights {entry.tag!r} ({_where(entry)})")
+    def make_net() -> nn.Module:
+        return _build(arch, config, f"model {entry.tag!r}")
+
+    # The weights are fetched (or refused) before the network is built; a fresh canonical conversion
+    # comes back already loaded into a network built by make_net (it is checked before being cached).
+    state_dict, net = _pretrained_state(entry, None, True, make_net)
+    if net is None:
+        net = make_net()
+        load_strict(net, state_dict, source=f"pretrained weights {entry.tag!r} ({_where(entry)})")
     return net.eval()
 
 
@@ -329,10 +346,15 @@ def load_pretrained_state_dict(entry: PretrainedWeights | str, token: str | bool
     :class:`~zoo.backbone.WeightsUnavailableError` when a file is neither cached nor downloadable.
     """
     entry = get_weights(entry) if isinstance(entry, str) else entry
+    return _pretrained_state(entry, token, progress, None)[0]
+
+
+def _pretrained_state(entry: PretrainedWeights, token: str | bool | None, progress: bool,
+                      make_net: Callable[[], nn.Module] | None) -> tuple[dict[str, Tensor], nn.Module | None]:
     if entry.published:
-        return _hub_state_dict(entry, token)
+        return _hub_state_dict(entry, token), None
     if entry.canonical is not None:
-        return _canonical_state_dict(entry, progress)
+        return _canonical_state_dict(entry, progress, make_net)
     raise NotPublishedError(
         f"pretrained weights {entry.tag!r} are not published yet. Train them with "
         f"`python -m zoo.fit {entry.recipe}` (see docs/hub.md), export the checkpoint with "
@@ -418,7 +440,11 @@ def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
     return dst
 
 
-def _canonical_state_dict(entry: PretrainedWeights, progress: bool) -> dict[str, Tensor]:
+def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
+                          ) -> tuple[dict[str, Tensor], nn.Module | None]:
+    """(state dict, None) from the converted cache, or (state dict, network loaded with it) after a
+    fresh conversion, which is checked by loading it strictly into ``make_net()`` (default: the entry's
+    config) before it is cached."""
     c = entry.canonical
     assert c is not None
     folder = converted_dir(entry.tag)
@@ -435,7 +461,7 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool) -> dict[str,
             ) from None
         _check_sha256(data, expected, f"converted weights {entry.tag!r}", st_path,
                       f"Delete {folder} to convert the canonical checkpoint again.")
-        return _safetensors_from_bytes(data, str(st_path))
+        return _safetensors_from_bytes(data, str(st_path)), None
 
     original = _fetch_canonical(entry, progress)
     raw = original.read_bytes()
@@ -468,7 +494,7 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool) -> dict[str,
     converter = _resolve_converter(c.converter)
     converted = dict(converter(state_dict))
     # Check the conversion against the network before caching it: only loadable weights are cached.
-    net = _build(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
+    net = make_net() if make_net is not None else _build(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
     load_strict(net, converted, source=f"{what} converted by {c.converter}")
     data = _safetensors_bytes(converted, entry.arch, entry.config_dict(),
                               {"source": c.url, "converter": c.converter})
@@ -478,7 +504,7 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool) -> dict[str,
         "tag": entry.tag, "url": c.url, "member": c.member, "original_sha256": digest,
         "converter": c.converter, "sha256": _sha256(data),
     }, indent=2).encode())
-    return _safetensors_from_bytes(data, str(st_path))
+    return _safetensors_from_bytes(data, str(st_path)), net
 
 
 # --------------------------------------------------------------------------------------------------
@@ -548,11 +574,13 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
         return arch, config, state_dict
     state_dict, hparams = read_checkpoint(path)
     class_path = variant or hparams.get("_class_path")
+    config_fn = None
     if architecture is not None and prefix is not None:
         arch, pre = architecture, prefix
     elif class_path in VARIANT_EXPORTS:
-        arch, pre = VARIANT_EXPORTS[class_path]
+        arch, pre, *rest = VARIANT_EXPORTS[class_path]
         arch, pre = architecture or arch, pre if prefix is None else prefix
+        config_fn = rest[0] if rest else None
     else:
         known = ", ".join(sorted(VARIANT_EXPORTS)) or "(none)"
         raise ValueError(
@@ -560,8 +588,12 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
             f"which is not in zoo.hub.VARIANT_EXPORTS (known: {known}). Pass --variant CLASS_PATH, or "
             f"--arch NAME and --prefix PREFIX (e.g. --prefix net.)."
         )
-    config = hparams.get("network")
-    if not isinstance(config, Mapping):
+    if config_fn is not None:
+        module, _, fn = config_fn.rpartition(".")
+        config = getattr(importlib.import_module(module), fn)(hparams)
+    elif "network" in hparams and isinstance(hparams["network"] or {}, Mapping):
+        config = hparams["network"] or {}  # None: the network's defaults
+    else:
         raise ValueError(
             f"{path}: the checkpoint's hyper-parameters have no 'network' config (they have: "
             f"{', '.join(sorted(hparams)) or 'none'}); the variant must save_hyperparameters() its network dict"
@@ -609,6 +641,9 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
     check = _build(arch, config, source)  # the export must load back: build and load strictly now
     load_strict(check, state_dict, source=source)
     state_dict = check.state_dict()
+    full = getattr(check, "_hub_mixin_config", None)  # every constructor argument, defaults included
+    if isinstance(full, Mapping):
+        config = json.loads(json.dumps(dict(full)))
 
     out = Path(out_dir)
     if out.exists():
@@ -630,7 +665,12 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
                         tag=entry.tag if entry is not None else None)
 
 
-_CARD_METRICS = {"fid": "FID", "lpips": "LPIPS", "artfid": "ArtFID"}
+# benchmarks/run.py metric names -> (model-index type, display name); plain names are accepted too.
+_CARD_METRICS = {
+    "fid": ("fid", "FID"), "fid_inception": ("fid", "FID (Inception-v3)"), "fid_art": ("fid", "FID (ArtFID Inception)"),
+    "lpips": ("lpips", "LPIPS"), "lpips_alex": ("lpips", "LPIPS (AlexNet)"), "lpips_vgg": ("lpips", "LPIPS (VGG)"),
+    "artfid": ("artfid", "ArtFID"),
+}
 
 
 def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entry: PretrainedWeights | None = None,
@@ -654,7 +694,8 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
             task_type="image-to-image", task_name="Style transfer",
             dataset_type=str(dataset), dataset_name=str(dataset),
             dataset_config=str(m["protocol"]) if m["protocol"] else None,
-            metric_type=m["metric"], metric_value=m["value"], metric_name=_CARD_METRICS[m["metric"]],
+            metric_type=_CARD_METRICS[m["metric"]][0], metric_value=m["value"],
+            metric_name=_CARD_METRICS[m["metric"]][1],
         ))
     data = ModelCardData(
         library_name="pytorch",

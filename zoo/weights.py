@@ -57,7 +57,8 @@ class CanonicalSource:
     downloaded archive when ``url`` is a ``.zip`` (pytorch/examples ships its four styles in one zip).
     ``converter`` is the dotted path of the importer ``convert_<source>_state_dict(sd) -> dict`` in the
     network's module; it is imported only when the weights are first converted. ``sha256`` is the
-    checksum of the downloaded file when known (none of the upstreams publishes one; when it is
+    checksum of the downloaded file when known. ``file`` is the local file name in
+    ``$TORCH_HOME/hub/checkpoints`` (default: the URL's last path component) (none of the upstreams publishes one; when it is
     ``None`` the checksum seen at first download is recorded beside the converted file and checked on
     every later use). ``licence`` is the upstream licence (SPDX id, lower case as the Hub writes it).
     """
@@ -68,11 +69,12 @@ class CanonicalSource:
     citation: str
     member: str | None = None
     sha256: str | None = None
+    file: str | None = None
 
     @property
     def filename(self) -> str:
-        """The local file name of the download (the URL's last path component, query removed)."""
-        return self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        """The local file name of the download (``file``, else the URL's last path component)."""
+        return self.file or self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -225,8 +227,7 @@ def get_weights(tag: str) -> PretrainedWeights:
 
 
 # --------------------------------------------------------------------------------------------------
-# The entries. Configs are the network builders' defaults ({}) where the builder's defaults are the
-# published architecture; state the keys explicitly when they are not.
+# The entries. Each config is the network's constructor arguments, written out.
 # --------------------------------------------------------------------------------------------------
 
 _HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are created by `zoo publish`)
@@ -234,6 +235,11 @@ _HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are 
 # pytorch/examples fast_neural_style: the four pretrained styles ship in one zip, downloaded by
 # fast_neural_style/download_saved_models.py; the repository is BSD-3-Clause (pytorch/examples LICENSE).
 _FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
+# The TransformerNet config that reproduces pytorch/examples' network through the [0, 1] interface
+# (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.transformer.fast_neural_style_config();
+# the schema test checks the two agree.
+_FNS_CONFIG = {"channels": [32, 64, 128], "num_residual": 5, "norm": "instance", "upsample": "nearest",
+               "output": "clamp", "input_scale": 255.0, "output_scale": 1.0 / 255.0}
 _JOHNSON_PAPER = ("Johnson, Alahi, Fei-Fei. Perceptual Losses for Real-Time Style Transfer and "
                   "Super-Resolution. ECCV 2016")
 
@@ -249,9 +255,11 @@ for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess
         training_data=f"MS-COCO 2014 train (content) and the {_style}.jpg style image of "
                       f"pytorch/examples fast_neural_style",
         repo_id=f"{_HUB_OWNER}/johnson-{_style.replace('_', '-')}",
+        config=_FNS_CONFIG,
         canonical=CanonicalSource(
             url=_FNS_ZIP,
             member=f"saved_models/{_style}.pth",
+            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.transformer caches it under
             converter="zoo.nets.transformer.convert_fast_neural_style_state_dict",
             licence="bsd-3-clause",
             citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
@@ -261,6 +269,9 @@ for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess
 
 _CYCLEGAN_PAPER = ("Zhu, Park, Isola, Efros. Unpaired Image-to-Image Translation using Cycle-Consistent "
                    "Adversarial Networks. ICCV 2017")
+# 9 residual blocks, 64 filters, no dropout: the paper's 256 px generator, the recipes' network and the
+# official test settings (--no_dropout) of the published generators.
+_CYCLEGAN_CONFIG = {"n_blocks": 9, "ngf": 64, "dropout": False}
 
 WEIGHTS.register(PretrainedWeights(
     tag="cyclegan_photo2anime",
@@ -270,6 +281,7 @@ WEIGHTS.register(PretrainedWeights(
     licence="apache-2.0",
     training_data="selfie2anime (unpaired selfies and anime faces, trainA/trainB)",
     repo_id=f"{_HUB_OWNER}/cyclegan-photo2anime",
+    config=_CYCLEGAN_CONFIG,
     recipe="recipes/cyclegan_photo2anime.yaml",
     datasets=("huggan/selfie2anime",),
     paper=_CYCLEGAN_PAPER,
@@ -286,6 +298,7 @@ WEIGHTS.register(PretrainedWeights(
     licence="bsd-2-clause",
     training_data="horse2zebra (ImageNet horse and zebra images, unpaired)",
     repo_id=f"{_HUB_OWNER}/cyclegan-horse2zebra",
+    config=_CYCLEGAN_CONFIG,
     canonical=CanonicalSource(
         url="http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/horse2zebra.pth",
         converter="zoo.nets.cyclegan.convert_official_state_dict",
@@ -308,6 +321,7 @@ WEIGHTS.register(PretrainedWeights(
     licence="mit",
     training_data="MS-COCO 2014 train (content) and WikiArt (style)",
     repo_id=f"{_HUB_OWNER}/adain",
+    config={"backbone_weights": "caffe"},  # the decoder was trained on the Caffe-normalised VGG19
     canonical=CanonicalSource(
         url="https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/decoder.pth",
         converter="zoo.nets.adain.convert_pytorch_adain_state_dict",
@@ -326,6 +340,7 @@ WEIGHTS.register(PretrainedWeights(
     licence="apache-2.0",
     training_data="MS-COCO 2014 train (content) and WikiArt (style)",
     repo_id=f"{_HUB_OWNER}/adain-gan",
+    config={"backbone_weights": "caffe"},  # recipes/adain.yaml's backbone
     recipe="recipes/adain.yaml",
     datasets=("huggan/wikiart",),
     paper=_ADAIN_PAPER,
@@ -356,7 +371,8 @@ def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike 
     Each ``*.json`` file holds one result record, a list of them, or ``{"results": [...], ...}`` whose
     other keys apply to every record. A record belongs to the entry when one of its ``weights``,
     ``tag`` or ``model`` fields equals the entry's tag or timm-style name. Its metrics are the numbers
-    under ``metrics`` (or top-level keys ``fid``, ``lpips``, ``artfid``, ...). Records marked
+    under ``metrics`` (or top-level keys ``fid``, ``lpips``, ``artfid``, ...); ``protocol`` is a name or
+    a dict (``name``, ``n``, ``dataset`` or ``data_dir``), as benchmarks/run.py writes it. Records marked
     ``"usable": false`` or ``"random_weights": true`` (computed with random or missing weights) are
     skipped: they never reach a model card or the README. Each returned item is
     ``{"metric", "value", "protocol", "dataset", "n", "file"}``; none of it is typed by hand.
@@ -380,15 +396,19 @@ def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike 
                 continue
             metrics = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {
                 k: rec[k] for k in _QUALITY_METRICS if k in rec}
+            proto = rec.get("protocol")
+            info = proto if isinstance(proto, dict) else {}
+            dataset = rec.get("dataset") or info.get("dataset") or (
+                Path(str(info["data_dir"])).name if info.get("data_dir") else None)
             for name, value in metrics.items():
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     continue
                 out.append({
                     "metric": str(name).lower(),
                     "value": float(value),
-                    "protocol": rec.get("protocol"),
-                    "dataset": rec.get("dataset"),
-                    "n": rec.get("n"),
+                    "protocol": info.get("name") if isinstance(proto, dict) else proto,
+                    "dataset": dataset,
+                    "n": rec.get("n", info.get("n")),
                     "file": file.name,
                 })
     return out
