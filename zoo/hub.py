@@ -318,6 +318,7 @@ def create_model(name: str, pretrained: bool | str | os.PathLike = False, **over
             f"{name!r} is an architecture without weights of its own; pretrained tags for it: "
             f"{', '.join(tags) or '(none)'}"
         )
+
     def make_net() -> nn.Module:
         return _build(arch, config, f"model {entry.tag!r}")
 
