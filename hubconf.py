@@ -1,0 +1,111 @@
+"""torch.hub entry points of Stylezoo: one function per pretrained tag and per architecture.
+
+    torch.hub.list("<owner>/<repo>")
+    torch.hub.help("<owner>/<repo>", "johnson_candy")
+    model = torch.hub.load("<owner>/<repo>", "cyclegan_photo2anime", pretrained=True)
+
+Every function is written out (nothing is generated at import time) and only forwards to
+``zoo.hub.create_model``; the weights, their checksums and licences live in ``zoo/weights.py``.
+``pretrained=False`` builds the network with random weights; keyword arguments override its config.
+The set of functions equals ``zoo.hub.list_models()`` (checked by tests/test_hub.py).
+"""
+
+dependencies = ["torch", "torchvision", "huggingface_hub", "safetensors", "PIL", "numpy"]
+
+from zoo.hub import create_model as _create_model  # noqa: E402  (names with "_" are not entry points)
+
+
+# ---- Johnson et al. 2016 feed-forward networks (architecture "johnson") -----------------------------
+
+def johnson(pretrained=False, **config):
+    """Johnson et al. 2016 image transformation network (architecture only, no weights of its own).
+
+    Use a style tag (johnson_candy, johnson_mosaic, johnson_rain_princess, johnson_udnie) for trained
+    weights, or load your own with zoo.create_model("johnson", pretrained=EXPORT_DIR).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("johnson", pretrained=pretrained, **config)
+
+
+def johnson_candy(pretrained=False, **config):
+    """Johnson et al. 2016 network for the Candy style.
+
+    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("johnson_candy", pretrained=pretrained, **config)
+
+
+def johnson_mosaic(pretrained=False, **config):
+    """Johnson et al. 2016 network for the Mosaic style.
+
+    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("johnson_mosaic", pretrained=pretrained, **config)
+
+
+def johnson_rain_princess(pretrained=False, **config):
+    """Johnson et al. 2016 network for the Rain Princess style (Leonid Afremov).
+
+    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("johnson_rain_princess", pretrained=pretrained, **config)
+
+
+def johnson_udnie(pretrained=False, **config):
+    """Johnson et al. 2016 network for the Udnie style (Francis Picabia).
+
+    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("johnson_udnie", pretrained=pretrained, **config)
+
+
+# ---- CycleGAN ResNet generators (architecture "cyclegan_resnet") ------------------------------------
+
+def cyclegan_resnet(pretrained=False, **config):
+    """CycleGAN ResNet generator of Zhu et al. 2017 (architecture only, no weights of its own).
+
+    Use cyclegan_photo2anime or cyclegan_horse2zebra for trained weights.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("cyclegan_resnet", pretrained=pretrained, **config)
+
+
+def cyclegan_photo2anime(pretrained=False, **config):
+    """CycleGAN generator photo -> anime face, trained by Stylezoo (recipes/cyclegan_photo2anime.yaml).
+
+    Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("cyclegan_photo2anime", pretrained=pretrained, **config)
+
+
+def cyclegan_horse2zebra(pretrained=False, **config):
+    """CycleGAN generator horse -> zebra, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix horse2zebra.pth (BSD), converted on first use.
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model("cyclegan_horse2zebra", pretrained=pretrained, **config)
+
+
+# ---- AdaIN networks (architecture "adain") ----------------------------------------------------------
+
+def adain(pretrained=False, **config):
+    """AdaIN network of Huang & Belongie 2017: VGG19 encoder to relu4_1, AdaIN, decoder.
+
+    Weights: the decoder of naoto0804/pytorch-AdaIN (MIT), converted on first use. Call it with a
+    content and a style image, RGB [0, 1], any H and W.
+    """
+    return _create_model("adain", pretrained=pretrained, **config)
+
+
+def adain_gan(pretrained=False, **config):
+    """AdaIN network trained with an additional adversarial loss, by Stylezoo (recipes/adain.yaml).
+
+    Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
+    """
+    return _create_model("adain_gan", pretrained=pretrained, **config)

@@ -1,0 +1,447 @@
+"""The table of pretrained weights: one frozen entry per tag, with everything needed to load and cite it.
+
+Names. Every entry has a short *tag* that is also its ``hubconf.py`` entry point and its
+``zoo.create_model`` name (``johnson_candy``, ``cyclegan_photo2anime``), and a timm-style
+``arch.suffix`` *name* (``johnson.candy``, ``cyclegan_resnet.photo2anime``); both resolve to the entry.
+
+Where the weights come from (exactly one of these holds for every entry):
+
+* ``published=True``: a ``.safetensors`` file in a Hugging Face Hub repository, pinned to a commit
+  (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.hub`).
+* ``canonical=CanonicalSource(...)``: the public checkpoint of the reference implementation, downloaded
+  from its original URL, read with ``torch.load(weights_only=True)``, converted once by the importer
+  named in ``converter`` and cached as safetensors (until we mirror it on the Hub).
+* neither: our own weights that are not published yet; ``pretrained=True`` raises an error that names
+  ``recipe``, the config that trains them.
+
+Metrics are never typed here: :meth:`PretrainedWeights.metrics` reads them from
+``benchmarks/results/*.json`` (see :func:`read_metrics` for the fields it reads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping
+
+from .registry import UnknownNameError
+
+__all__ = [
+    "CanonicalSource",
+    "PretrainedWeights",
+    "WeightsTable",
+    "WEIGHTS",
+    "get_weights",
+    "read_metrics",
+    "zoo_table_rows",
+    "RESULTS_DIR",
+]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_TAG = re.compile(r"[a-z][a-z0-9_]*")  # a Python identifier: tags are hubconf function names
+
+#: Where the benchmark engineer's result files live (``benchmarks/results/*.json`` in the repository).
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class CanonicalSource:
+    """A checkpoint published by the authors of a reference implementation, and how we import it.
+
+    ``url`` is the original download address. ``member`` is the path of the checkpoint inside the
+    downloaded archive when ``url`` is a ``.zip`` (pytorch/examples ships its four styles in one zip).
+    ``converter`` is the dotted path of the importer ``convert_<source>_state_dict(sd) -> dict`` in the
+    network's module; it is imported only when the weights are first converted. ``sha256`` is the
+    checksum of the downloaded file when known. ``file`` is the local file name in
+    ``$TORCH_HOME/hub/checkpoints`` (default: the URL's last path component) (none of the upstreams publishes one; when it is
+    ``None`` the checksum seen at first download is recorded beside the converted file and checked on
+    every later use). ``licence`` is the upstream licence (SPDX id, lower case as the Hub writes it).
+    """
+
+    url: str
+    converter: str
+    licence: str
+    citation: str
+    member: str | None = None
+    sha256: str | None = None
+    file: str | None = None
+
+    @property
+    def filename(self) -> str:
+        """The local file name of the download (``file``, else the URL's last path component)."""
+        return self.file or self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PretrainedWeights:
+    """One pretrained tag. See the module docstring for the three kinds of source."""
+
+    tag: str                      # short name: hubconf entry point and create_model name
+    name: str                     # timm-style "arch.suffix"
+    arch: str                     # architecture name in zoo.registry.MODELS
+    description: str              # one line, used in docstrings, model cards and the README table
+    licence: str                  # licence of the weights (SPDX id, lower case), upstream's for canonical ones
+    training_data: str            # what the network was trained on, in words
+    repo_id: str                  # Hugging Face Hub repository (planned until published)
+    config: Mapping[str, Any] = field(default_factory=dict)  # JSON config passed to the MODELS builder
+    filename: str = "model.safetensors"
+    revision: str | None = None   # pinned Hub commit (40 hex digits) once published
+    sha256: str | None = None     # sha256 of ``filename`` at ``revision`` once published
+    published: bool = False
+    recipe: str | None = None     # recipes/<name>.yaml that trains these weights (ours)
+    canonical: CanonicalSource | None = None
+    datasets: tuple[str, ...] = ()  # Hugging Face dataset ids for the model card, where one exists
+    paper: str = ""               # citation of the method
+
+    def __post_init__(self) -> None:
+        # The config is part of a frozen record: keep a read-only view of a private copy.
+        object.__setattr__(self, "config", MappingProxyType(json.loads(json.dumps(dict(self.config)))))
+
+    @property
+    def source(self) -> str:
+        """Where the weights come from, in one line: our recipe or the canonical checkpoint's URL."""
+        if self.canonical is not None:
+            return f"converted from {self.canonical.url} ({self.canonical.converter.rsplit('.', 1)[-1]})"
+        return f"trained by {self.recipe}" if self.recipe else "unknown"
+
+    @property
+    def available(self) -> bool:
+        """Whether ``pretrained=True`` can load these weights (from the Hub or the canonical URL)."""
+        return self.published or self.canonical is not None
+
+    def config_dict(self) -> dict[str, Any]:
+        """A mutable copy of the network config."""
+        return json.loads(json.dumps(dict(self.config)))
+
+    def metrics(self, results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+        """The benchmark results recorded for this tag (see :func:`read_metrics`); empty when none."""
+        return read_metrics(self, results_dir)
+
+    def validate(self) -> None:
+        """Raise ValueError if the entry breaks the table's rules (the schema test runs this on all)."""
+        problems = []
+        if not _TAG.fullmatch(self.tag):
+            problems.append(f"tag {self.tag!r} is not a lower-case Python identifier")
+        if self.name.split(".", 1)[0] != self.arch or "." not in self.name:
+            problems.append(f"name {self.name!r} must be '{self.arch}.<suffix>'")
+        if not self.filename.endswith(".safetensors"):
+            problems.append(f"filename {self.filename!r}: only safetensors files are served from the Hub")
+        if "/" not in self.repo_id:
+            problems.append(f"repo_id {self.repo_id!r} is not 'owner/name'")
+        if self.published:
+            if not (self.revision and _COMMIT.fullmatch(self.revision)):
+                problems.append(f"published but revision {self.revision!r} is not a 40-hex commit")
+            if not (self.sha256 and _SHA256.fullmatch(self.sha256)):
+                problems.append(f"published but sha256 {self.sha256!r} is not 64 lower-case hex digits")
+        else:
+            if self.revision is not None or self.sha256 is not None:
+                problems.append("revision/sha256 are set but published is False")
+        if self.canonical is None and not self.published and not self.recipe:
+            problems.append("unpublished weights of our own must name the recipe that trains them")
+        if self.recipe is not None and not (self.recipe.startswith("recipes/") and self.recipe.endswith(".yaml")):
+            problems.append(f"recipe {self.recipe!r} is not recipes/<name>.yaml")
+        if self.canonical is not None:
+            c = self.canonical
+            if not c.url.startswith(("https://", "http://")):
+                problems.append(f"canonical url {c.url!r} is not http(s)")
+            if not re.fullmatch(r"[A-Za-z_][\w.]*\.convert_[a-z0-9_]+_state_dict", c.converter):
+                problems.append(f"converter {c.converter!r} is not <module>.convert_<source>_state_dict")
+            if c.sha256 is not None and not _SHA256.fullmatch(c.sha256):
+                problems.append(f"canonical sha256 {c.sha256!r} is not 64 lower-case hex digits")
+            if c.url.split("?", 1)[0].endswith(".zip") != (c.member is not None):
+                problems.append("a .zip url needs the member path of the checkpoint inside it (and only a zip)")
+            if c.licence != self.licence:
+                problems.append(f"licence {self.licence!r} differs from the upstream licence {c.licence!r}")
+        if not self.licence or self.licence != self.licence.lower():
+            problems.append(f"licence {self.licence!r} must be a lower-case SPDX id")
+        if problems:
+            raise ValueError(f"weights entry {self.tag!r}: " + "; ".join(problems))
+
+
+class WeightsTable(Mapping[str, PretrainedWeights]):
+    """The pretrained tags, keyed by tag; lookups also accept the timm-style ``arch.suffix`` names.
+
+    Like :class:`zoo.registry.Registry`: names are explicit and unique, registering a tag or name twice
+    is an error, and an unknown name lists the valid ones.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, PretrainedWeights] = {}
+        self._names: dict[str, str] = {}  # timm-style name -> tag
+
+    def register(self, entry: PretrainedWeights) -> PretrainedWeights:
+        entry.validate()
+        for key in (entry.tag, entry.name):
+            if key in self._entries or key in self._names:
+                raise KeyError(f"pretrained weights {key!r} are already registered")
+        self._entries[entry.tag] = entry
+        self._names[entry.name] = entry.tag
+        return entry
+
+    def unregister(self, tag: str) -> PretrainedWeights:
+        """Remove an entry (tests register temporary ones)."""
+        entry = self._entries.pop(tag)
+        self._names.pop(entry.name, None)
+        return entry
+
+    def get(self, name: str, default: Any = None) -> PretrainedWeights:  # type: ignore[override]
+        """The entry for a tag or timm-style name; an unknown name raises, listing the valid ones."""
+        if name in self._entries:
+            return self._entries[name]
+        if name in self._names:
+            return self._entries[self._names[name]]
+        valid = ", ".join(self.names()) or "(none)"
+        raise UnknownNameError(f"unknown pretrained weights {name!r}; valid tags: {valid}")
+
+    def names(self) -> list[str]:
+        """The tags, sorted."""
+        return sorted(self._entries)
+
+    def __getitem__(self, name: str) -> PretrainedWeights:
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries or name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"WeightsTable({self.names()})"
+
+
+WEIGHTS = WeightsTable()
+
+
+def get_weights(tag: str) -> PretrainedWeights:
+    """The entry of ``tag`` (or of its timm-style name); an unknown name lists every tag."""
+    return WEIGHTS.get(tag)
+
+
+# --------------------------------------------------------------------------------------------------
+# The entries. Each config is the network's constructor arguments, written out.
+# --------------------------------------------------------------------------------------------------
+
+_HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are created by `zoo publish`)
+
+# pytorch/examples fast_neural_style: the four pretrained styles ship in one zip, downloaded by
+# fast_neural_style/download_saved_models.py; the repository is BSD-3-Clause (pytorch/examples LICENSE).
+_FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
+# The TransformerNet config that reproduces pytorch/examples' network through the [0, 1] interface
+# (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.transformer.fast_neural_style_config();
+# the schema test checks the two agree.
+_FNS_CONFIG = {"channels": [32, 64, 128], "num_residual": 5, "norm": "instance", "upsample": "nearest",
+               "output": "clamp", "input_scale": 255.0, "output_scale": 1.0 / 255.0}
+_JOHNSON_PAPER = ("Johnson, Alahi, Fei-Fei. Perceptual Losses for Real-Time Style Transfer and "
+                  "Super-Resolution. ECCV 2016")
+
+for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess", "Rain Princess"),
+                       ("udnie", "Udnie (Francis Picabia)")):
+    WEIGHTS.register(PretrainedWeights(
+        tag=f"johnson_{_style}",
+        name=f"johnson.{_style}",
+        arch="johnson",
+        description=f"Johnson et al. 2016 feed-forward network for the {_title} style "
+                    f"(pytorch/examples fast_neural_style weights)",
+        licence="bsd-3-clause",
+        training_data=f"MS-COCO 2014 train (content) and the {_style}.jpg style image of "
+                      f"pytorch/examples fast_neural_style",
+        repo_id=f"{_HUB_OWNER}/johnson-{_style.replace('_', '-')}",
+        config=_FNS_CONFIG,
+        canonical=CanonicalSource(
+            url=_FNS_ZIP,
+            member=f"saved_models/{_style}.pth",
+            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.transformer caches it under
+            converter="zoo.nets.transformer.convert_fast_neural_style_state_dict",
+            licence="bsd-3-clause",
+            citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
+        ),
+        paper=_JOHNSON_PAPER,
+    ))
+
+_CYCLEGAN_PAPER = ("Zhu, Park, Isola, Efros. Unpaired Image-to-Image Translation using Cycle-Consistent "
+                   "Adversarial Networks. ICCV 2017")
+# 9 residual blocks, 64 filters, no dropout: the paper's 256 px generator, the recipes' network and the
+# official test settings (--no_dropout) of the published generators.
+_CYCLEGAN_CONFIG = {"n_blocks": 9, "ngf": 64, "dropout": False}
+
+WEIGHTS.register(PretrainedWeights(
+    tag="cyclegan_photo2anime",
+    name="cyclegan_resnet.photo2anime",
+    arch="cyclegan_resnet",
+    description="CycleGAN ResNet generator, photo -> anime face (A -> B), trained by Stylezoo",
+    licence="apache-2.0",
+    training_data="selfie2anime (unpaired selfies and anime faces, trainA/trainB)",
+    repo_id=f"{_HUB_OWNER}/cyclegan-photo2anime",
+    config=_CYCLEGAN_CONFIG,
+    recipe="recipes/cyclegan_photo2anime.yaml",
+    datasets=("huggan/selfie2anime",),
+    paper=_CYCLEGAN_PAPER,
+))
+
+# The official CycleGAN generators: scripts/download_cyclegan_model.sh of
+# junyanz/pytorch-CycleGAN-and-pix2pix downloads <name>.pth from this host; the code is BSD-licensed
+# (repository LICENSE: BSD 2-clause text, Copyright (c) 2017 Jun-Yan Zhu and Taesung Park).
+WEIGHTS.register(PretrainedWeights(
+    tag="cyclegan_horse2zebra",
+    name="cyclegan_resnet.horse2zebra",
+    arch="cyclegan_resnet",
+    description="CycleGAN ResNet generator, horse -> zebra (official weights of the CycleGAN authors)",
+    licence="bsd-2-clause",
+    training_data="horse2zebra (ImageNet horse and zebra images, unpaired)",
+    repo_id=f"{_HUB_OWNER}/cyclegan-horse2zebra",
+    config=_CYCLEGAN_CONFIG,
+    canonical=CanonicalSource(
+        url="http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/horse2zebra.pth",
+        converter="zoo.nets.cyclegan.convert_official_state_dict",
+        licence="bsd-2-clause",
+        citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
+    ),
+    datasets=("huggan/horse2zebra",),
+    paper=_CYCLEGAN_PAPER,
+))
+
+_ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Adaptive Instance "
+                "Normalization. ICCV 2017")
+
+# pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0.
+WEIGHTS.register(PretrainedWeights(
+    tag="adain",
+    name="adain.pytorch_adain",
+    arch="adain",
+    description="AdaIN decoder of pytorch-AdaIN (Huang & Belongie 2017), arbitrary style transfer",
+    licence="mit",
+    training_data="MS-COCO 2014 train (content) and WikiArt (style)",
+    repo_id=f"{_HUB_OWNER}/adain",
+    config={"backbone_weights": "caffe"},  # the decoder was trained on the Caffe-normalised VGG19
+    canonical=CanonicalSource(
+        url="https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/decoder.pth",
+        converter="zoo.nets.adain.convert_pytorch_adain_state_dict",
+        licence="mit",
+        citation="naoto0804/pytorch-AdaIN, README (models), release v0.0.0, MIT licence",
+    ),
+    datasets=("huggan/wikiart",),
+    paper=_ADAIN_PAPER,
+))
+
+WEIGHTS.register(PretrainedWeights(
+    tag="adain_gan",
+    name="adain.gan",
+    arch="adain",
+    description="AdaIN network trained with an additional adversarial loss (AdaIN-GAN), by Stylezoo",
+    licence="apache-2.0",
+    training_data="MS-COCO 2014 train (content) and WikiArt (style)",
+    repo_id=f"{_HUB_OWNER}/adain-gan",
+    config={"backbone_weights": "caffe"},  # recipes/adain.yaml's backbone
+    recipe="recipes/adain.yaml",
+    datasets=("huggan/wikiart",),
+    paper=_ADAIN_PAPER,
+))
+
+
+# --------------------------------------------------------------------------------------------------
+# Metrics from benchmarks/results
+# --------------------------------------------------------------------------------------------------
+
+_QUALITY_METRICS = ("fid", "lpips", "artfid", "content_loss", "style_loss", "cfsd")
+
+
+def _records(obj: Any) -> list[dict]:
+    if isinstance(obj, list):
+        return [r for r in obj if isinstance(r, dict)]
+    if isinstance(obj, dict):
+        if isinstance(obj.get("results"), list):
+            common = {k: v for k, v in obj.items() if k != "results"}
+            return [{**common, **r} for r in obj["results"] if isinstance(r, dict)]
+        return [obj]
+    return []
+
+
+def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """Quality metrics of ``entry`` found in ``results_dir`` (default ``benchmarks/results``).
+
+    Each ``*.json`` file holds one result record, a list of them, or ``{"results": [...], ...}`` whose
+    other keys apply to every record. A record belongs to the entry when one of its ``weights``,
+    ``tag`` or ``model`` fields equals the entry's tag or timm-style name. Its metrics are the numbers
+    under ``metrics`` (or top-level keys ``fid``, ``lpips``, ``artfid``, ...); ``protocol`` is a name or
+    a dict (``name``, ``n``, ``dataset`` or ``data_dir``), as benchmarks/run.py writes it. Records marked
+    ``"usable": false`` or ``"random_weights": true`` (computed with random or missing weights) are
+    skipped: they never reach a model card or the README. Each returned item is
+    ``{"metric", "value", "protocol", "dataset", "n", "file"}``; none of it is typed by hand.
+    """
+    if isinstance(entry, str):
+        entry = get_weights(entry)
+    keys = {entry.tag, entry.name}
+    root = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    out: list[dict[str, Any]] = []
+    if not root.is_dir():
+        return out
+    for file in sorted(root.glob("*.json")):
+        try:
+            obj = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue  # a broken results file is the benchmark's problem, not a reason to fail loading
+        for rec in _records(obj):
+            if not keys & {rec.get("weights"), rec.get("tag"), rec.get("model")}:
+                continue
+            if rec.get("usable") is False or rec.get("random_weights") is True:
+                continue
+            metrics = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {
+                k: rec[k] for k in _QUALITY_METRICS if k in rec}
+            proto = rec.get("protocol")
+            info = proto if isinstance(proto, dict) else {}
+            dataset = rec.get("dataset") or info.get("dataset") or (
+                Path(str(info["data_dir"])).name if info.get("data_dir") else None)
+            for name, value in metrics.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                out.append({
+                    "metric": str(name).lower(),
+                    "value": float(value),
+                    "protocol": info.get("name") if isinstance(proto, dict) else proto,
+                    "dataset": dataset,
+                    "n": rec.get("n", info.get("n")),
+                    "file": file.name,
+                })
+    return out
+
+
+def zoo_table_rows(results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """One row per tag for the README zoo table and ``zoo list --pretrained``.
+
+    Keys: ``tag``, ``name``, ``arch``, ``description``, ``kind`` (``"canonical"`` or ``"ours"``),
+    ``source`` (one line), ``converter`` (dotted name or None), ``url`` (canonical URL or Hub
+    repository), ``recipe``, ``licence``, ``published``, ``available``, ``training_data`` and
+    ``metrics`` (``{metric: value}`` of the first record of each metric, from benchmarks/results).
+    """
+    rows = []
+    for tag in WEIGHTS.names():
+        e = WEIGHTS.get(tag)
+        metrics: dict[str, float] = {}
+        for m in e.metrics(results_dir):
+            metrics.setdefault(m["metric"], m["value"])
+        rows.append({
+            "tag": e.tag,
+            "name": e.name,
+            "arch": e.arch,
+            "description": e.description,
+            "kind": "canonical" if e.canonical is not None else "ours",
+            "source": e.source,
+            "converter": e.canonical.converter if e.canonical is not None else None,
+            "url": e.canonical.url if e.canonical is not None else f"https://huggingface.co/{e.repo_id}",
+            "recipe": e.recipe,
+            "licence": e.licence,
+            "published": e.published,
+            "available": e.available,
+            "training_data": e.training_data,
+            "metrics": metrics,
+        })
+    return rows
