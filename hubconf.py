@@ -74,22 +74,32 @@ def cyclegan_resnet(pretrained=False, **config):
     return _create_model("cyclegan_resnet", pretrained=pretrained, **config)
 
 
-def cyclegan_photo2anime(pretrained=False, **config):
+def cyclegan_photo2anime(pretrained=False, direction="AtoB", **config):
     """CycleGAN generator photo -> anime face, trained by Stylezoo (recipes/cyclegan_photo2anime.yaml).
 
     Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
+    direction="BtoA" (anime -> photo) is the same architecture; only AtoB weights are in the table.
     RGB [0, 1] in and out, any H and W.
     """
-    return _create_model("cyclegan_photo2anime", pretrained=pretrained, **config)
+    return _create_model(_direction("cyclegan_photo2anime", direction, pretrained), pretrained=pretrained, **config)
 
 
-def cyclegan_horse2zebra(pretrained=False, **config):
+def cyclegan_horse2zebra(pretrained=False, direction="AtoB", **config):
     """CycleGAN generator horse -> zebra, the official weights of the CycleGAN authors.
 
     Weights: junyanz/pytorch-CycleGAN-and-pix2pix horse2zebra.pth (BSD), converted on first use.
+    direction="BtoA" (zebra -> horse) is the same architecture; only AtoB weights are in the table.
     RGB [0, 1] in and out, any H and W.
     """
-    return _create_model("cyclegan_horse2zebra", pretrained=pretrained, **config)
+    return _create_model(_direction("cyclegan_horse2zebra", direction, pretrained), pretrained=pretrained, **config)
+
+
+def _direction(tag, direction, pretrained):
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    if direction == "BtoA" and pretrained:
+        raise ValueError(f"{tag}: only the AtoB generator has pretrained weights; use pretrained=False for BtoA")
+    return tag
 
 
 # ---- AdaIN networks (architecture "adain") ----------------------------------------------------------

@@ -48,10 +48,20 @@ LOSSES = {"content": {"weight": 1.0, "layers": [CONTENT_LAYER]},
 
 
 def _images(size: int):
+    """A smooth content picture and a striped, multi-frequency "painting", defined per image (not per
+    pixel) so that their statistics are alike at every scale, as those of real photographs are."""
     g = torch.Generator().manual_seed(0)
-    content = F.interpolate(torch.rand(1, 3, size // 8, size // 8, generator=g), size=(size, size), mode="bilinear")
-    style = torch.rand(1, 3, size, size, generator=g)
-    return content, style
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    blobs = F.interpolate(torch.rand(1, 3, 8, 8, generator=g), size=(size, size), mode="bicubic",
+                          align_corners=False).clamp(0, 1)
+    content = 0.6 * torch.stack([xx, yy, 0.5 + 0.5 * torch.sin(6.28 * 2 * xx * yy)])[None] + 0.4 * blobs
+    style = torch.zeros(1, 3, size, size)
+    for k in range(6):
+        angle, freq = float(torch.rand((), generator=g)) * 3.14, 4 + 6 * k
+        colour = torch.rand(3, 1, 1, generator=g)
+        wave = torch.sin(6.28 * freq * (xx * torch.cos(torch.tensor(angle)) + yy * torch.sin(torch.tensor(angle))))
+        style += colour * (0.5 + 0.5 * wave) / 6
+    return content.clamp(0, 1), style.clamp(0, 1)
 
 
 def _peak_mb(device: torch.device) -> float:
@@ -269,6 +279,7 @@ def main(argv=None) -> int:
                            scales="[0.25,0.5,1.0]", scale_steps=json.dumps([n, n // 2]),
                            stop_below=single["final_loss"])
             result["coarse_to_fine"] = {
+                "single_scale_loss_curve": single["loss_curve"], "multi_scale_loss_curve": multi["loss_curve"],
                 "size": size, "single_scale_iterations": n, "target_loss": single["final_loss"],
                 "single_scale_wall_s": single["wall_s"], "multi_scale": multi["scales"],
                 "multi_scale_steps": multi["scale_steps"], "multi_scale_reached_s": multi["reached_target_at_s"],

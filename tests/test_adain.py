@@ -571,13 +571,14 @@ def test_canonical_decoder_offline_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(var, "http://127.0.0.1:9")  # a closed port: any download fails at once
-    with pytest.raises(WeightsUnavailableError, match="pytorch-AdaIN decoder is not available.*--weights PATH"):
-        load_adain("pytorch-adain", backbone_weights="none")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with pytest.raises(WeightsUnavailableError, match="decoder.pth"):
+        load_adain("adain", backbone_weights="none")
 
 
 def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
     _, ckpt, export = trained
-    with pytest.raises(FileNotFoundError, match="no such weights file or folder, and not a known tag"):
+    with pytest.raises(FileNotFoundError, match="no such weights file or folder, and not a pretrained tag"):
         load_adain(tmp_path / "missing.ckpt")
     # no weights: a random decoder for smoke runs (benchmarks' --allow-random-weights), said loudly
     stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", backbone_weights="none", device="cpu"))

@@ -102,3 +102,65 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "  gatys" in out and "  gram" in out and "Gram matrices" in out and "  gatys.yaml" in out
+
+
+# ------------------------------------------------------------------------- export / convert / publish / tags
+def test_convert_export_and_stylize_a_canonical_johnson_checkpoint(tmp_path, images, capsys):
+    """fast_neural_style .pth -> `zoo convert` -> safetensors folder -> `zoo export` ONNX and `zoo stylize`."""
+    import onnxruntime
+    import torch
+
+    from test_johnson import _original_state_dict
+    from zoo import create_model
+
+    original, sd = _original_state_dict(old_format=True)
+    torch.save(sd, tmp_path / "candy.pth")
+    assert main(["convert", str(tmp_path / "candy.pth"), "--model", "johnson", "-o", str(tmp_path / "candy")]) == 0
+    assert sorted(p.name for p in (tmp_path / "candy").iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    net = create_model("johnson", pretrained=tmp_path / "candy")
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        expected = (original(x * 255).clamp(0, 255) / 255)
+        torch.testing.assert_close(net(x), expected, atol=1e-4, rtol=0)
+    onnx_path = tmp_path / "candy.onnx"
+    assert main(["export", "--model", "johnson", "--weights", str(tmp_path / "candy"), "-o", str(onnx_path)]) == 0
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(onnx_out), expected, atol=1e-4, rtol=0)
+    capsys.readouterr()
+    assert main(["export", "--model", "johnson", "--weights", str(tmp_path / "candy"), "-o", str(onnx_path)]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {onnx_path}: file exists; pass --overwrite to replace it"
+    out = tmp_path / "styled.png"
+    assert main(["stylize", str(images["content"]), "--model", "johnson", "--weights", str(tmp_path / "candy"),
+                 "-o", str(out), "--quiet"]) == 0
+    assert Image.open(out).size == Image.open(images["content"]).size
+
+
+def test_pretrained_tag_as_model_offline_is_one_clear_line(run, images, tmp_path):
+    r = run("-m", "zoo", "stylize", str(images["content"]), "--model", "johnson_candy", "-o", str(tmp_path / "o.png"))
+    assert r.returncode == 1
+    line = r.stderr.strip().splitlines()
+    assert len(line) == 1 and "johnson_candy" in line[0] and "fast_neural_style_saved_models.zip" in line[0]
+
+
+def test_list_pretrained(capsys):
+    assert main(["list", "--pretrained"]) == 0
+    out = capsys.readouterr().out
+    assert "johnson_candy" in out and "bsd-3-clause" in out
+    assert "not published: python -m zoo.fit recipes/cyclegan_photo2anime.yaml" in out
+
+
+def test_publish_dry_run_round_trip(tmp_path, capsys):
+    import torch
+
+    from zoo import create_model
+    from zoo.nets.cyclegan import ResnetGenerator
+
+    ref = ResnetGenerator(n_blocks=1, ngf=4)
+    ref.save_pretrained(tmp_path / "src")
+    assert main(["publish", str(tmp_path / "src"), "--repo-id", "me/tiny", "--arch", "cyclegan_resnet",
+                 "--dry-run", str(tmp_path / "out")]) == 0
+    loaded = create_model("cyclegan_resnet", pretrained=tmp_path / "out")
+    for (k, a), (k2, b) in zip(sorted(ref.state_dict().items()), sorted(loaded.state_dict().items())):
+        assert k == k2 and torch.equal(a, b)
+    assert "license" in (tmp_path / "out" / "README.md").read_text()

@@ -34,6 +34,9 @@ def recipe_args(name: str, tmp: Path) -> list[str]:
         "adain_plain": content_style,
         "cyclegan_photo2anime": unpaired,
         "cyclegan_horse2zebra": unpaired,
+        "johnson": [f"--data.content_dir={content_dir}", f"--data.style={style}", "--data.image_size=32",
+                    "--data.batch_size=2", "--data.num_workers=0", no_vgg,
+                    "--model.network={channels: [4, 8, 8], num_residual: 1}"],
     }
     assert name in table, f"recipes/{name}.yaml has no tiny-data arguments in tests/test_fit.py"
     return table[name]

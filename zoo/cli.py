@@ -1,4 +1,4 @@
-"""The ``zoo`` command: stylize, fit, list (and the subcommands the other parts of the zoo add).
+"""The ``zoo`` command: stylize, fit, list, export, convert, publish, bench.
 
 Exit status 0 on success; otherwise a one-line ``error:`` message on stderr and a non-zero status.
 """
@@ -173,6 +173,8 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------- list
 def _add_list(sub) -> None:
     p = sub.add_parser("list", help="list models, losses and recipes")
+    p.add_argument("--pretrained", action="store_true",
+                   help="list the pretrained tags: source, licence, metrics, published or not, cached or not")
     p.set_defaults(func=_cmd_list)
 
 
@@ -184,10 +186,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from . import list_models
     from .registry import LOSSES, STYLIZERS
 
-    print("models (zoo stylize --model):")
+    if args.pretrained:
+        from .hub import format_pretrained_table, pretrained_rows
+
+        print(format_pretrained_table(pretrained_rows()))
+        return 0
+
+    print("models (zoo stylize --model; pretrained tags work too, see zoo list --pretrained):")
     for name in STYLIZERS.names():
         print(f"  {name}")
-    print("networks (zoo.create_model):")
+    print("networks and pretrained tags (zoo.create_model, torch.hub.load):")
     for name in list_models():
         print(f"  {name}")
     print("losses (recipe `losses:` keys):")
@@ -198,6 +206,123 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for recipe in sorted(recipes_dir().glob("*.yaml")):
         print(f"  {recipe.name}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------- export / convert
+def _load_net(model: str, weights: str | None, direction: str = "AtoB", backbone_weights: str | None = None):
+    """The trained network of ``model`` (a family or a pretrained tag) from ``weights``."""
+    from .registry import STYLIZERS
+    from .stylize import FAMILY_OF_ARCH
+    from .weights import WEIGHTS
+
+    if model not in STYLIZERS and model in WEIGHTS:
+        family, weights = FAMILY_OF_ARCH[WEIGHTS.get(model).arch], weights or model
+    else:
+        family = model
+    if not weights:
+        raise UsageError(f"--weights is required for model {model!r}")
+    if family == "johnson":
+        from .nets.transformer import load_transformer
+
+        return load_transformer(weights)
+    if family == "cyclegan":
+        from .nets.cyclegan import load_generator
+
+        return load_generator(weights, direction)
+    if family == "adain_gan":
+        from .nets.adain import load_adain
+
+        return load_adain(weights, backbone_weights)
+    raise UsageError(f"model {model!r} has no trained network to load (johnson, cyclegan and adain_gan do)")
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a feed-forward network to ONNX or TorchScript",
+                       description="Export a trained johnson or cyclegan network (dynamic H and W).")
+    p.add_argument("--model", "-m", required=True, help="johnson, cyclegan, or a pretrained tag")
+    p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder, .pth) or tag")
+    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="cyclegan generator to export")
+    p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    p.add_argument("-o", "--output", required=True, help="output file (.onnx / .pt)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=_cmd_export)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_model
+
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
+    from .nets.adain import AdaINNet
+
+    net = _load_net(args.model, args.weights, args.direction)
+    if isinstance(net, AdaINNet):
+        raise UsageError("adain_gan takes a content and a style image; export supports johnson and cyclegan")
+    export_model(net.eval(), args.format, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_convert(sub) -> None:
+    p = sub.add_parser(
+        "convert", help="convert a canonical published checkpoint to a safetensors export folder",
+        description="Convert pytorch/examples fast_neural_style .pth (--model johnson), an official CycleGAN "
+                    "latest_net_G.pth (--model cyclegan) or pytorch-AdaIN decoder.pth (--model adain_gan) into "
+                    "model.safetensors + config.json + README.md, loadable with zoo.create_model(ARCH, "
+                    "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
+    p.add_argument("checkpoint", help="the published .pth file")
+    p.add_argument("--model", "-m", required=True, choices=["johnson", "cyclegan", "adain_gan"])
+    p.add_argument("--backbone-weights", default=None, help="adain_gan: encoder weight source (default caffe)")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.set_defaults(func=_cmd_convert)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .hub import export_for_hub
+
+    out = Path(args.output)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out}: folder exists and is not empty")
+    net = _load_net(args.model, args.checkpoint, backbone_weights=args.backbone_weights)
+    arch = {"johnson": "johnson", "cyclegan": "cyclegan_resnet", "adain_gan": "adain"}[args.model]
+    export_for_hub(net, out, architecture=arch)
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_publish(sub) -> None:
+    from .hub import add_publish_arguments
+
+    p = sub.add_parser("publish", help="export a trained network and upload it to the Hugging Face Hub",
+                       description="Export the inference network of CHECKPOINT (model.safetensors, config.json, "
+                                   "model card) and upload it; --dry-run DIR only writes the folder.")
+    add_publish_arguments(p)
+    p.set_defaults(func=_cmd_publish)
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from .hub import publish_from_args
+
+    publish_from_args(args)
+    return 0
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="FID / LPIPS / ArtFID benchmark (same as python -m benchmarks.run)",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "run.py").is_file():
+        raise UsageError("zoo bench needs the benchmarks/ folder of a source checkout (pip install -e .)")
+    sys.path.insert(0, str(root))
+    from benchmarks.run import main as bench_main
+
+    return int(bench_main(args.rest) or 0)
 
 
 # ---------------------------------------------------------------------------------------- fit
@@ -215,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stylize(sub)
     _add_fit(sub)
     _add_list(sub)
+    _add_export(sub)
+    _add_convert(sub)
+    _add_publish(sub)
+    _add_bench(sub)
     return parser
 
 

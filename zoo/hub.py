@@ -331,6 +331,17 @@ def create_model(name: str, pretrained: bool | str | os.PathLike = False, **over
     return net.eval()
 
 
+def pretrained_net(weights: Any, arch: str, **overrides: Any) -> nn.Module | None:
+    """The network of pretrained tag ``weights`` (which must be of architecture ``arch``), or ``None`` when
+    ``weights`` is not a tag. Lets every ``--weights`` option accept tags as well as files."""
+    if not isinstance(weights, str) or weights not in WEIGHTS:
+        return None
+    entry = WEIGHTS.get(weights)
+    if entry.arch != arch:
+        raise ValueError(f"pretrained tag {weights!r} is a {entry.arch!r} network, not {arch!r}")
+    return create_model(weights, pretrained=True, **overrides)
+
+
 def _where(entry: PretrainedWeights) -> str:
     if entry.published:
         return f"{entry.repo_id}@{entry.revision[:12]}/{entry.filename}"  # type: ignore[index]

@@ -14,7 +14,7 @@ Options a family does not support must be rejected by its builder with a clear m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, Sequence
 
 import torch
@@ -75,8 +75,18 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
         raise ValueError(f"model {family!r} does not support {flags}")
 
 
+# The stylizer family of each architecture that has pretrained tags (zoo.weights).
+FAMILY_OF_ARCH = {"johnson": "johnson", "cyclegan_resnet": "cyclegan", "adain": "adain_gan"}
+
+
 def build_stylizer(opts: StylizeOptions) -> Stylizer:
-    """The stylizer for ``opts.model``; unknown names list the valid ones."""
+    """The stylizer for ``opts.model``: a family name, or a pretrained tag (``johnson_candy``), which selects
+    its family and, unless ``--weights`` says otherwise, its weights. Unknown names list the valid ones."""
+    from .weights import WEIGHTS
+
+    if opts.model not in STYLIZERS and opts.model in WEIGHTS:
+        entry = WEIGHTS.get(opts.model)
+        opts = replace(opts, model=FAMILY_OF_ARCH[entry.arch], weights=opts.weights or opts.model)
     return STYLIZERS.get(opts.model)(opts)
 
 

@@ -492,20 +492,15 @@ def load_adain(weights: str | os.PathLike, backbone_weights: str | None = None) 
     its ``config.json``, a ``save_pretrained`` folder, or pytorch-AdaIN's ``decoder.pth``. Loading is strict.
     ``backbone_weights`` overrides the encoder source named in the file's config."""
     from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+    from ..hub import pretrained_net
 
+    net = pretrained_net(weights, "adain", **({"backbone_weights": backbone_weights} if backbone_weights else {}))
+    if net is not None:  # a pretrained tag, e.g. "adain" (pytorch-AdaIN's published decoder)
+        return net
     path = Path(weights)
-    if weights == "pytorch-adain":  # the canonical published decoder (downloaded into torch's hub cache)
-        try:
-            sd = torch.hub.load_state_dict_from_url(CANONICAL["decoder"], map_location="cpu", progress=False,
-                                                    weights_only=True)
-        except OSError as e:
-            raise WeightsUnavailableError(
-                f"pytorch-AdaIN decoder is not available: could not download {CANONICAL['decoder']} ({e}); "
-                f"download it elsewhere and pass --weights PATH/decoder.pth") from e
-        return AdaINNet.from_pytorch_adain(sd, backbone_weights or "caffe")
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such weights file or folder, and not a known tag "
-                                "(adain_gan knows: pytorch-adain)")
+        raise FileNotFoundError(f"{path}: no such weights file or folder, and not a pretrained tag "
+                                "(see zoo list --pretrained)")
     state, hparams = read_checkpoint(path)
     if _is_pytorch_adain_decoder(state):
         return AdaINNet.from_pytorch_adain(state, backbone_weights or "caffe")
@@ -553,7 +548,7 @@ class AdaINStylizer:
 @STYLIZERS.register("adain_gan")
 def build_adain_stylizer(opts) -> AdaINStylizer:
     """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
-    pytorch-AdaIN decoder.pth, or ``pytorch-adain``; without it the decoder is random, for smoke runs),
+    pytorch-AdaIN decoder.pth, or a pretrained tag such as ``adain``; without it the decoder is random, for smoke runs),
     --style (one or more), --style-weights, --alpha,
     --preserve-color (histogram: recolour the style first; luminance: keep the content's colours),
     --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),

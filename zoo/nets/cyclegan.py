@@ -233,32 +233,6 @@ def config_from_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------
 # torch.hub entry points (re-exported by hubconf.py)
 
-def _hub_generator(recipe: str, pretrained: bool, direction: str, **kwargs: Any) -> ResnetGenerator:
-    if direction not in ("AtoB", "BtoA"):
-        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-    if pretrained:
-        raise NotImplementedError(
-            f"pretrained weights for {recipe} are not published yet; train them with "
-            f"`python -m zoo.fit recipes/{recipe}.yaml --data.root=<dataset>` and load the run's last.ckpt "
-            f"with `zoo stylize --model cyclegan --weights runs/{recipe}/checkpoints/last.ckpt --direction {direction}`"
-        )
-    config = {"n_blocks": 9, "ngf": 64, "dropout": False}  # as in the recipe (Zhu et al. 2017, 256 px)
-    config.update(kwargs)
-    return ResnetGenerator(**config)
-
-
-def cyclegan_photo2anime(pretrained: bool = False, direction: str = "AtoB", **kwargs: Any) -> ResnetGenerator:
-    """CycleGAN generator photo (A) -> anime face (B), or B -> A with ``direction="BtoA"``; the
-    architecture of ``recipes/cyclegan_photo2anime.yaml`` (9 blocks, ngf 64). RGB [0, 1] in and out."""
-    return _hub_generator("cyclegan_photo2anime", pretrained, direction, **kwargs)
-
-
-def cyclegan_horse2zebra(pretrained: bool = False, direction: str = "AtoB", **kwargs: Any) -> ResnetGenerator:
-    """CycleGAN generator horse (A) -> zebra (B), or B -> A with ``direction="BtoA"``; the architecture
-    of ``recipes/cyclegan_horse2zebra.yaml`` (9 blocks, ngf 64). RGB [0, 1] in and out."""
-    return _hub_generator("cyclegan_horse2zebra", pretrained, direction, **kwargs)
-
-
 # --------------------------------------------------------------------------------------------------------
 # Inference: `zoo stylize --model cyclegan`
 
@@ -273,14 +247,20 @@ def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
     * a ``.safetensors`` file with ``config.json`` beside it, or a ``save_pretrained`` folder (one
       generator: ``direction`` must be left at ``AtoB``);
     * an official CycleGAN ``latest_net_G.pth`` / ``<name>.pth`` (one generator, converted by
-      :func:`convert_official_state_dict`).
+      :func:`convert_official_state_dict`);
+    * a pretrained tag of the weights table (AtoB only).
     """
     from pathlib import Path
 
     from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+    from ..hub import pretrained_net
 
     if direction not in _CKPT_PREFIX:
         raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
+    if direction == "AtoB":
+        net = pretrained_net(weights, "cyclegan_resnet")  # a pretrained tag, e.g. cyclegan_horse2zebra
+        if net is not None:
+            return net
     path = Path(weights)
     if not path.exists():
         name = str(weights)
@@ -288,10 +268,7 @@ def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
             raise FileNotFoundError(
                 f"{name}: no such file; the official CycleGAN model {name!r} is published at {CANONICAL[name]}: "
                 "download it and pass the .pth file to --weights")
-        if name.startswith("cyclegan_"):
-            raise FileNotFoundError(
-                f"{name}: no such file, and pretrained weights for it are not published yet; train them with "
-                f"`python -m zoo.fit recipes/{name}.yaml` and pass runs/{name}/checkpoints/last.ckpt")
+        raise FileNotFoundError(f"{name}: no such file, and not a pretrained tag (see zoo list --pretrained)")
     state, hparams = read_checkpoint(path)
     if any(k.startswith(("G_AB.", "G_BA.")) for k in state):
         state = strip_prefix(state, _CKPT_PREFIX[direction])

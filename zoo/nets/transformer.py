@@ -43,7 +43,7 @@ from ..registry import MODELS
 
 __all__ = [
     "TransformerNet", "build_johnson", "convert_fast_neural_style_state_dict", "fast_neural_style_config",
-    "CANONICAL", "FAST_NEURAL_STYLE_ZIP", "load_transformer", "JohnsonStylizer", "build_johnson_stylizer",
+    "load_transformer", "JohnsonStylizer", "build_johnson_stylizer",
 ]
 
 NORMS = ("instance", "batch", "none")
@@ -51,18 +51,6 @@ UPSAMPLES = ("nearest", "bilinear")
 OUTPUTS = ("tanh", "sigmoid", "clamp")
 STRIDE = 4  # two stride-2 convolutions
 MIN_SIZE = 8  # smallest padded size: the 1/4-resolution map must be >= 2 for its reflection padding
-
-# pytorch/examples fast_neural_style pre-trained models (README "Models" section; the archive is fetched by
-# fast_neural_style/download_saved_models.py of https://github.com/pytorch/examples). The four styles are
-# files saved_models/<name>.pth inside one zip archive; the URL is written "<archive>#<member>".
-FAST_NEURAL_STYLE_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
-CANONICAL: dict[str, str] = {
-    # Styles: "Candy" (unknown artist), "Mosaic" (a mosaic), "Rain Princess" (Leonid Afremov), "Udnie"
-    # (Francis Picabia, 1913) -- pytorch/examples fast_neural_style/README.md, images/style-images/.
-    name: f"{FAST_NEURAL_STYLE_ZIP}#saved_models/{name}.pth"
-    for name in ("candy", "mosaic", "rain_princess", "udnie")
-}
-
 
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
@@ -279,46 +267,21 @@ def is_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- loading
-def _canonical_state_dict(name: str, progress: bool = True) -> dict[str, Tensor]:
-    """Download (once, into torch's hub cache) the pytorch/examples archive and read ``name``'s weights."""
-    import os
-    import zipfile
-    from pathlib import Path
-
-    from ..backbone import WeightsUnavailableError
-
-    archive_url, member = CANONICAL[name].split("#", 1)
-    cache = Path(torch.hub.get_dir()) / "checkpoints" / "fast_neural_style_saved_models.zip"
-    if not cache.is_file():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            torch.hub.download_url_to_file(archive_url, str(cache), progress=progress)
-        except OSError as e:
-            raise WeightsUnavailableError(
-                f"fast_neural_style weights {name!r} are not available: {cache} is not cached and could not be "
-                f"downloaded from {archive_url} ({e}). Download it on a machine with internet and copy it to "
-                f"{cache}, or pass the extracted {os.path.basename(member)} with --weights PATH."
-            ) from e
-    with zipfile.ZipFile(cache) as zf, zf.open(member) as f:
-        import io
-
-        return torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
-
-
 def load_transformer(weights: str, device: str | torch.device = "cpu", progress: bool = True) -> TransformerNet:
     """A :class:`TransformerNet` with ``weights``, strictly loaded, in eval mode.
 
     ``weights`` is a Lightning ``.ckpt`` of :class:`zoo.variants.perceptual.PerceptualVariant` (config from
     its hyper-parameters), a ``.safetensors`` file with ``config.json`` beside it, a ``save_pretrained``
-    folder, a pytorch/examples ``fast_neural_style`` ``.pth`` file (converted on the fly), or one of the
-    canonical names in :data:`CANONICAL` (``candy``, ``mosaic``, ``rain_princess``, ``udnie``).
+    folder, a pytorch/examples ``fast_neural_style`` ``.pth`` file (converted on the fly), or a pretrained
+    tag of the weights table (``johnson_candy``, ``johnson_mosaic``, ...; see ``zoo list --pretrained``).
     """
     from ..checkpoint import load_strict, read_checkpoint, strip_prefix
+    from ..hub import pretrained_net
 
-    if weights in CANONICAL:
-        sd, hparams = _canonical_state_dict(weights, progress), {}
-    else:
-        sd, hparams = read_checkpoint(weights)
+    net = pretrained_net(weights, "johnson")
+    if net is not None:
+        return net.to(device).eval()
+    sd, hparams = read_checkpoint(weights)
     if is_fast_neural_style_state_dict(sd):
         config, sd = fast_neural_style_config(), convert_fast_neural_style_state_dict(sd)
     else:
@@ -376,7 +339,7 @@ def build_johnson_stylizer(opts) -> JohnsonStylizer:
                          "style image at run time; this network has its style built in)")
     if not opts.weights:
         raise ValueError("model 'johnson' needs --weights: a .ckpt, a .safetensors file, a save_pretrained "
-                         f"folder, a fast_neural_style .pth, or one of {', '.join(CANONICAL)}")
+                         "folder, a fast_neural_style .pth, or a pretrained tag such as johnson_candy (zoo list --pretrained)")
     if opts.tile is not None and opts.tile < 16:
         raise ValueError(f"--tile must be at least 16 pixels, got {opts.tile}")
     net = load_transformer(opts.weights, resolve_device(opts.device), progress=opts.progress)
