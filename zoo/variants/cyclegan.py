@@ -16,7 +16,7 @@ code, so their weights (lambda = 10, identity 0.5 * lambda) mean what they mean 
 
 Learning rate: Adam 2e-4, betas (0.5, 0.999), constant for ``epochs_constant`` epochs, then linear decay
 towards zero over ``epochs_decay`` epochs (paper sec. 4: 100 + 100 epochs), as ``LambdaLR`` schedulers
-(manual optimisation: brought to the current epoch at the start of every epoch, ``last_epoch`` = epoch). Optimiser, scheduler and image-pool states are in every checkpoint,
+(manual optimisation: brought to the current epoch before every batch, ``last_epoch`` = epoch). Optimiser, scheduler and image-pool states are in every checkpoint,
 so ``--ckpt_path=last`` resumes exactly where a run stopped.
 
 ``trainer.global_step`` counts optimiser steps: two per batch (Lightning's rule in manual optimisation).
@@ -233,10 +233,10 @@ class CycleGAN(L.LightningModule):
             self._samples = {"A": real_a[: self.hparams.num_samples].detach().cpu(),
                              "B": real_b[: self.hparams.num_samples].detach().cpu()}
 
-    def on_train_epoch_start(self) -> None:
-        # The LR of epoch e is lr * rule(e). Bringing the schedulers to the current epoch here (rather than
-        # stepping them after each epoch) keeps that true after a resume from any checkpoint, including
-        # one written after an epoch's last batch but before its end-of-epoch hooks ran.
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # The LR of epoch e is lr * rule(e). Bringing the schedulers to the current epoch before every
+        # batch (rather than stepping them after each epoch) keeps that true after a resume from any
+        # checkpoint, whatever the order in which Lightning restores state and calls epoch hooks.
         for scheduler in self.lr_schedulers():
             while scheduler.last_epoch < self.current_epoch:
                 scheduler.step()
