@@ -235,6 +235,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=6, help="timed L-BFGS iterations per configuration (+1 warm-up)")
     p.add_argument("--multiscale-steps", type=int, default=40,
                    help="single-scale iterations whose final loss the coarse-to-fine run must reach (0: skip)")
+    p.add_argument("--coarse-steps", default=None,
+                   help="iterations at scales 0.25 and 0.5 of the coarse-to-fine run (default: N/2,N/3)")
     p.add_argument("--devices", default=None, help="comma list; default cpu (+cuda when available)")
     p.add_argument("--weights", default="none", help="VGG weights: none (random), imagenet, caffe or a path")
     p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-<device>.json)")
@@ -275,8 +277,9 @@ def main(argv=None) -> int:
             single = _spawn(kind="schedule", size=size, steps=args.multiscale_steps, device=device,
                             weights=args.weights)
             n = args.multiscale_steps
-            multi = _spawn(kind="schedule", size=size, steps=3 * n, device=device, weights=args.weights,
-                           scales="[0.25,0.5,1.0]", scale_steps=json.dumps([n, n // 2]),
+            coarse = [int(x) for x in args.coarse_steps.split(",")] if args.coarse_steps else [n // 2, n // 3]
+            multi = _spawn(kind="schedule", size=size, steps=sum(coarse) + 2 * n, device=device, weights=args.weights,
+                           scales="[0.25,0.5,1.0]", scale_steps=json.dumps(coarse),
                            stop_below=single["final_loss"])
             result["coarse_to_fine"] = {
                 "single_scale_loss_curve": single["loss_curve"], "multi_scale_loss_curve": multi["loss_curve"],
