@@ -91,6 +91,11 @@ def test_bad_input_is_one_line_error(run, tmp_path):
     r = run("-m", "zoo.fit", str(REPO / "recipes/gatys.yaml"), f"--data.content={tmp_path / 'nope.jpg'}",
             f"--data.style={tmp_path / 'nope.jpg'}", "--model.backbone.weights=none", "--trainer.max_steps=1")
     assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.jpg'}: no such file"
+    r = run("-m", "zoo.fit", str(REPO / "recipes/gatys.yaml"), *recipe_args("gatys", tmp_path),
+            "--model.losses={grma: {}}", "--trainer.max_steps=1")
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        "error: unknown loss 'grma'; valid names: adversarial, content, cycle, gram, identity, mean_std, tv")
+    assert "Traceback" not in r.stderr
     r = run("-m", "zoo.fit", "missing.yaml")
     assert r.returncode == 2 and "missing.yaml: no such recipe file" in r.stderr
 

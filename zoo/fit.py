@@ -41,9 +41,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from .data.folder import EmptyFolderError
     from .io import ImageReadError, ImageWriteError
     from .losses import NonFiniteLossError
+    from .registry import UnknownNameError
 
     return (ImageReadError, ImageWriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
-            PrecisionError)
+            PrecisionError, UnknownNameError)
 
 
 class PrecisionError(RuntimeError):
@@ -121,10 +122,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             parser_kwargs={"fit": {"default_env": False}},
         )
-    except _user_errors() as e:
-        print(f"error: {e}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
+        cause = _user_cause(e)
+        if cause is None:
+            raise
+        print(f"error: {cause}", file=sys.stderr)
         return 1
     return 0
+
+
+def _user_cause(error: BaseException) -> BaseException | None:
+    """The user error behind ``error``: one of ours, or a configuration error raised by a zoo constructor
+    (jsonargparse wraps those while instantiating a recipe's classes). None for anything else."""
+    seen = set()
+    stack = [error]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, _user_errors()):
+            return e
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if isinstance(e, (ValueError, TypeError)) and tb is not None and \
+                f"{os.sep}zoo{os.sep}" in tb.tb_frame.f_code.co_filename:
+            return e
+        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
 
 
 if __name__ == "__main__":
