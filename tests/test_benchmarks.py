@@ -573,12 +573,17 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path, offline_
     ours = [r for r in rows if "adain_gan_wikiart" in r]
     assert len(ours) == 1
     assert "| 33.12 | 19.50 | 0.699 | 0.3123 | 41.5 | NVIDIA H200 | [good.json](results/good.json) |" in ours[0]
-    gan = [r for r in rows if "cyclegan_horse2zebra" in r]
+    gan = [r for r in rows if "cyclegan_horse2zebra" in r and "A→B" in r]
     assert len(gan) == 1 and "| horse2zebra A→B |" in gan[0] and "| 63.46 |" in gan[0]
     assert any("| 30.93 | 18.24 | 0.608 |" in r and "StyleID" in r for r in rows)
     assert any("| 62.1 |" in r and "official" in r for r in rows)
     assert any("| 64.5 |" in r and "mmagic's own" in r for r in rows)
-    assert "johnson_candy" not in text  # unusable: never in the table
+    # the weights table lists every tag, with the metrics measured for it
+    tag_row = next(r for r in rows if r.startswith("| `cyclegan_horse2zebra` | cyclegan_resnet |"))
+    assert "fid_inception 63.5" in tag_row
+    # unusable: never in the results, and its weights-table row shows no metric
+    assert [r for r in rows if "johnson_candy" in r] == [next(r for r in rows if r.startswith("| `johnson_candy` |"))]
+    assert next(r for r in rows if r.startswith("| `johnson_candy` |")).endswith("| – |")
     assert "skipped" in proc.stderr and "random.json" in proc.stderr and "notes.json" in proc.stderr
     assert "johnson-cpu-2core.json: not a benchmarks.run quality result" in proc.stderr
     # --check passes now, fails after an edit inside the markers
