@@ -225,10 +225,11 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
 
     @torch.no_grad()
     def forward_fast(self, x: Tensor) -> Tensor:
-        """The same function as :meth:`forward` (equal within float rounding, ~1e-6), for inference only.
+        """The same function as :meth:`forward` (equal within float rounding, ~1e-5), for inference only.
 
         This is what ``zoo stylize --model johnson`` runs on CPU. Measured on 2 AVX2 cores
-        (``benchmarks/bench_johnson.py``) it is about 1.4x faster than :meth:`forward`, because:
+        (``benchmarks/bench_johnson.py``) it is 1.25-1.37x faster than :meth:`forward` (see docs/johnson.md),
+        because:
 
         * activations are kept in channels_last (NHWC) memory format, the layout oneDNN's convolutions
           work in natively -- in NCHW every convolution reorders its input and output (the convolutions
@@ -237,6 +238,7 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
           statistics and affine: Wu & He 2018, "Group Normalization", sec. 3.1, note instance norm is the
           group norm with G = C), which has a fast NHWC kernel, whereas ``nn.InstanceNorm2d`` (batch norm
           over a reshaped copy) is ~4x slower in NHWC -- the reason plain channels_last did not help;
+          each channel is centred first so that kernel's E[x^2] - E[x]^2 stays accurate (:func:`_fast_norm`);
         * ReLU and the residual addition are done in place, and the input padding is skipped when H and W
           are already multiples of 4 (at least 8).
 
@@ -387,7 +389,7 @@ class JohnsonStylizer:
     """``zoo stylize --model johnson``: one forward pass of a trained network (no style image at run time).
 
     ``fast`` (default: on when the network is on the CPU) runs :meth:`TransformerNet.forward_fast`, the
-    same function as the plain forward within float rounding and ~1.4x faster on CPU (see
+    same function as the plain forward within float rounding and 1.25-1.37x faster on CPU (see
     ``docs/johnson.md``); on other devices the plain forward runs (the fast path is not measured there).
     """
 
