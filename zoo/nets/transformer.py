@@ -133,6 +133,9 @@ def _fast_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
     parameter's identity, storage and in-place version counter, so new or changed weights are picked up);
     otherwise oneDNN would reorder the weight on every call."""
     weight = layer.conv.weight
+    if weight.is_inference():  # made under torch.inference_mode: no version counter, so no safe cache
+        return F.conv2d(layer.pad(x), weight.contiguous(memory_format=torch.channels_last), layer.conv.bias,
+                        layer.conv.stride)
     key = id(layer)
     stamp = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
     hit = cache.get(key)
