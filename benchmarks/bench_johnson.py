@@ -2,11 +2,16 @@
 
     python -m benchmarks.bench_johnson                       # CPU (or --device cuda), writes results JSON
     python -m benchmarks.bench_johnson --device cuda --out benchmarks/results/johnson-h100.json
+    python -m benchmarks.bench_johnson --reps 3 --cpu-compile --skip-variants channels_last   # the committed CPU run
 
 For each image size (512, 1024) and batch size (1, 8) it measures images per second and peak memory of
 
 * ``baseline``: a plain fp32, NCHW, eager forward under ``torch.no_grad()`` of the same network, and
-* the fast paths: on CPU ``torch.inference_mode()`` in NCHW and in channels_last memory format; on CUDA
+* the fast paths: on CPU ``fast`` -- ``TransformerNet.forward_fast``, the path ``zoo stylize --model
+  johnson`` runs on CPU (channels_last activations, instance norm as a per-channel group norm, weights
+  in channels_last cached, in-place ReLU/addition) -- and, for reference, the plain forward in
+  channels_last (``channels_last``) and, with ``--cpu-compile``, ``torch.compile`` (inductor, C++ backend)
+  of the plain network (its compile time is reported as ``first_call_s`` minus the steady time); on CUDA
   bf16 autocast + channels_last + inference_mode, eager and with ``torch.compile`` (the GPU-only paths
   are listed as skipped on CPU),
 
@@ -75,11 +80,17 @@ def _sync(device: torch.device) -> None:
 
 def measure(fns: dict, x: torch.Tensor, device: torch.device, warmup: int, reps: int) -> dict:
     """images/s (median over ``reps``) and peak memory of each ``fn(x)`` of ``fns``. The variants run
-    round-robin (rep 1 of each, then rep 2 of each, ...) so that a changing machine load hits them alike."""
-    for fn in fns.values():
-        for _ in range(warmup):
+    round-robin (rep 1 of each, then rep 2 of each, ...) so that a changing machine load hits them alike.
+    The time of each variant's first (warm-up) call is kept as ``first_call_s`` (for compiled variants it
+    includes the compilation)."""
+    first: dict[str, float] = {}
+    for name, fn in fns.items():
+        for i in range(warmup):
+            t = time.perf_counter()
             fn(x)
-    _sync(device)
+            _sync(device)
+            if i == 0:
+                first[name] = time.perf_counter() - t
     times: dict[str, list[float]] = {name: [] for name in fns}
     peaks: dict[str, int] = {name: 0 for name in fns}
     for _ in range(reps):
@@ -104,6 +115,8 @@ def measure(fns: dict, x: torch.Tensor, device: torch.device, warmup: int, reps:
         out[name] = {"images_per_s": round(x.shape[0] / sec, 4), "seconds_per_batch": round(sec, 4),
                      "times_s": [round(t, 4) for t in times[name]],
                      "peak_memory_mib": round(peaks[name] / 2 ** 20, 1)}
+        if name in first:
+            out[name]["first_call_s"] = round(first[name], 3)
     return out
 
 
@@ -131,7 +144,25 @@ def optimized_fn(net, device: torch.device, channels_last: bool, bf16: bool, com
     return run
 
 
-def variants(net_factory, device: torch.device, compile_: bool) -> tuple[dict, dict]:
+def fast_fn(net):
+    """What ``zoo stylize --model johnson`` runs on CPU (JohnsonStylizer calls it under torch.no_grad())."""
+    def run(x):
+        with torch.no_grad():
+            return net.forward_fast(x)
+    return run
+
+
+def cpu_compile_fn(net):
+    """torch.compile (inductor, C++/OpenMP CPU backend, dynamic shapes: compiled once) of the plain network."""
+    model = torch.compile(net, dynamic=True)
+
+    def run(x):
+        with torch.no_grad():
+            return model(x)
+    return run
+
+
+def variants(net_factory, device: torch.device, compile_: bool, cpu_compile: bool = False) -> tuple[dict, dict]:
     """{name: fn} and {name: description}; "baseline" first. Each variant has its own copy of the network."""
     fns = {"baseline": baseline_fn(net_factory())}
     desc = {"baseline": "fp32, NCHW, eager, torch.no_grad()"}
@@ -142,10 +173,17 @@ def variants(net_factory, device: torch.device, compile_: bool) -> tuple[dict, d
             fns["bf16_channels_last_compile"] = optimized_fn(net_factory(), device, True, True, True)
             desc["bf16_channels_last_compile"] = "bf16 autocast + channels_last + inference_mode + torch.compile"
     else:
-        fns["inference_mode"] = optimized_fn(net_factory(), device, False, False, False)
-        desc["inference_mode"] = "fp32, NCHW, eager, torch.inference_mode()"
         fns["channels_last"] = optimized_fn(net_factory(), device, True, False, False)
-        desc["channels_last"] = "fp32, channels_last, eager, torch.inference_mode()"
+        desc["channels_last"] = "fp32, plain forward with channels_last weights and input, eager, torch.inference_mode()"
+        if cpu_compile:
+            fns["compile_inductor"] = cpu_compile_fn(net_factory())
+            desc["compile_inductor"] = ("fp32, torch.compile(dynamic=True) of the plain forward, inductor C++ "
+                                        "backend, torch.no_grad(); first_call_s includes compilation")
+        fns["fast"] = fast_fn(net_factory())
+        desc["fast"] = ("TransformerNet.forward_fast under torch.no_grad() -- what zoo stylize --model johnson "
+                        "runs on CPU: fp32, channels_last activations, instance norm as F.group_norm(groups=C), "
+                        "cached channels_last conv weights, in-place ReLU and residual addition, no input "
+                        "padding when H, W are multiples of 4")
     return fns, desc
 
 
@@ -178,6 +216,10 @@ def main(argv=None) -> dict:
                         "peak memory is unchanged as tiles run one at a time; time is not reported). "
                         "0: all tiles. Default: 4 on CPU, 0 on CUDA")
     p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--cpu-compile", action="store_true",
+                   help="on CPU, also time torch.compile (inductor) of the plain network, incl. compile time")
+    p.add_argument("--skip-variants", nargs="*", default=[],
+                   help="variants (other than baseline and fast) not to run, e.g. channels_last, to save time")
     p.add_argument("--out", default=None, help="results JSON (default: benchmarks/results/johnson-<env>.json)")
     args = p.parse_args(argv)
 
@@ -191,15 +233,22 @@ def main(argv=None) -> dict:
         net.load_state_dict(reference.state_dict())
         return net.to(device)
 
-    fns, desc = variants(net_factory, device, compile_=cuda and not args.no_compile)
-    best_path = list(fns)[-1] if cuda else "inference_mode"  # the fast path used for the tiled run
+    fns, desc = variants(net_factory, device, compile_=cuda and not args.no_compile,
+                         cpu_compile=not cuda and args.cpu_compile and not args.no_compile)
+    for name in args.skip_variants:
+        if name in ("baseline", "fast") or name not in fns:
+            raise SystemExit(f"--skip-variants: cannot skip {name!r} (variants: {', '.join(fns)})")
+        del fns[name], desc[name]
+    best_path = list(fns)[-1] if cuda else "fast"  # the fast path used for the tiled run
     result: dict = {
         "benchmark": "johnson transformer forward (zoo.nets.transformer.TransformerNet, paper config, 1.68M params)",
         "weights": "random (speed and memory do not depend on weight values)",
         "environment": environment(device),
         "variants": desc,
-        "skipped_paths": [] if cuda else ["bf16 autocast (GPU path; this CPU has no native bf16)",
-                                          "torch.compile (GPU path)"],
+        "product_path": None if cuda else "fast",
+        "skipped_paths": [] if cuda else (
+            ["bf16 autocast (GPU path; this CPU has no native bf16)"]
+            + ([] if args.cpu_compile and not args.no_compile else ["torch.compile on CPU (pass --cpu-compile)"])),
         "memory_measure": "torch.cuda.max_memory_allocated above the level before the call" if cuda else
                           "peak RSS above the level before the call (sampled every 2 ms from /proc/self/statm), "
                           "includes the output and temporaries",
@@ -229,7 +278,7 @@ def main(argv=None) -> dict:
             entry.update(measure(fns, x, device, warmup=warmup, reps=reps))
             base_ips = entry["baseline"]["images_per_s"]
             entry["speedup"] = {name: round(entry[name]["images_per_s"] / base_ips, 3) for name in fns if name != "baseline"}
-            entry["meets_target"] = max(entry["speedup"].values()) >= target
+            entry["meets_target"] = (entry["speedup"]["fast"] if not cuda else max(entry["speedup"].values())) >= target
             est_per_pixel = entry["baseline"]["seconds_per_batch"] / pixels
             result["runs"].append(entry)
             del x
@@ -273,6 +322,23 @@ def main(argv=None) -> dict:
                          "as a full run; the time is not reported. Use --tile-limit 0 for a full, timed run.")
     result["tiled"] = tiled
     result["target"] = {"speedup": target, "tiled_4096_peak_gib": 4}
+    measured = [r for r in result["runs"] if "speedup" in r]
+    if not cuda and measured:
+        ratios = {f"{r['size']}px_batch{r['batch']}": r["speedup"]["fast"] for r in measured}
+        result["summary"] = {
+            "product_path": "fast (TransformerNet.forward_fast, used by zoo stylize --model johnson on CPU)",
+            "speedup_vs_baseline": ratios,
+            "meets_1.3x_target": {k: v >= target for k, v in ratios.items()},
+            "verdict": ("target met in every measured configuration" if min(ratios.values()) >= target else
+                        f"target NOT met in every configuration: lowest ratio {min(ratios.values()):.2f}x < {target}x"),
+        }
+        if "compile_inductor" in fns:
+            result["summary"]["compile_inductor"] = {
+                f"{r['size']}px_batch{r['batch']}": {
+                    "speedup_vs_baseline": r["speedup"]["compile_inductor"],
+                    "compile_s_approx": round(r["compile_inductor"]["first_call_s"]
+                                              - r["compile_inductor"]["seconds_per_batch"], 1)}
+                for r in measured}
     try:
         result["environment"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     except OSError:

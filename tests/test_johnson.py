@@ -63,6 +63,103 @@ def test_paper_network_size_and_config_validation():
         TransformerNet(channels=[8, 8])
 
 
+FAST_CONFIGS = {
+    "paper": {},
+    "tiny_batchnorm": dict(TINY, norm="batch"),
+    "tiny_no_norm_bilinear_sigmoid": dict(TINY, norm="none", upsample="bilinear", output="sigmoid"),
+    "tiny_fast_neural_style": dict(fast_neural_style_config(), **TINY),  # 0-255 scales, clamp output
+}
+
+
+@pytest.mark.parametrize("name", list(FAST_CONFIGS))
+def test_forward_fast_equals_forward(name):
+    """forward_fast (what zoo stylize runs on CPU) is the same function as the plain forward within 1e-4:
+    padded and unpadded sizes, batch 2, every norm/upsample/output mode."""
+    torch.manual_seed(0)
+    net = _randomize(TransformerNet(**FAST_CONFIGS[name]), seed=3).eval()
+    if name == "tiny_batchnorm":  # non-trivial running statistics
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    if name == "tiny_fast_neural_style":  # a 0-255 head, as a trained one is, so the output is not ~0
+        with torch.no_grad():
+            net.head.conv.weight.mul_(100.0)
+            net.head.conv.bias.add_(127.0)
+    sizes = [(36, 44)] if name == "paper" else [(36, 44), (32, 32), (5, 7)]
+    for size in sizes:  # (32, 32): no padding needed; (5, 7): under 16 px, the plain path
+        x = _smooth(*size, n=2, seed=4)
+        with torch.no_grad():
+            ref = net(x)
+        out = net.forward_fast(x)
+        assert out.shape == x.shape and out.is_contiguous() and not out.requires_grad
+        err = (out - ref).abs().max().item()
+        assert err <= 1e-4, (size, err)
+        assert ref.std() > 1e-3  # not a constant image: the comparison means something
+
+
+def test_fast_instance_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
+    """forward_fast's instance norm (group norm in channels_last) centres each channel first: the raw
+    channels_last group-norm kernel computes E[x^2] - E[x]^2 and is off by ~10 on such channels."""
+    from zoo.nets.transformer import _fast_norm
+
+    norm = _randomize(nn.InstanceNorm2d(8, affine=True), seed=12)
+    g = torch.Generator().manual_seed(13)
+    x = 10.0 + 0.01 * torch.randn(2, 8, 64, 64, generator=g, dtype=torch.float64)
+    ref = F.instance_norm(x, weight=norm.weight.double(), bias=norm.bias.double())
+    with torch.no_grad():
+        out = _fast_norm(norm, x.float().contiguous(memory_format=torch.channels_last))
+        plain = norm(x.float())
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    plain_err = (plain.double() - ref).abs().max().item()
+    assert (out.double() - ref).abs().max().item() <= max(1e-3, 2 * plain_err)
+
+
+def test_forward_fast_follows_weight_changes_and_keeps_state_dict():
+    net = _randomize(TransformerNet(**TINY), seed=5).eval()
+    keys = sorted(net.state_dict())
+    x = _smooth(24, 28, seed=6)
+    first = net.forward_fast(x)
+    other = _randomize(TransformerNet(**TINY), seed=7).eval()
+    net.load_state_dict(other.state_dict())  # in-place copies: the cached channels_last weights must go stale
+    with torch.no_grad():
+        ref = other(x)
+    out = net.forward_fast(x)
+    assert (out - ref).abs().max() <= 1e-4
+    assert (out - first).abs().max() > 1e-3
+    with torch.no_grad():  # a plain in-place edit of one convolution is seen too
+        net.head.conv.weight.mul_(-1.0)
+        ref = net(x)
+    assert (net.forward_fast(x) - ref).abs().max() <= 1e-4
+    assert sorted(net.state_dict()) == keys  # the cache is not part of the checkpoint
+    with torch.inference_mode():  # weights without a version counter are not cached, still correct
+        inf = _randomize(TransformerNet(**TINY), seed=5).eval()
+        torch.testing.assert_close(inf.forward_fast(x), inf(x), atol=1e-4, rtol=0)
+    assert all(v.is_contiguous() for v in net.state_dict().values())  # still saveable as safetensors
+
+
+def test_stylizer_runs_forward_fast_on_cpu_and_plain_when_asked(monkeypatch):
+    from zoo.nets.transformer import JohnsonStylizer
+
+    net = _randomize(TransformerNet(**TINY), seed=8).eval()
+    calls = []
+    real = TransformerNet.forward_fast
+    monkeypatch.setattr(TransformerNet, "forward_fast", lambda self, x: calls.append(x.shape) or real(self, x))
+    x = _smooth(20, 24, seed=9)
+    with torch.no_grad():
+        ref = net(x)
+    fast = JohnsonStylizer(net)
+    assert fast.fast is True
+    torch.testing.assert_close(fast(x), ref, atol=1e-4, rtol=0)
+    assert calls == [x.shape]
+    torch.testing.assert_close(JohnsonStylizer(net, tile=16)(x), JohnsonStylizer(net, tile=16, fast=False)(x),
+                               atol=1e-4, rtol=0)
+    assert len(calls) > 1  # every tile went through forward_fast
+    n = len(calls)
+    torch.testing.assert_close(JohnsonStylizer(net, fast=False)(x), ref, atol=0, rtol=0)
+    assert len(calls) == n
+
+
 def test_save_pretrained_round_trip_exact_and_strict(tmp_path):
     cfg = {**TINY, "norm": "instance", "output": "sigmoid", "input_scale": 2.0}
     net = _randomize(TransformerNet(**cfg)).eval()
@@ -395,7 +492,8 @@ def test_stylizer_loads_ckpt_safetensors_and_folder(tmp_path):
     for weights in ("last.ckpt", "johnson.safetensors", "folder"):
         stylizer = build_stylizer(_stylize_opts(weights=str(tmp_path / weights)))
         assert stylizer.needs_style is False
-        torch.testing.assert_close(stylizer(x, []), ref, atol=0, rtol=0)
+        assert stylizer.fast is True  # CPU: the fast inference path (forward_fast) is the default
+        torch.testing.assert_close(stylizer(x, []), ref, atol=1e-4, rtol=0)
     out = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), tile=32))(x, [])
     assert out.shape == x.shape
     lum = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), preserve_color="luminance"))(x, [])
