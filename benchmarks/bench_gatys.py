@@ -237,6 +237,8 @@ def main(argv=None) -> int:
                    help="single-scale iterations whose final loss the coarse-to-fine run must reach (0: skip)")
     p.add_argument("--coarse-steps", default=None,
                    help="iterations at scales 0.25 and 0.5 of the coarse-to-fine run (default: N/2,N/3)")
+    p.add_argument("--only-coarse-to-fine", action="store_true",
+                   help="re-measure the coarse-to-fine part only, keeping the per-iteration rows of --out")
     p.add_argument("--devices", default=None, help="comma list; default cpu (+cuda when available)")
     p.add_argument("--weights", default="none", help="VGG weights: none (random), imagenet, caffe or a path")
     p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-<device>.json)")
@@ -260,7 +262,10 @@ def main(argv=None) -> int:
                   "vgg_weights": args.weights, "random_weights": args.weights == "none",
                   "note": "speed and memory only; random VGG weights say nothing about image quality"
                   if args.weights == "none" else "", "per_iteration": [], "coarse_to_fine": None}
-        for size in sizes:
+        out = Path(args.out or ROOT / "benchmarks" / "results" / f"gatys-{device}.json")
+        if args.only_coarse_to_fine:
+            result["per_iteration"] = json.loads(out.read_text())["per_iteration"]
+        for size in ([] if args.only_coarse_to_fine else sizes):
             row = {"size": size}
             for kind in ("baseline", "zoo"):
                 r = _spawn(kind=kind, size=size, steps=args.steps + 1, device=device, weights=args.weights)
@@ -291,7 +296,6 @@ def main(argv=None) -> int:
             }
             print(f"[{device} {size}px] coarse-to-fine: {result['coarse_to_fine']}", flush=True)
         result["targets"] = {"per_iteration_speedup_cpu": 1.5, "coarse_to_fine_speedup": 3.0}
-        out = Path(args.out or ROOT / "benchmarks" / "results" / f"gatys-{device}.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
