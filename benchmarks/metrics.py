@@ -133,8 +133,8 @@ def inception_weights_file(path: str | os.PathLike | None = None, progress: bool
 
     ``path=None`` uses (and if needed downloads, with hash check) the torch hub cache file
     ``$TORCH_HOME/hub/checkpoints/weights-inception-2015-12-05-6726825d.pth``. torchmetrics/torch-fidelity
-    read that file with ``weights_only=False``; reading it here with ``weights_only=True`` first
-    guarantees it contains no pickled code.
+    unpickle that file without restrictions; reading it here with ``weights_only=True`` first guarantees
+    it contains no pickled code before they touch it.
     """
     if path is None:
         file = _hub_checkpoint(INCEPTION_URL)
