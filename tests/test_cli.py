@@ -164,3 +164,35 @@ def test_publish_dry_run_round_trip(tmp_path, capsys):
     for (k, a), (k2, b) in zip(sorted(ref.state_dict().items()), sorted(loaded.state_dict().items())):
         assert k == k2 and torch.equal(a, b)
     assert "license" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_pretrained_tag_from_the_cache_offline(tmp_path, images, monkeypatch):
+    """HF_HUB_OFFLINE=1 zoo stylize photo.jpg --model johnson_candy: served from the local cache only."""
+    import io
+    import zipfile
+
+    import torch
+
+    from test_johnson import _original_state_dict
+    from zoo import hub
+    from zoo.io import load_image
+    from zoo.weights import WEIGHTS
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("STYLEZOO_CACHE", raising=False)
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    original, sd = _original_state_dict(old_format=True)
+    archive = hub.canonical_download_path(WEIGHTS.get("johnson_candy"))
+    archive.parent.mkdir(parents=True)
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("saved_models/candy.pth", buf.getvalue())
+    out = tmp_path / "candy.png"
+    assert main(["stylize", str(images["content"]), "--model", "johnson_candy", "-o", str(out), "--quiet"]) == 0
+    x = load_image(images["content"])
+    with torch.no_grad():
+        expected = original(x * 255).clamp(0, 255) / 255
+    assert (load_image(out) - expected).abs().max() <= 1 / 255 + 1e-4
