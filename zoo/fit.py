@@ -57,6 +57,12 @@ def _build_cli_class():
     from lightning.pytorch.cli import LightningCLI
 
     class ZooCLI(LightningCLI):
+        def before_instantiate_classes(self) -> None:
+            # GANs with manual optimisation step disjoint parameter sets; DDP has to be told so.
+            cfg = self.config[self.subcommand] if self.subcommand else self.config
+            if cfg.get("trainer", {}).get("strategy") == "ddp" and _wants_unused_parameters(cfg.get("model")):
+                cfg["trainer"]["strategy"] = "ddp_find_unused_parameters_true"
+
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
             root = Path(trainer.default_root_dir)
@@ -68,6 +74,19 @@ def _build_cli_class():
             return trainer
 
     return ZooCLI, LightningModule, LightningDataModule
+
+
+def _wants_unused_parameters(model_cfg) -> bool:
+    import importlib
+
+    class_path = getattr(model_cfg, "class_path", None) if model_cfg is not None else None
+    if not class_path:
+        return False
+    module, _, name = class_path.rpartition(".")
+    try:
+        return bool(getattr(getattr(importlib.import_module(module), name), "ddp_find_unused_parameters", False))
+    except (ImportError, AttributeError):
+        return False
 
 
 def quiet_known_warnings() -> None:

@@ -71,6 +71,9 @@ class AdaINGAN(L.LightningModule):
         d_lr, d_beta1, d_beta2: discriminator Adam (CycleGAN's 2e-4 / 0.5 / 0.999 family of settings).
     """
 
+    # The decoder and discriminator steps use disjoint parameters (see CycleGAN): DDP must allow it.
+    ddp_find_unused_parameters = True
+
     def __init__(self, network: dict | None = None, backbone: dict | None = None,
                  losses: dict[str, dict] | None = None, discriminator: dict | None = None,
                  lr: float = 1e-4, lr_decay: float = 5e-5, beta1: float = 0.9, beta2: float = 0.999,

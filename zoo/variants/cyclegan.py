@@ -115,6 +115,11 @@ class CycleGAN(L.LightningModule):
         num_samples: images per grid.
     """
 
+    # Each backward of a manual GAN step reaches only some parameters (the generator step leaves the
+    # discriminators without gradients and the other way round): zoo.fit runs `--trainer.strategy=ddp`
+    # as Lightning's "ddp_find_unused_parameters_true" for such modules.
+    ddp_find_unused_parameters = True
+
     def __init__(self, network: dict | None = None, discriminator: dict | None = None,
                  losses: dict[str, dict] | None = None, lr: float = 2e-4, beta1: float = 0.5,
                  beta2: float = 0.999, epochs_constant: int = 100, epochs_decay: int = 100,
@@ -149,16 +154,6 @@ class CycleGAN(L.LightningModule):
         if direction == "BtoA":
             return self.G_BA
         raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-
-    # ------------------------------------------------------------------------------------------ set-up
-    def setup(self, stage: str) -> None:
-        # Each backward of a manual GAN step reaches only some parameters (G's step leaves D without
-        # gradients and the other way round), which DDP's reducer must be told about.
-        strategy = getattr(self._trainer, "strategy", None) if self._trainer is not None else None
-        kwargs = getattr(strategy, "_ddp_kwargs", None)
-        if isinstance(kwargs, dict) and "find_unused_parameters" not in kwargs:
-            kwargs["find_unused_parameters"] = True
-            log.info("CycleGAN: DDP with find_unused_parameters=True (G and D steps use disjoint parameters)")
 
     def configure_optimizers(self):
         hp = self.hparams
