@@ -119,10 +119,11 @@ def test_wandb_logger_offline(run, tmp_path):
 
 
 def test_adain_gan_ddp_two_cpu_processes(run, tmp_path):
-    """`--trainer.strategy=ddp` on a manual-optimisation GAN (two optimisers, disjoint parameters)."""
+    """`--trainer.devices=2` (strategy auto = DDP) on a manual-optimisation GAN (two optimisers, disjoint
+    parameters); CycleGAN's tests use --trainer.strategy=ddp."""
     r = run("-m", "zoo.fit", str(REPO / "recipes/adain.yaml"), *recipe_args("adain", tmp_path),
             "--data.batch_size=1",  # two images over two processes
-            "--trainer.strategy=ddp", "--trainer.devices=2", "--trainer.accelerator=cpu", "--trainer.max_steps=4",
+            "--trainer.devices=2", "--trainer.accelerator=cpu", "--trainer.max_steps=4",
             "--trainer.enable_progress_bar=false")
     assert r.returncode == 0, r.stderr[-3000:]
     ckpt = torch.load(tmp_path / "runs" / "adain" / "checkpoints" / "last.ckpt", weights_only=True)

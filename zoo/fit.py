@@ -60,8 +60,11 @@ def _build_cli_class():
         def before_instantiate_classes(self) -> None:
             # GANs with manual optimisation step disjoint parameter sets; DDP has to be told so.
             cfg = self.config[self.subcommand] if self.subcommand else self.config
-            if cfg.get("trainer", {}).get("strategy") == "ddp" and _wants_unused_parameters(cfg.get("model")):
-                cfg["trainer"]["strategy"] = "ddp_find_unused_parameters_true"
+            trainer = cfg["trainer"]
+            strategy = trainer.get("strategy")
+            ddp = strategy == "ddp" or (strategy == "auto" and _device_count(trainer) > 1)
+            if ddp and _wants_unused_parameters(cfg.get("model")):
+                trainer["strategy"] = "ddp_find_unused_parameters_true"
 
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
@@ -74,6 +77,24 @@ def _build_cli_class():
             return trainer
 
     return ZooCLI, LightningModule, LightningDataModule
+
+
+def _device_count(trainer_cfg) -> int:
+    """How many processes ``trainer.devices`` x ``trainer.num_nodes`` asks for (``auto`` counts GPUs)."""
+    import torch
+
+    devices, nodes = trainer_cfg.get("devices", "auto"), int(trainer_cfg.get("num_nodes") or 1)
+    accelerator = str(trainer_cfg.get("accelerator", "auto"))
+    gpus = torch.cuda.device_count() if accelerator in ("auto", "gpu", "cuda") else 1
+    if isinstance(devices, (list, tuple)):
+        count = len(devices)
+    elif str(devices).strip() in ("auto", "-1"):
+        count = max(gpus, 1)
+    elif "," in str(devices):
+        count = len([d for d in str(devices).split(",") if d.strip()])
+    else:
+        count = int(devices)
+    return count * nodes
 
 
 def _wants_unused_parameters(model_cfg) -> bool:
