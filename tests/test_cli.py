@@ -79,6 +79,7 @@ def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplo
      "error: model 'gatys' does not support --alpha"),
     (["stylize", "{content}", "--style", "{style}", "--style-weights", "1,2", "-o", "{out}"],
      "error: --style-weights has 2 values for 1 style images"),
+    (["stylize", "{content}", "--style", "{style}", "-o", "{out}.xyz"], "error: {out}.xyz: unknown image extension"),
 ])
 def test_user_errors_are_one_line(argv, message, images, tmp_path, capsys):
     fill = {"missing": tmp_path / "missing.png", "out": tmp_path / "o.png", **images}

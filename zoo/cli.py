@@ -95,14 +95,14 @@ def _collect_inputs(inputs: Sequence[str]) -> tuple[list[tuple[Path, Path]], boo
 def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
     if not to_folder:
         return out
-    from .io import _SAVE_FORMATS
+    from .io import SAVE_FORMATS
 
-    suffix = rel.suffix.lower() if rel.suffix.lower() in _SAVE_FORMATS else ".png"
+    suffix = rel.suffix.lower() if rel.suffix.lower() in SAVE_FORMATS else ".png"
     return (out / rel).with_suffix(suffix)
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .io import ImageReadError, ImageWriteError, load_image, save_image
+    from .io import SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, resize_long_edge, save_image
     from .stylize import StylizeOptions, build_stylizer
 
     items, had_folder = _collect_inputs(args.inputs)
@@ -114,6 +114,8 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: several inputs need an output folder, but this is a file")
     if not to_folder and out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
+    if not to_folder and out.suffix.lower() not in SAVE_FORMATS:  # before any work, not after it
+        raise UsageError(f"{out}: unknown image extension {out.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
 
     styles = [load_image(s, args.max_pixels) for s in args.style]
     opts = StylizeOptions(
@@ -130,8 +132,6 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         raise UsageError(f"model {args.model!r} does not take --style images")
     if args.style_weights is not None and len(args.style_weights) != len(styles):
         raise UsageError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} style images")
-
-    from .io import resize_long_edge
 
     written, skipped = 0, 0
     iterator = items

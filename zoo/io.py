@@ -27,14 +27,14 @@ from torch import Tensor
 
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
-    "DEFAULT_MAX_PIXELS", "resize_long_edge",
+    "DEFAULT_MAX_PIXELS", "resize_long_edge", "SAVE_FORMATS",
 ]
 
 # 50 megapixels (e.g. 8660 x 5773): well under Pillow's decompression-bomb limit of ~89.5 MP, which
 # only warns, and its hard error at twice that. Override with max_pixels= or $ZOO_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 50_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
-_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
                  ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM"}
 
 
@@ -118,9 +118,9 @@ def save_image(image: Tensor, path: str | os.PathLike, overwrite: bool = False, 
     Returns the path written.
     """
     path = Path(path)
-    fmt = _SAVE_FORMATS.get(path.suffix.lower())
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ImageWriteError(f"{path}: unknown image extension {path.suffix!r}; use one of {', '.join(_SAVE_FORMATS)}")
+        raise ImageWriteError(f"{path}: unknown image extension {path.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
     if path.exists() and not overwrite:
         raise ImageWriteError(f"{path}: file exists; pass --overwrite (overwrite=True) to replace it")
     if image.ndim == 4:
