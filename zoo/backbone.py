@@ -87,20 +87,10 @@ def layer_names(arch: str = "vgg19") -> list[str]:
 
 
 def load_state_dict_file(path: str | os.PathLike) -> dict[str, Tensor]:
-    """Read a state dict from ``.safetensors`` or a torch file, never unpickling arbitrary objects."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    """A state dict from ``.safetensors`` or a torch file, never unpickling arbitrary objects."""
+    from .checkpoint import read_checkpoint
 
-        return load_file(str(path))
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        obj = obj["state_dict"]
-    if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: expected a state dict (a mapping of names to tensors), got {type(obj).__name__}")
-    return dict(obj)
+    return read_checkpoint(path)[0]
 
 
 def _torchvision_weights(arch: str, progress: bool) -> dict[str, Tensor]:

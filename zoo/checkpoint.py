@@ -35,15 +35,19 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
         from safetensors import safe_open
         from safetensors.torch import load_file
 
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+            tensors = load_file(str(path))
+        except Exception as e:  # truncated, or not a safetensors file
+            raise ValueError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
         config = path.with_name("config.json")
         hparams: dict[str, Any] = {}
         if "config" in meta:
             hparams = json.loads(meta["config"])
         elif config.is_file():
             hparams = json.loads(config.read_text())
-        return load_file(str(path)), hparams
+        return tensors, hparams
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # pickle errors, truncated zip, not a torch file

@@ -534,17 +534,9 @@ def _read_export(path: str | os.PathLike) -> tuple[dict[str, Tensor], str | None
             f"{path}: pretrained= takes a folder with {_WEIGHTS_FILE} or a .safetensors file; export a "
             f"Lightning checkpoint with `zoo publish CKPT --repo-id ID --dry-run DIR` first"
         )
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such file")
-    data = file.read_bytes()
-    state_dict = _safetensors_from_bytes(data, str(file))
+    state_dict, config = read_checkpoint(file)  # config from the metadata or config.json beside it
     with safe_open(str(file), framework="pt") as f:
         meta = f.metadata() or {}
-    config: dict[str, Any] = {}
-    if "config" in meta:
-        config = json.loads(meta["config"])
-    elif (file.parent / _CONFIG_FILE).is_file():
-        config = json.loads((file.parent / _CONFIG_FILE).read_text())
     return state_dict, meta.get("architecture"), config
 
 
