@@ -115,6 +115,22 @@ def test_fast_instance_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
     assert (out.double() - ref).abs().max().item() <= max(1e-3, 2 * plain_err)
 
 
+def test_fast_upsample_conv_equals_upsample_then_conv():
+    """forward_fast's resize-convolution (a 2x2 convolution per output phase at the input's resolution)
+    is x2 nearest upsampling + reflection pad 1 + 3x3 conv, at odd and non-square sizes, borders included."""
+    from zoo.nets.transformer import ConvLayer, _fast_upsample_conv
+
+    layer = _randomize(ConvLayer(5, 7, 3), seed=14)
+    g = torch.Generator().manual_seed(15)
+    for h, w in [(2, 2), (3, 5), (9, 4)]:
+        x = torch.randn(2, 5, h, w, generator=g).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            ref = layer(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+            out = _fast_upsample_conv(layer, x, {})
+        assert out.shape == ref.shape == (2, 7, 2 * h, 2 * w)
+        torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
 def test_forward_fast_follows_weight_changes_and_keeps_state_dict():
     net = _randomize(TransformerNet(**TINY), seed=5).eval()
     keys = sorted(net.state_dict())

@@ -128,27 +128,73 @@ def _fast_norm(norm: nn.Module, x: Tensor) -> Tensor:
     return norm(x)
 
 
-def _fast_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
-    """``layer(x)`` with the convolution weight in channels_last, converted once and cached (keyed on the
-    parameter's identity, storage and in-place version counter, so new or changed weights are picked up);
-    otherwise oneDNN would reorder the weight on every call."""
+def _cached_weight(layer: "ConvLayer", cache: dict, make) -> Tensor:
+    """``make(weight)`` for ``layer``'s convolution weight, computed once and cached (keyed on the layer and
+    the parameter's storage and in-place version counter, so new or changed weights are picked up).
+    Weights made under ``torch.inference_mode`` have no version counter, so they are never cached."""
     weight = layer.conv.weight
-    if weight.is_inference():  # made under torch.inference_mode: no version counter, so no safe cache
-        return F.conv2d(layer.pad(x), weight.contiguous(memory_format=torch.channels_last), layer.conv.bias,
-                        layer.conv.stride)
-    key = id(layer)
+    if weight.is_inference():
+        return make(weight)
     stamp = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
-    hit = cache.get(key)
+    hit = cache.get(id(layer))
     if hit is None or hit[0] != stamp:
-        hit = cache[key] = (stamp, weight.detach().contiguous(memory_format=torch.channels_last))
-    return F.conv2d(layer.pad(x), hit[1], layer.conv.bias, layer.conv.stride)
+        hit = cache[id(layer)] = (stamp, make(weight.detach()))
+    return hit[1]
+
+
+def _fast_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
+    """``layer(x)`` with the convolution weight in channels_last, converted once (otherwise oneDNN would
+    reorder the weight on every call)."""
+    weight = _cached_weight(layer, cache, lambda w: w.contiguous(memory_format=torch.channels_last))
+    return F.conv2d(layer.pad(x), weight, layer.conv.bias, layer.conv.stride)
+
+
+def _phase_weights(w: Tensor) -> Tensor:
+    """(O, I, 3, 3) -> (4 O, I, 2, 2): the 3x3 kernel seen through a x2 nearest upsampling, one 2x2 kernel
+    per output phase (a, b) in the order (0, 0), (0, 1), (1, 0), (1, 1). Output row 2i lies on upsampled
+    rows 2i-1, 2i, 2i+1 = input rows i-1, i, i, so its kernel rows are (w0, w1 + w2) on input rows
+    (i-1, i); row 2i+1 lies on input rows i, i, i+1: (w0 + w1, w2) on (i, i+1). Columns likewise."""
+    def split(t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+        t0, t1, t2 = t.unbind(dim)
+        return torch.stack([t0, t1 + t2], dim), torch.stack([t0 + t1, t2], dim)
+
+    return torch.cat([k for rows in split(w, 2) for k in split(rows, 3)], 0)
+
+
+def _fast_upsample_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
+    """``layer(interpolate(x, scale_factor=2, mode="nearest"))`` for a 3x3, stride-1, reflection-padded
+    ``layer``, without making the upsampled image: one 2x2 convolution with four output groups (one per
+    phase, :func:`_phase_weights`) at the input's resolution, interleaved into the x2 output -- 16/36 of
+    the multiply-adds. Border: reflecting the upsampled image by 1 reads the same pixels as replicating the
+    input by 1 (upsampled row -1 is row 1, a copy of input row 0), so the input is padded by replication.
+    Position p of the 2x2 convolution covers input rows p-1 and p: phase a of output row i sits at p = i + a.
+    """
+    n, _, h, w = x.shape
+    bias = layer.conv.bias
+    weight = _cached_weight(layer, cache, lambda w: _phase_weights(w).contiguous(memory_format=torch.channels_last))
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, None if bias is None else bias.repeat(4))
+    c = y.shape[1] // 4
+    y = y.permute(0, 2, 3, 1)  # (n, h + 1, w + 1, 4 c); contiguous for a channels_last y
+    out = torch.empty(n, c, 2 * h, 2 * w, dtype=y.dtype, device=y.device, memory_format=torch.channels_last)
+    phases = out.permute(0, 2, 3, 1).view(n, h, 2, w, 2, c)
+    for a in (0, 1):
+        for b in (0, 1):
+            k = 2 * a + b
+            phases[:, :, a, :, b, :] = y[:, a:a + h, b:b + w, k * c:(k + 1) * c]
+    return out
 
 
 def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tensor:
-    if layer.upsample is not None:
-        x = F.interpolate(x, scale_factor=2.0, mode=layer.upsample,
-                          **({} if layer.upsample == "nearest" else {"align_corners": False}))
-    return _fast_norm(layer.norm, _fast_conv(layer.conv, x, cache)).relu_()
+    conv = layer.conv.conv
+    if (layer.upsample == "nearest" and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
+            and isinstance(layer.conv.pad, nn.ReflectionPad2d) and layer.conv.pad.padding == (1, 1, 1, 1)):
+        x = _fast_upsample_conv(layer.conv, x, cache)
+    else:
+        if layer.upsample is not None:
+            x = F.interpolate(x, scale_factor=2.0, mode=layer.upsample,
+                              **({} if layer.upsample == "nearest" else {"align_corners": False}))
+        x = _fast_conv(layer.conv, x, cache)
+    return _fast_norm(layer.norm, x).relu_()
 
 
 class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
@@ -231,7 +277,7 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
         """The same function as :meth:`forward` (equal within float rounding, ~1e-5), for inference only.
 
         This is what ``zoo stylize --model johnson`` runs on CPU. Measured on 2 AVX2 cores
-        (``benchmarks/bench_johnson.py``) it is 1.25-1.37x faster than :meth:`forward` (see docs/johnson.md),
+        (``benchmarks/bench_johnson.py``) it is 1.5-2.0x faster than :meth:`forward` (see docs/johnson.md),
         because:
 
         * activations are kept in channels_last (NHWC) memory format, the layout oneDNN's convolutions
@@ -242,6 +288,9 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
           group norm with G = C), which has a fast NHWC kernel, whereas ``nn.InstanceNorm2d`` (batch norm
           over a reshaped copy) is ~4x slower in NHWC -- the reason plain channels_last did not help;
           each channel is centred first so that kernel's E[x^2] - E[x]^2 stays accurate (:func:`_fast_norm`);
+        * each nearest-upsampling + 3x3 convolution runs as one 2x2 convolution per output phase at the
+          low resolution, interleaved into the upsampled output (:func:`_fast_upsample_conv`): 16/36 of
+          the multiply-adds, and the upsampled image is never made;
         * ReLU and the residual addition are done in place, and the input padding is skipped when H and W
           are already multiples of 4 (at least 8).
 
@@ -392,7 +441,7 @@ class JohnsonStylizer:
     """``zoo stylize --model johnson``: one forward pass of a trained network (no style image at run time).
 
     ``fast`` (default: on when the network is on the CPU) runs :meth:`TransformerNet.forward_fast`, the
-    same function as the plain forward within float rounding and 1.25-1.37x faster on CPU (see
+    same function as the plain forward within float rounding and 1.5-2.0x faster on CPU (see
     ``docs/johnson.md``); on other devices the plain forward runs (the fast path is not measured there).
     """
 
