@@ -365,7 +365,16 @@ def test_non_finite_loss_names_the_step(dataset, tmp_path):
         _trainer(tmp_path, max_epochs=1).fit(model, _tiny_data(dataset))
 
 
-def test_bf16_mixed_keeps_losses_finite(dataset, tmp_path):
+_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.mark.parametrize("accelerator,precision", [
+    ("cpu", "bf16-mixed"),
+    pytest.param("cuda", "16-mixed", marks=[pytest.mark.gpu, _CUDA]),
+    pytest.param("cuda", "bf16-mixed", marks=[pytest.mark.gpu, _CUDA]),
+])
+def test_mixed_precision_keeps_losses_finite(dataset, tmp_path, accelerator, precision):
+    """Mixed precision training keeps every loss finite (CPU bf16 here; on a GPU: pytest -m gpu)."""
     class Record(Callback):
         losses: list = []
 
@@ -374,7 +383,8 @@ def test_bf16_mixed_keeps_losses_finite(dataset, tmp_path):
 
     rec = Record()
     model = _tiny_model()
-    _trainer(tmp_path, max_steps=4, precision="bf16-mixed", callbacks=[rec]).fit(model, _tiny_data(dataset))
+    _trainer(tmp_path, max_steps=4, accelerator=accelerator, precision=precision,
+             callbacks=[rec]).fit(model, _tiny_data(dataset))
     assert len(rec.losses) == 2
     assert all(torch.isfinite(torch.tensor(v)) for d in rec.losses for v in d.values())
     assert "train/cycle_A" in rec.losses[-1]
