@@ -27,3 +27,27 @@ def test_unknown_name_lists_valid_ones():
     with pytest.raises(UnknownNameError) as e:
         LOSSES.get("styel")
     assert str(e.value).startswith("unknown loss 'styel'; valid names: adversarial, content, cycle, gram")
+
+
+def test_lazy_entries_import_on_first_get():
+    reg = Registry("thing")
+    reg.register_lazy("dumps", "json:dumps")
+    assert "dumps" in reg and reg.names() == ["dumps"]
+    import json
+
+    assert reg.get("dumps") is json.dumps and reg.get("dumps") is json.dumps
+    with pytest.raises(ValueError, match="must be 'module:attribute'"):
+        reg.register_lazy("bad", "json.dumps")
+    reg.register_lazy("missing", "zoo.no_such_module:x")
+    with pytest.raises(ModuleNotFoundError):
+        reg.get("missing")
+
+
+def test_import_zoo_leaves_lightning_to_training_and_gatys(run):
+    """`zoo stylize` with a feed-forward model starts without importing Lightning (seconds of start-up);
+    the Gatys stylizer, which runs a Lightning Trainer, is imported when it is asked for."""
+    code = ("import sys, zoo; before = 'lightning' in sys.modules; names = zoo.STYLIZERS.names(); "
+            "zoo.STYLIZERS.get('gatys'); print(before, names, 'lightning' in sys.modules)")
+    r = run("-c", code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "['adain_gan',", "'cyclegan',", "'gatys',", "'johnson']", "True"]

@@ -19,8 +19,11 @@ from .hub import create_model, list_models
 from .registry import LOSSES, MODELS, STYLIZERS
 from .stylize import StylizeOptions, stylize
 
-# Importing the networks and variants registers them (MODELS, STYLIZERS).
-from . import nets, variants  # noqa: F401,E402
+# Importing the networks registers them (MODELS, STYLIZERS). The training variants (zoo.variants) import
+# Lightning, which only training and Gatys need: Gatys' stylizer is imported on first use.
+from . import nets  # noqa: F401,E402
+
+STYLIZERS.register_lazy("gatys", "zoo.variants.gatys:GatysStylizer")
 
 __version__ = "0.1.0"
 

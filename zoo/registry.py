@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -12,6 +13,14 @@ class UnknownNameError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class _Lazy:
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __repr__(self) -> str:
+        return f"<lazy {self.target}>"
 
 
 class Registry(Generic[T]):
@@ -40,12 +49,23 @@ class Registry(Generic[T]):
         self._items[name] = obj
         return obj
 
+    def register_lazy(self, name: str, target: str) -> None:
+        """Register ``"package.module:attribute"`` under ``name``, imported on the first :meth:`get`, so
+        that a heavy dependency (Lightning) is only imported by the commands that use it."""
+        if ":" not in target:
+            raise ValueError(f"lazy {self.kind} target must be 'module:attribute', got {target!r}")
+        self.register(name, _Lazy(target))
+
     def get(self, name: str) -> T:
         try:
-            return self._items[name]
+            obj = self._items[name]
         except KeyError:
             valid = ", ".join(sorted(self._items)) or "(none)"
             raise UnknownNameError(f"unknown {self.kind} {name!r}; valid names: {valid}") from None
+        if isinstance(obj, _Lazy):
+            module, attribute = obj.target.split(":")
+            obj = self._items[name] = getattr(importlib.import_module(module), attribute)
+        return obj
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -30,7 +30,6 @@ from ..backbone import VGGEncoder
 from ..color import check_preserve_color, match_color, preserve_luminance
 from ..io import save_image
 from ..losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
-from ..registry import STYLIZERS
 from ..stylize import StylizeOptions, reject_options, resolve_device
 
 log = logging.getLogger(__name__)
@@ -294,6 +293,3 @@ class GatysStylizer:
         )
         trainer.fit(self.model, dm)
         return self.model.result()
-
-
-STYLIZERS.register("gatys", GatysStylizer)
