@@ -617,3 +617,14 @@ def test_model_metrics_for_model_cards(tmp_path):
     assert card["cyclegan"]["metrics"] == {"fid_inception": 63.0}
     assert card["cyclegan"]["n"] == 120 and card["cyclegan"]["device"] == "NVIDIA H200"
     assert T.model_metrics("unknown", tmp_path) == {}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    r = subprocess.run(["bash", str(script), str(tmp_path / "out")], capture_output=True, text=True,
+                       env={**os.environ, "PYTHON": sys.executable}, cwd=script.parent.parent, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"error: no CUDA device visible to {sys.executable}: benchmarks/gpu.sh is for a GPU machine"
+    assert not (tmp_path / "out").exists()
