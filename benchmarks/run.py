@@ -420,7 +420,8 @@ def _run(args) -> int:
     work = Path(args.work_dir) if args.work_dir else WORK_DIR / out.stem
     _prepare_work_dir(work, _manifest(args, family, weights, protocol), args.resume)
 
-    opts = StylizeOptions(model=family, weights=weights, size=None, device=str(device),
+    opts = StylizeOptions(model=family, weights="random" if weights_status == "random" else weights, size=None,
+                          device=str(device),
                           backbone_weights=args.backbone_weights, steps=args.steps, alpha=args.alpha,
                           direction=args.direction if protocol.name == "cyclegan" else "AtoB",
                           progress=False)

@@ -580,8 +580,12 @@ def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
     _, ckpt, export = trained
     with pytest.raises(FileNotFoundError, match="no such weights file or folder, and not a pretrained tag"):
         load_adain(tmp_path / "missing.ckpt")
-    # no weights: a random decoder for smoke runs (benchmarks' --allow-random-weights), said loudly
-    stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", backbone_weights="none", device="cpu"))
+    # no weights: refused; "random" is an untrained decoder for smoke runs (benchmarks' --allow-random-weights)
+    with pytest.raises(ValueError, match="model 'adain_gan' needs --weights: .* --weights random runs an untrained"):
+        build_adain_stylizer(StylizeOptions(model="adain_gan", backbone_weights="none", device="cpu"))
+    assert "RANDOM" not in caplog.text
+    stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", weights="random", backbone_weights="none",
+                                                   device="cpu"))
     assert "decoder is RANDOM" in caplog.text and stylizer.net.backbone_weights == "none"
     # the weights' config names the encoder; an explicit source replaces it
     from zoo.backbone import VGGEncoder
@@ -633,3 +637,7 @@ def test_zoo_stylize_cli(trained, tmp_path, offline_env):
     r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--weights", str(ckpt),
               "--style", str(s1), "--tile", "64", "-o", str(tmp_path / "x.png")], tmp_path, offline_env)
     assert r.returncode == 1 and r.stderr.strip() == "error: model 'adain_gan' does not support --tile"
+    r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--style", str(s1),
+              "-o", str(tmp_path / "y.png")], tmp_path, offline_env)
+    assert r.returncode == 1 and r.stderr.strip().startswith("error: model 'adain_gan' needs --weights: ")
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "y.png").exists()

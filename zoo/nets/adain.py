@@ -548,7 +548,7 @@ class AdaINStylizer:
 @STYLIZERS.register("adain_gan")
 def build_adain_stylizer(opts) -> AdaINStylizer:
     """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
-    pytorch-AdaIN decoder.pth, or a pretrained tag such as ``adain``; without it the decoder is random, for smoke runs),
+    pytorch-AdaIN decoder.pth, a pretrained tag such as ``adain``, or ``random``: an untrained decoder, for smoke runs),
     --style (one or more), --style-weights, --alpha,
     --preserve-color (histogram: recolour the style first; luminance: keep the content's colours),
     --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
@@ -568,7 +568,11 @@ def build_adain_stylizer(opts) -> AdaINStylizer:
     backbone = opts.backbone_weights
     device = resolve_device(opts.device)
     if not opts.weights:
-        log.warning("adain_gan: no --weights given, the decoder is RANDOM (smoke runs only)")
+        raise ValueError("model 'adain_gan' needs --weights: a .ckpt, a .safetensors file, a save_pretrained folder, "
+                         "pytorch-AdaIN's decoder.pth, or a pretrained tag such as adain (zoo list --pretrained); "
+                         "--weights random runs an untrained decoder (smoke runs only)")
+    if opts.weights == "random":
+        log.warning("adain_gan: --weights random, the decoder is RANDOM (smoke runs only)")
         net = AdaINNet(backbone_weights=backbone or "caffe")
     else:
         net = load_adain(opts.weights, backbone)
