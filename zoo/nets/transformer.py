@@ -171,7 +171,7 @@ def _fast_upsample_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
     """
     n, _, h, w = x.shape
     bias = layer.conv.bias
-    weight = _cached_weight(layer, cache, lambda w: _phase_weights(w).contiguous(memory_format=torch.channels_last))
+    weight = _cached_weight(layer, cache, lambda k: _phase_weights(k).contiguous(memory_format=torch.channels_last))
     y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, None if bias is None else bias.repeat(4))
     c = y.shape[1] // 4
     y = y.permute(0, 2, 3, 1)  # (n, h + 1, w + 1, 4 c); contiguous for a channels_last y
