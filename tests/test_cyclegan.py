@@ -17,7 +17,6 @@ from torch import nn
 
 from zoo.data.folder import EmptyFolderError
 from zoo.data.unpaired import UnpairedData
-from zoo.io import save_image
 from zoo.losses import NonFiniteLossError
 from zoo.nets.cyclegan import (CANONICAL, NLayerDiscriminator, ResnetBlock, ResnetGenerator, config_from_official_state_dict,
                                convert_official_state_dict, load_generator)

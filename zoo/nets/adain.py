@@ -54,7 +54,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from ..backbone import CAFFE_VGG19_URL, VGGEncoder, WeightsUnavailableError
+from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..losses import mean_std
 from ..registry import MODELS, STYLIZERS
 

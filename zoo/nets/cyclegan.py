@@ -31,8 +31,8 @@ from ..registry import MODELS, STYLIZERS
 
 __all__ = [
     "ResnetGenerator", "ResnetBlock", "NLayerDiscriminator", "init_weights", "convert_official_state_dict",
-    "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "cyclegan_photo2anime",
-    "cyclegan_horse2zebra", "build_generator", "load_generator", "CycleGANStylizer",
+    "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "build_generator", "load_generator",
+    "CycleGANStylizer",
 ]
 
 # The 18 public CycleGAN generators of the reference PyTorch code, one direction each.
