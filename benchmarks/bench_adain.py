@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from benchmarks.env import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPLS_CPU = ("baseline", "ours")
@@ -139,20 +140,6 @@ def worker(impl: str, size: int, device_name: str, warmup: int, repeats: int) ->
     return result
 
 
-def environment(device: str) -> dict:
-    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-           "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-           "torch_threads": torch.get_num_threads(), "device": device,
-           "weights": "random (backbone_weights='none', random decoder): speed/memory only, no quality"}
-    if device == "cuda" and torch.cuda.is_available():
-        env["gpu"] = torch.cuda.get_device_name(0)
-    try:
-        env["load_average_at_start"] = os.getloadavg()
-    except OSError:
-        pass
-    return env
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -217,7 +204,9 @@ def main(argv: list[str] | None = None) -> None:
                                           "best_measured": best512,
                                           "ratio": None if best512 is None else round(best512 / TARGETS["paper_images_per_s_512"], 3),
                                           "note": "the paper's GPU figure; compare on GPU runs only"}}
-    result = {"benchmark": "adain stylisation", "environment": environment(args.device), "content_and_style": "size x size",
+    env = {**environment(args.device),
+           "weights": "random (backbone_weights='none', random decoder): speed/memory only, no quality"}
+    result = {"benchmark": "adain stylisation", "environment": env, "content_and_style": "size x size",
               "results": rows + skipped, "ratios": ratios, "targets": targets}
     out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / (
         f"adain-{'gpu' if gpu else 'cpu'}-{os.cpu_count()}core.json")

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
@@ -33,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.env import environment
 from zoo.losses import build_losses
 from zoo.nets.cyclegan import NLayerDiscriminator, ResnetGenerator
 from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool
@@ -128,20 +127,6 @@ def bench_infer(config: str, device: torch.device, size: int, warmup: int, reps:
         return y
 
     return _timeit(run, device, warmup, reps)
-
-
-def environment(device: torch.device) -> dict:
-    env = {"torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(),
-           "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-           "torch_threads": torch.get_num_threads(), "device": str(device)}
-    if device.type == "cuda":
-        env["gpu"] = torch.cuda.get_device_name(device)
-        env["cuda"] = torch.version.cuda
-    try:
-        env["load_average_at_start"] = os.getloadavg()
-    except OSError:
-        pass
-    return env
 
 
 def main(argv=None) -> dict:

@@ -1,7 +1,7 @@
 """Gatys speed/memory benchmark: zoo's Gatys vs a straightforward tutorial-style implementation.
 
-    python benchmarks/bench_gatys.py                 # CPU (and CUDA when available), writes benchmarks/results/
-    python benchmarks/bench_gatys.py --sizes 256 --steps 5 --multiscale-steps 0   # quick look
+    python -m benchmarks.bench_gatys                # CPU (and CUDA when available), writes benchmarks/results/
+    python -m benchmarks.bench_gatys--sizes 256 --steps 5 --multiscale-steps 0   # quick look
 
 Measured in one run, each configuration in a fresh subprocess (so peak memory is its own):
 
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -34,6 +32,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from benchmarks.env import environment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -214,19 +214,10 @@ def worker(args) -> dict:
 
 
 def _spawn(**kw) -> dict:
-    cmd = [sys.executable, __file__, "--worker"] + [f"--{k.replace('_', '-')}={v}" for k, v in kw.items()
+    cmd = [sys.executable, "-m", "benchmarks.bench_gatys", "--worker"] + [f"--{k.replace('_', '-')}={v}" for k, v in kw.items()
                                                      if v is not None]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def environment() -> dict:
-    return {
-        "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-        "threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
 
 
 def main(argv=None) -> int:
@@ -258,7 +249,7 @@ def main(argv=None) -> int:
     devices = args.devices.split(",") if args.devices else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     sizes = [int(s) for s in args.sizes.split(",")]
     for device in devices:
-        result = {"benchmark": "gatys", "environment": environment(), "device": device,
+        result = {"benchmark": "gatys", "environment": environment(device), "device": device,
                   "vgg_weights": args.weights, "random_weights": args.weights == "none",
                   "note": "speed and memory only; random VGG weights say nothing about image quality"
                   if args.weights == "none" else "", "per_iteration": [], "coarse_to_fine": None}

@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import tempfile
 import threading
@@ -40,6 +39,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.env import environment, load_average
 from zoo.nets.transformer import TransformerNet
 from zoo.tiling import tiled_apply
 
@@ -187,19 +187,6 @@ def variants(net_factory, device: torch.device, compile_: bool, cpu_compile: boo
                         "output phase at low resolution, in-place ReLU and residual addition, no input "
                         "padding when H, W are multiples of 4")
     return fns, desc
-
-
-def environment(device: torch.device) -> dict:
-    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-           "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-           "torch_threads": torch.get_num_threads(), "device": str(device)}
-    try:
-        env["load_average_at_start"] = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        pass
-    if device.type == "cuda":
-        env["gpu"] = torch.cuda.get_device_name(device)
-    return env
 
 
 def main(argv=None) -> dict:
@@ -355,10 +342,7 @@ def main(argv=None) -> dict:
                     "compile_s_approx": round(r["compile_inductor"]["first_call_s"]
                                               - r["compile_inductor"]["seconds_per_batch"], 1)}
                 for r in measured}
-    try:
-        result["environment"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        pass
+    result["environment"]["load_average_at_end"] = load_average()
     print(json.dumps(tiled), flush=True)
 
     out_path = Path(args.out) if args.out else (
