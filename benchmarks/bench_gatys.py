@@ -1,7 +1,7 @@
 """Gatys speed/memory benchmark: zoo's Gatys vs a straightforward tutorial-style implementation.
 
     python -m benchmarks.bench_gatys                # CPU (and CUDA when available), writes benchmarks/results/
-    python -m benchmarks.bench_gatys--sizes 256 --steps 5 --multiscale-steps 0   # quick look
+    python -m benchmarks.bench_gatys --sizes 256 --steps 5 --multiscale-steps 0   # quick look
 
 Measured in one run, each configuration in a fresh subprocess (so peak memory is its own):
 
