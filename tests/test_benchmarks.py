@@ -628,3 +628,23 @@ def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip() == f"error: no CUDA device visible to {sys.executable}: benchmarks/gpu.sh is for a GPU machine"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("script,args,key", [
+    ("bench_johnson", ["--sizes", "32", "--batches", "1", "--reps", "1", "--tile-image", "64", "--tile", "32",
+                       "--no-compile"], "runs"),
+    ("bench_cyclegan", ["--configs", "fp32", "--train-sizes", "32", "--batches", "1", "--infer-sizes", "32",
+                        "--reps", "1", "--warmup", "0", "--ngf", "4", "--n-blocks", "1"], "train"),
+    ("bench_adain", ["--sizes", "32", "--repeats", "1", "--warmup", "0"], "results"),
+    ("bench_gatys", ["--sizes", "32", "--steps", "1", "--multiscale-steps", "0", "--devices", "cpu"], "per_iteration"),
+])
+def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
+    """Each speed script, as docs/benchmarks.md runs it, at a tiny size: a results JSON with the machine."""
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", *args, "--out", str(out)], env=offline_env,
+                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(out.read_text())
+    env = result["environment"]
+    assert env["device_type"] == "cpu" and env["cpu_count"] == os.cpu_count() and env["torch"] == torch.__version__
+    assert result[key]
