@@ -98,7 +98,7 @@ def test_alpha_zero_decodes_content_features(net, tensors, hw):
     content = _rand(1, 3, *hw, seed=5)
     with torch.no_grad():
         out = net(content, tensors["style"], alpha=0.0)
-        x, _ = net._pad(content)
+        x = net._pad(content)
         expected = _decode(net, net.encode(x)["relu4_1"], hw)
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
 

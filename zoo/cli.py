@@ -57,8 +57,10 @@ def _add_stylize(sub) -> None:
     p.add_argument("--scales", type=_floats, default=None, metavar="S1,S2,..",
                    help="coarse-to-fine schedule as fractions of --size, ending with 1 (gatys), e.g. 0.25,0.5,1")
     p.add_argument("--preserve-color", nargs="?", const="luminance", default=None,
-                   choices=["luminance", "histogram"],
-                   help="keep the content's colours: luminance (default when given alone) or histogram")
+                   choices=["luminance", "histogram", "coral"],
+                   help="keep the content's colours: luminance (default when given alone: the output takes the "
+                        "content's chrominance), histogram (the style is colour-matched to the content first, "
+                        "Gatys et al. 2016b) or coral (adain_gan: pytorch-AdaIN's --preserve_color)")
     p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain_gan)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
     p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
@@ -238,8 +240,9 @@ def _load_net(model: str, weights: str | None, direction: str = "AtoB", backbone
 
 def _add_export(sub) -> None:
     p = sub.add_parser("export", help="export a feed-forward network to ONNX or TorchScript",
-                       description="Export a trained johnson or cyclegan network (dynamic H and W).")
-    p.add_argument("--model", "-m", required=True, help="johnson, cyclegan, or a pretrained tag")
+                       description="Export a trained johnson, cyclegan or adain_gan network (dynamic H and W; "
+                                   "adain_gan takes a content and a style image).")
+    p.add_argument("--model", "-m", required=True, help="johnson, cyclegan, adain_gan, or a pretrained tag")
     p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder, .pth) or tag")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="cyclegan generator to export")
     p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
@@ -254,12 +257,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
-    from .nets.adain import AdaINNet
-
     net = _load_net(args.model, args.weights, args.direction)
-    if isinstance(net, AdaINNet):
-        raise UsageError("adain_gan takes a content and a style image; export supports johnson and cyclegan")
-    export_model(net.eval(), args.format, out)
+    export_model(net.eval(), args.format, out)  # AdaIN: inputs content and style (zoo.export)
     print(f"wrote {out}")
     return 0
 

@@ -321,7 +321,9 @@ WEIGHTS.register(PretrainedWeights(
     licence="mit",
     training_data="MS-COCO 2014 train (content) and WikiArt (style)",
     repo_id=f"{_HUB_OWNER}/adain",
-    config={"backbone_weights": "caffe"},  # the decoder was trained on the Caffe-normalised VGG19
+    # the decoder was trained on the Caffe-normalised VGG19; pytorch-AdaIN's std is unbiased (Tensor.var):
+    # zoo.nets.adain.pytorch_adain_config(), which the schema test compares with this
+    config={"backbone_weights": "caffe", "unbiased_std": True},
     canonical=CanonicalSource(
         url="https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/decoder.pth",
         converter="zoo.nets.adain.convert_pytorch_adain_state_dict",

@@ -22,9 +22,11 @@ trade-off ``alpha`` (eq. 14), interpolation of several styles with weights (a co
 their feature statistics, which is the same as pytorch-AdaIN's weighted sum of AdaIN outputs), spatial
 control (a style per region, given as masks), and colour preservation:
 
-* ``"histogram"`` (the paper's choice, sec. 7.2, and pytorch-AdaIN's ``--preserve_color``): the style
-  image is recoloured to the content image's colour mean and covariance (:func:`zoo.color.match_color`)
-  *before* it is encoded;
+* ``"coral"``: pytorch-AdaIN's ``--preserve_color``: the style image is recoloured to the content's
+  colours by :func:`zoo.color.coral` *before* it is encoded (the original's picture, tested);
+* ``"histogram"``: the same place, with Gatys et al. 2016b's colour histogram matching
+  (:func:`zoo.color.match_color`: the style's pixel mean and covariance become the content's), the
+  method the paper's colour control (sec. 7.2) refers to;
 * ``"luminance"``: the stylised output keeps its luminance and takes the content's chrominance
   (:func:`zoo.color.preserve_luminance`), applied *after* decoding.
 
@@ -51,18 +53,19 @@ from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..losses import mean_std
+from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
 from ..registry import MODELS, STYLIZERS
+from .sizing import pad_to_min
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats",
-    "convert_pytorch_adain_state_dict", "CANONICAL", "ENCODER_LAYERS", "build_adain_stylizer",
+    "convert_pytorch_adain_state_dict", "pytorch_adain_config", "CANONICAL", "ENCODER_LAYERS", "build_adain_stylizer",
 ]
 
 # Canonical published weights of the reference implementation (README of naoto0804/pytorch-AdaIN,
@@ -78,6 +81,9 @@ CANONICAL = {
 # Layers the encoder provides: the style loss reads relu1_1..relu4_1, AdaIN works on relu4_1 (paper sec. 6.1).
 ENCODER_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 EPS = 1e-5  # pytorch-AdaIN function.py calc_mean_std(eps=1e-5)
+# The smallest side pytorch-AdaIN takes: relu4_1 is at 1/8 scale (three ceil-mode poolings,
+# ceil(ceil(ceil(H / 2) / 2) / 2) px), which must be >= 2 for the reflection pad of 1 around conv4_1.
+MIN_SIZE = 9
 
 # The decoder, top to bottom: (name, in, out, upsample x2 after this layer). Mirrors VGG19 from relu4_1
 # down to the image; pytorch-AdaIN net.py `decoder` (nn.Sequential index of each conv in the last column).
@@ -164,7 +170,7 @@ class AdaINDecoder(nn.Module):
         return h
 
 
-class AdaINNet(nn.Module, PyTorchModelHubMixin):
+class AdaINNet(nn.Module, StrictHubMixin):
     """AdaIN style transfer network: frozen VGG19 encoder to relu4_1, AdaIN, trained decoder.
 
     Args (all JSON, saved in ``config.json``):
@@ -174,14 +180,20 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         eps: added to the variance before the square root.
         unbiased_std: variance divided by n - 1 as in pytorch-AdaIN (``Tensor.var``); the paper's biased
             estimate otherwise.
-        pad_multiple: inputs are reflection-padded to a multiple of this (8: three poolings), and to at
-            least 16 px, and the output cropped back, so any H, W works.
+        pad_multiple: 1 (default): the network runs on the image as it is, as pytorch-AdaIN does, and the
+            top-left H x W of its output (8 * ceil(H / 8) x 8 * ceil(W / 8): the encoder pools in ceil mode)
+            is kept. A larger value reflection-pads the input to a multiple of it first, which changes the
+            instance statistics at other sizes: the behaviour of configs saved before (``8``), kept so that
+            they load and give the pictures they gave.
+
+    Any H, W: sides under :data:`MIN_SIZE` (9 px, where pytorch-AdaIN's reflection pads fail at 1/8 scale)
+    are padded by repeating the last row/column, for content and style images alike.
 
     Only the decoder is a parameter of this module (``model.safetensors`` holds ``decoder.*`` only).
     """
 
     def __init__(self, backbone_weights: str | None = "caffe", eps: float = EPS, unbiased_std: bool = False,
-                 pad_multiple: int = 8) -> None:
+                 pad_multiple: int = 1) -> None:
         super().__init__()
         backbone_weights = "none" if backbone_weights is None else str(backbone_weights)
         self.backbone_weights = backbone_weights
@@ -190,7 +202,10 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         self.pad_multiple = int(pad_multiple)
         if self.pad_multiple < 1:
             raise ValueError(f"pad_multiple must be >= 1, got {pad_multiple}")
-        self.encoder = VGGEncoder("vgg19", weights=backbone_weights, layers=ENCODER_LAYERS, progress=False)
+        # ceil-mode pooling for every weight source (the Caffe one implies it): the decoder's output then
+        # covers the input at any size, as in pytorch-AdaIN (net.py: MaxPool2d(..., ceil_mode=True))
+        self.encoder = VGGEncoder("vgg19", weights=backbone_weights, layers=ENCODER_LAYERS, ceil_mode=True,
+                                  progress=False)
         self.decoder = AdaINDecoder()
         self._style_cache: dict[int, tuple[Any, int, torch.device, torch.dtype, StyleCode]] = {}
 
@@ -216,7 +231,7 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         reuse it (``forward`` accepts it wherever it accepts a style image)."""
         if style.ndim != 4 or style.shape[0] != 1 or style.shape[1] != 3:
             raise ValueError(f"a style image must have shape (1, 3, H, W), got {tuple(style.shape)}")
-        mean, std = self.stats(self.encode(style)["relu4_1"])
+        mean, std = self.stats(self.encode(self._pad(style))["relu4_1"])
         return StyleCode(mean, std)
 
     def _style_code(self, style: Tensor | StyleCode) -> StyleCode:
@@ -246,15 +261,14 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
     def _device(self) -> torch.device:
         return self.decoder.conv4_1.weight.device
 
-    def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
-        h, w = x.shape[-2:]
+    def _pad(self, x: Tensor) -> Tensor:
+        """``x`` as the encoder takes it: padded below :data:`MIN_SIZE` only (or, for ``pad_multiple`` > 1,
+        reflection-padded to that multiple as well)."""
         m = self.pad_multiple
-        # at least 16 px: relu4_1 (1/8 scale) must be 2 px wide for the decoder's reflection padding
-        ph, pw = max((-h) % m, 16 - h), max((-w) % m, 16 - w)
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        return x, (h, w)
+        if m == 1:
+            return pad_to_min(x, MIN_SIZE)
+        x = pad_to_min(x, max(MIN_SIZE, m))  # so that the reflection below fits
+        return F.pad(x, (0, (-x.shape[-1]) % m, 0, (-x.shape[-2]) % m), mode="reflect")
 
     def _apply(self, fn, *args, **kwargs):  # .to()/.cuda()/.half(): cached codes belong to the old device
         self._style_cache = {}
@@ -319,6 +333,18 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         covered = total > 0
         return torch.where(covered, out / total.clamp_min(1e-8), c)
 
+    def transfer(self, content: Tensor, style: Tensor, alpha: float = 1.0) -> Tensor:
+        """pytorch-AdaIN's ``style_transfer``: ``content`` (N, 3, H, W) and ``style`` (N or 1, 3, h, w) in
+        [0, 1] -> (N, 3, H, W) in [0, 1]. No cache and no options beyond ``alpha``, so that it traces and
+        exports (:func:`zoo.export.export_model`); :meth:`forward` is the general entry point."""
+        h, w = content.shape[-2], content.shape[-1]
+        c = self.encode(self._pad(content))["relu4_1"]
+        s_mean, s_std = self.stats(self.encode(self._pad(style))["relu4_1"])
+        t = self.adain(c, s_mean, s_std)
+        if alpha != 1.0:
+            t = alpha * t + (1.0 - alpha) * c.float()
+        return self.decode(t.to(c.dtype))[..., :h, :w].clamp(0, 1)
+
     def forward(self, content: Tensor, styles: Sequence[Tensor | StyleCode] | Tensor | StyleCode,
                 alpha: float = 1.0, style_weights: Sequence[float] | None = None,
                 masks: Tensor | Sequence[Tensor] | None = None, preserve_color: str | None = None) -> Tensor:
@@ -326,30 +352,36 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
 
         ``styles``: a tensor (N or 1, 3, h, w) paired with (or broadcast over) the content batch, or a list
         of single style images / :class:`StyleCode` s (several styles: ``style_weights`` or ``masks``).
-        ``preserve_color``: ``None``, ``"histogram"`` (recolour the styles to the content before encoding;
-        one content image) or ``"luminance"`` (keep the content's chrominance in the output).
+        ``preserve_color``: ``None``; ``"coral"`` (pytorch-AdaIN's ``--preserve_color``: recolour the styles
+        to the content with :func:`zoo.color.coral` before encoding; one content image); ``"histogram"``
+        (the same with Gatys et al.'s colour histogram matching, :func:`zoo.color.match_color`); or
+        ``"luminance"`` (keep the content's chrominance in the output).
         """
-        from ..color import check_preserve_color, match_color, preserve_luminance
+        from ..color import COLOR_MODES, check_preserve_color, coral, match_color, preserve_luminance
 
-        mode = check_preserve_color(preserve_color)
+        mode = check_preserve_color(preserve_color, COLOR_MODES)
         if content.ndim != 4 or content.shape[1] != 3:
             raise ValueError(f"content must have shape (N, 3, H, W), got {tuple(content.shape)}")
-        if mode == "histogram":
+        if mode in ("histogram", "coral"):
             if content.shape[0] != 1:
-                raise ValueError("preserve_color='histogram' works on one content image at a time")
+                raise ValueError(f"preserve_color={mode!r} works on one content image at a time")
             items = list(styles) if not isinstance(styles, (Tensor, StyleCode)) else [styles]
             if any(isinstance(s, StyleCode) for s in items):
-                raise ValueError("preserve_color='histogram' recolours style images; pass images, not StyleCodes")
-            recoloured = [match_color(s, content.to(s.device).expand(s.shape[0], -1, -1, -1)) for s in items]
+                raise ValueError(f"preserve_color={mode!r} recolours style images; pass images, not StyleCodes")
+            recolour = match_color if mode == "histogram" else coral
+            recoloured = [recolour(s, content.to(s.device).expand(s.shape[0], -1, -1, -1)) for s in items]
             codes = [self.encode_style(s.to(self._device())) for s in recoloured]  # not cached: depends on content
             styles = codes if not isinstance(styles, (Tensor, StyleCode)) else codes[0]
-        x, (h, w) = self._pad(content)
-        if masks is not None:  # at content resolution, padded like the content
+        h, w = content.shape[-2], content.shape[-1]
+        x = self._pad(content)
+        c = self.encode(x)["relu4_1"]
+        if masks is not None:  # at content resolution, padded like the content, then to the 8 x 8 cells of c
             masks = masks_to_tensor(masks).to(x.device)
             if masks.shape[-2:] != (h, w):
                 masks = F.interpolate(masks, size=(h, w), mode="nearest")
-            masks = self._pad(masks)[0]
-        c = self.encode(x)["relu4_1"]
+            masks = self._pad(masks)
+            ph, pw = 8 * c.shape[-2] - masks.shape[-2], 8 * c.shape[-1] - masks.shape[-1]
+            masks = F.pad(masks, (0, pw, 0, ph), mode="replicate")
         t = self.target_features(c, styles, alpha, style_weights, masks)
         out = self.decode(t.to(c.dtype))[..., :h, :w].clamp(0, 1)
         if mode == "luminance":
@@ -357,9 +389,6 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
         return out
 
     # ------------------------------------------------------------------ loading
-    @classmethod
-    def _from_pretrained(cls, *, strict: bool = True, **kwargs):  # strict by default (mixin's is False)
-        return super()._from_pretrained(strict=strict, **kwargs)
 
     @classmethod
     def from_pytorch_adain(cls, decoder: str | os.PathLike | Mapping[str, Tensor],
@@ -370,8 +399,7 @@ class AdaINNet(nn.Module, PyTorchModelHubMixin):
             from ..backbone import load_state_dict_file
 
             decoder = load_state_dict_file(decoder)
-        net = cls(backbone_weights="none" if vgg is None else str(vgg), unbiased_std=True)
-        from ..checkpoint import load_strict
+        net = cls(**{**pytorch_adain_config(), "backbone_weights": "none" if vgg is None else str(vgg)})
 
         load_strict(net, convert_pytorch_adain_state_dict(decoder), "pytorch-AdaIN decoder")
         return net
@@ -459,6 +487,12 @@ def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tens
     return out
 
 
+def pytorch_adain_config() -> dict[str, Any]:
+    """The :class:`AdaINNet` config that computes what pytorch-AdaIN computes with its published weights:
+    its Caffe-normalised VGG19 and its unbiased std (``function.py`` ``calc_mean_std``: ``Tensor.var``)."""
+    return {"backbone_weights": "caffe", "unbiased_std": True}
+
+
 def _is_pytorch_adain_decoder(sd: Mapping[str, Tensor]) -> bool:
     return "28.weight" in sd or "decoder.28.weight" in sd
 
@@ -467,7 +501,7 @@ def _is_pytorch_adain_decoder(sd: Mapping[str, Tensor]) -> bool:
 @MODELS.register("adain")
 def adain(**config: Any) -> AdaINNet:
     """AdaIN network (Huang & Belongie 2017): frozen VGG19 encoder to relu4_1, AdaIN, mirrored decoder.
-    Config: backbone_weights ("caffe"), eps (1e-5), unbiased_std (False), pad_multiple (8)."""
+    Config: backbone_weights ("caffe"), eps (1e-5), unbiased_std (False), pad_multiple (1)."""
     return AdaINNet(**config)
 
 
@@ -491,7 +525,6 @@ def load_adain(weights: str | os.PathLike, backbone_weights: str | None = None) 
     """An :class:`AdaINNet` from a Lightning ``.ckpt`` (AdaIN-GAN variant), a ``.safetensors`` export with
     its ``config.json``, a ``save_pretrained`` folder, or pytorch-AdaIN's ``decoder.pth``. Loading is strict.
     ``backbone_weights`` overrides the encoder source named in the file's config."""
-    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
     from ..hub import pretrained_net
 
     net = pretrained_net(weights, "adain", **({"backbone_weights": backbone_weights} if backbone_weights else {}))
@@ -550,10 +583,11 @@ def build_adain_stylizer(opts) -> AdaINStylizer:
     """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
     pytorch-AdaIN decoder.pth, a pretrained tag such as ``adain``, or ``random``: an untrained decoder, for smoke runs),
     --style (one or more), --style-weights, --alpha,
-    --preserve-color (histogram: recolour the style first; luminance: keep the content's colours),
+    --preserve-color (coral: pytorch-AdaIN's recolouring of the style; histogram: Gatys et al.'s colour
+    matching of the style; luminance: keep the content's colours in the output),
     --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
     --device."""
-    from ..color import check_preserve_color
+    from ..color import COLOR_MODES, check_preserve_color
     from ..stylize import StylizeOptions, reject_options, resolve_device
 
     reject_options(opts, "adain_gan", *[n for n in ("steps", "scales", "direction", "tile", "seed")
@@ -562,7 +596,7 @@ def build_adain_stylizer(opts) -> AdaINStylizer:
         raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
     if opts.masks is not None and opts.style_weights is not None:
         raise ValueError("--masks and --style-weights cannot be combined: each mask takes one style")
-    preserve = check_preserve_color(opts.preserve_color)
+    preserve = check_preserve_color(opts.preserve_color, COLOR_MODES)
     # the encoder must be the one the decoder was trained with: follow the weights' config unless the
     # user names another source
     backbone = opts.backbone_weights

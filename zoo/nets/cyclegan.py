@@ -13,7 +13,10 @@ Cycle-Consistent Adversarial Networks", ICCV; arXiv:1703.10593).
   then a 1-channel output map; ``n_layers=3`` gives 70x70 receptive fields.
 
 Both take RGB images in [0, 1]; the mapping to the [-1, 1] range the networks were designed for is done
-inside. The generator takes any H, W: it pads to a multiple of its stride (4) and crops back.
+inside. The generator takes any H, W and runs on the image as it is, as the reference does (no padding to
+a multiple of 4: that would enter the instance norm statistics); its output is then
+4 * ceil(H / 4) x 4 * ceil(W / 4) and the top-left H x W is kept. Sides under :data:`MIN_SIZE` (5 px, where
+the reference's reflection pads fail) are first padded by repeating the last row/column.
 Weights are initialised from N(0, 0.02) with zero biases (paper, appendix 7.1; reference ``init_weights``).
 """
 
@@ -23,11 +26,11 @@ import re
 from typing import Any, Mapping
 
 import torch
-import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
+from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
 from ..registry import MODELS, STYLIZERS
+from .sizing import pad_to_min
 
 __all__ = [
     "ResnetGenerator", "ResnetBlock", "NLayerDiscriminator", "init_weights", "convert_official_state_dict",
@@ -52,6 +55,9 @@ CANONICAL: dict[str, str] = {
 }
 
 STRIDE = 4  # two stride-2 convolutions
+# The smallest side the reference generator takes: ReflectionPad2d(3) needs >= 4 px and the 1/4-resolution
+# map, ceil(ceil(H / 2) / 2) px, must be >= 2 for the residual blocks' ReflectionPad2d(1).
+MIN_SIZE = 5
 
 
 def init_weights(module: nn.Module, gain: float = 0.02) -> None:
@@ -90,11 +96,7 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
-def _pad_mode(pad: int, size: int) -> str:
-    return "reflect" if pad < size else "replicate"
-
-
-class ResnetGenerator(nn.Module, PyTorchModelHubMixin):
+class ResnetGenerator(nn.Module, StrictHubMixin):
     """CycleGAN ResNet generator: RGB [0, 1] (N, 3, H, W) -> RGB [0, 1] (N, 3, H, W), any H, W.
 
     Args:
@@ -103,9 +105,9 @@ class ResnetGenerator(nn.Module, PyTorchModelHubMixin):
         dropout: dropout 0.5 inside the blocks (off for CycleGAN; the reference's ``--no_dropout``).
         in_channels / out_channels: 3 for RGB.
 
-    Inside, ``x`` is mapped to [-1, 1], reflection-padded to a multiple of 4 (and at least 8 px, so every
-    reflection pad fits), run through ``self.model`` (the reference layer list, ending in tanh), cropped
-    back and mapped to [0, 1].
+    Inside, ``x`` is mapped to [-1, 1], run through ``self.model`` (the reference layer list, ending in
+    tanh) as it is, the top-left H x W of the output kept and mapped to [0, 1]. Sides under
+    :data:`MIN_SIZE` are padded by repetition first.
     """
 
     def __init__(self, n_blocks: int = 9, ngf: int = 64, dropout: bool = False, in_channels: int = 3,
@@ -130,22 +132,17 @@ class ResnetGenerator(nn.Module, PyTorchModelHubMixin):
         init_weights(self)
 
     def forward_raw(self, x: Tensor) -> Tensor:
-        """The reference network as is: [-1, 1] in, [-1, 1] out, H and W multiples of 4."""
+        """The reference network as is: [-1, 1] in, [-1, 1] out, H, W >= :data:`MIN_SIZE`; the output is
+        4 * ceil(H / 4) x 4 * ceil(W / 4)."""
         return self.model(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        h, w = x.shape[-2:]
-        ph = max(-(-h // STRIDE) * STRIDE, 2 * STRIDE) - h
-        pw = max(-(-w // STRIDE) * STRIDE, 2 * STRIDE) - w
-        x = x * 2 - 1
-        if ph or pw:
-            # bottom/right only, so cropping back is [:h, :w]; replicate where the image is too small to reflect
-            x = F.pad(x, (0, pw, 0, ph), mode=_pad_mode(max(ph, pw), min(h, w)))
-        y = self.model(x)
+        h, w = x.shape[-2], x.shape[-1]
+        y = self.model(pad_to_min(x * 2 - 1, MIN_SIZE))
         return (y[..., :h, :w] + 1) / 2
 
 
-class NLayerDiscriminator(nn.Module, PyTorchModelHubMixin):
+class NLayerDiscriminator(nn.Module, StrictHubMixin):
     """PatchGAN discriminator: RGB [0, 1] (N, 3, H, W) -> logits (N, 1, H', W'), one per image patch.
 
     ``n_layers=3`` is the 70x70 PatchGAN of CycleGAN (appendix 7.2): C64 (no norm) - C128 - C256 - C512
@@ -252,7 +249,6 @@ def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
     """
     from pathlib import Path
 
-    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
     from ..hub import pretrained_net
 
     if direction not in _CKPT_PREFIX:

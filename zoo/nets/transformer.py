@@ -18,8 +18,11 @@ Changes from the paper, each switchable here:
   convolution, which removes checkerboard artifacts (Odena, Dumoulin & Olah 2016, "Deconvolution and
   Checkerboard Artifacts", Distill) -- ``upsample="nearest"``.
 
-Interface: RGB in [0, 1], (N, 3, H, W), any H and W (the input is padded at the bottom/right to a multiple
-of 4 -- the two stride-2 layers -- and the output cropped back), output RGB in [0, 1]. ``output`` picks
+Interface: RGB in [0, 1], (N, 3, H, W), any H and W, output RGB in [0, 1] of the same size. The network runs
+on the image as it is, as pytorch/examples' does (no padding to a multiple of 4: it would enter the instance
+norm statistics); its output is then 4 * ceil(H / 4) x 4 * ceil(W / 4) and the top-left H x W is kept.
+Sides under :data:`MIN_SIZE` (5 px, where the original's reflection pads fail) are first padded by repeating
+the last row/column (:func:`zoo.nets.sizing.pad_to_min`). ``output`` picks
 how the last conv is mapped to [0, 1]: ``"tanh"`` ((tanh(y) + 1) / 2, the paper's "scaled tanh"),
 ``"sigmoid"`` or ``"clamp"`` (a plain clamp, used for imported networks that were trained without an
 output non-linearity). ``input_scale``/``output_scale`` let a network trained on 0-255 pixels (the
@@ -36,10 +39,11 @@ from typing import Mapping
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
+from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
 from ..registry import MODELS
+from .sizing import pad_to_min
 
 __all__ = [
     "TransformerNet", "build_johnson", "convert_fast_neural_style_state_dict", "fast_neural_style_config",
@@ -49,8 +53,9 @@ __all__ = [
 NORMS = ("instance", "batch", "none")
 UPSAMPLES = ("nearest", "bilinear")
 OUTPUTS = ("tanh", "sigmoid", "clamp")
-STRIDE = 4  # two stride-2 convolutions
-MIN_SIZE = 8  # smallest padded size: the 1/4-resolution map must be >= 2 for its reflection padding
+# The smallest side the original network takes: its first 9x9 conv reflection-pads by 4 (needs >= 5 px),
+# and the 1/4-resolution map, ceil(ceil(H / 2) / 2) px, must be >= 2 for the residual blocks' pad of 1.
+MIN_SIZE = 5
 
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
@@ -101,14 +106,6 @@ class ResidualBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         y = F.relu(self.norm1(self.conv1(x)))
         return x + self.norm2(self.conv2(y))
-
-
-def _pad_amount(n):
-    """Rows (or columns) to add so that ``n`` becomes a multiple of 4 and at least MIN_SIZE. Written so that
-    it stays symbolic under ``torch.export`` (``sym_max``) and ``torch.jit.trace`` (sizes are tensors)."""
-    if isinstance(n, Tensor):  # torch.jit.trace records sizes as 0-dim tensors
-        return (torch.div(n + STRIDE - 1, STRIDE, rounding_mode="floor") * STRIDE).clamp_min(MIN_SIZE) - n
-    return torch.sym_max(MIN_SIZE, (n + STRIDE - 1) // STRIDE * STRIDE) - n
 
 
 def _fast_norm(norm: nn.Module, x: Tensor) -> Tensor:
@@ -197,7 +194,7 @@ def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tenso
     return _fast_norm(layer.norm, x).relu_()
 
 
-class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
+class TransformerNet(nn.Module, StrictHubMixin, library_name="stylezoo",
                      tags=["style-transfer", "johnson2016"]):
     """Johnson et al. 2016 image transformation network; RGB [0, 1] in and out, any H and W.
 
@@ -252,15 +249,13 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
         return dict(self.config_dict)
 
     def body(self, x: Tensor) -> Tensor:
-        """The raw network on an input whose H and W are multiples of 4 (no scaling, no output mapping)."""
+        """The raw network (no scaling, no output mapping) on H, W >= :data:`MIN_SIZE`; its output is
+        4 * ceil(H / 4) x 4 * ceil(W / 4), as pytorch/examples' ``TransformerNet`` gives."""
         return self.head(self.up(self.res(self.down(x))))
 
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2], x.shape[-1]
-        # Pad bottom/right to a multiple of 4 (at least MIN_SIZE) and crop back. Replicate padding is valid
-        # for any size (reflection needs pad < size) and only touches rows/columns that are cropped away.
-        ph, pw = _pad_amount(h), _pad_amount(w)
-        x = F.pad(x, (0, pw, 0, ph), mode="replicate")  # unconditional: exported graphs keep it for any size
+        x = pad_to_min(x, MIN_SIZE)  # a no-op from 5 px on; never to a multiple (that would change the stats)
         if self.input_scale != 1.0:
             x = x * self.input_scale
         y = self.body(x)[..., :h, :w]
@@ -291,8 +286,7 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
         * each nearest-upsampling + 3x3 convolution runs as one 2x2 convolution per output phase at the
           low resolution, interleaved into the upsampled output (:func:`_fast_upsample_conv`): 16/36 of
           the multiply-adds, and the upsampled image is never made;
-        * ReLU and the residual addition are done in place, and the input padding is skipped when H and W
-          are already multiples of 4 (at least 8).
+        * ReLU and the residual addition are done in place.
 
         Runs without autograd (gradients are never needed at stylisation time); the output is a contiguous
         NCHW tensor like :meth:`forward`'s. Inputs under 16 pixels on a side run the plain forward.
@@ -300,9 +294,6 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
         h, w = x.shape[-2], x.shape[-1]
         if min(h, w) < 16:  # 1/4-resolution maps of a few pixels: nothing to gain, keep the plain arithmetic
             return self(x)
-        ph, pw = _pad_amount(h), _pad_amount(w)
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
         x = x.contiguous(memory_format=torch.channels_last)
         if self.input_scale != 1.0:
             x = x * self.input_scale
@@ -325,10 +316,6 @@ class TransformerNet(nn.Module, PyTorchModelHubMixin, library_name="stylezoo",
             y = y.clamp(0, 1)
         return y.contiguous()
 
-    @classmethod
-    def _from_pretrained(cls, *, strict: bool = True, **kwargs):  # type: ignore[override]
-        # huggingface_hub defaults to strict=False, which hides missing/unexpected keys: we never want that.
-        return super()._from_pretrained(strict=strict, **kwargs)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.config_dict.items())
@@ -414,7 +401,6 @@ def load_transformer(weights: str, device: str | torch.device = "cpu", progress:
     folder, a pytorch/examples ``fast_neural_style`` ``.pth`` file (converted on the fly), or a pretrained
     tag of the weights table (``johnson_candy``, ``johnson_mosaic``, ...; see ``zoo list --pretrained``).
     """
-    from ..checkpoint import load_strict, read_checkpoint, strip_prefix
     from ..hub import pretrained_net
 
     net = pretrained_net(weights, "johnson")
