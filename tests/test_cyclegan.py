@@ -555,16 +555,19 @@ def test_stylizer_from_export_and_official_pth(trained_ckpt, tmp_path):
 
 def test_stylizer_size_and_tiles(trained_ckpt):
     path, model = trained_ckpt
+    from zoo.tiling import min_tile
+
     x = torch.rand(1, 3, 40, 60)
     small = build_stylizer(StylizeOptions(model="cyclegan", weights=str(path), size=30, device="cpu"))(x, [])
     assert small.shape == (1, 3, 20, 30)
-    tiled = build_stylizer(StylizeOptions(model="cyclegan", weights=str(path), tile=24, device="cpu",
+    tile = min_tile(model.G_AB.tile_margin())
+    x = torch.rand(1, 3, tile + 13, tile // 2)
+    tiled = build_stylizer(StylizeOptions(model="cyclegan", weights=str(path), tile=tile, device="cpu",
                                           progress=False))(x, [])
     with torch.no_grad():
         whole = model.G_AB(x)
-    assert tiled.shape == whole.shape and tiled.min() >= 0 and tiled.max() <= 1
-    # per-tile instance-norm statistics: close to, not equal to, the whole-image output
-    assert 0 < (tiled - whole).abs().mean() < 0.1
+    # every instance norm sees the whole image's statistics: the untiled picture
+    torch.testing.assert_close(tiled, whole, atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize("opts, match", [
@@ -574,7 +577,7 @@ def test_stylizer_size_and_tiles(trained_ckpt):
     ({"scales": [0.5, 1.0]}, "--scales"),
     ({"backbone_weights": "none"}, "--backbone-weights"),
     ({"preserve_color": "histogram"}, "luminance only"),
-    ({"tile": 8}, "--tile must be at least 16"),
+    ({"tile": 8}, "--tile must be at least"),
     ({"weights": None}, "needs --weights"),
     ({"direction": "sideways"}, "AtoB or BtoA"),
 ])

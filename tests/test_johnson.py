@@ -168,9 +168,6 @@ def test_stylizer_runs_forward_fast_on_cpu_and_plain_when_asked(monkeypatch):
     assert fast.fast is True
     torch.testing.assert_close(fast(x), ref, atol=1e-4, rtol=0)
     assert calls == [x.shape]
-    torch.testing.assert_close(JohnsonStylizer(net, tile=16)(x), JohnsonStylizer(net, tile=16, fast=False)(x),
-                               atol=1e-4, rtol=0)
-    assert len(calls) > 1  # every tile went through forward_fast
     n = len(calls)
     torch.testing.assert_close(JohnsonStylizer(net, fast=False)(x), ref, atol=0, rtol=0)
     assert len(calls) == n
@@ -510,8 +507,13 @@ def test_stylizer_loads_ckpt_safetensors_and_folder(tmp_path):
         assert stylizer.needs_style is False
         assert stylizer.fast is True  # CPU: the fast inference path (forward_fast) is the default
         torch.testing.assert_close(stylizer(x, []), ref, atol=1e-4, rtol=0)
-    out = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), tile=32))(x, [])
-    assert out.shape == x.shape
+    from zoo.tiling import min_tile
+
+    tile = min_tile(model.net.tile_margin())
+    big = _smooth(tile + 9, tile // 2 + 3, seed=12)
+    out = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), tile=tile))(big, [])
+    with torch.no_grad():  # tiles with whole-image instance-norm statistics: the untiled picture
+        torch.testing.assert_close(out, model.net(big), atol=1e-4, rtol=0)
     lum = build_stylizer(_stylize_opts(weights=str(tmp_path / "folder"), preserve_color="luminance"))(x, [])
     from zoo.color import rgb_to_yiq
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["tiled_apply"]
+__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile"]
 
 
 def _starts(length: int, tile: int, stride: int) -> list[int]:
@@ -75,3 +75,145 @@ def tiled_apply(fn: Callable[[Tensor], Tensor], image: Tensor, tile: int, overla
         weight[:, :, y:y1, x:x1] += mask
     assert out is not None
     return (out / weight.clamp_min(1e-8)).to(image.dtype)
+
+
+def min_tile(margin: int, align: int = 4) -> int:
+    """The smallest ``tile`` :func:`tiled_apply_exact` takes with ``margin``: 8 aligned steps of its own."""
+    return 2 * margin + 8 * align
+
+
+def check_tile(tile: int | None, margin: int, family: str) -> None:
+    """Refuse a ``--tile`` too small for ``family``'s margin, in one line."""
+    if tile is not None and tile < min_tile(margin):
+        raise ValueError(f"--tile must be at least {min_tile(margin)} pixels for this {family} network "
+                         f"(a {margin}-pixel margin on each side), got {tile}")
+
+
+class _Collected(Exception):
+    """Raised inside a tile's forward once the statistics being collected are taken (nothing later is needed)."""
+
+
+@torch.no_grad()
+def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, align: int = 4,
+                      progress: bool = False) -> Tensor:
+    """``net(image)`` in bounded memory, equal to the untiled output within float rounding.
+
+    For image-to-image networks whose only global operations are ``nn.InstanceNorm2d`` layers (Johnson,
+    CycleGAN). Every instance norm is given the *whole image's* statistics, collected tile by tile: pass k
+    runs each tile up to norm k (norms before it frozen at their whole-image mean and variance) and sums
+    that norm's input over the tile's own region; a last pass runs the tiles through and keeps each tile's
+    own region. Without global statistics the network is local, so a tile whose window extends ``margin``
+    pixels (at least the network's receptive-field radius) past its own region computes that region exactly
+    as the whole image does. Windows start on multiples of ``align`` (the network's total stride) so every
+    feature map lines up with the whole image's.
+
+    Memory: one window of at most ``tile`` x ``tile`` pixels at a time, plus the output. Time: one pass per
+    norm layer, each up to that layer, plus one: about (number of norm layers / 2 + 1) untiled forwards.
+    """
+    n, _, h, w = image.shape
+    if h <= tile and w <= tile:
+        return net(image)
+    if tile < min_tile(margin, align) or margin % align:
+        raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
+                         f"{align}): use tiles of at least {min_tile(margin, align)} px")
+    own = (tile - 2 * margin) // align * align
+    ys = [(a, min(a + own, h)) for a in range(0, h, own)]
+    xs = [(a, min(a + own, w)) for a in range(0, w, own)]
+    windows = [(y, x) for y in ys for x in xs]
+
+    norms, scales = _norm_layers(net, image)
+    stats: dict[nn.Module, tuple[Tensor, Tensor]] = {}
+
+    def region(own_span: tuple[int, int], start: int, length: int, size: int, scale: float) -> slice:
+        a, b = own_span  # the tile's own pixels, in image coordinates; start: its window's first pixel
+        return slice(int((a - start) * scale), int((b - start) * scale) if b < length else size)
+
+    def window(span: tuple[int, int], length: int) -> tuple[int, int]:
+        return max(0, span[0] - margin), min(length, span[1] + margin)
+
+    steps = [(k, norm) for k, norm in enumerate(norms)] + [(len(norms), None)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(steps) * len(windows), desc="tiles (whole-image statistics)", unit="tile", leave=False)
+    out: Tensor | None = None
+    for k, target in steps:
+        sums = None
+        for ys_own, xs_own in windows:
+            (y0, y1), (x0, x1) = window(ys_own, h), window(xs_own, w)
+            patch = image[:, :, y0:y1, x0:x1]
+
+            def collect(m: nn.Module, x: Tensor) -> None:
+                nonlocal sums
+                part = x[:, :, region(ys_own, y0, h, x.shape[-2], scales[k]),
+                         region(xs_own, x0, w, x.shape[-1], scales[k])].double()
+                s = torch.stack([part.sum((2, 3)), part.pow(2).sum((2, 3)),
+                                 torch.full(part.shape[:2], float(part[0, 0].numel()), dtype=part.dtype,
+                                            device=part.device)])
+                sums = s if sums is None else sums + s
+                raise _Collected
+
+            try:
+                with _frozen_norms(stats, target, collect):
+                    y = net(patch)
+            except _Collected:
+                pass
+            else:
+                if out is None:
+                    out = torch.zeros(n, y.shape[1], h, w, dtype=y.dtype, device=image.device)
+                out[:, :, ys_own[0]:ys_own[1], xs_own[0]:xs_own[1]] = y[
+                    :, :, ys_own[0] - y0:ys_own[1] - y0, xs_own[0] - x0:xs_own[1] - x0]
+            if bar is not None:
+                bar.update()
+        if target is not None:
+            mean = sums[0] / sums[2]
+            stats[target] = (mean, (sums[1] / sums[2] - mean.pow(2)).clamp_min(0))
+    if bar is not None:
+        bar.close()
+    assert out is not None
+    return out
+
+
+def _norm_layers(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float]]:
+    """The network's InstanceNorm2d layers in the order its forward calls them, and the scale of each
+    one's input relative to the network's input (from a 64 x 64 probe)."""
+    seen: list[tuple[nn.Module, float]] = []
+    probe = 64
+    handles = [m.register_forward_pre_hook(lambda m, args: seen.append((m, args[0].shape[-2] / probe)))
+               for m in net.modules() if isinstance(m, nn.InstanceNorm2d)]
+    try:
+        net(image.new_zeros(1, image.shape[1], probe, probe))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [m for m, _ in seen], [s for _, s in seen]
+
+
+class _frozen_norms:
+    """Within the block: each norm in ``stats`` normalises with those (mean, biased var) per image and
+    channel; ``target`` calls ``collect(module, input)`` instead."""
+
+    def __init__(self, stats: dict, target: nn.Module | None, collect: Callable) -> None:
+        self.stats, self.target, self.collect = stats, target, collect
+
+    def __enter__(self) -> None:
+        for m, (mean, var) in self.stats.items():
+            m.forward = self._apply(m, mean, var)
+        if self.target is not None:
+            self.target.forward = lambda x, m=self.target: self.collect(m, x)
+
+    def __exit__(self, *exc) -> bool:
+        for m in [*self.stats, self.target]:
+            if m is not None:
+                m.__dict__.pop("forward", None)
+        return False
+
+    @staticmethod
+    def _apply(m: nn.Module, mean: Tensor, var: Tensor) -> Callable[[Tensor], Tensor]:
+        def forward(x: Tensor) -> Tensor:
+            y = (x - mean[:, :, None, None].to(x.dtype)) * torch.rsqrt(var[:, :, None, None] + m.eps).to(x.dtype)
+            if m.weight is not None:
+                y = y * m.weight[None, :, None, None] + m.bias[None, :, None, None]
+            return y
+        return forward

@@ -54,7 +54,6 @@ CANONICAL: dict[str, str] = {
     )
 }
 
-STRIDE = 4  # two stride-2 convolutions
 # The smallest side the reference generator takes: ReflectionPad2d(3) needs >= 4 px and the 1/4-resolution
 # map, ceil(ceil(H / 2) / 2) px, must be >= 2 for the residual blocks' ReflectionPad2d(1).
 MIN_SIZE = 5
@@ -130,6 +129,12 @@ class ResnetGenerator(nn.Module, StrictHubMixin):
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self)
+
+    def tile_margin(self) -> int:
+        """Pixels of context a tile needs on each side for :func:`zoo.tiling.tiled_apply_exact`: the
+        receptive-field radius (3 + 1 + 2 down, 8 per residual block, 4 + 2 for the transposed convolutions,
+        3 for the last conv) with 4 px to spare, as a multiple of 4."""
+        return 4 * -(-(19 + 8 * self.n_blocks) // 4)
 
     def forward_raw(self, x: Tensor) -> Tensor:
         """The reference network as is: [-1, 1] in, [-1, 1] out, H, W >= :data:`MIN_SIZE`; the output is
@@ -301,13 +306,13 @@ class CycleGANStylizer:
     @torch.no_grad()
     def __call__(self, content: Tensor, styles: Any = ()) -> Tensor:
         from ..io import resize_long_edge
-        from ..tiling import tiled_apply
+        from ..tiling import tiled_apply_exact
 
         if styles:
             raise ValueError("model 'cyclegan' takes no style image (--style); it translates between its two domains")
         x = resize_long_edge(content, self.size).to(self.device)
         if self.tile:
-            y = tiled_apply(self.generator, x, self.tile, progress=self.progress)
+            y = tiled_apply_exact(self.generator, x, self.tile, self.generator.tile_margin(), progress=self.progress)
         else:
             y = self.generator(x)
         if self.preserve_color == "luminance":
@@ -322,16 +327,16 @@ def build_cyclegan_stylizer(opts: Any) -> CycleGANStylizer:
     """CycleGAN translation: ``--weights`` (.ckpt / .safetensors / folder / official .pth),
     ``--direction AtoB|BtoA``, ``--size``, ``--tile``, ``--preserve-color luminance``, ``--device``."""
     from ..stylize import reject_options, resolve_device
+    from ..tiling import check_tile
 
     reject_options(opts, "cyclegan", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
                    "seed")
     if opts.preserve_color not in (None, "luminance"):
         raise ValueError(f"model 'cyclegan' supports --preserve-color luminance only, got {opts.preserve_color!r}")
-    if opts.tile is not None and opts.tile < 4 * STRIDE:
-        raise ValueError(f"--tile must be at least {4 * STRIDE} for cyclegan, got {opts.tile}")
     if not opts.weights:
         raise ValueError("model 'cyclegan' needs --weights: a training checkpoint (runs/<recipe>/checkpoints/"
                          "last.ckpt), a .safetensors export, a save_pretrained folder or an official .pth")
     generator = load_generator(opts.weights, opts.direction)
+    check_tile(opts.tile, generator.tile_margin(), "cyclegan")
     return CycleGANStylizer(generator, resolve_device(opts.device), size=opts.size, tile=opts.tile,
                             preserve_color=opts.preserve_color, progress=opts.progress)

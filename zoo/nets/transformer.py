@@ -243,6 +243,12 @@ class TransformerNet(nn.Module, StrictHubMixin, library_name="stylezoo",
         )
         self.head = ConvLayer(c1, 3, 9)
 
+    def tile_margin(self) -> int:
+        """Pixels of context a tile needs on each side for :func:`zoo.tiling.tiled_apply_exact`: the
+        receptive-field radius (4 + 1 + 2 down, 8 per residual block, 2 + 2 per up-sampling step including
+        its rounding, 4 for the last conv) with room for bilinear up-sampling, as a multiple of 4."""
+        return 4 * -(-(22 + 8 * self.config_dict["num_residual"]) // 4)
+
     @property
     def config(self) -> dict:
         """The constructor arguments (JSON values)."""
@@ -444,17 +450,16 @@ class JohnsonStylizer:
     def __call__(self, content: Tensor, styles=()) -> Tensor:
         from ..color import preserve_luminance
         from ..io import resize_long_edge
-        from ..tiling import tiled_apply
+        from ..tiling import tiled_apply_exact
 
         if styles:
             raise ValueError("model 'johnson' has its style built in: do not pass --style")
         param = next(self.net.parameters())
         x = resize_long_edge(content, self.size).to(param.device, param.dtype)
-        fn = self.net.forward_fast if self.fast else self.net
-        if self.tile:
-            y = tiled_apply(fn, x, self.tile, progress=self.progress)
+        if self.tile:  # whole-image instance-norm statistics: the untiled picture (plain forward: its norms)
+            y = tiled_apply_exact(self.net, x, self.tile, self.net.tile_margin(), progress=self.progress)
         else:
-            y = fn(x)
+            y = (self.net.forward_fast if self.fast else self.net)(x)
         if self.preserve_color == "luminance":
             y = preserve_luminance(y, x)
         return y.float().cpu()
@@ -464,6 +469,7 @@ def build_johnson_stylizer(opts) -> JohnsonStylizer:
     """Stylizer builder for ``zoo stylize --model johnson --weights W`` (see :func:`load_transformer` for W)."""
     from ..color import check_preserve_color
     from ..stylize import reject_options, resolve_device
+    from ..tiling import check_tile
 
     rejected = ("style_weights", "steps", "scales", "alpha", "direction", "masks", "backbone_weights")
     reject_options(opts, "johnson", *(n for n in rejected if hasattr(opts, n)))
@@ -474,9 +480,8 @@ def build_johnson_stylizer(opts) -> JohnsonStylizer:
     if not opts.weights:
         raise ValueError("model 'johnson' needs --weights: a .ckpt, a .safetensors file, a save_pretrained "
                          "folder, a fast_neural_style .pth, or a pretrained tag such as johnson_candy (zoo list --pretrained)")
-    if opts.tile is not None and opts.tile < 16:
-        raise ValueError(f"--tile must be at least 16 pixels, got {opts.tile}")
     net = load_transformer(opts.weights, resolve_device(opts.device), progress=opts.progress)
+    check_tile(opts.tile, net.tile_margin(), "johnson")
     return JohnsonStylizer(net, size=opts.size, tile=opts.tile, preserve_color=mode, progress=opts.progress)
 
 
