@@ -56,8 +56,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
-from ..losses import mean_std
 from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
+from ..losses import mean_std
 from ..registry import MODELS, STYLIZERS
 from .sizing import pad_to_min
 
