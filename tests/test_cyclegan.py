@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from torch import nn
 
+import originals
 from zoo.data.folder import EmptyFolderError
 from zoo.data.unpaired import UnpairedData
 from zoo.losses import NonFiniteLossError
@@ -157,48 +158,9 @@ def test_hub_mixin_round_trip(tmp_path):
 
 # ------------------------------------------------------------- the official architecture, for the importer
 
-class OfficialResnetBlock(nn.Module):
-    """The reference ResnetBlock as published (reflect padding, instance norm, no dropout)."""
-
-    def __init__(self, dim):
-        super().__init__()
-        norm = lambda c: nn.InstanceNorm2d(c, affine=False, track_running_stats=False)  # noqa: E731
-        self.conv_block = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True), norm(dim),
-                                        nn.ReLU(True), nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True),
-                                        norm(dim))
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class OfficialResnetGenerator(nn.Module):
-    """The reference ResnetGenerator as published: input and output in [-1, 1]."""
-
-    def __init__(self, input_nc=3, output_nc=3, ngf=64, n_blocks=9):
-        super().__init__()
-        norm = lambda c: nn.InstanceNorm2d(c, affine=False, track_running_stats=False)  # noqa: E731
-        model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=True), norm(ngf),
-                 nn.ReLU(True)]
-        for i in range(2):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=True),
-                      norm(ngf * mult * 2), nn.ReLU(True)]
-        for _ in range(n_blocks):
-            model += [OfficialResnetBlock(ngf * 4)]
-        for i in range(2):
-            mult = 2 ** (2 - i)
-            model += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1,
-                                         output_padding=1, bias=True), norm(ngf * mult // 2), nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0), nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
-
-
 def _official_state_dict(n_blocks=2, ngf=8, stale=True, prefix=""):
-    torch.manual_seed(3)
-    ref = OfficialResnetGenerator(ngf=ngf, n_blocks=n_blocks)
+    torch.manual_seed(3)  # the reference generator, restated in tests/originals.py (file and commit cited there)
+    ref = originals.CycleGANGenerator(ngf=ngf, n_blocks=n_blocks)
     with torch.no_grad():  # non-trivial weights, biases included
         for p in ref.parameters():
             p.copy_(torch.randn_like(p) * 0.1)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import originals
 from zoo.io import load_image, save_image
 from zoo.nets.transformer import (
     TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config, load_transformer,
@@ -203,77 +204,9 @@ def test_registered_builder():
 
 
 # ------------------------------------------------------------------- importer (pytorch/examples layout)
-class _ConvLayer(nn.Module):
-    def __init__(self, c_in, c_out, kernel_size, stride):
-        super().__init__()
-        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
-        self.conv2d = nn.Conv2d(c_in, c_out, kernel_size, stride)
-
-    def forward(self, x):
-        return self.conv2d(self.reflection_pad(x))
-
-
-class _ResidualBlock(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.conv1 = _ConvLayer(channels, channels, 3, 1)
-        self.in1 = nn.InstanceNorm2d(channels, affine=True)
-        self.conv2 = _ConvLayer(channels, channels, 3, 1)
-        self.in2 = nn.InstanceNorm2d(channels, affine=True)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        out = self.relu(self.in1(self.conv1(x)))
-        return self.in2(self.conv2(out)) + x
-
-
-class _UpsampleConvLayer(nn.Module):
-    def __init__(self, c_in, c_out, kernel_size, stride, upsample=None):
-        super().__init__()
-        self.upsample = upsample
-        self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
-        self.conv2d = nn.Conv2d(c_in, c_out, kernel_size, stride)
-
-    def forward(self, x):
-        if self.upsample:
-            x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
-        return self.conv2d(self.reflection_pad(x))
-
-
-class OriginalTransformerNet(nn.Module):
-    """pytorch/examples fast_neural_style/neural_style/transformer_net.py, rewritten from its published
-    architecture: 0-255 RGB in, 0-255 RGB out (unclamped), keys conv1..3, in1..5, res1..5, deconv1..3."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = _ConvLayer(3, 32, kernel_size=9, stride=1)
-        self.in1 = nn.InstanceNorm2d(32, affine=True)
-        self.conv2 = _ConvLayer(32, 64, kernel_size=3, stride=2)
-        self.in2 = nn.InstanceNorm2d(64, affine=True)
-        self.conv3 = _ConvLayer(64, 128, kernel_size=3, stride=2)
-        self.in3 = nn.InstanceNorm2d(128, affine=True)
-        for i in range(1, 6):
-            setattr(self, f"res{i}", _ResidualBlock(128))
-        self.deconv1 = _UpsampleConvLayer(128, 64, kernel_size=3, stride=1, upsample=2)
-        self.in4 = nn.InstanceNorm2d(64, affine=True)
-        self.deconv2 = _UpsampleConvLayer(64, 32, kernel_size=3, stride=1, upsample=2)
-        self.in5 = nn.InstanceNorm2d(32, affine=True)
-        self.deconv3 = _ConvLayer(32, 3, kernel_size=9, stride=1)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        y = self.relu(self.in1(self.conv1(x)))
-        y = self.relu(self.in2(self.conv2(y)))
-        y = self.relu(self.in3(self.conv3(y)))
-        for i in range(1, 6):
-            y = getattr(self, f"res{i}")(y)
-        y = self.relu(self.in4(self.deconv1(y)))
-        y = self.relu(self.in5(self.deconv2(y)))
-        return self.deconv3(y)
-
-
-def _original_state_dict(old_format: bool = True) -> tuple[OriginalTransformerNet, dict]:
-    orig = _randomize(OriginalTransformerNet(), seed=1).eval()
+def _original_state_dict(old_format: bool = True) -> tuple[nn.Module, dict]:
+    # the original network, restated in tests/originals.py (pytorch/examples, file and commit cited there)
+    orig = _randomize(originals.FastNeuralStyleNet(), seed=1).eval()
     with torch.no_grad():  # outputs spread over 0-255 like a trained model's, so the clamp is exercised
         orig.deconv3.conv2d.weight.mul_(40.0)
         orig.deconv3.conv2d.bias.fill_(127.5)
