@@ -224,7 +224,7 @@ def test_save_pretrained_round_trip(net, tensors, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     net.save_pretrained(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert config == {"backbone_weights": "none", "eps": 1e-5, "unbiased_std": False, "pad_multiple": 8}
+    assert config == {"backbone_weights": "none", "eps": 1e-5, "unbiased_std": False, "pad_multiple": 1}
     from safetensors.torch import load_file
 
     saved = load_file(str(tmp_path / "m" / "model.safetensors"))
