@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import lightning.pytorch as pl
 import torch
@@ -278,6 +278,8 @@ class GatysStylizer:
                            scales=scales, scale_steps=[per] * (len(scales) - 1),
                            preserve_color=opts.preserve_color)
         self.device = resolve_device(opts.device)
+        # Called as on_step(step, steps) after each optimisation step (zoo demo's progress bar); None: not called.
+        self.on_step: Callable[[int, int], None] | None = None
 
     def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
         from ..data.gatys import GatysData
@@ -290,6 +292,17 @@ class GatysStylizer:
         trainer = pl.Trainer(
             max_steps=self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
             enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=self.opts.progress,
+            callbacks=[_OnStep(self.on_step, self.steps)] if self.on_step else None,
         )
         trainer.fit(self.model, dm)
         return self.model.result()
+
+
+class _OnStep(pl.Callback):
+    """Reports each finished optimisation step to ``fn(step, steps)``."""
+
+    def __init__(self, fn: Callable[[int, int], None], steps: int) -> None:
+        self.fn, self.steps = fn, steps
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        self.fn(trainer.global_step, self.steps)
