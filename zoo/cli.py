@@ -340,7 +340,8 @@ def _add_demo(sub) -> None:
                         "smoke runs only); MODEL=W for one model; repeatable")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
                    help="VGG weights of gatys and adain_gan (default: the model's own); 'none' = random, smoke runs")
-    p.add_argument("--max-size", type=_size, default=1024, help="largest long edge of a result, in pixels (default 1024)")
+    p.add_argument("--max-size", type=_size, default=1024,
+                   help="largest long edge of a result, in pixels (default 1024)")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
     p.add_argument("--queue", type=_size, default=8, help="requests that may wait while one runs (default 8)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")

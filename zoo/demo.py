@@ -22,13 +22,13 @@ import tempfile
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["Demo", "CONTROLS", "VIDEO_EXTENSIONS", "build_app", "serve"]
+__all__ = ["Demo", "CONTROLS", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "video_available",
+           "build_app", "serve", "launch"]
 
 log = logging.getLogger(__name__)
 
