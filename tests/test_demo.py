@@ -4,6 +4,7 @@ in a real browser: tests/test_demo_browser.py."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -242,6 +243,15 @@ def test_stylizers_are_built_once_and_report_gatys_progress(server, files):
                       progress=lambda step, total: steps.append((step, total)))[4]
     assert status.startswith("gatys: 32x24") and steps == [(1, 3), (2, 3), (3, 3)]
     assert demo.stylizer(opts).on_step is None  # the cached stylizer does not keep this request's callback
+
+
+def test_old_request_files_are_removed(files):
+    demo = Demo()
+    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36 preview"
+    (old,) = demo.workdir.glob("request-*")
+    os.utime(old, (time.time() - 3600,) * 2)
+    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36 preview"
+    assert old not in demo.workdir.glob("request-*") and len(list(demo.workdir.glob("request-*"))) == 1
 
 
 # Values different from each option's default, to ask every family's builder whether it takes the option.

@@ -16,6 +16,7 @@ import it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -47,6 +48,7 @@ _RANDOM_FILE_ARCH = {"johnson": "johnson", "cyclegan": "cyclegan_resnet"}
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
 DEFAULT_STEPS = 500  # zoo.variants.gatys.DEFAULT_STEPS (not imported: it imports Lightning); a test checks it
 CACHE_SIZE = 4  # stylizers kept in memory
+KEEP_SECONDS = 600  # a request's files are kept this long on the server (Gradio serves its own copies)
 SEED = 0  # random (smoke) weights are drawn from this seed: the same stylizer, and picture, on every build
 
 
@@ -109,7 +111,6 @@ class Demo:
         self.workdir = Path(tempfile.mkdtemp(prefix="zoo-demo-"))  # results and smoke weights; removed at exit
         self._cleanup = weakref.finalize(self, _remove_tree, self.workdir)
         self._stylizers: OrderedDict[str, Any] = OrderedDict()
-        self._requests = 0
 
     # ------------------------------------------------------------------ the model list
     def choices(self) -> list[tuple[str, str]]:
@@ -184,10 +185,13 @@ class Demo:
 
     # ------------------------------------------------------------------ requests
     def _request_dir(self) -> Path:
-        self._requests += 1
-        folder = self.workdir / f"request-{self._requests:05d}"
-        folder.mkdir()
-        return folder
+        """A new folder for one request's files. Gradio copies the files a request returns into its own cache
+        (cleared hourly), so folders older than :data:`KEEP_SECONDS` are removed here: the disk use stays bounded."""
+        for old in self.workdir.glob("request-*"):
+            with contextlib.suppress(OSError):  # another request may be removing it too
+                if time.time() - old.stat().st_mtime > KEEP_SECONDS:
+                    _remove_tree(old)
+        return Path(tempfile.mkdtemp(prefix="request-", dir=self.workdir))
 
     def preview(self, content: str | None) -> tuple[str | None, str]:
         """The uploaded picture as the page reads it (shown on upload), and a status line."""

@@ -267,6 +267,8 @@ class GatysStylizer:
     """``zoo stylize --model gatys``: one optimisation per content image, with a progress bar."""
 
     needs_style = True
+    # Called as on_step(step, steps) after each optimisation step, e.g. by zoo demo's progress bar.
+    on_step: Callable[[int, int], None] | None = None
 
     def __init__(self, opts: StylizeOptions) -> None:
         reject_options(opts, "gatys", "weights", "alpha", "direction", "tile", "masks")
@@ -278,8 +280,6 @@ class GatysStylizer:
                            scales=scales, scale_steps=[per] * (len(scales) - 1),
                            preserve_color=opts.preserve_color)
         self.device = resolve_device(opts.device)
-        # Called as on_step(step, steps) after each optimisation step (zoo demo's progress bar); None: not called.
-        self.on_step: Callable[[int, int], None] | None = None
 
     def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
         from ..data.gatys import GatysData
@@ -292,8 +292,9 @@ class GatysStylizer:
         trainer = pl.Trainer(
             max_steps=self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
             enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=self.opts.progress,
-            callbacks=[_OnStep(self.on_step, self.steps)] if self.on_step else None,
         )
+        if self.on_step is not None:
+            trainer.callbacks.append(_OnStep(self.on_step))
         trainer.fit(self.model, dm)
         return self.model.result()
 
@@ -301,8 +302,8 @@ class GatysStylizer:
 class _OnStep(pl.Callback):
     """Reports each finished optimisation step to ``fn(step, steps)``."""
 
-    def __init__(self, fn: Callable[[int, int], None], steps: int) -> None:
-        self.fn, self.steps = fn, steps
+    def __init__(self, fn: Callable[[int, int], None]) -> None:
+        self.fn = fn
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        self.fn(trainer.global_step, self.steps)
+        self.fn(trainer.global_step, trainer.max_steps)
