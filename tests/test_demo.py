@@ -208,6 +208,28 @@ def test_video_without_zoo_video_is_one_line(server, tmp_path):
                                            "does not have yet; upload a picture")
 
 
+def test_video_goes_through_zoo_video(server, tmp_path):
+    """With zoo.video installed, a clip comes back stylised: as many frames, at the page's size."""
+    if not zoo.demo.video_available():
+        pytest.skip("zoo.video is not installed")
+    av = pytest.importorskip("av")
+    from zoo.video import read_frames
+
+    clip = tmp_path / "clip.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 48, 36, "yuv420p"
+        for i in range(3):
+            frame = np.asarray(Image.open(make_image(tmp_path / f"{i}.png", (48, 36), seed=i)))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    source, result, video, download, status = stylise(server[2], clip, [], "johnson")
+    assert status.startswith("johnson: video in ") and source is None and result is None
+    assert Path(video).name == "clip-johnson.mp4" and Path(download).read_bytes() == Path(video).read_bytes()
+    frames = list(read_frames(video))
+    assert len(frames) == 3 and frames[0].shape == (1, 3, 24, 32)
+
+
 def test_requests_queue_one_at_a_time(server, files):
     """Four requests sent at once run one after the other (no two stylisations overlap), all succeed."""
     demo, app, client = server

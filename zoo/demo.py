@@ -23,12 +23,13 @@ import tempfile
 import time
 import weakref
 from collections import OrderedDict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["Demo", "CONTROLS", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "video_available",
+__all__ = ["Demo", "CONTROLS", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "is_video", "video_available",
            "build_app", "serve", "launch"]
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ CONTROLS: dict[str, frozenset[str]] = {
 # `--weights random` for the families whose builders read weight files only (adain_gan's has a random
 # mode of its own): a save_pretrained folder of the architecture with random weights, written once.
 _RANDOM_FILE_ARCH = {"johnson": "johnson", "cyclegan": "cyclegan_resnet"}
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")  # without zoo.video: its message
 DEFAULT_STEPS = 500  # zoo.variants.gatys.DEFAULT_STEPS (not imported: it imports Lightning); a test checks it
 CACHE_SIZE = 4  # stylizers kept in memory
 KEEP_SECONDS = 600  # a request's files are kept this long on the server (Gradio serves its own copies)
@@ -197,7 +198,7 @@ class Demo:
         """The uploaded picture as the page reads it (shown on upload), and a status line."""
         if not content:
             return None, ""
-        if Path(content).suffix.lower() in VIDEO_EXTENSIONS:
+        if is_video(content):
             return None, f"{Path(content).name}: video"
         try:
             from .io import load_image, resize_long_edge, save_image
@@ -224,7 +225,7 @@ class Demo:
                 raise ValueError("upload a photo first")
             opts = self.options(model, size, steps, alpha, style_weights, preserve_color, direction)
             folder = self._request_dir()
-            if Path(content).suffix.lower() in VIDEO_EXTENSIONS:
+            if is_video(content):
                 video = self._video(content, styles, opts, folder)
                 return None, None, video, video, f"{model}: video in {time.perf_counter() - started:.1f} s"
             source, result, (h, w) = self._image(content, styles, opts, folder, progress)
@@ -260,20 +261,26 @@ class Demo:
         return str(source), str(out), tuple(result.shape[-2:])
 
     def _video(self, content: str, styles: list[str], opts, folder: Path) -> str:
-        """A video through zoo.video (written in parallel; its API is assumed to mirror zoo.stylize's)."""
+        """A video through :func:`zoo.video.stylize_video`, with the cached stylizer."""
         try:
-            from .video import stylize_video
+            from .video import VIDEO_OUTPUT_EXTENSIONS, stylize_video
         except ImportError:
             raise ValueError(f"{Path(content).name}: video input needs zoo.video, which this installation "
                              "does not have yet; upload a picture") from None
-        from dataclasses import asdict
+        suffix = Path(content).suffix.lower()
+        out = folder / f"{Path(content).stem}-{opts.model}{suffix if suffix in VIDEO_OUTPUT_EXTENSIONS else '.mp4'}"
+        options = {k: v for k, v in asdict(opts).items() if k not in ("model", "progress")}
+        return str(stylize_video(content, out, opts.model, styles, stylizer=self.stylizer(opts), progress=False,
+                                 max_pixels=self.max_pixels, **options))
 
-        from .io import load_image
 
-        out = folder / f"{Path(content).stem}-{opts.model}{Path(content).suffix.lower()}"
-        options = {k: v for k, v in asdict(opts).items() if k != "model"}
-        stylize_video(content, out, [load_image(s, self.max_pixels) for s in styles], model=opts.model, **options)
-        return str(out)
+def is_video(path: str) -> bool:
+    """A video file, by zoo.video's extensions when it is installed (else :data:`VIDEO_EXTENSIONS`)."""
+    try:
+        from .video import is_video as video_file
+    except ImportError:
+        return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    return video_file(path)
 
 
 def _message(e: BaseException, uploads: Sequence[str]) -> str:
