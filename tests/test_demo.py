@@ -160,6 +160,9 @@ def test_missing_weights_show_the_cli_line(server, files, capsys, tmp_path):
         cli = message_of_cli(["stylize", str(files["content"]), "--model", tag, "-o", str(tmp_path / "x.png")], capsys)
         assert out[:4] == (None, None, None, None)
         assert out[4] == cli and cli.startswith(f"error: pretrained weights {tag!r}")
+    # a family the server has no --weights for
+    cli = message_of_cli(["stylize", str(files["content"]), "--model", "johnson", "-o", str(tmp_path / "x.png")], capsys)
+    assert Demo().run(str(files["content"]), [], "johnson")[4] == cli and cli.startswith("error: model 'johnson' needs")
 
 
 GATYS = ["--model", "gatys", "--backbone-weights", "none"]

@@ -139,6 +139,9 @@ def test_upload_stylise_download_each_family(page, browser, tmp_path):
         assert downloaded.shape == (48, 64, 3) and downloaded.std() > 1.0  # the result, not blank
         assert np.array_equal(downloaded, np.asarray(Image.open(NO_PROXY.open(shown)).convert("RGB")))
 
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(u.startswith(url) for u in loaded), [u for u in loaded if not u.startswith(url)]  # offline
+
     shot = tmp_path / "demo.png"
     assert browser.save_screenshot(str(shot)) and Image.open(shot).width == 1280
     if os.environ.get("ZOO_DEMO_SCREENSHOT"):  # docs/demo.png: a 64-colour palette PNG, small enough to commit
