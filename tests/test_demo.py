@@ -161,19 +161,21 @@ def test_missing_weights_show_the_cli_line(server, files, capsys, tmp_path):
         assert out[:4] == (None, None, None, None)
         assert out[4] == cli and cli.startswith(f"error: pretrained weights {tag!r}")
     # a family the server has no --weights for
-    cli = message_of_cli(["stylize", str(files["content"]), "--model", "johnson", "-o", str(tmp_path / "x.png")], capsys)
+    cli = message_of_cli(["stylize", str(files["content"]), "--model", "johnson", "-o", str(tmp_path / "x.png")],
+                         capsys)
     assert Demo().run(str(files["content"]), [], "johnson")[4] == cli and cli.startswith("error: model 'johnson' needs")
 
 
 GATYS = ["--model", "gatys", "--backbone-weights", "none"]
 ADAIN = ["--model", "adain_gan", "--weights", "random", "--backbone-weights", "none"]
+JOHNSON = ["--model", "johnson", "--weights", "W"]  # W: the page's random johnson weights
 
 
 @pytest.mark.parametrize("case, model, message, cli", [
-    ("notes", "gatys", "error: notes.png: not an image, or a format Pillow cannot read", GATYS + ["--style", "S"]),
-    ("corrupt", "gatys", "error: corrupt.png: corrupt or truncated image (", GATYS + ["--style", "S"]),
-    ("huge", "gatys", "error: huge.png: 200x150 image has 30,000 pixels, over the limit of 20,000 (raise it with "
-                      "--max-pixels", GATYS + ["--style", "S", "--max-pixels", "20000"]),
+    ("notes", "johnson", "error: notes.png: not an image, or a format Pillow cannot read", JOHNSON),
+    ("corrupt", "johnson", "error: corrupt.png: corrupt or truncated image (", JOHNSON),
+    ("huge", "johnson", "error: huge.png: 200x150 image has 30,000 pixels, over the limit of 20,000 (raise it "
+                        "with --max-pixels", JOHNSON + ["--max-pixels", "20000"]),
     ("no style", "gatys", "error: model 'gatys' needs at least one --style image", GATYS),
     ("no style", "adain_gan", "error: model 'adain_gan' needs at least one --style image", ADAIN),
     ("weights", "adain_gan", "error: --style-weights has 3 values for 1 style images",
@@ -182,7 +184,7 @@ ADAIN = ["--model", "adain_gan", "--weights", "random", "--backbone-weights", "n
 def test_bad_input_is_one_line_and_the_server_keeps_serving(server, files, case, model, message, cli, capsys,
                                                             monkeypatch, tmp_path):
     """The page's line is zoo stylize's line for the same input; no picture; the next request works."""
-    _, _, client = server
+    client = server[2]
     content = files.get(case, files["content"])
     kwargs = {"style_weights": "1,2,3"} if case == "weights" else {}
     styles = [files["style"]] if "S" in cli else []
@@ -191,7 +193,8 @@ def test_bad_input_is_one_line_and_the_server_keeps_serving(server, files, case,
     assert out[4].startswith(message) and "\n" not in out[4], out[4]
     assert "/tmp/" not in out[4] and "gradio" not in out[4]  # the upload's name, not the server's path
     monkeypatch.chdir(content.parent)
-    argv = ["stylize", content.name, *(str(files["style"]) if a == "S" else a for a in cli), "-o", str(tmp_path / "x.png")]
+    paths = {"S": str(files["style"]), "W": server[0].weights_for("johnson")}
+    argv = ["stylize", content.name, *(paths.get(a, a) for a in cli), "-o", str(tmp_path / "x.png")]
     assert message_of_cli(argv, capsys) == out[4]
     assert stylise(client, files["content"])[4].startswith("johnson: 32x24")  # still serving
 

@@ -5,7 +5,6 @@ runs only this). ``ZOO_DEMO_SCREENSHOT=docs/demo.png`` also writes the page's sc
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import signal
@@ -123,18 +122,17 @@ def test_upload_stylise_download_each_family(page, browser, tmp_path):
                 upload(browser, "style", make_image(tmp_path / "style.png", (40, 40), seed=2))
         if family == "gatys":
             assert len(browser.find_elements(By.CSS_SELECTOR, "#style td.filename")) == 1
-            steps = wait(browser, lambda: [e for e in browser.find_elements(By.CSS_SELECTOR, "#steps input[type=number]")
-                                           if e.is_displayed()])[0]
+            steps = wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#steps input[type=number]"))[0]
             steps.clear()
             steps.send_keys("3", Keys.TAB)
         browser.find_element(By.ID, "stylise").click()
         wait(browser, lambda: status(browser).startswith((f"{family}:", "error")))
         assert status(browser).startswith(f"{family}: 64x48 in "), status(browser)
 
-        link = wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, f"#download a[download='photo-{family}.png']"))
-        link[0].click()
-        wait(browser, lambda: glob.glob(str(browser.download_dir / f"photo-{family}.png")), timeout=30)
-        downloaded = np.asarray(Image.open(browser.download_dir / f"photo-{family}.png").convert("RGB"))
+        name = f"photo-{family}.png"
+        wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, f"#download a[download='{name}']"))[0].click()
+        wait(browser, lambda: (browser.download_dir / name).is_file(), timeout=30)
+        downloaded = np.asarray(Image.open(browser.download_dir / name).convert("RGB"))
         shown = browser.find_element(By.CSS_SELECTOR, "#result img").get_attribute("src")
         assert downloaded.shape == (48, 64, 3) and downloaded.std() > 1.0  # the result, not blank
         assert np.array_equal(downloaded, np.asarray(Image.open(NO_PROXY.open(shown)).convert("RGB")))

@@ -334,7 +334,7 @@ def _add_demo(sub) -> None:
                     "zoo demo --weights random --backbone-weights none. See docs/demo.md.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                                                        "only; 0.0.0.0 opens the page to the network)")
-    p.add_argument("--port", type=_size, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--weights", action="append", default=None, metavar="[MODEL=]W",
                    help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
                         "smoke runs only); MODEL=W for one model; repeatable")
@@ -343,7 +343,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--max-size", type=_size, default=1024,
                    help="largest long edge of a result, in pixels (default 1024)")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
-    p.add_argument("--queue", type=_size, default=8, help="requests that may wait while one runs (default 8)")
+    p.add_argument("--queue", type=int, default=8, help="requests that may wait while one runs (default 8)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
     p.set_defaults(func=_cmd_demo)
 

@@ -123,15 +123,17 @@ class Demo:
 
         loadable = list_models(pretrained=True)
         unpublished = [t for t in WEIGHTS.names() if t not in loadable and t not in STYLIZERS]
-        families = STYLIZERS.names()
+        families = [(f"{f} (weights: {w})" if (w := self._weights_for(f, f)) else f"{f} (family)", f)
+                    for f in STYLIZERS.names()]
         return ([(f"{t} (pretrained)", t) for t in loadable]
-                + [(f"{t} (pretrained, not published yet)", t) for t in unpublished]
-                + [(f"{f} (weights: {w})" if (w := self._weights_for(f, f)) else f"{f} (family)", f) for f in families])
+                + [(f"{t} (pretrained, not published yet)", t) for t in unpublished] + families)
 
     def _weights_for(self, model: str, family: str) -> str | None:
         if "weights" not in CONTROLS[family]:
             return None
-        return self.weights.get(model) or (None if model != family else self.weights.get(""))
+        if model in self.weights:
+            return self.weights[model]
+        return self.weights.get("") if model == family else None  # a tag brings its own weights
 
     def weights_for(self, model: str) -> str | None:
         """The ``weights`` option the page passes for ``model`` (``random`` becomes a file where needed)."""
@@ -187,7 +189,7 @@ class Demo:
     # ------------------------------------------------------------------ requests
     def _request_dir(self) -> Path:
         """A new folder for one request's files. Gradio copies the files a request returns into its own cache
-        (cleared hourly), so folders older than :data:`KEEP_SECONDS` are removed here: the disk use stays bounded."""
+        (cleared hourly), so folders older than :data:`KEEP_SECONDS` are removed: the disk use stays bounded."""
         for old in self.workdir.glob("request-*"):
             with contextlib.suppress(OSError):  # another request may be removing it too
                 if time.time() - old.stat().st_mtime > KEEP_SECONDS:
@@ -267,11 +269,14 @@ class Demo:
         except ImportError:
             raise ValueError(f"{Path(content).name}: video input needs zoo.video, which this installation "
                              "does not have yet; upload a picture") from None
+        stylizer = self.stylizer(opts)
         suffix = Path(content).suffix.lower()
-        out = folder / f"{Path(content).stem}-{opts.model}{suffix if suffix in VIDEO_OUTPUT_EXTENSIONS else '.mp4'}"
+        suffix = suffix if suffix in VIDEO_OUTPUT_EXTENSIONS else ".mp4"
         options = {k: v for k, v in asdict(opts).items() if k not in ("model", "progress")}
-        return str(stylize_video(content, out, opts.model, styles, stylizer=self.stylizer(opts), progress=False,
-                                 max_pixels=self.max_pixels, **options))
+        out = stylize_video(content, folder / f"{Path(content).stem}-{opts.model}{suffix}", opts.model,
+                            styles if stylizer.needs_style else [], stylizer=stylizer, progress=False,
+                            max_pixels=self.max_pixels, **options)
+        return str(out)
 
 
 def is_video(path: str) -> bool:
