@@ -21,7 +21,7 @@ from conftest import make_image
 from zoo.cli import main
 from zoo.io import load_image
 
-gr = pytest.importorskip("gradio")
+pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from zoo.demo import CONTROLS, Demo, build_app, launch, parse_weights  # noqa: E402
@@ -79,6 +79,8 @@ def server(tmp_path_factory):
         for key, value in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "HF_HOME": str(home / "hf"),
                            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}.items():
             mp.setenv(key, value)
+        for key in ("NO_PROXY", "no_proxy"):  # launch() adds this machine to them: restored afterwards
+            mp.setenv(key, os.environ.get(key, ""))
         weights = parse_weights(["random", f"adain_gan={adain_weights(home / 'adain')}"])
         demo = Demo(weights, backbone_weights="none", max_size=64, max_pixels=20_000, device="cpu")
         app = build_app(demo, queue=4)
