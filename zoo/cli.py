@@ -324,6 +324,45 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_main(args.rest) or 0)
 
 
+# ---------------------------------------------------------------------------------------- demo
+def _add_demo(sub) -> None:
+    p = sub.add_parser(
+        "demo", help="a web page to stylise pictures in the browser (needs the demo extra)",
+        description="Serve a web page on HOST:PORT: upload a photo, pick a model, set its options, download the "
+                    "result. Requests run one at a time and queue. Smoke run without downloads: "
+                    "zoo demo --weights random --backbone-weights none. See docs/demo.md.")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
+                                                       "only; 0.0.0.0 opens the page to the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--weights", action="append", default=None, metavar="[MODEL=]W",
+                   help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
+                        "smoke runs only); MODEL=W for one model; repeatable")
+    p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
+                   help="VGG weights of gatys and adain_gan (default: the model's own); 'none' = random, smoke runs")
+    p.add_argument("--max-size", type=_size, default=1024,
+                   help="largest long edge of a result, in pixels (default 1024)")
+    p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
+    p.add_argument("--queue", type=int, default=8, help="requests that may wait while one runs (default 8)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
+    p.set_defaults(func=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UsageError('zoo demo needs the demo extra: pip install -e ".[demo]"') from None
+    from .demo import Demo, parse_weights, serve
+
+    demo = Demo(parse_weights(args.weights), args.backbone_weights, args.max_size, args.max_pixels, args.device)
+    try:
+        serve(demo, args.host, args.port, args.queue)
+    except OSError as e:  # the port is taken, the address is not this machine's
+        reason = str(e).split(". ")[0]
+        raise UsageError(f"--host {args.host} --port {args.port}: cannot serve there ({reason})") from None
+    return 0
+
+
 # ---------------------------------------------------------------------------------------- fit
 def _add_fit(sub) -> None:
     p = sub.add_parser("fit", help="train from a recipe (same as python -m zoo.fit)", add_help=False)
@@ -343,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_convert(sub)
     _add_publish(sub)
     _add_bench(sub)
+    _add_demo(sub)
     return parser
 
 

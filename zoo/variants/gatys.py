@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import lightning.pytorch as pl
 import torch
@@ -267,6 +267,8 @@ class GatysStylizer:
     """``zoo stylize --model gatys``: one optimisation per content image, with a progress bar."""
 
     needs_style = True
+    # Called as on_step(step, steps) after each optimisation step, e.g. by zoo demo's progress bar.
+    on_step: Callable[[int, int], None] | None = None
 
     def __init__(self, opts: StylizeOptions) -> None:
         reject_options(opts, "gatys", "weights", "alpha", "direction", "tile", "masks")
@@ -291,5 +293,17 @@ class GatysStylizer:
             max_steps=self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
             enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=self.opts.progress,
         )
+        if self.on_step is not None:
+            trainer.callbacks.append(_OnStep(self.on_step))
         trainer.fit(self.model, dm)
         return self.model.result()
+
+
+class _OnStep(pl.Callback):
+    """Reports each finished optimisation step to ``fn(step, steps)``."""
+
+    def __init__(self, fn: Callable[[int, int], None]) -> None:
+        self.fn = fn
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        self.fn(trainer.global_step, trainer.max_steps)
