@@ -197,6 +197,19 @@ _FID_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "MaxPool_1", "C
               "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "AvgPool")
 
 
+def _load_trunk(model: nn.Module, sd: dict[str, Tensor], error: str) -> nn.Module:
+    """Load every tensor of ``model`` from ``sd``, strictly; any difference raises ValueError(``error`` ...)."""
+    missing, unexpected = sorted(set(model.state_dict()) - set(sd)), sorted(set(sd) - set(model.state_dict()))
+    if not missing and not unexpected:
+        try:
+            model.load_state_dict(sd)
+            return model
+        except RuntimeError as e:  # shapes
+            raise ValueError(f"{error} ({str(e).strip().splitlines()[-1].strip()[:200]})") from None
+    raise ValueError(f"{error} (missing {missing[:3]}{' ...' if len(missing) > 3 else ''}, "
+                     f"unexpected {unexpected[:3]}{' ...' if len(unexpected) > 3 else ''})")
+
+
 class FIDInception(nn.Module):
     """The FID Inception-v3 (TensorFlow 2015-12-05 graph, torch-fidelity's modules): uint8 (N, 3, H, W) ->
     (N, 2048) pool3 features, with the input handling of ``pipeline`` (:data:`FID_PIPELINES`):
@@ -284,13 +297,8 @@ def load_fid_inception(weights: str | os.PathLike | None = None, pipeline: str =
         raise ValueError(f"{file}: not a plain state dict of tensors, refusing to load it ({type(e).__name__})") from None
     if not isinstance(sd, dict) or "Conv2d_1a_3x3.conv.weight" not in sd:
         raise ValueError(f"{file}: not torch-fidelity Inception-v3 weights (no Conv2d_1a_3x3.conv.weight)")
-    model = FIDInception(pipeline)
-    missing, unexpected = model.load_state_dict({k: v for k, v in sd.items() if not k.startswith("fc.")},
-                                                strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{file}: not torch-fidelity Inception-v3 weights (missing {sorted(missing)[:3]}, "
-                         f"unexpected {sorted(unexpected)[:3]})")
-    return model
+    return _load_trunk(FIDInception(pipeline), {k: v for k, v in sd.items() if not k.startswith("fc.")},
+                       f"{file}: not torch-fidelity Inception-v3 weights")
 
 
 class FID(FrechetDistance):
@@ -362,15 +370,8 @@ def load_art_inception(source: str | os.PathLike | None = None) -> ArtInception:
         if not Path(file).is_file():
             raise WeightsUnavailableError(f"{file}: no such ArtFID Inception weights file")
     sd = load_state_dict_file(file)
-    trunk = {k: v for k, v in sd.items() if not k.startswith(_ART_HEADS)}
-    model = ArtInception()
-    missing, unexpected = model.load_state_dict(trunk, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"{file}: not ArtFID's Inception-v3 layout (missing {sorted(missing)[:3]}{' ...' if len(missing) > 3 else ''}, "
-            f"unexpected {sorted(unexpected)[:3]}{' ...' if len(unexpected) > 3 else ''})"
-        )
-    return model
+    return _load_trunk(ArtInception(), {k: v for k, v in sd.items() if not k.startswith(_ART_HEADS)},
+                       f"{file}: not ArtFID's Inception-v3 layout")
 
 
 def art_fid_distance(extractor: nn.Module | None = None, weights: str | os.PathLike | None = None,
