@@ -383,6 +383,8 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
     if st_path.is_file():
         try:
             expected = json.loads(record_path.read_text())["sha256"]
+            if not (isinstance(expected, str) and len(expected) == 64):
+                raise ValueError(expected)
         except (OSError, ValueError, KeyError, TypeError):
             raise ChecksumMismatchError(
                 f"refusing to load {st_path}: its checksum record {record_path} is missing or unreadable. {again}"
