@@ -105,8 +105,9 @@ def test_missing_weights_offline_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     checkpoints = tmp_path / "th" / "hub" / "checkpoints"
-    for weights, file, url in [("imagenet", "vgg19-dcbb9e9d.pth", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"),
-                               ("caffe", "vgg_normalised.pth", CAFFE_VGG19_URL)]:
+    for weights, file, url in [
+            ("imagenet", "vgg19-dcbb9e9d.pth", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"),
+            ("caffe", "vgg_normalised.pth", CAFFE_VGG19_URL)]:
         with pytest.raises(WeightsUnavailableError) as e:
             VGGEncoder("vgg19", weights=weights, progress=False)
         msg = str(e.value)

@@ -417,7 +417,7 @@ def test_canonical_download_is_verified_on_every_path(tiny_arch, canonical, isol
     with pytest.raises(hub.ChecksumMismatchError) as err:
         hub.create_model("tiny_canon", pretrained=True)
     msg = str(err.value)
-    assert "refusing to load the canonical checkpoint of 'tiny_canon'" in msg and str(original) in msg
+    assert "refusing to load pretrained weights 'tiny_canon' (the canonical checkpoint)" in msg and str(original) in msg
     assert f"Delete it and download {mirror.as_uri()} again" in msg and "\n" not in msg
     assert not folder.exists()
 
@@ -446,7 +446,7 @@ def test_canonical_pinned_checksum_mismatch_refused(tiny_arch, canonical):
     path = hub.canonical_download_path(entry)
     path.parent.mkdir(parents=True)
     path.write_bytes(_torch_bytes(_upstream(_random_tiny(7).state_dict())))
-    with pytest.raises(hub.ChecksumMismatchError, match="the canonical checkpoint of 'tiny_canon'"):
+    with pytest.raises(hub.ChecksumMismatchError, match=r"weights 'tiny_canon' \(the canonical checkpoint\)"):
         hub.create_model("tiny_canon", pretrained=True)
     assert not hub.converted_dir("tiny_canon").exists()
 

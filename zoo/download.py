@@ -157,7 +157,7 @@ def _accept(digest: str, path: Path, expected: str | None, source: str) -> None:
                       f"in {rec}; every later use is checked against it", stacklevel=4)
 
 
-def _check(expected: str | None) -> str | None:
+def _well_formed(expected: str | None) -> str | None:
     if expected is not None and not _PREFIX.fullmatch(expected):
         raise ValueError(f"expected sha256 {expected!r} is not 8 to 64 lower-case hex digits")
     return expected
@@ -170,7 +170,7 @@ def verify_file(path: str | os.PathLike, expected: str | None = None, *, what: s
     recorded beside the file is checked too (and recorded now if there is none yet). A mismatch raises
     :class:`ChecksumMismatchError` naming ``what`` and ``path``, ending with ``fix`` (what to do).
     """
-    path, expected = Path(path), _check(expected)
+    path, expected = Path(path), _well_formed(expected)
     digest = sha256_file(path)
     bad = _mismatch(digest, path, expected)
     if bad is not None:
@@ -211,17 +211,18 @@ def fetch_url(url: str, dst: str | os.PathLike, expected: str | None = None, *, 
               progress: bool = True) -> Path:
     """The verified file ``dst``, downloaded from ``url`` if it is not there yet (see the module doc).
 
-    ``what`` names the file in messages ("the Caffe-normalised VGG19 weights"); ``manual`` is the way to
-    give a file by hand, appended to them ("; or pass --backbone-weights PATH").
+    ``what`` names the file in messages, in the plural ("Caffe-normalised VGG19 weights": "... are not
+    available: ..."); ``manual`` is the way to give a file by hand, appended to them ("; or pass
+    --backbone-weights PATH").
     """
-    dst, expected = Path(dst), _check(expected)
+    dst, expected = Path(dst), _well_formed(expected)
     if dst.is_file():
         verify_file(dst, expected, what=what, fix=f"Delete it and download {url} again{manual}.")
         return dst
     place = f"Download {url} on a machine with internet and copy it to {dst} (or set TORCH_HOME){manual}."
     if offline():
         raise WeightsUnavailableError(
-            f"{what}: {dst} is not cached and HF_HUB_OFFLINE=1 forbids downloading it. {place}")
+            f"{what} are not available: {dst} is not cached and HF_HUB_OFFLINE=1 forbids downloading it. {place}")
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.partial")
     try:
@@ -230,8 +231,8 @@ def fetch_url(url: str, dst: str | os.PathLike, expected: str | None = None, *, 
         except Exception as e:  # URLError/HTTPError (OSError), http.client errors, timeouts, bad URLs
             first = (str(e).strip().splitlines() or [""])[0][:200]
             raise WeightsUnavailableError(
-                f"{what}: {dst} is not cached and could not be downloaded from {url} ({type(e).__name__}: "
-                f"{first}). {place}") from e
+                f"{what} are not available: {dst} is not cached and could not be downloaded from {url} "
+                f"({type(e).__name__}: {first}). {place}") from e
         bad = _mismatch(digest, dst, expected)
         if bad is not None:
             trust = f"; if the new file is genuine, delete {record_path(dst)} and download again" if bad[2] else ""
@@ -264,13 +265,13 @@ def fetch_hub_file(repo_id: str, filename: str, revision: str, sha256: str, *, w
     except Exception as e:  # huggingface_hub raises several types: not cached, offline, HTTP, network
         if off:
             raise WeightsUnavailableError(
-                f"{what}: {where} is not in the Hugging Face cache {cache} and HF_HUB_OFFLINE=1 forbids "
-                f"downloading it. On a machine with internet run {get} and copy its cache folder {folder} "
+                f"{what} are not available: {where} is not in the Hugging Face cache {cache} and "
+                f"HF_HUB_OFFLINE=1 forbids downloading it. On a machine with internet run {get} and copy its cache folder {folder} "
                 f"into {cache} (or point HF_HUB_CACHE at it){manual}.") from e
         first = (str(e).strip().splitlines() or [""])[0][:200]
         raise WeightsUnavailableError(
-            f"{what}: {where} could not be downloaded ({type(e).__name__}: {first}). Check the network, or "
-            f"run {get} where there is one and copy the cache to {cache}{manual}.") from e
+            f"{what} are not available: {where} could not be downloaded ({type(e).__name__}: {first}). "
+            f"Check the network, or run {get} where there is one and copy the cache to {cache}{manual}.") from e
     verify_file(path, sha256, what=f"{what} ({where})",
                 fix=f"Delete the cache folder {cache / folder} and download again with {get}{manual}.")
     return path

@@ -367,7 +367,7 @@ def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
     c = entry.canonical
     assert c is not None
     return fetch_url(c.url, canonical_download_path(entry), c.sha256, progress=progress,
-                     what=f"the canonical checkpoint of {entry.tag!r}")
+                     what=f"pretrained weights {entry.tag!r} (the canonical checkpoint)")
 
 
 def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
