@@ -4,25 +4,29 @@ All metrics take RGB images (N, 3, H, W) in [0, 1] and accumulate over calls to 
 ``compute()`` returns a Python float.
 
 ``FID``
-    Frechet Inception Distance (Heusel et al. 2017) with torchmetrics' ``FrechetInceptionDistance``:
-    torch-fidelity's Inception-v3 (the TensorFlow 2015-12-05 graph ported to PyTorch, pool3, 2048
-    features), feature sums and covariances accumulated in float64. Images are resized to 299 x 299
-    *before* the network, on uint8 with PIL's bicubic filter, which antialiases when shrinking:
-    clean-fid (Parmar et al. 2022, "On Aliased Resizing and Surprising Subtleties in GAN Evaluation")
-    showed that aliased resizing shifts FID by several points. ``resize_backend="torch"`` uses
-    ``F.interpolate(bicubic, antialias=True)`` instead (within about 0.2 grey levels of PIL on average).
+    Frechet Inception Distance (Heusel et al. 2017): torchmetrics' ``FrechetInceptionDistance``
+    (feature sums and covariances in float64) on :class:`FIDInception`, the TensorFlow 2015-12-05
+    Inception-v3 graph as ported by torch-fidelity (its modules, weights
+    ``weights-inception-2015-12-05-6726825d.pth``, the same file as pytorch-fid's), pool3, 2048 features.
+    How images reach the network (see :data:`FID_PIPELINES`) is what the published numbers the
+    benchmarks are shown beside used: ``pipeline="pytorch-fid"`` (default) is pytorch-fid's and
+    mmagic's ``TransFID(inception_style='PyTorch')``, the pipeline of mmagic's CycleGAN FIDs: the 0-255
+    values scaled to [-1, 1] with (x - 127.5) / 127.5 and resized to 299 x 299 *inside* the network
+    with ``F.interpolate(bilinear, align_corners=False)``, no antialiasing (upsampling from 256 px it
+    has none to do). ``pipeline="clean"`` is clean-fid's: PIL bicubic (antialiased) resize of the uint8
+    image to 299 x 299 before the network, and the TensorFlow graph's (x - 128) / 128.
 ``art_fid_distance`` / ``ArtInception``
     The FID part of ArtFID (Wright & Ommer 2022): the same Frechet distance in the 2048 pool features
     of their Inception-v3 fine-tuned on art (weights ``art_inception.pth`` on the Hugging Face Hub,
     repository ``matthias-wright/art_inception``), fed RGB in [0, 1] without normalisation at the
     image's own size, as their reference code (art_fid/art_fid.py) does. StyleID's evaluation
-    (evaluation/eval_artfid.py, Chung et al. CVPR 2024) first resizes the shorter side to 512 with
-    torchvision's ``Resize(512)`` (PIL bilinear): that is ``art_size=512``, our default.
+    (evaluation/eval_artfid.py, Chung et al. CVPR 2024), which produced the published numbers, first
+    resizes the shorter side to 512 with torchvision's ``Resize(512)`` on the PIL image (PIL bilinear):
+    that is ``art_size=512``, our default.
 ``LPIPS``
     Learned perceptual distance (Zhang et al. 2018) with torchmetrics' LPIPS network (the linear
     layers of LPIPS v0.1 shipped inside torchmetrics), backbone AlexNet (``"alex"``, as ArtFID) or VGG16
-    (``"vgg"``); backbone weights are torchvision's ImageNet weights, loaded here with
-    ``weights_only=True`` and hash check.
+    (``"vgg"``); backbone weights are torchvision's ImageNet weights.
 ``artfid``
     ArtFID = (1 + LPIPS) * (1 + FID_art) (Wright & Ommer 2022, eq. 3).
 ``FeatureLosses``
@@ -31,8 +35,9 @@ All metrics take RGB images (N, 3, H, W) in [0, 1] and accumulate over calls to 
     al. 2024): the KL divergence between the softmax-normalised patch self-similarities of the content
     and the stylised image in VGG19 relu3_1 features.
 
-Weights are never unpickled as arbitrary objects: every file is read with ``weights_only=True`` (or
-safetensors) first.
+Every weights file fetched from outside is verified by :mod:`zoo.download` before it is read (a
+modified cached copy is refused) and read with ``weights_only=True`` or safetensors: nothing in it is
+unpickled but tensors.
 """
 
 from __future__ import annotations
@@ -49,26 +54,40 @@ from PIL import Image
 from torch import Tensor, nn
 
 from zoo.backbone import VGGEncoder, WeightsUnavailableError, load_state_dict_file
+from zoo.download import checkpoints_dir, fetch_hub_file, fetch_url, torchvision_weights_file
 from zoo.losses import ContentLoss, GramLoss
 
 __all__ = [
     "to_uint8", "resize_uint8", "resize_shorter_side", "prepare_inception", "FrechetDistance", "FID",
-    "ArtInception", "load_art_inception", "art_fid_distance", "LPIPS", "lpips_network", "artfid",
-    "cfsd", "FeatureLosses", "RandomFeatures", "inception_weights_file", "WeightsUnavailableError",
-    "INCEPTION_URL", "ART_INCEPTION_REPO", "ART_INCEPTION_FILE", "ART_INCEPTION_URL",
+    "FIDInception", "FID_PIPELINES", "load_fid_inception", "ArtInception", "load_art_inception",
+    "art_fid_distance", "LPIPS", "lpips_network", "artfid", "cfsd", "FeatureLosses", "RandomFeatures",
+    "WeightsUnavailableError", "INCEPTION_URL", "INCEPTION_SHA256", "ART_INCEPTION_REPO", "ART_INCEPTION_FILE",
+    "ART_INCEPTION_REVISION", "ART_INCEPTION_SHA256",
 ]
 
-# torch-fidelity's Inception-v3 weights (torch_fidelity/feature_extractor_inceptionv3.py, v0.4.0);
-# the file name carries the first hex digits of its sha256, which torch.hub checks.
+# torch-fidelity's Inception-v3 weights (torch_fidelity/feature_extractor_inceptionv3.py: URL_INCEPTION_V3).
+# The name publishes the first 8 hex digits of the sha256; the full sha256 is the one Hugging Face's LFS
+# pointers record for this file (huggingface.co, RaphaelLiu/EvalCrafter-Models commit 6040b4d: pytorch-fid's
+# pt_inception-2015-12-05-6726825d.pth, the same weights, size 95628359) and that a project pinning
+# torch-fidelity's file states for it; it begins with the published prefix.
 INCEPTION_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 )
-# ArtFID's art-fine-tuned Inception-v3 (matthias-wright/art-fid, art_fid/art_fid.py: CKPT_URL).
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+# ArtFID's art-fine-tuned Inception-v3 (matthias-wright/art-fid, art_fid/art_fid.py: CKPT_URL), pinned to the
+# commit that uploaded it ("Upload art_inception.pth", 2022-08-10, the latest) and the LFS sha256 the Hub
+# publishes for it (huggingface.co/matthias-wright/art_inception/blob/main/art_inception.pth).
 ART_INCEPTION_REPO = "matthias-wright/art_inception"
 ART_INCEPTION_FILE = "art_inception.pth"
-ART_INCEPTION_URL = f"https://huggingface.co/{ART_INCEPTION_REPO}/resolve/main/{ART_INCEPTION_FILE}"
+ART_INCEPTION_REVISION = "70c27a861d43379d5016b16b03b5324ab4ffae4b"
+ART_INCEPTION_SHA256 = "5bc1c20380401911d99d528b7b6e4430044b56edd5f7f26467222f3fb7c54e7e"
 
-_RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+# How images reach the FID network: {pipeline: description recorded with the results}.
+FID_PIPELINES = {
+    "pytorch-fid": ("pytorch-fid / mmagic TransFID(inception_style='PyTorch'): 0-255 -> (x-127.5)/127.5, "
+                    "bilinear F.interpolate to 299x299 inside the network (align_corners=False, no antialias)"),
+    "clean": "clean-fid: PIL bicubic (antialiased) resize of the uint8 image to 299x299, then (x-128)/128",
+}
 
 
 # ----------------------------------------------------------------------------------------- resizing
@@ -79,13 +98,13 @@ def to_uint8(images: Tensor) -> Tensor:
     return images.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
-def resize_uint8(images: Tensor, size: tuple[int, int], backend: str = "pil", resample: str = "bicubic") -> Tensor:
-    """Resize uint8 images (N, 3, H, W) to ``size`` = (height, width) with antialiasing.
+_RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
-    ``backend="pil"``: PIL's ``Image.resize`` on each uint8 image (its filters are widened by the scale
-    factor when shrinking, i.e. antialiased; this is clean-fid's "clean" resize). ``backend="torch"``:
-    ``F.interpolate(..., antialias=True)`` on the float values, rounded back to uint8.
-    """
+
+def resize_uint8(images: Tensor, size: tuple[int, int], resample: str = "bicubic") -> Tensor:
+    """Resize uint8 images (N, 3, H, W) to ``size`` = (height, width) with PIL's ``Image.resize`` on each
+    image: its filters are widened by the scale factor when shrinking, i.e. antialiased (clean-fid's
+    "clean" resize, and what torchvision's ``Resize`` does to a PIL image)."""
     if images.dtype != torch.uint8:
         raise TypeError(f"resize_uint8 expects uint8 images, got {images.dtype}")
     if resample not in _RESAMPLE:
@@ -93,21 +112,16 @@ def resize_uint8(images: Tensor, size: tuple[int, int], backend: str = "pil", re
     h, w = int(size[0]), int(size[1])
     if tuple(images.shape[-2:]) == (h, w):
         return images
-    if backend == "pil":
-        out = []
-        for img in images.cpu():
-            pil = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy(), "RGB")
-            out.append(torch.from_numpy(np.array(pil.resize((w, h), resample=_RESAMPLE[resample]))).permute(2, 0, 1))
-        return torch.stack(out).to(images.device)
-    if backend == "torch":
-        x = F.interpolate(images.float(), size=(h, w), mode=resample, align_corners=False, antialias=True)
-        return x.round().clamp(0, 255).to(torch.uint8)
-    raise ValueError(f"resize backend must be 'pil' or 'torch', got {backend!r}")
+    out = []
+    for img in images.cpu():
+        pil = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy(), "RGB")
+        out.append(torch.from_numpy(np.array(pil.resize((w, h), resample=_RESAMPLE[resample]))).permute(2, 0, 1))
+    return torch.stack(out).to(images.device)
 
 
-def resize_shorter_side(images: Tensor, size: int, backend: str = "pil", resample: str = "bilinear") -> Tensor:
-    """Resize uint8 images so the shorter side is ``size``, like torchvision's ``Resize(size)``
-    (the longer side becomes ``int(size * long / short)``)."""
+def resize_shorter_side(images: Tensor, size: int, resample: str = "bilinear") -> Tensor:
+    """Resize uint8 images so the shorter side is ``size``, like torchvision's ``Resize(size)`` on a PIL
+    image (the longer side becomes ``int(size * long / short)``)."""
     h, w = images.shape[-2:]
     if min(h, w) == size:
         return images
@@ -115,50 +129,27 @@ def resize_shorter_side(images: Tensor, size: int, backend: str = "pil", resampl
         new = (size, int(size * w / h))
     else:
         new = (int(size * h / w), size)
-    return resize_uint8(images, new, backend=backend, resample=resample)
+    return resize_uint8(images, new, resample=resample)
 
 
-def prepare_inception(images: Tensor, backend: str = "pil") -> Tensor:
-    """Images in [0, 1] (or uint8) -> uint8 (N, 3, 299, 299), the input of torch-fidelity's Inception."""
-    return resize_uint8(to_uint8(images), (299, 299), backend=backend, resample="bicubic")
+def prepare_inception(images: Tensor) -> Tensor:
+    """Images in [0, 1] (or uint8) -> uint8 (N, 3, 299, 299) with PIL bicubic: the "clean" FID input."""
+    return resize_uint8(to_uint8(images), (299, 299), resample="bicubic")
 
 
-# ----------------------------------------------------------------------------------------- weights
-def _hub_checkpoint(url: str) -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
-
-
-def inception_weights_file(path: str | os.PathLike | None = None, progress: bool = True) -> Path:
-    """The torch-fidelity Inception-v3 weights file, checked to hold tensors only.
-
-    ``path=None`` uses (and if needed downloads, with hash check) the torch hub cache file
-    ``$TORCH_HOME/hub/checkpoints/weights-inception-2015-12-05-6726825d.pth``. torchmetrics/torch-fidelity
-    unpickle that file without restrictions; reading it here with ``weights_only=True`` first guarantees
-    it contains no pickled code before they touch it.
-    """
-    if path is None:
-        file = _hub_checkpoint(INCEPTION_URL)
-        if not file.is_file():
-            try:
-                file.parent.mkdir(parents=True, exist_ok=True)
-                torch.hub.download_url_to_file(INCEPTION_URL, str(file), hash_prefix="6726825d", progress=progress)
-            except (OSError, RuntimeError) as e:
-                raise WeightsUnavailableError(
-                    f"Inception-v3 FID weights are not available: {file} is not cached and could not be downloaded "
-                    f"from {INCEPTION_URL} ({type(e).__name__}). Download that file on a machine with internet and "
-                    f"copy it to {file} (or set TORCH_HOME), or pass --inception-weights PATH."
-                ) from e
-    else:
-        file = Path(path)
-        if not file.is_file():
-            raise WeightsUnavailableError(f"{file}: no such Inception weights file")
+@contextmanager
+def _no_init():
+    """Skip the random initialisation of modules built inside (torchvision's VGG16 classifier alone takes
+    seconds to initialise); every weight that is used is loaded or initialised afterwards."""
+    names = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "constant_", "trunc_normal_")
+    saved = {n: getattr(nn.init, n) for n in names}
     try:
-        sd = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{file}: not a plain state dict of tensors, refusing to load it ({type(e).__name__})") from None
-    if not isinstance(sd, dict) or "Conv2d_1a_3x3.conv.weight" not in sd:
-        raise ValueError(f"{file}: not torch-fidelity Inception-v3 weights (no Conv2d_1a_3x3.conv.weight)")
-    return file
+        for n in names:
+            setattr(nn.init, n, lambda tensor, *a, **k: tensor)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
 
 
 # ----------------------------------------------------------------------------------------- FID
@@ -166,20 +157,18 @@ class FrechetDistance:
     """Frechet distance between the Gaussians fitted to two feature sets, with torchmetrics.
 
     ``d^2 = |mu_1 - mu_2|^2 + Tr(S_1 + S_2 - 2 (S_1 S_2)^(1/2))`` (Dowson & Landau 1982; Heusel et al.
-    2017). ``extractor`` maps what ``preprocess(images)`` returns to (N, D) features; torchmetrics keeps
-    the feature sums and outer-product sums in float64. ``update(images, real=True)`` adds reference
-    images, ``real=False`` generated ones.
+    2017). ``extractor`` maps what ``preprocess(images)`` returns to (N, D) features and has a
+    ``num_features`` attribute (D); torchmetrics keeps the feature sums and outer-product sums in
+    float64. ``update(images, real=True)`` adds reference images, ``real=False`` generated ones.
     """
 
-    def __init__(self, extractor: nn.Module, preprocess: Callable[[Tensor], Tensor], device: str | torch.device = "cpu",
-                 _metric=None) -> None:
+    def __init__(self, extractor: nn.Module, preprocess: Callable[[Tensor], Tensor],
+                 device: str | torch.device = "cpu") -> None:
         from torchmetrics.image.fid import FrechetInceptionDistance
 
-        if _metric is None:
-            if not hasattr(extractor, "num_features"):
-                raise ValueError("the feature extractor needs a `num_features` attribute (its output dimension)")
-            _metric = FrechetInceptionDistance(feature=extractor, normalize=False)
-        self.metric = _metric.to(device)
+        if not hasattr(extractor, "num_features"):
+            raise ValueError("the feature extractor needs a `num_features` attribute (its output dimension)")
+        self.metric = FrechetInceptionDistance(feature=extractor, normalize=False).to(device)
         self.preprocess = preprocess
         self.device = torch.device(device)
 
@@ -201,40 +190,131 @@ class FrechetDistance:
         return float(self.metric.compute())
 
 
+# The trunk of torch-fidelity's FeatureExtractorInceptionV3 up to the 2048-d pool3 features, in forward
+# order (torch_fidelity/feature_extractor_inceptionv3.py; pytorch-fid's InceptionV3 block 3 is the same).
+_FID_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "MaxPool_1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+              "MaxPool_2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+              "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "AvgPool")
+
+
+def _load_trunk(model: nn.Module, sd: dict[str, Tensor], error: str) -> nn.Module:
+    """Load every tensor of ``model`` from ``sd``, strictly; any difference raises ValueError(``error`` ...)."""
+    missing, unexpected = sorted(set(model.state_dict()) - set(sd)), sorted(set(sd) - set(model.state_dict()))
+    if not missing and not unexpected:
+        try:
+            model.load_state_dict(sd)
+            return model
+        except RuntimeError as e:  # shapes
+            raise ValueError(f"{error} ({str(e).strip().splitlines()[-1].strip()[:200]})") from None
+    raise ValueError(f"{error} (missing {missing[:3]}{' ...' if len(missing) > 3 else ''}, "
+                     f"unexpected {unexpected[:3]}{' ...' if len(unexpected) > 3 else ''})")
+
+
+class FIDInception(nn.Module):
+    """The FID Inception-v3 (TensorFlow 2015-12-05 graph, torch-fidelity's modules): uint8 (N, 3, H, W) ->
+    (N, 2048) pool3 features, with the input handling of ``pipeline`` (:data:`FID_PIPELINES`):
+    ``"pytorch-fid"`` takes any size and resizes inside; ``"clean"`` takes the 299 x 299 output of
+    :func:`prepare_inception`. The weights are left uninitialised: build it with :func:`load_fid_inception`.
+    """
+
+    num_features = 2048
+
+    def __init__(self, pipeline: str = "pytorch-fid") -> None:
+        super().__init__()
+        from torch_fidelity.feature_extractor_inceptionv3 import (BasicConv2d, InceptionA, InceptionB, InceptionC,
+                                                                   InceptionD, InceptionE_1, InceptionE_2)
+
+        if pipeline not in FID_PIPELINES:
+            raise ValueError(f"FID pipeline must be one of {', '.join(FID_PIPELINES)}, got {pipeline!r}")
+        self.pipeline = pipeline
+        with _no_init():  # every weight is loaded afterwards (load_fid_inception)
+            self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)
+            self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)
+            self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
+            self.MaxPool_1 = nn.MaxPool2d(kernel_size=3, stride=2)
+            self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)
+            self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)
+            self.MaxPool_2 = nn.MaxPool2d(kernel_size=3, stride=2)
+            self.Mixed_5b = InceptionA(192, pool_features=32)
+            self.Mixed_5c = InceptionA(256, pool_features=64)
+            self.Mixed_5d = InceptionA(288, pool_features=64)
+            self.Mixed_6a = InceptionB(288)
+            self.Mixed_6b = InceptionC(768, channels_7x7=128)
+            self.Mixed_6c = InceptionC(768, channels_7x7=160)
+            self.Mixed_6d = InceptionC(768, channels_7x7=160)
+            self.Mixed_6e = InceptionC(768, channels_7x7=192)
+            self.Mixed_7a = InceptionD(768)
+            self.Mixed_7b = InceptionE_1(1280)
+            self.Mixed_7c = InceptionE_2(2048)
+        self.AvgPool = nn.AdaptiveAvgPool2d(output_size=(1, 1))
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> "FIDInception":
+        return super().train(False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"FIDInception expects images of shape (N, 3, H, W), got {tuple(x.shape)}")
+        x = x.float()
+        if self.pipeline == "pytorch-fid":
+            # mmagic FrechetInceptionDistance.forward_inception: (x - 127.5) / 127.5, then pytorch-fid's
+            # InceptionV3(resize_input=True): F.interpolate(bilinear, align_corners=False) to 299 x 299.
+            x = (x - 127.5) / 127.5
+            if tuple(x.shape[-2:]) != (299, 299):
+                x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        else:
+            if tuple(x.shape[-2:]) != (299, 299):
+                raise ValueError(f"the clean FID pipeline takes 299 x 299 input (prepare_inception), got "
+                                 f"{tuple(x.shape[-2:])}")
+            x = (x - 128.0) / 128.0  # the TensorFlow graph's Sub/Mul
+        for name in _FID_TRUNK:
+            x = getattr(self, name)(x)
+        return torch.flatten(x, 1)
+
+
+def load_fid_inception(weights: str | os.PathLike | None = None, pipeline: str = "pytorch-fid",
+                       progress: bool = True) -> FIDInception:
+    """:class:`FIDInception` with torch-fidelity's weights.
+
+    ``weights=None`` uses (and if needed downloads) ``$TORCH_HOME/hub/checkpoints/
+    weights-inception-2015-12-05-6726825d.pth``, verified against :data:`INCEPTION_SHA256` before every
+    read; a path is a file given by hand (``--inception-weights``), read as it is. Either is read with
+    ``weights_only=True`` (torch-fidelity itself unpickles it without restriction; it never sees it here)
+    and loaded strictly (the 1008-class ``fc`` head is unused).
+    """
+    if weights is None:
+        file = fetch_url(INCEPTION_URL, checkpoints_dir() / INCEPTION_URL.rsplit("/", 1)[-1], INCEPTION_SHA256,
+                         what="Inception-v3 FID weights", manual="; or pass --inception-weights PATH",
+                         progress=progress)
+    else:
+        file = Path(weights)
+        if not file.is_file():
+            raise WeightsUnavailableError(f"{file}: no such Inception weights file")
+    try:
+        sd = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{file}: not a plain state dict of tensors, refusing to load it ({type(e).__name__})") from None
+    if not isinstance(sd, dict) or "Conv2d_1a_3x3.conv.weight" not in sd:
+        raise ValueError(f"{file}: not torch-fidelity Inception-v3 weights (no Conv2d_1a_3x3.conv.weight)")
+    return _load_trunk(FIDInception(pipeline), {k: v for k, v in sd.items() if not k.startswith("fc.")},
+                       f"{file}: not torch-fidelity Inception-v3 weights")
+
+
 class FID(FrechetDistance):
-    """FID with torch-fidelity's Inception-v3 through torchmetrics; ``extractor`` replaces the network
-    (it then receives the same uint8 (N, 3, 299, 299) batches)."""
+    """FID on :class:`FIDInception` fed by ``pipeline`` (:data:`FID_PIPELINES`); ``extractor`` replaces the
+    network (it then receives what the pipeline gives it: uint8 (N, 3, H, W) for ``"pytorch-fid"``, uint8
+    (N, 3, 299, 299) for ``"clean"``)."""
 
     def __init__(self, extractor: nn.Module | None = None, weights: str | os.PathLike | None = None,
-                 resize_backend: str = "pil", device: str | torch.device = "cpu", progress: bool = True) -> None:
-        preprocess = lambda x: prepare_inception(x, resize_backend)  # noqa: E731
-        if extractor is not None:
-            super().__init__(extractor, preprocess, device)
-            return
-        from torchmetrics.image.fid import FrechetInceptionDistance
-
-        file = inception_weights_file(weights, progress)
-        # After the 299 x 299 resize above, torchmetrics' own (bilinear, antialiased) resize is the identity.
-        metric = FrechetInceptionDistance(feature=2048, normalize=False, feature_extractor_weights_path=str(file))
-        super().__init__(metric.inception, preprocess, device, _metric=metric)
+                 pipeline: str = "pytorch-fid", device: str | torch.device = "cpu", progress: bool = True) -> None:
+        if pipeline not in FID_PIPELINES:
+            raise ValueError(f"FID pipeline must be one of {', '.join(FID_PIPELINES)}, got {pipeline!r}")
+        net = extractor if extractor is not None else load_fid_inception(weights, pipeline, progress)
+        super().__init__(net, to_uint8 if pipeline == "pytorch-fid" else prepare_inception, device)
 
 
 # ----------------------------------------------------------------------------------------- ArtFID
-@contextmanager
-def _no_init():
-    """Skip the random initialisation of modules built inside (torchvision's VGG16 classifier alone takes
-    seconds to initialise); every weight that is used is loaded or initialised afterwards."""
-    names = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "constant_", "trunc_normal_")
-    saved = {n: getattr(nn.init, n) for n in names}
-    try:
-        for n in names:
-            setattr(nn.init, n, lambda tensor, *a, **k: tensor)
-        yield
-    finally:
-        for n, f in saved.items():
-            setattr(nn.init, n, f)
-
-
 _ART_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
               "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
               "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool")
@@ -276,37 +356,22 @@ class ArtInception(nn.Module):
 def load_art_inception(source: str | os.PathLike | None = None) -> ArtInception:
     """ArtFID's Inception with the published weights.
 
-    ``source``: a local ``.pth``/``.safetensors`` file in the art checkpoint's layout, or ``None`` for
-    ``art_inception.pth`` of ``matthias-wright/art_inception`` on the Hugging Face Hub (downloaded with
-    huggingface_hub, cached in the HF cache, honours ``HF_HUB_OFFLINE``). Read with ``weights_only=True``;
-    every trunk tensor must be present (strict), the classifier heads are dropped.
+    ``source``: a local ``.pth``/``.safetensors`` file in the art checkpoint's layout (given by hand, read
+    as it is), or ``None`` for ``art_inception.pth`` of ``matthias-wright/art_inception`` on the Hugging
+    Face Hub at :data:`ART_INCEPTION_REVISION` (downloaded with huggingface_hub, cached in the HF cache,
+    honours ``HF_HUB_OFFLINE``), verified against :data:`ART_INCEPTION_SHA256` before every read. Read
+    with ``weights_only=True``; every trunk tensor must be present (strict), the classifier heads are dropped.
     """
     if source is None:
-        from huggingface_hub import hf_hub_download
-
-        try:
-            file = hf_hub_download(ART_INCEPTION_REPO, ART_INCEPTION_FILE)
-        except Exception as e:  # offline / not cached / no network: several exception types
-            raise WeightsUnavailableError(
-                f"ArtFID Inception weights are not available: {ART_INCEPTION_FILE} of {ART_INCEPTION_REPO} is not in "
-                f"the Hugging Face cache and could not be downloaded ({type(e).__name__}). Run `huggingface-cli download "
-                f"{ART_INCEPTION_REPO} {ART_INCEPTION_FILE}` (or fetch {ART_INCEPTION_URL}) on a machine with internet, "
-                f"then copy the HF cache or pass --art-inception PATH."
-            ) from e
+        file = fetch_hub_file(ART_INCEPTION_REPO, ART_INCEPTION_FILE, ART_INCEPTION_REVISION, ART_INCEPTION_SHA256,
+                              what="ArtFID Inception weights", manual="; or pass --art-inception PATH")
     else:
         file = source
         if not Path(file).is_file():
             raise WeightsUnavailableError(f"{file}: no such ArtFID Inception weights file")
     sd = load_state_dict_file(file)
-    trunk = {k: v for k, v in sd.items() if not k.startswith(_ART_HEADS)}
-    model = ArtInception()
-    missing, unexpected = model.load_state_dict(trunk, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"{file}: not ArtFID's Inception-v3 layout (missing {sorted(missing)[:3]}{' ...' if len(missing) > 3 else ''}, "
-            f"unexpected {sorted(unexpected)[:3]}{' ...' if len(unexpected) > 3 else ''})"
-        )
-    return model
+    return _load_trunk(ArtInception(), {k: v for k, v in sd.items() if not k.startswith(_ART_HEADS)},
+                       f"{file}: not ArtFID's Inception-v3 layout")
 
 
 def art_fid_distance(extractor: nn.Module | None = None, weights: str | os.PathLike | None = None,
@@ -357,26 +422,17 @@ def lpips_network(net_type: str = "alex", backbone_state: dict[str, Tensor] | No
                   progress: bool = True) -> nn.Module:
     """torchmetrics' LPIPS network with the v0.1 linear layers it ships and torchvision ImageNet backbone weights.
 
-    The backbone weights come from torchvision's weights API (``alexnet-owt-7be5be79.pth`` /
-    ``vgg16-397923af.pth`` in ``$TORCH_HOME/hub/checkpoints``), read with ``weights_only=True`` and a
-    hash check; ``backbone_state`` passes a torchvision state dict instead (``features.N.*`` keys).
+    The backbone weights are torchvision's (``alexnet-owt-7be5be79.pth`` / ``vgg16-397923af.pth`` in
+    ``$TORCH_HOME/hub/checkpoints``, :func:`zoo.download.torchvision_weights_file`: verified before every
+    read, read with ``weights_only=True``); ``backbone_state`` passes a torchvision state dict instead
+    (``features.N.*`` keys).
     """
     if net_type not in _LPIPS_BACKBONES:
         raise ValueError(f"LPIPS net must be one of {', '.join(_LPIPS_BACKBONES)}, got {net_type!r}")
     tv_name, n_convs = _LPIPS_BACKBONES[net_type]
     if backbone_state is None:
-        from torchvision import models
-
-        weights = models.get_model_weights(tv_name).IMAGENET1K_V1
-        file = _hub_checkpoint(weights.url)
-        try:
-            backbone_state = weights.get_state_dict(progress=progress, check_hash=True, weights_only=True)
-        except (OSError, RuntimeError) as e:
-            raise WeightsUnavailableError(
-                f"LPIPS backbone weights ({tv_name}) are not available: {file} is not cached and could not be "
-                f"downloaded from {weights.url} ({type(e).__name__}). Download that file on a machine with internet "
-                f"and copy it to {file} (or set TORCH_HOME)."
-            ) from e
+        backbone_state = load_state_dict_file(torchvision_weights_file(
+            tv_name, what=f"LPIPS backbone weights ({tv_name})", progress=progress))
     net = _build_lpips(net_type)
     features = {k[len("features."):]: v for k, v in backbone_state.items() if k.startswith("features.")}
     loaded = 0

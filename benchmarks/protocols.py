@@ -18,7 +18,18 @@
     (horse2zebra: 120 horses, 140 zebras), at 256 x 256.
 
 Images are read with zoo.io.load_image, resized so the shorter side is ``size`` (PIL bicubic on uint8,
-antialiased) and centre-cropped to ``size`` x ``size``.
+antialiased) and centre-cropped to ``size`` x ``size``; for the published image sets (StyleID's 512 x 512
+images, the 256 x 256 CycleGAN test images) this is the identity. Stylised images are written as 8-bit
+PNG files and the metrics read them back.
+
+Feature extraction follows the code behind the published numbers each protocol is shown beside
+(docs/benchmarks.md, "Comparability"); ``Protocol.info["published"]`` records how, and what differs:
+
+* ``styleid``: ArtFID and its FID as StyleID's evaluation/eval_artfid.py computes them (PIL images,
+  torchvision ``Resize(512)`` = PIL bilinear on the shorter side, ``ToTensor``, the art Inception at the
+  image's own size, no 299 resize): :func:`benchmarks.metrics.art_fid_distance` with ``art_size=512``.
+* ``cyclegan``: FID as mmagic's ``TransFID(inception_style='PyTorch')`` computes it for its CycleGAN
+  model zoo: :class:`benchmarks.metrics.FID` with ``pipeline="pytorch-fid"``.
 """
 
 from __future__ import annotations
@@ -35,8 +46,19 @@ from torch import Tensor
 from zoo.io import list_images, load_image
 
 __all__ = ["Item", "Protocol", "ProtocolError", "styleid_protocol", "cyclegan_protocol", "select", "load_square",
-           "PROTOCOLS", "DEFAULT_SIZE", "STYLEID_N_CONTENT", "STYLEID_N_STYLE"]
+           "PROTOCOLS", "PUBLISHED", "DEFAULT_SIZE", "STYLEID_N_CONTENT", "STYLEID_N_STYLE"]
 
+# How the published numbers beside each protocol were computed, and what differs here (recorded in results).
+PUBLISHED = {
+    "styleid": ("StyleID (Chung et al. 2024) evaluation/eval_artfid.py: ArtFID/FID in art-Inception features of "
+                "PNG images resized by torchvision Resize(512) (PIL bilinear, shorter side) at their own size, "
+                "LPIPS AlexNet v0.1 on Resize(512) images; the same here (fid_art, art_size=512; lpips_alex)"),
+    "cyclegan": ("mmagic TransFID(inception_style='PyTorch') of configs/cyclegan: pytorch-fid's Inception, "
+                 "(x-127.5)/127.5 then bilinear F.interpolate to 299 inside the network; the same here "
+                 "(fid_inception, pipeline pytorch-fid). Differences: mmagic counts 140 translations for 120 "
+                 "horses (its loader cycles through them) and feeds them as floats; here each source image is "
+                 "translated once and read back from 8-bit PNG (see docs/benchmarks.md for their measured size)"),
+}
 STYLEID_N_CONTENT = 20
 STYLEID_N_STYLE = 40
 DEFAULT_SIZE = {"styleid": 512, "cyclegan": 256}
@@ -125,6 +147,7 @@ def styleid_protocol(content_dir: str | Path, style_dir: str | Path, n_content: 
             "content_dir": str(content_dir), "style_dir": str(style_dir),
             "content_files": [p.name for p in contents], "style_files": [p.name for p in styles],
             "fid_reference": "the style image of every pair (each style counted once per content image)",
+            "published": PUBLISHED["styleid"],
             "selection": "all images" if standard else f"seeded sample (seed {seed}) of the sorted file lists"}
     return Protocol("styleid", items, [it.style for it in items], size, standard, info)
 
@@ -146,7 +169,7 @@ def cyclegan_protocol(data_dir: str | Path, direction: str = "AtoB", size: int |
     standard = limit is None and size == DEFAULT_SIZE["cyclegan"]
     info = {"data_dir": str(data_dir), "direction": direction, "source": src, "target": dst,
             "n_source": len(sources), "n_target": len(targets),
-            "fid_reference": f"all {len(targets)} images of {dst}"}
+            "fid_reference": f"all {len(targets)} images of {dst}", "published": PUBLISHED["cyclegan"]}
     return Protocol("cyclegan", items, targets, size, standard, info)
 
 

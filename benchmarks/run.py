@@ -345,7 +345,7 @@ def _implementation(names: Sequence[str], args) -> dict:
     if "fid_inception" in names:
         impl["fid_inception"] = rnd if random_fx else (
             "torchmetrics FrechetInceptionDistance (float64 statistics), torch-fidelity inception-v3-compat pool3 "
-            "2048-d, weights-inception-2015-12-05-6726825d.pth; PIL bicubic resize to 299x299 on uint8 (clean-fid)")
+            "2048-d, weights-inception-2015-12-05-6726825d.pth; " + M.FID_PIPELINES["pytorch-fid"])
     if "fid_art" in names or "artfid" in names:
         impl["fid_art"] = rnd if random_fx else (
             f"torchmetrics FrechetInceptionDistance on ArtFID's art_inception.pth ({M.ART_INCEPTION_REPO}) 2048-d "

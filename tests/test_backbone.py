@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -5,7 +7,7 @@ import torchvision
 from safetensors.torch import save_file
 from torch import nn
 
-from zoo.backbone import VGGEncoder, WeightsUnavailableError, layer_names
+from zoo.backbone import CAFFE_VGG19_URL, VGGEncoder, WeightsUnavailableError, layer_names
 
 
 @pytest.mark.parametrize("arch", ["vgg16", "vgg19"])
@@ -98,35 +100,98 @@ def test_caffe_normalised_layout_matches_the_original_architecture(tmp_path):
             assert torch.allclose(out[name], original[:end](x), atol=1e-5), name
 
 
-def test_missing_download_is_one_clear_error(tmp_path, monkeypatch):
-    import urllib.error
-
+def test_missing_weights_offline_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
-
-    def offline(*a, **k):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    with pytest.raises(WeightsUnavailableError) as e:
-        VGGEncoder("vgg19", weights="imagenet", progress=False)
-    msg = str(e.value)
-    assert str(tmp_path / "th" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in msg
-    assert "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth" in msg and "--backbone-weights" in msg
-    with pytest.raises(WeightsUnavailableError, match="vgg_normalised.pth"):
-        VGGEncoder("vgg19", weights="caffe", progress=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    checkpoints = tmp_path / "th" / "hub" / "checkpoints"
+    for weights, file, url in [
+            ("imagenet", "vgg19-dcbb9e9d.pth", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"),
+            ("caffe", "vgg_normalised.pth", CAFFE_VGG19_URL)]:
+        with pytest.raises(WeightsUnavailableError) as e:
+            VGGEncoder("vgg19", weights=weights, progress=False)
+        msg = str(e.value)
+        assert "\n" not in msg and str(checkpoints / file) in msg and url in msg and "--backbone-weights PATH" in msg
+    with pytest.raises(WeightsUnavailableError, match=r"timm/vgg19\.tv_in1k/model\.safetensors .*--backbone-weights"):
+        VGGEncoder(weights="timm")
     with pytest.raises(WeightsUnavailableError, match="no such weights file"):
         VGGEncoder(weights=str(tmp_path / "missing.pth"))
 
 
-def test_timm_source_offline_names_the_hub_repo(tmp_path, monkeypatch):
-    import huggingface_hub
+def _conv1_state(layout: str, seed: int) -> dict:
+    """The first layers of a VGG19 state dict (enough for an encoder up to relu1_1) in ``layout``."""
+    g = torch.Generator().manual_seed(seed)
+    w, b = torch.randn(64, 3, 3, 3, generator=g), torch.randn(64, generator=g)
+    if layout == "caffe":  # vgg_normalised.pth: a 1x1 input conv at 0, the first 3x3 conv at 2
+        return {"0.weight": torch.randn(3, 3, 1, 1, generator=g), "0.bias": torch.randn(3, generator=g),
+                "2.weight": w, "2.bias": b}
+    return {"features.0.weight": w, "features.0.bias": b}
 
-    def offline(*a, **k):
-        raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
 
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
-    with pytest.raises(WeightsUnavailableError, match=r"timm/vgg19\.tv_in1k"):
-        VGGEncoder(weights="timm")
+def _publish(source: str, tmp_path, monkeypatch, data: bytes) -> Path:
+    """Make weight source ``source`` fetch ``data`` from a stand-in for its upstream (a file:// mirror, or the
+    Hugging Face cache for timm) whose published sha256 is that of ``data``; return the upstream file."""
+    import hashlib
+
+    from test_download import fill_hub_cache
+    from zoo import backbone, download
+
+    sha = hashlib.sha256(data).hexdigest()
+    if source == "timm":
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        monkeypatch.setitem(backbone.TIMM_WEIGHTS, "vgg19", ("testorg/vgg19", "a" * 40, sha))
+        return fill_hub_cache(tmp_path / "hf", "testorg/vgg19", "a" * 40, "model.safetensors", data)
+    mirror = tmp_path / "mirror" / ("vgg19-dcbb9e9d.pth" if source == "imagenet" else "vgg_normalised.pth")
+    mirror.parent.mkdir(exist_ok=True)
+    mirror.write_bytes(data)
+    if source == "imagenet":
+        monkeypatch.setitem(download.TORCHVISION_WEIGHTS, "vgg19", (mirror.as_uri(), sha))
+    else:  # no published checksum: the first download's is recorded
+        monkeypatch.setattr(backbone, "CAFFE_VGG19_URL", mirror.as_uri())
+    return mirror
+
+
+@pytest.mark.parametrize("source", ["imagenet", "caffe", "timm"])
+def test_every_weight_source_is_verified_before_it_is_read(source, tmp_path, monkeypatch):
+    """A good file loads; a modified cached copy and a substituted download are refused, never loaded."""
+    import io
+    import warnings
+
+    from safetensors.torch import save
+
+    from test_download import corrupt
+    from zoo.download import ChecksumMismatchError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    layout = "caffe" if source == "caffe" else "torchvision"
+
+    def payload(seed: int) -> bytes:
+        sd = _conv1_state(layout, seed)
+        if source == "timm":
+            return save(sd)
+        buf = io.BytesIO()
+        torch.save(sd, buf)
+        return buf.getvalue()
+
+    upstream = _publish(source, tmp_path, monkeypatch, payload(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vgg_normalised.pth: "no published checksum, recorded"
+        enc = VGGEncoder("vgg19", weights=source, layers=["relu1_1"], progress=False)
+    expected = _conv1_state(layout, 0)["2.weight" if source == "caffe" else "features.0.weight"]
+    assert torch.equal(enc.conv1_1_weight, expected)
+
+    cached = upstream if source == "timm" else tmp_path / "th" / "hub" / "checkpoints" / upstream.name
+    corrupt(cached)
+    with pytest.raises(ChecksumMismatchError, match=f"refusing to load .*{cached.name}.*--backbone-weights PATH"):
+        VGGEncoder("vgg19", weights=source, layers=["relu1_1"], progress=False)
+    if source != "timm":  # the Hub path has no download here; its cached file is what the test above refuses
+        cached.unlink()
+        upstream.write_bytes(payload(1))  # a different file at the source
+        with pytest.raises(ChecksumMismatchError, match="nothing was saved"):
+            VGGEncoder("vgg19", weights=source, layers=["relu1_1"], progress=False)
+        assert not cached.exists()
 
 
 def test_wrong_file_layout_is_refused(tmp_path):

@@ -6,8 +6,10 @@ with a random backbone), stylizers a fake registered under a test name and remov
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -103,27 +105,15 @@ def _closed_form_fid(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------------------- resizing
-def test_pil_resize_backend_is_pils_bicubic_exactly():
+def test_pil_resize_is_pils_bicubic_exactly():
     g = np.random.default_rng(0)
     for h, w in ((61, 47), (400, 352)):  # up- and down-sampling
         imgs = g.integers(0, 256, (2, h, w, 3), dtype=np.uint8)
-        out = M.resize_uint8(torch.from_numpy(imgs).permute(0, 3, 1, 2), (299, 299), backend="pil")
+        out = M.resize_uint8(torch.from_numpy(imgs).permute(0, 3, 1, 2), (299, 299))
         assert out.dtype == torch.uint8 and out.shape == (2, 3, 299, 299)
         for i in range(2):
             ref = np.asarray(Image.fromarray(imgs[i]).resize((299, 299), Image.Resampling.BICUBIC))
             np.testing.assert_array_equal(out[i].permute(1, 2, 0).numpy(), ref)
-
-
-def test_torch_resize_backend_is_antialiased_like_pil_and_naive_resize_is_not():
-    g = np.random.default_rng(1)
-    img = g.integers(0, 256, (400, 352, 3), dtype=np.uint8)  # noise: aliasing shows at once
-    ref = np.asarray(Image.fromarray(img).resize((299, 299), Image.Resampling.BICUBIC)).astype(np.float64)
-    x = torch.from_numpy(img).permute(2, 0, 1)[None]
-    ours = M.resize_uint8(x, (299, 299), backend="torch")[0].permute(1, 2, 0).numpy().astype(np.float64)
-    naive = F.interpolate(x.float(), size=(299, 299), mode="bicubic", align_corners=False)
-    naive = naive.round().clamp(0, 255)[0].permute(1, 2, 0).numpy()
-    assert np.abs(ours - ref).mean() < 1.0
-    assert np.abs(naive - ref).mean() > 10.0  # what clean-fid warns about
 
 
 def test_prepare_inception_quantises_then_resizes_with_pil():
@@ -132,8 +122,8 @@ def test_prepare_inception_quantises_then_resizes_with_pil():
     u8 = (x * 255).round().clamp(0, 255).byte()[0].permute(1, 2, 0).numpy()
     ref = np.asarray(Image.fromarray(u8).resize((299, 299), Image.Resampling.BICUBIC))
     np.testing.assert_array_equal(out[0].permute(1, 2, 0).numpy(), ref)
-    with pytest.raises(ValueError, match="'pil' or 'torch'"):
-        M.resize_uint8(M.to_uint8(x), (10, 10), backend="cv2")
+    with pytest.raises(ValueError, match="resample must be one of"):
+        M.resize_uint8(M.to_uint8(x), (10, 10), resample="lanczos")
 
 
 def test_resize_shorter_side_matches_torchvision_resize_rule():
@@ -146,31 +136,78 @@ def test_resize_shorter_side_matches_torchvision_resize_rule():
 
 
 # ----------------------------------------------------------------------------------------- FID / ArtFID
-def test_frechet_distance_equals_closed_form_on_gaussian_features():
-    g = np.random.default_rng(0)
-    d = 6
-    a = g.normal(size=(300, d)) @ g.normal(size=(d, d)) + 0.5
-    b = g.normal(size=(250, d)) * np.linspace(0.5, 2.0, d) - 0.3
-    dist = M.FrechetDistance(_QueueFeatures(np.concatenate([a, b])), preprocess=lambda x: x)
-    for _ in range(3):  # batches: the statistics accumulate over updates
-        dist.update(torch.zeros(100, 1), real=True)
-    for _ in range(5):
-        dist.update(torch.zeros(50, 1), real=False)
-    assert dist.counts == (300, 250)
-    expected = _closed_form_fid(a, b)
-    assert expected > 1.0
-    assert dist.compute() == pytest.approx(expected, rel=1e-6)
+def _random_fid_state(net: nn.Module, seed: int = 0) -> dict:
+    """He-initialised convolutions, identity batch norms: features that differ from image to image."""
+    g = torch.Generator().manual_seed(seed)
+    sd = {}
+    for k, v in net.state_dict().items():
+        if k.endswith(("running_var", "bn.weight")):
+            v = torch.ones_like(v)
+        elif k.endswith(("running_mean", "bn.bias")):
+            v = torch.zeros_like(v)
+        elif v.is_floating_point():
+            v = torch.randn(v.shape, generator=g) * (2.0 / v[0].numel()) ** 0.5
+        sd[k] = v
+    return sd
 
 
-def test_fid_feeds_inception_uint8_299_and_equals_closed_form():
+class _Stop(Exception):
+    pass
+
+
+def _first_layer_input(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """What ``net`` feeds its first convolution for ``x`` (the forward is stopped there)."""
+    seen = []
+
+    def grab(module, args):
+        seen.append(args[0])
+        raise _Stop
+
+    handle = net.Conv2d_1a_3x3.register_forward_pre_hook(grab)
+    try:
+        with pytest.raises(_Stop):
+            net(x)
+    finally:
+        handle.remove()
+    return seen[0]
+
+
+def test_fid_inception_is_torch_fidelitys_network_fed_like_pytorch_fid_or_clean_fid(monkeypatch):
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    net = M.FIDInception("clean")
+    sd = _random_fid_state(net)
+    net.load_state_dict(sd)
+    # torch-fidelity's own extractor with the same weights (its download replaced by them)
+    monkeypatch.setattr(tf_inception, "load_state_dict_from_url",
+                        lambda *a, **k: {**sd, "fc.weight": torch.zeros(1008, 2048), "fc.bias": torch.zeros(1008)})
+    with M._no_init():
+        reference = tf_inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    x = torch.randint(0, 256, (1, 3, 299, 299), dtype=torch.uint8)  # one image: a forward takes seconds on a CPU
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), reference(x)[0], rtol=0, atol=0)  # the whole network, bit for bit
+    # pytorch-fid / mmagic: (x - 127.5) / 127.5, then bilinear F.interpolate to 299 x 299 inside the network
+    net.pipeline = "pytorch-fid"
+    x256 = torch.randint(0, 256, (1, 3, 256, 256), dtype=torch.uint8)
+    expected = F.interpolate((x256.float() - 127.5) / 127.5, size=(299, 299), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(_first_layer_input(net, x256), expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(_first_layer_input(net, x), (x.float() - 127.5) / 127.5)  # 299: no resize
+    with pytest.raises(ValueError, match="takes 299 x 299"):
+        M.FIDInception("clean")(x256)
+    with pytest.raises(ValueError, match="FID pipeline must be one of"):
+        M.FID(extractor=_QueueFeatures(np.zeros((1, 2))), pipeline="tf")
+
+
+@pytest.mark.parametrize("pipeline,seen", [("pytorch-fid", (20, 24)), ("clean", (299, 299))])
+def test_fid_feeds_the_network_as_its_pipeline_says_and_equals_closed_form(pipeline, seen):
     g = np.random.default_rng(1)
     a, b = g.normal(size=(12, 3)), g.normal(size=(10, 3)) + 1.0
     extractor = _QueueFeatures(np.concatenate([a, b]))
-    fid = M.FID(extractor=extractor)
+    fid = M.FID(extractor=extractor, pipeline=pipeline)
     fid.update(torch.rand(12, 3, 20, 24), real=True)
     fid.update(torch.rand(10, 3, 20, 24), real=False)
-    # what torch-fidelity's Inception receives: uint8 299 x 299
-    assert extractor.inputs == [(torch.uint8, (12, 3, 299, 299)), (torch.uint8, (10, 3, 299, 299))]
+    # uint8 values (the images are PNG files in the benchmark); "clean" resizes them with PIL first
+    assert extractor.inputs == [(torch.uint8, (12, 3, *seen)), (torch.uint8, (10, 3, *seen))]
     assert fid.compute() == pytest.approx(_closed_form_fid(a, b), rel=1e-6)
 
 
@@ -183,17 +220,92 @@ def test_fid_of_a_set_with_itself_is_zero():
     assert abs(fid.compute()) < 1e-6
 
 
-def test_inception_weights_file_refuses_pickled_objects_and_missing_files(tmp_path):
+def test_inception_weights_by_hand_refuse_pickled_objects_and_other_files(tmp_path):
     bad = tmp_path / "bad.pth"
     torch.save({"Conv2d_1a_3x3.conv.weight": torch.zeros(1), "obj": _Pickled()}, bad)
     with pytest.raises(ValueError, match="refusing to load"):
-        M.inception_weights_file(bad)
+        M.load_fid_inception(bad)
     wrong = tmp_path / "wrong.pth"
     torch.save({"a": torch.zeros(1)}, wrong)
     with pytest.raises(ValueError, match="not torch-fidelity Inception-v3 weights"):
-        M.inception_weights_file(wrong)
+        M.load_fid_inception(wrong)
     with pytest.raises(M.WeightsUnavailableError, match="no such Inception weights file"):
-        M.inception_weights_file(tmp_path / "missing.pth")
+        M.load_fid_inception(tmp_path / "missing.pth")
+
+
+def _alexnet_convs(seed: int) -> dict:
+    """torchvision AlexNet's five convolutions (what LPIPS reads), random."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = {0: (64, 3, 11, 11), 3: (192, 64, 5, 5), 6: (384, 192, 3, 3), 8: (256, 384, 3, 3), 10: (256, 256, 3, 3)}
+    sd = {}
+    for i, shape in shapes.items():
+        sd[f"features.{i}.weight"] = torch.randn(shape, generator=g) * 0.01
+        sd[f"features.{i}.bias"] = torch.zeros(shape[0])
+    return sd
+
+
+def _torch_bytes(obj) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("extractor", ["inception", "art_inception", "lpips_alex"])
+def test_every_metric_network_file_is_verified_before_it_is_read(extractor, tmp_path, monkeypatch):
+    """Its upstream replaced by a file:// mirror (the Hugging Face cache for the art Inception) whose
+    published sha256 is the mirror file's: the file passes verification and is read; a modified cached
+    copy and a substituted download are refused before anything is read."""
+    import hashlib
+
+    from test_download import corrupt, fill_hub_cache
+    from zoo import download
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    checkpoints = tmp_path / "th" / "hub" / "checkpoints"
+    # Small files: the Inception ones hold one tensor, so reading them ends in a layout error (after the check).
+    payload = {"inception": lambda s: _torch_bytes({"Conv2d_1a_3x3.conv.weight": torch.full((1,), float(s))}),
+               "art_inception": lambda s: _torch_bytes({"Conv2d_1a_3x3.conv.weight": torch.full((1,), float(s))}),
+               "lpips_alex": lambda s: _torch_bytes(_alexnet_convs(s))}[extractor]
+    data = payload(0)
+    sha = hashlib.sha256(data).hexdigest()
+    if extractor == "art_inception":
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        monkeypatch.setattr(M, "ART_INCEPTION_REPO", "testorg/art")
+        monkeypatch.setattr(M, "ART_INCEPTION_REVISION", "b" * 40)
+        monkeypatch.setattr(M, "ART_INCEPTION_SHA256", sha)
+        cached = fill_hub_cache(tmp_path / "hf", "testorg/art", "b" * 40, M.ART_INCEPTION_FILE, data)
+        load, loaded = M.load_art_inception, (ValueError, "not ArtFID.s Inception-v3 layout")
+    else:
+        name = "weights-inception-2015-12-05-6726825d.pth" if extractor == "inception" else "alexnet-owt-7be5be79.pth"
+        mirror = tmp_path / "mirror" / name
+        mirror.parent.mkdir()
+        mirror.write_bytes(data)
+        cached = checkpoints / name
+        if extractor == "inception":
+            monkeypatch.setattr(M, "INCEPTION_URL", mirror.as_uri())
+            monkeypatch.setattr(M, "INCEPTION_SHA256", sha)
+            load, loaded = M.load_fid_inception, (ValueError, r"not torch-fidelity Inception-v3 weights \(missing")
+        else:
+            monkeypatch.setitem(download.TORCHVISION_WEIGHTS, "alexnet", (mirror.as_uri(), sha))
+            load, loaded = (lambda: M.lpips_network("alex", progress=False)), None
+
+    if loaded is None:
+        net = load()
+        assert torch.equal(getattr(net.net.slice2, "3").weight, _alexnet_convs(0)["features.3.weight"])
+    else:
+        with pytest.raises(loaded[0], match=loaded[1]):  # read: the layout is checked after the checksum
+            load()
+    corrupt(cached)
+    with pytest.raises(download.ChecksumMismatchError, match=f"refusing to load .*{re.escape(cached.name)}"):
+        load()
+    if extractor != "art_inception":  # a different file at the source, downloaded again: refused
+        cached.unlink()
+        mirror.write_bytes(payload(1))
+        with pytest.raises(download.ChecksumMismatchError, match="nothing was saved"):
+            load()
+        assert not cached.exists()
 
 
 class _Pickled:

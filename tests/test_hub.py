@@ -12,7 +12,7 @@ import ast
 import hashlib
 import io
 import json
-import os
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -29,6 +29,8 @@ import zoo.weights as weights
 from zoo.backbone import WeightsUnavailableError
 from zoo.registry import MODELS, UnknownNameError
 from zoo.weights import WEIGHTS, CanonicalSource, PretrainedWeights, get_weights
+
+from test_download import corrupt, fill_hub_cache
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = "tiny_test"  # architecture name of the test network
@@ -138,20 +140,6 @@ def register():
         WEIGHTS.unregister(tag)
 
 
-def fill_hub_cache(cache: Path, repo_id: str, revision: str, filename: str, data: bytes) -> Path:
-    """Write ``data`` into the huggingface_hub cache layout: blobs/, snapshots/<rev>/<file>, refs/main."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-    blob.parent.mkdir(parents=True, exist_ok=True)
-    blob.write_bytes(data)
-    snap = repo / "snapshots" / revision / filename
-    snap.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(os.path.relpath(blob, snap.parent), snap)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(revision)
-    return snap
-
-
 def _published(register, tmp_path, net: nn.Module, *, sd=None, sha=None, tag="tiny_pub"):
     """Put ``sd`` (default: net's) in the cache as safetensors and register a published entry."""
     data = st_save({k: v.contiguous() for k, v in (sd if sd is not None else net.state_dict()).items()})
@@ -206,6 +194,9 @@ def test_planned_tags_are_in_the_table():
     assert get_weights("cyclegan_photo2anime").config == {"n_blocks": 9, "ngf": 64, "dropout": False}
     assert get_weights("cyclegan_horse2zebra").canonical.url.endswith("/pretrained_models/horse2zebra.pth")
     assert get_weights("adain").canonical.licence == "mit"
+    for tag in WEIGHTS.names():  # every upstream serves https (docs/hub.md, "Verified downloads")
+        canonical = get_weights(tag).canonical
+        assert canonical is None or canonical.url.startswith("https://"), tag
 
 
 def test_unknown_tag_lists_the_tags():
@@ -221,6 +212,10 @@ def test_table_refuses_duplicates_and_bad_entries(register):
         register(tag="tiny_bad", published=True, sha256="0" * 64)
     with pytest.raises(ValueError, match="recipe"):
         register(tag="tiny_norecipe", recipe=None)
+    with pytest.raises(ValueError, match="is not https://"):
+        register(tag="tiny_http", canonical=CanonicalSource(
+            url="http://example.invalid/w.pth", converter=f"{__name__}.convert_tiny_state_dict", licence="mit",
+            citation="test"), licence="mit")
 
 
 def test_metrics_come_from_results_files(tmp_path, monkeypatch):
@@ -305,7 +300,8 @@ def test_wrong_checksum_is_refused_and_never_loaded(tiny_arch, register, isolate
     with pytest.raises(hub.ChecksumMismatchError) as err:
         hub.create_model("tiny_pub", pretrained=True)
     msg = str(err.value)
-    assert "refusing to load" in msg and "expected " + "f" * 64 in msg and "testorg/tiny-pub" in msg
+    assert "refusing to load pretrained weights 'tiny_pub'" in msg and "testorg/tiny-pub" in msg
+    assert "expected ffffffffffff... (its published sha256)" in msg and "\n" not in msg
     assert "tampered" in msg and "hf download testorg/tiny-pub model.safetensors --revision" in msg
     assert loads == []
 
@@ -313,10 +309,7 @@ def test_wrong_checksum_is_refused_and_never_loaded(tiny_arch, register, isolate
 def test_tampered_cache_file_is_refused(tiny_arch, register, isolated):
     entry = _published(register, isolated, _random_tiny(3))
     snap = isolated / "hf" / "hub" / "models--testorg--tiny-pub" / "snapshots" / REV / entry.filename
-    blob = snap.resolve()
-    data = bytearray(blob.read_bytes())
-    data[-1] ^= 0xFF  # one flipped bit in the last tensor
-    blob.write_bytes(bytes(data))
+    corrupt(snap)  # one flipped bit in the last tensor
     with pytest.raises(hub.ChecksumMismatchError, match="corrupted or was tampered with"):
         hub.create_model("tiny_pub", pretrained=True)
 
@@ -400,11 +393,39 @@ def test_canonical_checkpoint_converted_once_and_cached(tiny_arch, canonical, mo
     monkeypatch.setattr(sys.modules[__name__], "convert_tiny_state_dict", None)
     _assert_same_tensors(hub.create_model("tiny_canon", pretrained=True), ref)
     # A corrupted conversion is refused.
-    data = bytearray((folder / "model.safetensors").read_bytes())
-    data[-1] ^= 0xFF
-    (folder / "model.safetensors").write_bytes(bytes(data))
+    corrupt(folder / "model.safetensors")
     with pytest.raises(hub.ChecksumMismatchError, match=f"Delete {folder}"):
         hub.create_model("tiny_canon", pretrained=True)
+
+
+def test_canonical_download_is_verified_on_every_path(tiny_arch, canonical, isolated, monkeypatch):
+    """From a local mirror (file://): the first download is converted and its sha256 recorded; a modified
+    cached original and a substituted download are refused before anything is read or converted."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    mirror = isolated / "mirror" / "tiny_style.pth"
+    mirror.parent.mkdir()
+    ref = _random_tiny(10)
+    mirror.write_bytes(_torch_bytes(_upstream(ref.state_dict())))
+    entry = canonical(url=mirror.as_uri())
+    original, folder = hub.canonical_download_path(entry), hub.converted_dir("tiny_canon")
+    with pytest.warns(UserWarning, match="no published checksum"):
+        _assert_same_tensors(hub.create_model("tiny_canon", pretrained=True), ref)
+    assert (original.parent / "tiny_style.pth.sha256").read_text().split()[0] == hub.sha256_file(mirror)
+
+    shutil.rmtree(folder)  # convert again, from the cached original, which was modified meanwhile
+    corrupt(original)
+    with pytest.raises(hub.ChecksumMismatchError) as err:
+        hub.create_model("tiny_canon", pretrained=True)
+    msg = str(err.value)
+    assert "refusing to load pretrained weights 'tiny_canon' (the canonical checkpoint)" in msg and str(original) in msg
+    assert f"Delete it and download {mirror.as_uri()} again" in msg and "\n" not in msg
+    assert not folder.exists()
+
+    original.unlink()  # download again: the upstream file is not the one first downloaded
+    mirror.write_bytes(_torch_bytes(_upstream(_random_tiny(11).state_dict())))
+    with pytest.raises(hub.ChecksumMismatchError, match="nothing was saved"):
+        hub.create_model("tiny_canon", pretrained=True)
+    assert not original.exists() and not folder.exists()
 
 
 def test_canonical_zip_member(tiny_arch, canonical):
@@ -425,7 +446,7 @@ def test_canonical_pinned_checksum_mismatch_refused(tiny_arch, canonical):
     path = hub.canonical_download_path(entry)
     path.parent.mkdir(parents=True)
     path.write_bytes(_torch_bytes(_upstream(_random_tiny(7).state_dict())))
-    with pytest.raises(hub.ChecksumMismatchError, match="the canonical checkpoint of 'tiny_canon'"):
+    with pytest.raises(hub.ChecksumMismatchError, match=r"weights 'tiny_canon' \(the canonical checkpoint\)"):
         hub.create_model("tiny_canon", pretrained=True)
     assert not hub.converted_dir("tiny_canon").exists()
 

@@ -9,17 +9,19 @@ The encoder is frozen. Its weights are stored as *non-persistent buffers*: they 
 but are neither trained nor written into the checkpoints of the networks that use it; a network
 re-creates its encoder from the weight source named in its config.
 
-Weight sources (``weights=``):
+Weight sources (``weights=``), each downloaded once into a cache and verified by :mod:`zoo.download`
+before every read (a modified cached copy is refused):
 
 ``"imagenet"``
-    torchvision's ImageNet weights (``VGG19_Weights.IMAGENET1K_V1``), downloaded by torchvision's
-    weights API into ``$TORCH_HOME/hub/checkpoints``; input normalised with the ImageNet mean/std.
+    torchvision's ImageNet weights (``VGG19_Weights.IMAGENET1K_V1``: ``vgg19-dcbb9e9d.pth``), in
+    ``$TORCH_HOME/hub/checkpoints``; input normalised with the ImageNet mean/std.
 ``"timm"``
     The same torchvision weights as published on the Hugging Face Hub by timm (``timm/vgg19.tv_in1k``,
-    safetensors), fetched with ``huggingface_hub`` (honours ``HF_HUB_OFFLINE`` and the HF cache).
+    safetensors), pinned to a commit and its LFS sha256 (honours ``HF_HUB_OFFLINE`` and the HF cache).
 ``"caffe"``
     The "normalised" Caffe VGG19 used by the original Gatys and AdaIN code, as converted by
-    pytorch-AdaIN (``vgg_normalised.pth``, release v0.0.0 of naoto0804/pytorch-AdaIN). It starts with
+    pytorch-AdaIN (``vgg_normalised.pth``, release v0.0.0 of naoto0804/pytorch-AdaIN; no checksum is
+    published, so the one seen at the first download is recorded and checked). It starts with
     a 1x1 convolution that turns RGB [0, 1] into mean-subtracted BGR 0-255 (the Caffe preprocessing),
     uses reflection padding and ceil-mode pooling, as that code does.
 ``"none"`` / ``None``
@@ -27,6 +29,7 @@ Weight sources (``weights=``):
 a path
     A local ``.safetensors`` / ``.pth`` file in torchvision/timm key layout (``features.N.weight``,
     ImageNet preprocessing) or in pytorch-AdaIN's ``vgg_normalised.pth`` layout (Caffe preprocessing).
+    A file given by hand is read as it is (with ``weights_only=True``), not checked against a checksum.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from typing import Iterable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .download import WeightsUnavailableError, checkpoints_dir, fetch_hub_file, fetch_url, torchvision_weights_file
 
 __all__ = ["VGGEncoder", "WeightsUnavailableError", "layer_names", "load_state_dict_file"]
 
@@ -51,17 +56,23 @@ _CFGS: dict[str, list[int | str]] = {
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# Where the published weights live. torchvision's come from its weights API; these are the others.
-TIMM_HUB_REPOS = {"vgg16": "timm/vgg16.tv_in1k", "vgg19": "timm/vgg19.tv_in1k"}
-# pytorch-AdaIN's converted Caffe VGG19 (README of naoto0804/pytorch-AdaIN, release v0.0.0).
+# Where the published weights live. torchvision's: zoo.download.TORCHVISION_WEIGHTS; these are the others.
+# timm's copies on the Hugging Face Hub: {arch: (repository, pinned commit, LFS sha256 of model.safetensors)},
+# as the Hub publishes them (huggingface.co/timm/<repo>/blob/<commit>/model.safetensors, "Git LFS Details";
+# the commit is "Add model", the last one to change the file).
+TIMM_WEIGHTS = {
+    "vgg16": ("timm/vgg16.tv_in1k", "3394518cba29aee1ea82a49d971be90d2dd1dab7",
+              "57b026918159a6bf9faf8405c3a551903768e7138989d9c6224a14227203fad8"),
+    "vgg19": ("timm/vgg19.tv_in1k", "128d4708565b3a414bcbb9bbad440b2fe37b9f18",
+              "11aea017b543ff59233749d8f1cf544cda749378f5790d2fedab841fb86b7669"),
+}
+# pytorch-AdaIN's converted Caffe VGG19 (README of naoto0804/pytorch-AdaIN, release v0.0.0). The release
+# (2017) predates GitHub's asset digests and the repository publishes no checksum: recorded at first download.
 CAFFE_VGG19_URL = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/vgg_normalised.pth"
+_BY_HAND = "; or pass a local file with --backbone-weights PATH"
 # Index of each conv layer of vgg_normalised.pth's nn.Sequential (1x1 input conv at 0, then a
 # ReflectionPad2d before every 3x3 conv), in order conv1_1 .. conv5_4 (pytorch-AdaIN net.py).
 _CAFFE_CONV_INDICES = [2, 5, 9, 12, 16, 19, 22, 25, 29, 32, 35, 38, 42, 45, 48, 51]
-
-
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable. The message says how to provide them."""
 
 
 def _layers(arch: str) -> list[tuple[str, str, int | None]]:
@@ -94,51 +105,22 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, Tensor]:
 
 
 def _torchvision_weights(arch: str, progress: bool) -> dict[str, Tensor]:
-    from torchvision import models
-
-    weights = models.get_model_weights(arch).IMAGENET1K_V1
-    hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
-    file = hub_dir / os.path.basename(weights.url)
-    try:
-        # check_hash: torchvision file names carry the first hex digits of their sha256.
-        return weights.get_state_dict(progress=progress, check_hash=True)
-    except (OSError, RuntimeError) as e:  # URLError is an OSError; a hash mismatch a RuntimeError
-        raise WeightsUnavailableError(
-            f"{arch} ImageNet weights are not available: {file} is not cached and could not be "
-            f"downloaded from {weights.url} ({e}). Download that file on a machine with internet and "
-            f"copy it to {file} (or set TORCH_HOME), or pass a local file with --backbone-weights PATH; "
-            f"--backbone-weights none runs with random weights (smoke tests only)."
-        ) from e
-
-
-def _timm_weights(arch: str) -> dict[str, Tensor]:
-    from huggingface_hub import hf_hub_download
-
-    repo = TIMM_HUB_REPOS[arch]
-    try:
-        file = hf_hub_download(repo, "model.safetensors")
-    except Exception as e:  # offline, not cached, no network: huggingface_hub raises several types
-        raise WeightsUnavailableError(
-            f"{arch} weights from the Hugging Face Hub are not available: model.safetensors of {repo} is "
-            f"not in the Hugging Face cache and could not be downloaded ({type(e).__name__}). Run "
-            f"`huggingface-cli download {repo} model.safetensors` on a machine with internet and copy the "
-            f"cache (HF_HOME), or pass a local file with --backbone-weights PATH."
-        ) from e
+    file = torchvision_weights_file(
+        arch, what=f"{arch} ImageNet weights", progress=progress,
+        manual=f"{_BY_HAND} (--backbone-weights none runs with random weights, smoke tests only)")
     return load_state_dict_file(file)
 
 
+def _timm_weights(arch: str) -> dict[str, Tensor]:
+    repo, revision, sha256 = TIMM_WEIGHTS[arch]
+    return load_state_dict_file(fetch_hub_file(repo, "model.safetensors", revision, sha256,
+                                               what=f"{arch} weights of timm", manual=_BY_HAND))
+
+
 def _caffe_weights(progress: bool) -> dict[str, Tensor]:
-    file = Path(torch.hub.get_dir()) / "checkpoints" / "vgg_normalised.pth"
-    try:
-        return torch.hub.load_state_dict_from_url(
-            CAFFE_VGG19_URL, map_location="cpu", progress=progress, weights_only=True
-        )
-    except OSError as e:
-        raise WeightsUnavailableError(
-            f"Caffe-normalised VGG19 weights are not available: {file} is not cached and could not be "
-            f"downloaded from {CAFFE_VGG19_URL} ({e}). Download that file on a machine with internet and "
-            f"copy it to {file}, or pass a local file with --backbone-weights PATH."
-        ) from e
+    file = fetch_url(CAFFE_VGG19_URL, checkpoints_dir() / "vgg_normalised.pth", None, progress=progress,
+                     what="Caffe-normalised VGG19 weights (vgg_normalised.pth)", manual=_BY_HAND)
+    return load_state_dict_file(file)
 
 
 def _is_caffe_layout(sd: Mapping[str, Tensor]) -> bool:

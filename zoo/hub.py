@@ -4,16 +4,17 @@ checkpoint import, export and publishing.
 Loading (``create_model(tag, pretrained=True)``) follows the entry of :data:`zoo.weights.WEIGHTS`:
 
 * **published on the Hub**: ``hf_hub_download(repo_id, filename, revision=<pinned commit>)``. Only
-  ``.safetensors`` files are fetched. The bytes are read once, their sha256 is compared with the
-  table's, and only then are they deserialised (from the same bytes: nothing can swap the file between
-  the check and the load). A mismatch raises :class:`ChecksumMismatchError`; the file is never loaded.
-  ``HF_HUB_OFFLINE=1`` serves the file from the cache and raises a clear error naming the repository
-  and file when it is not there.
+  ``.safetensors`` files are fetched. Before it is read, the file's sha256 is compared with the table's
+  (:func:`zoo.download.fetch_hub_file`); a mismatch raises :class:`ChecksumMismatchError` and the file is
+  never loaded. ``HF_HUB_OFFLINE=1`` serves the file from the cache and raises a clear error naming the
+  repository and file when it is not there.
 * **canonical checkpoint**: the reference implementation's file is downloaded from its original URL into
-  ``$TORCH_HOME/hub/checkpoints`` (the place ``torch.hub`` uses), read with
-  ``torch.load(weights_only=True)`` (a pickle holding anything but tensors and plain containers is
-  refused), converted by the importer named in the entry and cached as safetensors under
-  :func:`converted_dir`. The cached file's sha256 is recorded beside it and checked on every use.
+  ``$TORCH_HOME/hub/checkpoints`` (the place ``torch.hub`` uses) and verified by
+  :func:`zoo.download.fetch_url` (against the table's sha256 where one is published, else against the
+  sha256 recorded at its first download), read with ``torch.load(weights_only=True)`` (a pickle holding
+  anything but tensors and plain containers is refused), converted by the importer named in the entry
+  and cached as safetensors under :func:`converted_dir`. The cached file's sha256 is recorded beside it
+  and checked on every use.
 * **not published**: an error that names the recipe that trains the weights.
 
 Loading is strict (:func:`zoo.checkpoint.load_strict`): a missing or unexpected key is an error.
@@ -35,7 +36,6 @@ import os
 import pickle
 import pkgutil
 import tempfile
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +44,11 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from .backbone import WeightsUnavailableError
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
 from .registry import MODELS, UnknownNameError
+from .download import (ChecksumMismatchError, WeightsUnavailableError, fetch_hub_file, fetch_url, offline,
+                       sha256_file, verify_file)
+from .download import hf_cache_dir as hub_cache_dir
 from .weights import WEIGHTS, PretrainedWeights, get_weights, zoo_table_rows
 
 __all__ = [
@@ -100,10 +102,6 @@ _CARD_FILE = "README.md"
 _EXPORT_FILES = (_WEIGHTS_FILE, _CONFIG_FILE, _CARD_FILE)
 
 
-class ChecksumMismatchError(WeightsUnavailableError):
-    """A downloaded or cached weights file whose sha256 is not the pinned one. It is never loaded."""
-
-
 class NotPublishedError(WeightsUnavailableError):
     """``pretrained=True`` on a tag whose weights are not published; the message names the recipe."""
 
@@ -113,31 +111,8 @@ class UnsafeCheckpointError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------------
-# Environment: read at call time (huggingface_hub reads its constants once, at import).
+# Caches
 # --------------------------------------------------------------------------------------------------
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def _offline() -> bool:
-    """``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set: never touch the network."""
-    from huggingface_hub import constants
-
-    if "HF_HUB_OFFLINE" in os.environ:
-        return _truthy(os.environ["HF_HUB_OFFLINE"])
-    return _truthy(os.environ.get("TRANSFORMERS_OFFLINE")) or bool(constants.HF_HUB_OFFLINE)
-
-
-def hub_cache_dir() -> Path:
-    """The Hugging Face cache: ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``."""
-    env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
-    if env:
-        return Path(os.path.expandvars(os.path.expanduser(env)))
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "huggingface")
-    return Path(os.path.expandvars(os.path.expanduser(home))) / "hub"
-
 
 def _zoo_cache() -> Path:
     env = os.environ.get("STYLEZOO_CACHE")
@@ -159,29 +134,11 @@ def canonical_download_path(entry: PretrainedWeights | str) -> Path:
 
 
 # --------------------------------------------------------------------------------------------------
-# Checksums and safe reading
+# Safe reading and writing
 # --------------------------------------------------------------------------------------------------
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """The sha256 of a file, in hex (what the weights table records)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _check_sha256(data: bytes, expected: str, what: str, path: Path, remedy: str) -> None:
-    actual = _sha256(data)
-    if actual != expected:
-        raise ChecksumMismatchError(
-            f"refusing to load {what}: sha256 of {path} is {actual}, expected {expected}; the file is "
-            f"corrupted or was tampered with and was not loaded. {remedy}"
-        )
 
 
 def _safetensors_from_bytes(data: bytes, what: str) -> dict[str, Tensor]:
@@ -380,33 +337,12 @@ def _pretrained_state(entry: PretrainedWeights, token: str | bool | None, progre
 # --------------------------------------------------------------------------------------------------
 
 def _hub_state_dict(entry: PretrainedWeights, token: str | bool | None) -> dict[str, Tensor]:
-    from huggingface_hub import hf_hub_download
-
     assert entry.revision is not None and entry.sha256 is not None  # validated by the table
     if not entry.filename.endswith(".safetensors"):
         raise ValueError(f"{entry.tag}: only .safetensors files are loaded from the Hub, not {entry.filename}")
-    cache, offline = hub_cache_dir(), _offline()
-    what = f"{entry.repo_id}/{entry.filename} (revision {entry.revision})"
-    fetch = f"`hf download {entry.repo_id} {entry.filename} --revision {entry.revision}`"
-    try:
-        path = Path(hf_hub_download(entry.repo_id, entry.filename, revision=entry.revision,
-                                    cache_dir=cache, local_files_only=offline, token=token))
-    except Exception as e:  # huggingface_hub raises several types: not cached, offline, HTTP, network
-        if offline:
-            raise WeightsUnavailableError(
-                f"{what} is not in the Hugging Face cache {cache} and HF_HUB_OFFLINE=1 forbids downloading "
-                f"it. On a machine with internet run {fetch} and copy its cache folder "
-                f"models--{entry.repo_id.replace('/', '--')} into {cache} (or point HF_HUB_CACHE at it)."
-            ) from e
-        raise WeightsUnavailableError(
-            f"{what} could not be downloaded ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}). "
-            f"Check the network, or run {fetch} where there is one and copy the cache to {cache}."
-        ) from e
-    data = path.read_bytes()
-    _check_sha256(data, entry.sha256, f"pretrained weights {entry.tag!r} ({what})", path,
-                  f"Delete it (or the cache folder models--{entry.repo_id.replace('/', '--')}) and download "
-                  f"again with {fetch}.")
-    return _safetensors_from_bytes(data, str(path))
+    path = fetch_hub_file(entry.repo_id, entry.filename, entry.revision, entry.sha256,
+                          what=f"pretrained weights {entry.tag!r}", token=token)
+    return _safetensors_from_bytes(path.read_bytes(), str(path))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -430,26 +366,8 @@ def _resolve_converter(dotted: str) -> Callable[[Mapping[str, Tensor]], Mapping[
 def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
     c = entry.canonical
     assert c is not None
-    dst = canonical_download_path(entry)
-    if dst.is_file():
-        return dst
-    place = f"Download {c.url} on a machine with internet and copy it to {dst} (or set TORCH_HOME)."
-    if _offline():
-        raise WeightsUnavailableError(
-            f"pretrained weights {entry.tag!r}: the canonical checkpoint {dst} is not cached and "
-            f"HF_HUB_OFFLINE=1 forbids downloading it. {place}"
-        )
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.partial")
-    try:
-        torch.hub.download_url_to_file(c.url, str(tmp), hash_prefix=None, progress=progress)
-    except Exception as e:  # URLError, HTTPError, timeouts
-        tmp.unlink(missing_ok=True)
-        raise WeightsUnavailableError(
-            f"pretrained weights {entry.tag!r}: could not download {c.url} ({type(e).__name__}: {e}). {place}"
-        ) from e
-    os.replace(tmp, dst)
-    return dst
+    return fetch_url(c.url, canonical_download_path(entry), c.sha256, progress=progress,
+                     what=f"pretrained weights {entry.tag!r} (the canonical checkpoint)")
 
 
 def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
@@ -461,32 +379,22 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
     assert c is not None
     folder = converted_dir(entry.tag)
     st_path, record_path = folder / _WEIGHTS_FILE, folder / "source.json"
+    again = f"Delete {folder} to convert the canonical checkpoint again."
     if st_path.is_file():
-        data = st_path.read_bytes()
         try:
-            record = json.loads(record_path.read_text())
-            expected = record["sha256"]
-        except (OSError, ValueError, KeyError):
+            expected = json.loads(record_path.read_text())["sha256"]
+            if not (isinstance(expected, str) and len(expected) == 64):
+                raise ValueError(expected)
+        except (OSError, ValueError, KeyError, TypeError):
             raise ChecksumMismatchError(
-                f"refusing to load {st_path}: its checksum record {record_path} is missing or unreadable. "
-                f"Delete {folder} to convert the canonical checkpoint again."
+                f"refusing to load {st_path}: its checksum record {record_path} is missing or unreadable. {again}"
             ) from None
-        _check_sha256(data, expected, f"converted weights {entry.tag!r}", st_path,
-                      f"Delete {folder} to convert the canonical checkpoint again.")
-        return _safetensors_from_bytes(data, str(st_path)), None
+        verify_file(st_path, expected, what=f"converted weights {entry.tag!r}", fix=again)
+        return _safetensors_from_bytes(st_path.read_bytes(), str(st_path)), None
 
-    original = _fetch_canonical(entry, progress)
+    original = _fetch_canonical(entry, progress)  # verified
     raw = original.read_bytes()
     digest = _sha256(raw)
-    if c.sha256 is not None:
-        _check_sha256(raw, c.sha256, f"the canonical checkpoint of {entry.tag!r}", original,
-                      f"Delete it and download {c.url} again.")
-    else:
-        warnings.warn(
-            f"{c.url} has no published checksum; recording the sha256 of {original} ({digest}) in "
-            f"{record_path} and checking the converted file against it from now on.",
-            stacklevel=3,
-        )
     what = str(original)
     if c.member is not None:
         try:
@@ -787,7 +695,7 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
         return PublishResult(repo_id=repo_id, folder=res.folder, sha256=res.sha256, architecture=res.architecture)
     from huggingface_hub import HfApi
 
-    if _offline():
+    if offline():
         raise WeightsUnavailableError("HF_HUB_OFFLINE=1 is set: cannot upload; use --dry-run DIR to write the folder")
     with tempfile.TemporaryDirectory(prefix="stylezoo-publish-") as tmp:
         res = export_for_hub(checkpoint, tmp, **kwargs)

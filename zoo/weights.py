@@ -9,8 +9,10 @@ Where the weights come from (exactly one of these holds for every entry):
 * ``published=True``: a ``.safetensors`` file in a Hugging Face Hub repository, pinned to a commit
   (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.hub`).
 * ``canonical=CanonicalSource(...)``: the public checkpoint of the reference implementation, downloaded
-  from its original URL, read with ``torch.load(weights_only=True)``, converted once by the importer
-  named in ``converter`` and cached as safetensors (until we mirror it on the Hub).
+  from its original URL (https), verified (:mod:`zoo.download`: against ``sha256`` where one is
+  published, else against the sha256 recorded at its first download), read with
+  ``torch.load(weights_only=True)``, converted once by the importer named in ``converter`` and cached as
+  safetensors (until we mirror it on the Hub).
 * neither: our own weights that are not published yet; ``pretrained=True`` raises an error that names
   ``recipe``, the config that trains them.
 
@@ -53,14 +55,16 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 class CanonicalSource:
     """A checkpoint published by the authors of a reference implementation, and how we import it.
 
-    ``url`` is the original download address. ``member`` is the path of the checkpoint inside the
-    downloaded archive when ``url`` is a ``.zip`` (pytorch/examples ships its four styles in one zip).
-    ``converter`` is the dotted path of the importer ``convert_<source>_state_dict(sd) -> dict`` in the
-    network's module; it is imported only when the weights are first converted. ``sha256`` is the
-    checksum of the downloaded file when known. ``file`` is the local file name in
-    ``$TORCH_HOME/hub/checkpoints`` (default: the URL's last path component) (none of the upstreams publishes one; when it is
-    ``None`` the checksum seen at first download is recorded beside the converted file and checked on
-    every later use). ``licence`` is the upstream licence (SPDX id, lower case as the Hub writes it).
+    ``url`` is the original download address: ``https://`` (every upstream serves it), or ``file://`` for
+    a local mirror. ``member`` is the path of the checkpoint inside the downloaded archive when ``url`` is
+    a ``.zip`` (pytorch/examples ships its four styles in one zip). ``converter`` is the dotted path of
+    the importer ``convert_<source>_state_dict(sd) -> dict`` in the network's module; it is imported only
+    when the weights are first converted. ``sha256`` is the full sha256 of the downloaded file where the
+    upstream publishes one (none of the current upstreams does); when it is ``None`` the sha256 seen at
+    the first download is recorded beside the file (``<file>.sha256``) and checked on every later use
+    and re-download. ``file`` is the local file name in ``$TORCH_HOME/hub/checkpoints`` (default: the
+    URL's last path component). ``licence`` is the upstream licence (SPDX id, lower case as the Hub
+    writes it).
     """
 
     url: str
@@ -147,8 +151,8 @@ class PretrainedWeights:
             problems.append(f"recipe {self.recipe!r} is not recipes/<name>.yaml")
         if self.canonical is not None:
             c = self.canonical
-            if not c.url.startswith(("https://", "http://")):
-                problems.append(f"canonical url {c.url!r} is not http(s)")
+            if not c.url.startswith(("https://", "file://")):
+                problems.append(f"canonical url {c.url!r} is not https:// (or file:// for a local mirror)")
             if not re.fullmatch(r"[A-Za-z_][\w.]*\.convert_[a-z0-9_]+_state_dict", c.converter):
                 problems.append(f"converter {c.converter!r} is not <module>.convert_<source>_state_dict")
             if c.sha256 is not None and not _SHA256.fullmatch(c.sha256):
@@ -234,6 +238,7 @@ _HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are 
 
 # pytorch/examples fast_neural_style: the four pretrained styles ship in one zip, downloaded by
 # fast_neural_style/download_saved_models.py; the repository is BSD-3-Clause (pytorch/examples LICENSE).
+# No checksum is published for the zip: recorded at first download.
 _FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
 # The TransformerNet config that reproduces pytorch/examples' network through the [0, 1] interface
 # (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.transformer.fast_neural_style_config();
@@ -290,6 +295,10 @@ WEIGHTS.register(PretrainedWeights(
 # The official CycleGAN generators: scripts/download_cyclegan_model.sh of
 # junyanz/pytorch-CycleGAN-and-pix2pix downloads <name>.pth from this host; the code is BSD-licensed
 # (repository LICENSE: BSD 2-clause text, Copyright (c) 2017 Jun-Yan Zhu and Taesung Park).
+# The script says http://, but the host serves https: Taesung Park's pointer to
+# https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/ (taesungp/contrastive-unpaired-translation
+# issue #171, "worked for me") and the scripts of other projects that fetch this host over https
+# (eriklindernoren/PyTorch-GAN pull request #203). No checksum is published: recorded at first download.
 WEIGHTS.register(PretrainedWeights(
     tag="cyclegan_horse2zebra",
     name="cyclegan_resnet.horse2zebra",
@@ -300,7 +309,7 @@ WEIGHTS.register(PretrainedWeights(
     repo_id=f"{_HUB_OWNER}/cyclegan-horse2zebra",
     config=_CYCLEGAN_CONFIG,
     canonical=CanonicalSource(
-        url="http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/horse2zebra.pth",
+        url="https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/horse2zebra.pth",
         converter="zoo.nets.cyclegan.convert_official_state_dict",
         licence="bsd-2-clause",
         citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
@@ -312,7 +321,8 @@ WEIGHTS.register(PretrainedWeights(
 _ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Adaptive Instance "
                 "Normalization. ICCV 2017")
 
-# pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0.
+# pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0. The release
+# (2017) predates GitHub's release-asset digests and no checksum is published: recorded at first download.
 WEIGHTS.register(PretrainedWeights(
     tag="adain",
     name="adain.pytorch_adain",
