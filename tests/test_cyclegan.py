@@ -202,7 +202,7 @@ def test_canonical_models():
     assert len(CANONICAL) == 18
     assert {"horse2zebra", "zebra2horse", "style_monet", "iphone2dslr_flower", "cityscapes_label2photo"} <= set(CANONICAL)
     for name, url in CANONICAL.items():
-        assert url == f"http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+        assert url == f"https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
 
 
 def test_hub_entries():

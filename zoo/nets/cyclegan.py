@@ -40,10 +40,11 @@ __all__ = [
 
 # The 18 public CycleGAN generators of the reference PyTorch code, one direction each.
 # Source: junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh (the list in its
-# "available models" line and URL=http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$FILE.pth).
+# "available models" line and URL=http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$FILE.pth);
+# the host serves the same files over https (taesungp/contrastive-unpaired-translation#171), which we use.
 # Each is a 9-block ResnetGenerator with ngf=64, instance norm and no dropout (the test script's
 # ``--model test --no_dropout`` settings).
-OFFICIAL_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+OFFICIAL_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
 CANONICAL: dict[str, str] = {
     name: OFFICIAL_URL.format(name=name)
     for name in (
