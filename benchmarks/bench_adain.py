@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=4, help="timed calls per side and size (interleaved)")
     p.add_argument("--warmup", type=int, default=1, help="untimed calls per side first")
     p.add_argument("--no-bf16", action="store_true", help="skip the bf16 path even where the CPU has native bf16")
-    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/adain-cpu.json)")
+    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/adain-cpu-<cores>core.json)")
     args = p.parse_args(argv)
     bf16 = cpu_has_native_bf16() and not args.no_bf16
     ceiling = conv_ceiling()
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
               "ratio": "peer seconds / zoo seconds for a new content/style pair (higher: the zoo is faster)",
               "results": rows, "targets": targets}
     result["environment"]["load_average_at_end"] = load_average()
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "adain-cpu.json"
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"adain-cpu-{os.cpu_count()}core.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")
