@@ -413,4 +413,4 @@ class OfficialCycleGANStep:
         loss_D_A = self._backward_D_basic(self.D_A, real_B, self.pool_B.query(fake_B))
         loss_D_B = self._backward_D_basic(self.D_B, real_A, self.pool_A.query(fake_A))
         self.opt_D.step()
-        return float(loss_G), float(loss_D_A + loss_D_B)
+        return loss_G.item(), (loss_D_A + loss_D_B).item()
