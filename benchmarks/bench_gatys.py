@@ -234,6 +234,8 @@ def main(argv=None) -> int:
     p.add_argument("--weights", default="none", help="VGG weights: none (random), imagenet or a path")
     p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-cpu.json)")
     args = p.parse_args(argv)
+    if args.iters < 2 or args.rounds < 1:
+        p.error("--iters must be at least 2 (each run's first iteration is left out) and --rounds at least 1")
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     sizes = [int(s) for s in args.sizes.split(",")]
     bf16 = cpu_has_native_bf16() and not args.no_bf16
