@@ -63,7 +63,7 @@ def _smooth(size: int, seed: int) -> torch.Tensor:
                                            mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-def build_sides(bf16: bool):
+def build_sides(bf16: bool, device: torch.device):
     """{name: (fn(content, style) -> picture, uses bf16)} for the peer and each zoo path, same weights."""
     from zoo.nets.adain import AdaINNet
 
@@ -72,7 +72,9 @@ def build_sides(bf16: bool):
         torch.save(vgg.state_dict(), Path(d) / "vgg_normalised.pth")
         nets = {name: AdaINNet.from_pytorch_adain(decoder.state_dict(), vgg=str(Path(d) / "vgg_normalised.pth")).eval()
                 for name in ("zoo", "zoo_channels_last") + (("zoo_bf16",) if bf16 else ())}
-    vgg_enc = nn.Sequential(*list(vgg.children())[:31])  # test.py: up to relu4_1
+    vgg_enc = nn.Sequential(*list(vgg.children())[:31]).to(device)  # test.py: up to relu4_1
+    decoder = decoder.to(device)
+    nets = {name: net.to(device) for name, net in nets.items()}
     for name in ("zoo_channels_last", "zoo_bf16"):
         if name in nets:
             nets[name] = nets[name].to(memory_format=torch.channels_last)
@@ -82,7 +84,7 @@ def build_sides(bf16: bool):
             net.clear_style_cache()  # a new pair: the style is encoded in this call
             if channels_last:
                 content, style = (t.contiguous(memory_format=torch.channels_last) for t in (content, style))
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 return net(content, style).float()
         return run
 
@@ -94,8 +96,8 @@ def build_sides(bf16: bool):
     return sides
 
 
-def measure(size: int, sides: dict, warmup: int, repeats: int, ceiling: dict) -> dict:
-    content, style = _smooth(size, 1), _smooth(size, 2)
+def measure(size: int, sides: dict, warmup: int, repeats: int, ceiling: dict | None, device: torch.device) -> dict:
+    content, style = _smooth(size, 1).to(device), _smooth(size, 2).to(device)
     ref = sides["peer"][0](content, style)
     row = {"size": size, "equal_outputs": {}}
     for name, (fn, is_bf16) in sides.items():
@@ -115,12 +117,14 @@ def measure(size: int, sides: dict, warmup: int, repeats: int, ceiling: dict) ->
         for name, (fn, _) in sides.items():
             t0 = time.perf_counter()
             fn(content, style)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
             times[name].append(time.perf_counter() - t0)
     row["flops_per_pair"] = flops
     for name, (_, is_bf16) in sides.items():
         s = statistics.median(times[name])
         row[name] = {"s_per_pair_median": round(s, 4), "samples": [round(t, 4) for t in times[name]],
-                     "fraction_of_conv_ceiling": ceiling_fraction(flops, s, ceiling, bf16=is_bf16)}
+                     "fraction_of_conv_ceiling": ceiling_fraction(flops, s, ceiling, bf16=is_bf16) if ceiling else None}
         if name != "peer":
             row[f"{name}_vs_peer"] = round(statistics.median(times["peer"]) / s, 3)
     print(f"[{size}px] " + ", ".join(f"{n} {row[n]['s_per_pair_median']:.3f}s" for n in sides)
@@ -132,17 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.fit import cpu_has_native_bf16
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     p.add_argument("--repeats", type=int, default=4, help="timed calls per side and size (interleaved)")
     p.add_argument("--warmup", type=int, default=1, help="untimed calls per side first")
     p.add_argument("--no-bf16", action="store_true", help="skip the bf16 path even where the CPU has native bf16")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/adain-cpu-<cores>core.json)")
     args = p.parse_args(argv)
-    bf16 = cpu_has_native_bf16() and not args.no_bf16
-    ceiling = conv_ceiling()
+    device = torch.device(args.device)
+    bf16 = (device.type == "cuda" or cpu_has_native_bf16()) and not args.no_bf16
+    ceiling = conv_ceiling() if device.type == "cpu" else None
     print(f"conv ceiling: {ceiling}", flush=True)
-    sides = build_sides(bf16)
-    rows = [measure(size, sides, args.warmup, args.repeats, ceiling) for size in args.sizes]
+    sides = build_sides(bf16, device)
+    rows = [measure(size, sides, args.warmup, args.repeats, ceiling, device) for size in args.sizes]
     best = {r["size"]: max((k, v) for k, v in r.items() if k.endswith("_vs_peer") and "bf16" not in k)[::-1]
             for r in rows}
     default = {r["size"]: r["zoo_vs_peer"] for r in rows}
@@ -155,13 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             "for a new pair both sides run the same convolutions (VGG to relu4_1 on content and style, the "
             "decoder); the zoo saves nothing the peer spends, so float32 can only gain what channels_last "
             "kernels give; bf16 (opt-in, native only) or a reused style (the zoo caches its statistics) go further")
-    result = {"benchmark": "adain", "environment": environment("cpu"), "conv_ceiling": ceiling,
+    result = {"benchmark": "adain", "environment": environment(device), "conv_ceiling": ceiling,
               "peer": peers.PYTORCH_ADAIN, "weights": "random (speed only, no quality)",
               "native_bf16": cpu_has_native_bf16(), "bf16_measured": bf16,
               "ratio": "peer seconds / zoo seconds for a new content/style pair (higher: the zoo is faster)",
               "results": rows, "targets": targets}
     result["environment"]["load_average_at_end"] = load_average()
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"adain-cpu-{os.cpu_count()}core.json"
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / (
+        f"adain-cpu-{os.cpu_count()}core.json" if device.type == "cpu" else "adain-cuda.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")

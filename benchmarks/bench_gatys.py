@@ -82,7 +82,7 @@ def peer_run(encoder, content, style, iters: int, stop_below: float | None = Non
     times, losses, stamps = [], [], []
     for _ in range(iters):
         t0 = time.perf_counter()
-        losses.append(float(optimizer.step(closure)))
+        losses.append(optimizer.step(closure).item())
         times.append(time.perf_counter() - t0)
         stamps.append(time.perf_counter() - t_start)
         if stop_below is not None and losses[-1] <= stop_below:
@@ -117,10 +117,10 @@ def zoo_run(weights, content, style, iters: int, precision: str = "32-true", sca
     t_start = time.perf_counter()
     model = Gatys(backbone={"arch": "vgg19", "weights": weights, "pool": "avg"}, losses=LOSSES,
                   scales=scales, scale_steps=scale_steps)
-    trainer = pl.Trainer(max_steps=iters, max_epochs=-1, accelerator="cpu", devices=1, logger=False,
+    trainer = pl.Trainer(max_steps=iters, max_epochs=-1, accelerator=content.device.type, devices=1, logger=False,
                          precision=precision, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, callbacks=[Clock()])
-    trainer.fit(model, GatysData.from_tensors(content, [style]))
+    trainer.fit(model, GatysData.from_tensors(content.cpu(), [style.cpu()]))
     return {"times": times, "losses": losses, "stamps": stamps, "scale_index": scale_of, "image": model.result(),
             "model": model}
 
@@ -136,8 +136,8 @@ def _psnr(a, b) -> float:
 
 
 # ---------------------------------------------------------------------------------------- measurements
-def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: dict) -> dict:
-    content, style = _images(size)
+def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: dict | None) -> dict:
+    content, style = (t.to(encoder.mean.device) for t in _images(size))
     sides = ["peer", "zoo"] + (["zoo_bf16"] if bf16 else [])
     samples = {s: [] for s in sides}
     curves = {s: [] for s in sides}
@@ -163,7 +163,8 @@ def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: di
     for side in sides:
         s = statistics.median(samples[side])
         row[side] = {"s_per_iter_median": round(s, 4), "samples": [round(t, 4) for t in samples[side]],
-                     "fraction_of_conv_ceiling": ceiling_fraction(flops, s, ceiling, bf16=side == "zoo_bf16")}
+                     "fraction_of_conv_ceiling": ceiling_fraction(flops, s, ceiling, bf16=side == "zoo_bf16")
+                     if ceiling else None}
     for side in sides[1:]:
         row[f"{side}_vs_peer"] = round(row["peer"]["s_per_iter_median"] / row[side]["s_per_iter_median"], 3)
     if bf16:
@@ -178,16 +179,20 @@ def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: di
 
 def to_loss(size, iters, weights, encoder) -> dict:
     """Wall-clock for the tutorial's N iterations, and for the zoo to reach the tutorial's final loss."""
-    content, style = _images(size)
+    content, style = (t.to(encoder.mean.device) for t in _images(size))
     peer = peer_run(encoder, content, style, iters)
     target = peer["losses"][-1]
     single = zoo_run(weights, content, style, 2 * iters, stop_below=target)
-    coarse = [max(1, iters // 2), max(1, iters // 3)]
-    multi = zoo_run(weights, content, style, sum(coarse) + 2 * iters, scales=[0.25, 0.5, 1.0], scale_steps=coarse,
-                    stop_below=target)
     out = {"size": size, "peer_iterations": iters, "target_loss": target, "peer_wall_s": round(peer["stamps"][-1], 3)}
-    for name, r, extra in (("zoo_single_scale", single, {}),
-                           ("zoo_coarse_to_fine", multi, {"scales": [0.25, 0.5, 1.0], "scale_steps": coarse})):
+    runs = [("zoo_single_scale", single, {})]
+    coarse = [max(1, iters // 2), max(1, iters // 3)]
+    if size // 4 >= 16:  # the encoder needs 16 px at the coarsest scale
+        multi = zoo_run(weights, content, style, sum(coarse) + 2 * iters, scales=[0.25, 0.5, 1.0],
+                        scale_steps=coarse, stop_below=target)
+        runs.append(("zoo_coarse_to_fine", multi, {"scales": [0.25, 0.5, 1.0], "scale_steps": coarse}))
+    else:
+        out["zoo_coarse_to_fine"], out["zoo_coarse_to_fine_vs_peer"] = {"skipped": "under 64 px"}, None
+    for name, r, extra in runs:
         hit = next((i for i, (l, s) in enumerate(zip(r["losses"], r["scale_index"]))
                     if s == max(r["scale_index"]) and l <= target), None)
         wall = r["stamps"][hit] if hit is not None else None
@@ -225,6 +230,7 @@ def main(argv=None) -> int:
     from zoo.fit import cpu_has_native_bf16
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.add_argument("--sizes", default="256,512")
     p.add_argument("--iters", type=int, default=3, help="L-BFGS iterations per run (the first is left out)")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds of runs per size")
@@ -232,17 +238,18 @@ def main(argv=None) -> int:
                    help="the tutorial's iterations whose final loss the zoo must reach (0: skip)")
     p.add_argument("--no-bf16", action="store_true", help="skip the bf16 path even where the CPU has native bf16")
     p.add_argument("--weights", default="none", help="VGG weights: none (random), imagenet or a path")
-    p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-cpu.json)")
+    p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-<device>.json)")
     args = p.parse_args(argv)
     if args.iters < 2 or args.rounds < 1:
         p.error("--iters must be at least 2 (each run's first iteration is left out) and --rounds at least 1")
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     sizes = [int(s) for s in args.sizes.split(",")]
-    bf16 = cpu_has_native_bf16() and not args.no_bf16
-    encoder = VGGEncoder("vgg19", weights=args.weights, layers=STYLE_LAYERS + [CONTENT_LAYER], pool="avg")
-    ceiling = conv_ceiling()
+    device = torch.device(args.device)
+    bf16 = (device.type == "cuda" or cpu_has_native_bf16()) and not args.no_bf16
+    encoder = VGGEncoder("vgg19", weights=args.weights, layers=STYLE_LAYERS + [CONTENT_LAYER], pool="avg").to(device)
+    ceiling = conv_ceiling() if device.type == "cpu" else None
     print(f"conv ceiling: {ceiling}", flush=True)
-    result = {"benchmark": "gatys", "environment": environment("cpu"), "conv_ceiling": ceiling,
+    result = {"benchmark": "gatys", "environment": environment(device), "conv_ceiling": ceiling,
               "peer": peers.TUTORIAL_GATYS, "vgg_weights": args.weights, "random_weights": args.weights == "none",
               "note": "speed only; random VGG weights say nothing about image quality" if args.weights == "none" else "",
               "native_bf16": cpu_has_native_bf16(), "bf16_measured": bf16,
@@ -254,7 +261,7 @@ def main(argv=None) -> int:
         result["to_loss"].append(to_loss(size, args.to_loss_iters, args.weights, encoder))
     result["targets"] = _verdict(result)
     result["environment"]["load_average_at_end"] = load_average()
-    out = Path(args.out or ROOT / "benchmarks" / "results" / "gatys-cpu.json")
+    out = Path(args.out or ROOT / "benchmarks" / "results" / f"gatys-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")

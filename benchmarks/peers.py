@@ -84,8 +84,8 @@ class _TutorialStyleLoss(nn.Module):
 class _TutorialNormalization(nn.Module):
     def __init__(self, mean, std) -> None:
         super().__init__()
-        self.mean = torch.tensor(mean).view(-1, 1, 1)
-        self.std = torch.tensor(std).view(-1, 1, 1)
+        self.mean = torch.as_tensor(mean).view(-1, 1, 1)
+        self.std = torch.as_tensor(std).view(-1, 1, 1)
 
     def forward(self, img):
         return (img - self.mean) / self.std
@@ -98,7 +98,9 @@ def tutorial_style_model(encoder, content: torch.Tensor, style: torch.Tensor, co
     after the last loss. Layer names are the zoo's (relu4_2, ...). Returns (model, style_losses, content_losses)."""
     from zoo.backbone import IMAGENET_MEAN, IMAGENET_STD
 
-    model = nn.Sequential(_TutorialNormalization(IMAGENET_MEAN, IMAGENET_STD))
+    device = content.device
+    model = nn.Sequential(_TutorialNormalization(torch.tensor(IMAGENET_MEAN, device=device),
+                                                 torch.tensor(IMAGENET_STD, device=device)))
     content_losses, style_losses = [], []
     last = max(encoder.layer_names.index(n) for n in [*content_layers, *style_layers])
     for name, kind, _ in encoder._plan[: last + 1]:
@@ -111,7 +113,7 @@ def tutorial_style_model(encoder, content: torch.Tensor, style: torch.Tensor, co
             layer = nn.ReLU(inplace=False)
         else:
             layer = nn.AvgPool2d(2, 2) if encoder.pool == "avg" else nn.MaxPool2d(2, 2)
-        model.add_module(name, layer)
+        model.add_module(name, layer.to(device))
         if name in content_layers:
             loss = _TutorialContentLoss(model(content).detach())
             model.add_module(f"content_loss_{name}", loss)
