@@ -149,7 +149,7 @@ class Gatys(pl.LightningModule):
                                  f"least {MIN_SIDE} px (raise the size or the first scale)")
         sizes = [self.scale_size(i) for i in range(len(self.scales))]
         device = self.images[0].device if len(self.images) else torch.device("cpu")
-        if device.type == "cpu":  # weights in the layout of the channels_last features (see _channels_last)
+        if self.trainer.strategy.root_device.type == "cpu":  # weights in the layout of the features (_channels_last)
             self.encoder.to(memory_format=torch.channels_last)
         self.images = nn.ParameterList(
             [nn.Parameter(self._initial_image(*sizes[0]).to(device))]
