@@ -42,7 +42,11 @@ def _verdict(values, target) -> str:
 
 def _load(results: Path, key: str) -> tuple[dict | None, str]:
     path = results / FILES[key]
-    return (json.loads(path.read_text()) if path.exists() else None), FILES[key]
+    data = json.loads(path.read_text()) if path.exists() else None
+    if data is not None and "peer" not in data:  # written before the scripts measured against peers
+        print(f"skipped {path}: not measured against a peer (re-run python -m benchmarks.bench_{key})", file=sys.stderr)
+        data = None
+    return data, FILES[key]
 
 
 def rows(results: Path = RESULTS) -> list[list[str]]:
@@ -55,7 +59,7 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
         fp = " / ".join(_x(r["zoo_vs_peer"]) for r in per)
         bf = " / ".join(_x(r.get("zoo_bf16_vs_peer")) for r in per)
         ceil = " / ".join(_pct(r["zoo"]["fraction_of_conv_ceiling"]) for r in per)
-        pic = "; ".join(f"{r['size']} px: mean |diff| {r['bf16_picture_difference']['mean_abs']:.3f}"
+        pic = "; ".join(f"{r['size']} px: mean abs diff {r['bf16_picture_difference']['mean_abs']:.3f}, PSNR {r['bf16_picture_difference']['psnr_db']:.0f} dB"
                         for r in per if "bf16_picture_difference" in r)
         out.append(["Gatys", f"s per L-BFGS iteration vs {peer}, {sizes} px",
                     fp, (bf + (f" (picture vs float32 after {per[0]['bf16_picture_difference']['after_iterations']}"
