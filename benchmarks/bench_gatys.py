@@ -125,7 +125,7 @@ def zoo_run(weights, content, style, iters: int, precision: str = "32-true", sca
             "model": model}
 
 
-def _curves_agree(a, b, rtol=CURVE_RTOL) -> float:
+def _curves_agree(a, b) -> float:
     n = min(len(a), len(b))
     return max(abs(x - y) / max(abs(x), 1e-12) for x, y in zip(a[:n], b[:n]))
 

@@ -677,3 +677,16 @@ def test_peer_restatements_are_the_zoos_functions():
     torch.testing.assert_close(peers.tutorial_gram_matrix(f), gram_matrix(f)[0], rtol=1e-6, atol=1e-7)
     assert len(peers.adain_vgg()) == 53 and len(peers.adain_decoder()) == 29
     assert sum(isinstance(m, nn.Conv2d) for m in peers.OfficialResnetGenerator(ngf=4, n_blocks=2).modules()) == 8
+
+
+def test_readme_speed_table_is_generated_from_the_committed_results(tmp_path):
+    """The README speed table is what benchmarks.speed_table renders from benchmarks/results/ (every row
+    names its peer), and --check notices a hand-edited table."""
+    from benchmarks import speed_table as ST
+
+    assert ST.main(["--check"]) == 0
+    rows = ST.rows()
+    assert rows and all(" vs " in r[1] for r in rows)
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "README.md").read_text().replace(ST.END, "| Gatys | 9x faster |\n" + ST.END))
+    assert ST.main(["--check", "--readme", str(readme)]) == 1
