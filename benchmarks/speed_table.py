@@ -67,7 +67,7 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
                     _verdict([r["zoo_vs_peer"] for r in per], 1.3), ceil, f"`{f}`"])
         if g["to_loss"]:
             tl = g["to_loss"]
-            out.append(["Gatys", f"wall-clock to the tutorial's loss after {tl[0]['peer_iterations']} iterations, "
+            out.append(["Gatys", f"wall-clock vs {peer} to its loss after {tl[0]['peer_iterations']} iterations, "
                                  f"{' / '.join(str(r['size']) for r in tl)} px: single-scale / coarse-to-fine 0.25-0.5-1",
                         " / ".join(f"{_x(r['zoo_single_scale_vs_peer'])} ; {_x(r['zoo_coarse_to_fine_vs_peer'])}"
                                    for r in tl), "-",
