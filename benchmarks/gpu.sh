@@ -31,7 +31,7 @@ for step in "${steps[@]}"; do
         johnson)  "$py" -m benchmarks.bench_johnson --device cuda --out "$out/johnson-cuda.json" ;;
         cyclegan) "$py" -m benchmarks.bench_cyclegan --device cuda --out "$out/cyclegan-cuda.json" ;;
         adain)    "$py" -m benchmarks.bench_adain --device cuda --out "$out/adain-cuda.json" ;;
-        gatys)    "$py" -m benchmarks.bench_gatys --devices cuda --out "$out/gatys-cuda.json" ;;
+        gatys)    "$py" -m benchmarks.bench_gatys --device cuda --out "$out/gatys-cuda.json" ;;
         *)        echo "error: unknown step '$step' (tests, johnson, cyclegan, adain, gatys)" >&2; status=1; continue ;;
     esac
     rc=$?

@@ -747,11 +747,14 @@ def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
                        "--no-compile"], "runs"),
     ("bench_cyclegan", ["--configs", "fp32", "--train-sizes", "32", "--batches", "1", "--infer-sizes", "32",
                         "--reps", "1", "--warmup", "0", "--ngf", "4", "--n-blocks", "1"], "train"),
-    ("bench_adain", ["--sizes", "32", "--repeats", "1", "--warmup", "0"], "results"),
-    ("bench_gatys", ["--sizes", "32", "--steps", "1", "--multiscale-steps", "0", "--devices", "cpu"], "per_iteration"),
+    ("bench_adain", ["--sizes", "32", "--repeats", "1", "--warmup", "0", "--no-bf16"], "results"),
+    ("bench_gatys", ["--sizes", "32", "--iters", "2", "--rounds", "1", "--to-loss-iters", "0", "--no-bf16"],
+     "per_iteration"),
 ])
 def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
-    """Each speed script, as docs/benchmarks.md runs it, at a tiny size: a results JSON with the machine."""
+    """Each speed script, as docs/benchmarks.md runs it, at a tiny size: a results JSON with the machine, the
+    peer it measured against (with its commit), this CPU's convolution ceiling, and the check that the zoo
+    computed what the peer computed (the scripts exit non-zero when it did not)."""
     out = tmp_path / "r.json"
     r = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", *args, "--out", str(out)], env=offline_env,
                        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
@@ -759,4 +762,43 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     result = json.loads(out.read_text())
     env = result["environment"]
     assert env["device_type"] == "cpu" and env["cpu_count"] == os.cpu_count() and env["torch"] == torch.__version__
+    assert len(env["load_average_at_start"]) == 3 and len(env["load_average_at_end"]) == 3
     assert result[key]
+    assert len(result["peer"]["source"].rsplit(" @ ", 1)[1]) == 40  # cites the peer's commit
+    assert result["conv_ceiling"]["fp32_channels_last_gflops"] > 0
+    if script == "bench_gatys":
+        row = result["per_iteration"][0]
+        assert row["loss_curves_max_rel_diff"] <= 1e-3 and len(row["loss_curve_zoo"]) == 2
+        assert row["zoo_vs_peer"] > 0 and 0 < row["zoo"]["fraction_of_conv_ceiling"]
+    elif script == "bench_adain":
+        row = result["results"][0]
+        assert row["equal_outputs"]["zoo"]["max_abs_diff_vs_peer"] <= 1e-4 and row["zoo_vs_peer"] > 0
+    elif script == "bench_cyclegan":
+        assert result["train"][0]["loss_rel_diff_first_step"] <= 1e-4
+        assert result["inference"][0]["max_abs_diff_vs_peer"] <= 1e-5
+    else:
+        assert result["runs"][0]["max_abs_diff_vs_peer"]["fast"] <= 1e-4 and result["runs"][0]["speedup"]["fast"] > 0
+
+
+def test_peer_restatements_are_the_zoos_functions():
+    """The restated peers compute what the zoo computes: the tutorial's Gram matrix is the zoo's, and
+    pytorch-AdaIN's decoder/vgg layouts are the ones the zoo imports (module counts of net.py)."""
+    from benchmarks import peers
+
+    f = torch.randn(1, 6, 5, 7)
+    torch.testing.assert_close(peers.tutorial_gram_matrix(f), gram_matrix(f)[0], rtol=1e-6, atol=1e-7)
+    assert len(peers.adain_vgg()) == 53 and len(peers.adain_decoder()) == 29
+    assert sum(isinstance(m, nn.Conv2d) for m in peers.OfficialResnetGenerator(ngf=4, n_blocks=2).modules()) == 8
+
+
+def test_readme_speed_table_is_generated_from_the_committed_results(tmp_path):
+    """The README speed table is what benchmarks.speed_table renders from benchmarks/results/ (every row
+    names its peer), and --check notices a hand-edited table."""
+    from benchmarks import speed_table as ST
+
+    assert ST.main(["--check"]) == 0
+    rows = ST.rows()
+    assert rows and all(" vs " in r[1] for r in rows)
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "README.md").read_text().replace(ST.END, "| Gatys | 9x faster |\n" + ST.END))
+    assert ST.main(["--check", "--readme", str(readme)]) == 1

@@ -123,3 +123,22 @@ def test_check_finite_names_loss_and_step():
     check_finite({"a": torch.tensor(1.0)}, 3)
     with pytest.raises(NonFiniteLossError, match="loss 'gram' is nan at step 7"):
         check_finite({"a": torch.tensor(1.0), "gram": torch.tensor(float("nan"))}, 7)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gram_matrix_gradient_equals_autograds_of_the_plain_product(channels_last):
+    """The one-matmul backward of gram_matrix gives autograd's gradient of F F^T / (CHW), float32 and bf16 in."""
+    g = torch.Generator().manual_seed(0)
+    for dtype, tol in ((torch.float32, 1e-6), (torch.bfloat16, 1e-6)):
+        f = torch.randn(2, 5, 7, 6, generator=g).to(dtype)
+        if channels_last:
+            f = f.contiguous(memory_format=torch.channels_last)
+        f.requires_grad_(True)
+        upstream = torch.randn(2, 5, 5, generator=g)
+        (gram_matrix(f) * upstream).sum().backward()
+        ours, f.grad = f.grad, None
+        flat = f.float().reshape(2, 5, 42)
+        (torch.bmm(flat, flat.transpose(1, 2)) / (5 * 42) * upstream).sum().backward()
+        assert ours.dtype == dtype and ours.shape == f.shape
+        assert torch.allclose(ours.float(), f.grad.float(), atol=tol, rtol=1e-5)
+        assert ours.abs().max() > 1e-3  # a real gradient, not zeros

@@ -1,0 +1,153 @@
+"""``python -m benchmarks.speed_table``: the README speed table, from the speed scripts' JSON results.
+
+Every ratio is *peer seconds / zoo seconds* against the peer's own code path named in its row (see
+:mod:`benchmarks.peers`), measured in the same process by ``python -m benchmarks.bench_<model>``. The table
+is written between ``<!-- speed-table:start -->`` and ``<!-- speed-table:end -->`` in README.md.
+
+::
+
+    python -m benchmarks.speed_table            # rewrite the table in README.md
+    python -m benchmarks.speed_table --check    # exit 1 if README.md is not up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
+FILES = {"gatys": "gatys-cpu.json", "johnson": "johnson-cpu-2core.json", "adain": "adain-cpu-2core.json",
+         "cyclegan": "cyclegan-cpu-2core.json"}
+
+
+def _x(v) -> str:
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{100 * v:.0f}%"
+
+
+def _verdict(values, target) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "not measured"
+    low = min(values)
+    return f"met (>= {target}x)" if low >= target else f"missed: lowest {low:.2f}x, {100 * (1 - low / target):.0f}% short of {target}x"
+
+
+def _load(results: Path, key: str) -> tuple[dict | None, str]:
+    path = results / FILES[key]
+    data = json.loads(path.read_text()) if path.exists() else None
+    if data is not None and "peer" not in data:  # written before the scripts measured against peers
+        print(f"skipped {path}: not measured against a peer (re-run python -m benchmarks.bench_{key})", file=sys.stderr)
+        data = None
+    return data, FILES[key]
+
+
+def rows(results: Path = RESULTS) -> list[list[str]]:
+    out: list[list[str]] = []
+    g, f = _load(results, "gatys")
+    if g:
+        peer = g["peer"]["peer"] + " (VGG frozen)"
+        per = g["per_iteration"]
+        sizes = " / ".join(str(r["size"]) for r in per)
+        fp = " / ".join(_x(r["zoo_vs_peer"]) for r in per)
+        bf = " / ".join(_x(r.get("zoo_bf16_vs_peer")) for r in per)
+        ceil = " / ".join(_pct(r["zoo"]["fraction_of_conv_ceiling"]) for r in per)
+        pic = "; ".join(f"{r['size']} px: mean abs diff {r['bf16_picture_difference']['mean_abs']:.3f}, PSNR {r['bf16_picture_difference']['psnr_db']:.0f} dB"
+                        for r in per if "bf16_picture_difference" in r)
+        out.append(["Gatys", f"s per L-BFGS iteration vs {peer}, {sizes} px",
+                    fp, (bf + (f" (picture vs float32 after {per[0]['bf16_picture_difference']['after_iterations']}"
+                               f" iterations: {pic})" if pic else "")) if g.get("bf16_measured") else "not native here",
+                    _verdict([r["zoo_vs_peer"] for r in per], 1.3), ceil, f"`{f}`"])
+        if g["to_loss"]:
+            tl = g["to_loss"]
+            out.append(["Gatys", f"wall-clock vs {peer} to its loss after {tl[0]['peer_iterations']} iterations, "
+                                 f"{' / '.join(str(r['size']) for r in tl)} px: single-scale / coarse-to-fine 0.25-0.5-1",
+                        " / ".join(f"{_x(r['zoo_single_scale_vs_peer'])} ; {_x(r['zoo_coarse_to_fine_vs_peer'])}"
+                                   for r in tl), "-",
+                        _verdict([max(v for v in (r["zoo_single_scale_vs_peer"], r["zoo_coarse_to_fine_vs_peer"], 0)
+                                      if v is not None) for r in tl], 1.3), "-", f"`{f}`"])
+    j, f = _load(results, "johnson")
+    if j:
+        runs = [r for r in j["runs"] if "speedup" in r]
+        what = " / ".join(f"{r['size']} px b{r['batch']}" for r in runs)
+        ceil = " / ".join(_pct(r.get("fraction_of_conv_ceiling", {}).get("fast")) for r in runs)
+        out.append(["Johnson", f"`forward_fast` (what `zoo stylize` runs) vs {j['peer']['peer']} stylize(), {what}",
+                    " / ".join(_x(r["speedup"]["fast"]) for r in runs), "-",
+                    _verdict([r["speedup"]["fast"] for r in runs], 1.5), ceil, f"`{f}`"])
+    a, f = _load(results, "adain")
+    if a:
+        res = a["results"]
+        sizes = " / ".join(str(r["size"]) for r in res)
+        out.append(["AdaIN", f"a new content/style pair vs {a['peer']['peer']}, {sizes} px: default float32 ; "
+                             f"channels_last",
+                    " / ".join(f"{_x(r['zoo_vs_peer'])} ; {_x(r['zoo_channels_last_vs_peer'])}" for r in res),
+                    " / ".join(_x(r.get("zoo_bf16_vs_peer")) for r in res) if a.get("bf16_measured") else "not native here",
+                    f"default: {_verdict([r['zoo_vs_peer'] for r in res], 1.3)}; channels_last (not the "
+                    f"default): {_verdict([r['zoo_channels_last_vs_peer'] for r in res], 1.3)}",
+                    " / ".join(_pct(r["zoo"]["fraction_of_conv_ceiling"]) for r in res), f"`{f}`"])
+    c, f = _load(results, "cyclegan")
+    if c:
+        for kind, what in (("inference", "generator forward"), ("train", "training step")):
+            rs = c[kind]
+            if not rs:
+                continue
+            label = lambda r: f"{r['size']} px" + (f" b{r['batch']}" if "batch" in r else "")  # noqa: E731
+            fp32 = [r for r in rs if r["config"] == "fp32"]
+            cl = {label(r): r for r in rs if r["config"] == "fp32_cl"}
+            bf = {label(r): r for r in rs if r["config"] == "bf16_cl"}
+            out.append(["CycleGAN", f"{what} vs the {c['peer']['peer']}, {' / '.join(label(r) for r in fp32)}: "
+                                    "default float32 ; channels_last",
+                        " / ".join(f"{_x(r['zoo_vs_peer'])} ; {_x(cl[label(r)]['zoo_vs_peer'] if label(r) in cl else None)}"
+                                   for r in fp32),
+                        " / ".join(_x(bf[label(r)]["zoo_vs_peer"]) if label(r) in bf else "n/a" for r in fp32)
+                        if bf else "not measured",
+                        f"default: {_verdict([r['zoo_vs_peer'] for r in fp32], 1.2)}; channels_last: "
+                        f"{_verdict([cl[label(r)]['zoo_vs_peer'] if label(r) in cl else None for r in fp32], 1.2)}",
+                        " / ".join(_pct(r.get("fraction_of_conv_ceiling", {}).get("zoo")) for r in fp32), f"`{f}`"])
+    return out
+
+
+def render(results: Path = RESULTS) -> str:
+    head = ["model", "what, against which peer", "zoo float32 (default)", "zoo bf16 (opt-in, native bf16 only)",
+            "target", "zoo float32: share of the conv ceiling", "file"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows(results)]
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, table: str) -> str:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"error: {readme} has no {START} ... {END} markers")
+    before, rest = text.split(START, 1)
+    return before + START + "\n" + table + "\n" + END + rest.split(END, 1)[1]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
+    p.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    p.add_argument("--results", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
+    new = update_readme(args.readme, render(args.results))
+    if args.check:
+        if new != args.readme.read_text():
+            print(f"{args.readme}: the speed table is out of date; run python -m benchmarks.speed_table", file=sys.stderr)
+            return 1
+        return 0
+    tmp = args.readme.with_suffix(".tmp")
+    tmp.write_text(new)
+    tmp.replace(args.readme)
+    print(f"updated the speed table in {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
