@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .fileio import atomic_path
+
 __all__ = ["export_model", "FORMATS"]
 
 FORMATS = ("onnx", "torchscript")
@@ -32,7 +34,6 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; valid: {', '.join(FORMATS)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     was_training = net.training
     net = net.eval()
     param = next(net.parameters(), None)
@@ -40,13 +41,14 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     if example is None:
         example = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)).to(device)
     try:
-        if format == "onnx":
-            _export_onnx(net, example, path, opset)
-        else:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # TracerWarning, jit deprecation notices
-                traced = torch.jit.trace(net, example, check_trace=False)
-            traced.save(str(path))
+        with atomic_path(path) as tmp:  # a failed export never leaves a partial file under the real name
+            if format == "onnx":
+                _export_onnx(net, example, tmp, opset)
+            else:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # TracerWarning, jit deprecation notices
+                    traced = torch.jit.trace(net, example, check_trace=False)
+                traced.save(str(tmp))
     finally:
         net.train(was_training)
     return path
