@@ -210,8 +210,9 @@ def main(argv: list[str] | None = None) -> None:
               "results": rows + skipped, "ratios": ratios, "targets": targets}
     out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / (
         f"adain-{'gpu' if gpu else 'cpu'}-{os.cpu_count()}core.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    from zoo.fileio import write_bytes
+
+    write_bytes(out, (json.dumps(result, indent=2) + "\n").encode())  # atomic (zoo.fileio)
     print(f"wrote {out}")
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.env import environment
+from zoo.fileio import write_bytes
 from zoo.losses import build_losses
 from zoo.nets.cyclegan import NLayerDiscriminator, ResnetGenerator
 from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool
@@ -185,8 +186,7 @@ def main(argv=None) -> dict:
         train_bf16 = [r for r in result["train"] if r["config"] == "bf16_cl"]
         result["gpu_training_target_2x_met"] = bool(train_bf16) and all(r["speedup_vs_fp32"] >= 2 for r in train_bf16)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_bytes(args.out, (json.dumps(result, indent=2) + "\n").encode())  # atomic (zoo.fileio)
         print(f"wrote {args.out}")
     return result
 

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from zoo.backbone import VGGEncoder, layer_names  # noqa: E402
+from zoo.fileio import write_bytes  # noqa: E402
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 CONTENT_LAYER = "relu4_2"
@@ -287,8 +288,7 @@ def main(argv=None) -> int:
             }
             print(f"[{device} {size}px] coarse-to-fine: {result['coarse_to_fine']}", flush=True)
         result["targets"] = {"per_iteration_speedup_cpu": 1.5, "coarse_to_fine_speedup": 3.0}
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        write_bytes(out, (json.dumps(result, indent=2) + "\n").encode())  # atomic (zoo.fileio)
         print(f"wrote {out}")
     return 0
 

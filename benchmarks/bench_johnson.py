@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.env import environment, load_average
+from zoo.fileio import write_bytes
 from zoo.nets.transformer import TransformerNet
 from zoo.tiling import tiled_apply
 
@@ -349,8 +350,7 @@ def main(argv=None) -> dict:
         Path(__file__).parent / "results" /
         (f"johnson-{torch.cuda.get_device_name(device).split()[-1].lower()}.json" if cuda
          else f"johnson-cpu-{os.cpu_count()}core.json"))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2) + "\n")
+    write_bytes(out_path, (json.dumps(result, indent=2) + "\n").encode())  # atomic (zoo.fileio)
     print(f"wrote {out_path}")
     return result
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -50,6 +50,12 @@ def describe_os_error(path: str | os.PathLike, error: OSError) -> str:
     return f"{path}: cannot write ({reason})" + (f"; {advice}" if advice else "")
 
 
+def _flush_to_disk(path: Path) -> None:
+    """Force the file's data onto the disk: a full disk may only say so here."""
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make the rename durable; not possible on every OS or file system, and then not needed."""
     try:
@@ -76,6 +82,19 @@ def _rename_new(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def _new_temp(path: Path) -> Path:
+    """A new empty file ``.<stem>.<random>.tmp<suffix>`` beside ``path``, with the permissions a plain
+    ``open`` would give (``tempfile.mkstemp`` makes files only their owner can read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without error, the temporary file is
@@ -92,16 +111,12 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
     if not overwrite and path.exists():
         raise OutputExistsError(f"{path}: file exists; pass --overwrite to replace it", errno.EEXIST)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-        os.close(fd)
+        tmp = _new_temp(path)
     except OSError as e:
         raise WriteError(describe_os_error(path, e), e.errno) from e
-    tmp = Path(name)
     try:
         yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        _flush_to_disk(tmp)
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -130,11 +145,7 @@ def check_writable(folder: str | os.PathLike, what: str) -> None:
 
     ``what`` names the option or setting that chose the folder, for the message.
     """
-    folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".write-test.", dir=folder)
-        os.close(fd)
-        os.unlink(name)
+        _new_temp(Path(folder) / "write-test").unlink()
     except OSError as e:
         raise WriteError(f"{describe_os_error(folder, e)} ({what})", e.errno) from e

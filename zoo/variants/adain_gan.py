@@ -95,7 +95,7 @@ class AdaINGAN(L.LightningModule):
         self.save_hyperparameters()
         self.automatic_optimization = False
         if backbone["arch"] != "vgg19":
-            raise ValueError(f"backbone: AdaIN's encoder is vgg19, got arch {backbone['arch']!r}")
+            raise ValueError(f"backbone: AdaIN uses {{arch: vgg19, weights: ...}} only, got {backbone}")
 
         spec = losses
         bad = sorted(set(spec) - set(_ALLOWED_LOSSES))

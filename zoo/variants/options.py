@@ -108,9 +108,8 @@ def to_dict(value: Any, options: type, what: str) -> dict[str, Any]:
 
 
 def losses_spec(value: Any, options: type) -> dict[str, dict[str, Any]]:
-    """The loss registry spec (``{name: kwargs}``) of a ``losses`` argument: an ``options`` dataclass (the
-    losses that are not None) or a mapping, taken as the whole spec as :func:`zoo.losses.build_losses`
-    reads it (None: the defaults)."""
+    """The loss registry spec (``{name: kwargs}``) of a ``losses`` argument (None: the defaults): an
+    ``options`` dataclass or a mapping, taken as the whole spec. A loss set to None is off, in both."""
     if value is None:
         value = options()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -118,4 +117,4 @@ def losses_spec(value: Any, options: type) -> dict[str, dict[str, Any]]:
                 if getattr(value, f.name) is not None}
     if not isinstance(value, Mapping):
         raise TypeError(f"losses: expected a mapping of loss name to arguments, got {type(value).__name__}")
-    return _plain(value)
+    return {k: _plain(v) for k, v in value.items() if v is not None}
