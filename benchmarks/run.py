@@ -437,6 +437,9 @@ def _run(args) -> int:
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown} for protocol {protocol.name}; valid: "
                          f"{', '.join(METRICS[protocol.name])}")
+    if {"fid_inception", "fid_art", "artfid"} & set(names) and min(protocol.n, len(protocol.real)) < 2:
+        raise ProtocolError(f"FID needs at least 2 stylised and 2 reference images; this run has {protocol.n} and "
+                            f"{len(protocol.real)}: use more images, or --metrics without the FID ones")
 
     out = Path(args.out) if args.out else Path(f"{args.model}-{protocol.name}-{_device_tag(device)}.json")
     if out.exists() and not args.overwrite:  # before any work, not after it
