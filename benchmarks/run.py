@@ -2,7 +2,7 @@
 
 ::
 
-    python -m benchmarks.run --model adain_gan --weights runs/adain_gan/checkpoints/last.ckpt \\
+    python -m benchmarks.run --model adain_gan --weights runs/adain_gan/version_0/checkpoints/last.ckpt \\
         --protocol styleid --content data/cnt --style data/sty
     python -m benchmarks.run --model cyclegan_horse2zebra --protocol cyclegan --data datasets/horse2zebra
 
