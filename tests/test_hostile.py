@@ -4,8 +4,8 @@ black picture, a truncated or replaced file, or an exit 0 after doing nothing.
 
 Add a row to CASES to add a case. Commands run in-process (fast) in a fresh folder with ``HF_HUB_OFFLINE=1``
 and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style2}`` (small images made for
-the row), ``{gatys}`` (recipes/gatys.yaml and its tiny data, several arguments), ``{cyclegan}`` (the
-CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
+the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
+(the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
 ``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks. ``before`` is a command that must succeed
 first. ``fault`` injects an environment fault:
 
@@ -137,6 +137,14 @@ CASES = [
          "folder (the run folder; choose another with --runs_dir=DIR)", fault="read_only"),
     Case("no-training-step", ["zoo.fit", "{gatys}", "--trainer.limit_train_batches=0"], 1,
          "error: no training step ran"),
+    Case("zero-batch-size", ["zoo.fit", "{johnson}", "--data.batch_size=0"], 1,
+         "error: --data.batch_size 0: must be a whole number >= 1"),
+    Case("negative-learning-rate", ["zoo.fit", "{gatys}", "--model.lr=-1"], 1,
+         "error: --model.lr -1: must be a finite number >= 0"),
+    Case("negative-max-steps", ["zoo.fit", "{gatys}", "--trainer.max_steps=-5"], 1,
+         "error: `max_steps` must be a non-negative integer or -1"),
+    Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
+         "error: --device cuda: CUDA is not available on this machine", fault="no_gpu"),
 ]
 
 
@@ -165,6 +173,8 @@ def _expand(argv, tmp: Path) -> list[str]:
     for a in argv:
         if a == "{gatys}":
             out += [str(REPO / "recipes" / "gatys.yaml"), *recipe_args("gatys", tmp), "--trainer.enable_progress_bar=false"]
+        elif a == "{johnson}":
+            out += [str(REPO / "recipes" / "johnson.yaml"), *recipe_args("johnson", tmp)]
         elif a == "{cyclegan}":
             out.append(str(REPO / "recipes" / "cyclegan_photo2anime.yaml"))
         else:

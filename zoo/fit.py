@@ -291,9 +291,11 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         seen.add(id(e))
         if isinstance(e, _user_errors()):
             return str(e)
+        text = str(e)
+        if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
+            return " ".join(text.split())
         if isinstance(e, OSError) and e.errno in _DISK_ERRORS:
             return describe_os_error(e.filename or "a run file", e)
-        text = str(e)
         if isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (
                 isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)):
             return ("out of memory: use smaller images (--data.size, --data.image_size, --data.crop_size), a smaller "

@@ -25,7 +25,7 @@ from torch import Tensor
 from .registry import STYLIZERS
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
-           "check_output_size", "available_memory", "OptionError"]
+           "check_output_size", "available_memory", "OptionError", "check_number", "check_whole", "check_weights"]
 
 
 class OptionError(ValueError):
@@ -36,16 +36,32 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _finite(name: str, value: float, low: float | None = None, high: float | None = None) -> float:
+def check_number(option: str, value: float, low: float | None = None, high: float | None = None) -> float:
+    """``value`` as a finite float within [low, high], else :class:`OptionError` naming ``option``."""
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise OptionError(f"{_flag(name)} {value!r}: expected a number") from None
+        raise OptionError(f"{option} {value!r}: expected a number") from None
     if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
         bounds = f" in [{low:g}, {high:g}]" if low is not None and high is not None else (
             f" >= {low:g}" if low is not None else "")
-        raise OptionError(f"{_flag(name)} {value:g}: must be a finite number{bounds}")
+        raise OptionError(f"{option} {value:g}: must be a finite number{bounds}")
     return value
+
+
+def check_whole(option: str, value: int | None, minimum: int = 1) -> int | None:
+    """``value`` as a whole number >= ``minimum`` (None passes), else :class:`OptionError`."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise OptionError(f"{option} {value!r}: must be a whole number >= {minimum}")
+    return value
+
+
+def check_weights(option: str, weights) -> list[float]:
+    """Blend weights: finite, >= 0, at least one > 0."""
+    values = [check_number(option, w, 0.0) for w in weights]
+    if not values or sum(values) <= 0:
+        raise OptionError(f"{option} {','.join(f'{w:g}' for w in values)}: at least one weight must be > 0")
+    return values
 
 
 @dataclass
@@ -72,17 +88,12 @@ class StylizeOptions:
         """Every numeric option is checked here, once, for every family: a NaN, infinite, negative or
         zero value that cannot work is refused with the option's name before any work is done."""
         for name in ("size", "steps", "tile"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise OptionError(f"{_flag(name)} {value!r}: must be a whole number >= 1")
-        _finite("alpha", self.alpha, 0.0, 1.0)
+            check_whole(_flag(name), getattr(self, name))
+        check_number("--alpha", self.alpha, 0.0, 1.0)
         if self.style_weights is not None:
-            weights = [_finite("style_weights", w, 0.0) for w in self.style_weights]
-            if not weights or sum(weights) <= 0:
-                raise OptionError(f"{_flag('style_weights')} {','.join(f'{w:g}' for w in weights)}: at least one "
-                                  "weight must be > 0")
+            check_weights("--style-weights", self.style_weights)
         if self.scales is not None:
-            scales = [_finite("scales", x, 0.0, 1.0) for x in self.scales]
+            scales = [check_number("--scales", x, 0.0, 1.0) for x in self.scales]
             if not scales or min(scales) <= 0 or scales != sorted(scales) or scales[-1] != 1.0:
                 raise OptionError(f"{_flag('scales')} {','.join(f'{x:g}' for x in scales)}: must be ascending "
                                   "fractions > 0 ending with 1, e.g. 0.25,0.5,1")

@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from ..io import load_image, resize_long_edge
+from ..stylize import check_weights, check_whole
 
 __all__ = ["GatysData"]
 
@@ -48,8 +49,9 @@ class GatysData(pl.LightningDataModule):
             raise ValueError("GatysData needs at least one style image")
         if style_weights is not None and len(style_weights) != len(styles):
             raise ValueError(f"{len(style_weights)} style weights for {len(styles)} style images")
+        check_whole("--data.size", size)
         self.content_path, self.style_paths = content, styles
-        self.style_weights = [float(w) for w in style_weights] if style_weights else [1.0] * len(styles)
+        self.style_weights = check_weights("--data.style_weights", style_weights) if style_weights else [1.0] * len(styles)
         self.size, self.max_pixels = size, max_pixels
         self.content: Tensor | None = None
         self.styles: list[Tensor] = []

@@ -31,7 +31,7 @@ from ..nets.adain import ENCODER_LAYERS, AdaINNet
 from ..backbone import VGGEncoder
 from ..nets.cyclegan import NLayerDiscriminator
 from .cyclegan import DiscriminatorOptions
-from .options import losses_options, losses_spec, options_of, to_dict
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 __all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES", "AdaINOptions", "AdaINBackboneOptions", "AdaINLosses"]
 
@@ -91,6 +91,8 @@ class AdaINGAN(L.LightningModule):
         backbone = to_dict(backbone, AdaINBackboneOptions, "backbone (AdaIN takes arch and weights only)")
         discriminator = to_dict(discriminator, DiscriminatorOptions, "discriminator")
         losses = losses_spec(losses, AdaINLosses)
+        check_optimiser(lr=lr, lr_decay=lr_decay, beta1=beta1, beta2=beta2, d_lr=d_lr, d_beta1=d_beta1,
+                        d_beta2=d_beta2)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False

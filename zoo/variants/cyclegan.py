@@ -35,7 +35,7 @@ from torch import Tensor
 
 from ..losses import build_losses, check_finite
 from ..nets.cyclegan import NLayerDiscriminator, ResnetGenerator
-from .options import losses_options, losses_spec, options_of, to_dict
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ class CycleGAN(L.LightningModule):
         network = to_dict(network, GeneratorOptions, "network")  # plain dicts in the hyper-parameters
         discriminator = to_dict(discriminator, DiscriminatorOptions, "discriminator")
         losses = losses_spec(losses, CycleGANLosses)
+        check_optimiser(lr=lr, beta1=beta1, beta2=beta2)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False

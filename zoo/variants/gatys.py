@@ -31,7 +31,7 @@ from ..fileio import check_writable
 from ..io import ImageWriteError, save_image
 from ..losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..stylize import StylizeOptions, reject_options, resolve_device
-from .options import losses_options, losses_spec, options_of, to_dict
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 __all__ = ["Gatys", "DEFAULT_LOSSES"]
 
@@ -83,6 +83,7 @@ class Gatys(pl.LightningModule):
     ) -> None:
         backbone = to_dict(backbone, GatysBackboneOptions, "backbone")  # plain dicts in the hyper-parameters
         losses = losses_spec(losses, GatysLosses)
+        check_optimiser(lr=lr)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False

@@ -19,7 +19,7 @@ import inspect
 import typing
 from typing import Any, Mapping, Optional, Sequence
 
-__all__ = ["options_of", "losses_options", "to_dict", "losses_spec"]
+__all__ = ["options_of", "losses_options", "to_dict", "losses_spec", "check_optimiser"]
 
 
 def _plain(value: Any) -> Any:
@@ -118,3 +118,18 @@ def losses_spec(value: Any, options: type) -> dict[str, dict[str, Any]]:
     if not isinstance(value, Mapping):
         raise TypeError(f"losses: expected a mapping of loss name to arguments, got {type(value).__name__}")
     return {k: _plain(v) for k, v in value.items() if v is not None}
+
+
+def check_optimiser(**settings: float | None) -> None:
+    """Optimiser settings of a recipe, checked before training: learning rates and decays finite and
+    >= 0 (``lr``, ``d_lr``, ``lr_decay``, ``weight_decay``), Adam betas in [0, 1). None passes."""
+    from ..stylize import OptionError, check_number
+
+    for key, value in settings.items():
+        if value is None:
+            continue
+        if "beta" in key:
+            if check_number(f"--model.{key}", value, 0.0, 1.0) >= 1.0:
+                raise OptionError(f"--model.{key} {value:g}: must be in [0, 1)")
+        else:
+            check_number(f"--model.{key}", value, 0.0)

@@ -23,7 +23,7 @@ from torch import Tensor
 from ..backbone import VGGEncoder
 from ..losses import ContentLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..nets.transformer import TransformerNet
-from .options import losses_options, losses_spec, options_of, to_dict
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class PerceptualVariant(LightningModule):
         network = to_dict(network, TransformerOptions, "network")  # plain dicts in the hyper-parameters
         backbone = to_dict(backbone, PerceptualBackboneOptions, "backbone")
         losses = losses_spec(losses, PerceptualLosses)
+        check_optimiser(lr=lr, weight_decay=weight_decay, **{f"betas[{i}]": b for i, b in enumerate(betas)})
         super().__init__()
         self.save_hyperparameters()
         self.network_config = network
