@@ -137,6 +137,8 @@ CASES = [
          "folder (the run folder; choose another with --runs_dir=DIR)", fault="read_only"),
     Case("no-training-step", ["zoo.fit", "{gatys}", "--trainer.limit_train_batches=0"], 1,
          "error: no training step ran"),
+    Case("huge-gatys-size", ["zoo.fit", "{gatys}", "--data.size=100000", "--trainer.max_steps=1"], 1,
+         "error: --data.size 100000: the output would be 100000x83333 = 8,333,300,000 pixels, over the limit"),
     Case("zero-batch-size", ["zoo.fit", "{johnson}", "--data.batch_size=0"], 1,
          "error: --data.batch_size 0: must be a whole number >= 1"),
     Case("negative-learning-rate", ["zoo.fit", "{gatys}", "--model.lr=-1"], 1,

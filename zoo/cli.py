@@ -6,7 +6,6 @@ Exit status 0 on success; otherwise a one-line ``error:`` message on stderr and 
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import os
 import sys
@@ -383,17 +382,15 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def _error_line(error: BaseException) -> str:
     """One line for a user error or an environment fault (a full or read-only disk, no memory)."""
-    from .fileio import WriteError, describe_os_error
+    from .fileio import DISK_ERRNOS, WriteError, describe_os_error
+    from .fit import out_of_memory
 
     if isinstance(error, OSError) and not isinstance(error, WriteError) and error.filename:
-        return describe_os_error(error.filename, error) if error.errno in _DISK_ERRNOS else \
+        return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
             f"{error.filename}: {error.strerror or error}"
-    if isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "out of memory" in str(error):
+    if out_of_memory(error):
         return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -405,7 +402,7 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .fit import configure_lightning_logging, debug
+    from .fit import configure_lightning_logging, debug, out_of_memory
 
     argv = list(sys.argv[1:] if argv is None else argv)
     head, command, rest = _split_global(argv)
@@ -436,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {_error_line(e)}", file=sys.stderr)
         return 1
     except RuntimeError as e:  # torch's out-of-memory errors; anything else is a bug and keeps its traceback
-        if args.verbose or debug() or "memory" not in str(e):
+        if args.verbose or debug() or not out_of_memory(e):
             raise
         print(f"error: {_error_line(e)}", file=sys.stderr)
         return 1

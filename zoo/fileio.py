@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "check_writable"]
+__all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "check_writable", "describe_os_error",
+           "DISK_ERRNOS"]
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full: free some space or write elsewhere",
@@ -28,6 +29,9 @@ _ADVICE = {
     errno.EPERM: "no permission to write there: choose another folder",
     errno.EROFS: "the file system is read-only: choose another folder",
 }
+
+# The OS errors that are the environment's, not a bug: full disk, quota, permissions, read-only.
+DISK_ERRNOS = frozenset(_ADVICE)
 
 
 class WriteError(OSError):

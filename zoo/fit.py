@@ -27,7 +27,6 @@ machine without GPU, data that gives no batch) end with a one-line ``error:`` me
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -271,16 +270,20 @@ def _user_errors() -> tuple[type[BaseException], ...]:
             FitError, UnknownNameError)
 
 
-_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is the machine running out of memory (Python's, or torch's on CPU or GPU)."""
+    import torch
+
+    text = str(error)
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
 
 
 def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
     """The one-line message for a user error or an environment fault behind ``error`` (ours, a config
     error raised by a zoo constructor, a full or read-only disk, out of memory, a checkpoint of another
     configuration); None for anything else (a bug keeps its traceback)."""
-    import torch
-
-    from .fileio import describe_os_error
+    from .fileio import DISK_ERRNOS, describe_os_error
 
     seen = set()
     stack = [error]
@@ -294,10 +297,9 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         text = str(e)
         if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
             return " ".join(text.split())
-        if isinstance(e, OSError) and e.errno in _DISK_ERRORS:
+        if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
             return describe_os_error(e.filename or "a run file", e)
-        if isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (
-                isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)):
+        if out_of_memory(e):
             return ("out of memory: use smaller images (--data.size, --data.image_size, --data.crop_size), a smaller "
                     "--data.batch_size or a smaller network")
         if isinstance(e, RuntimeError) and text.startswith("Error(s) in loading state_dict") and ckpt_path:

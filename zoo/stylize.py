@@ -25,7 +25,7 @@ from torch import Tensor
 from .registry import STYLIZERS
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
-           "check_output_size", "available_memory", "OptionError", "check_number", "check_whole", "check_weights"]
+           "check_output_size", "check_pixels", "available_memory", "OptionError", "check_number", "check_whole", "check_weights"]
 
 
 class OptionError(ValueError):
@@ -173,16 +173,24 @@ def available_memory(device: torch.device) -> int | None:
         return None
 
 
-def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels: int | None = None) -> None:
-    """Refuse, before any work, an output of ``height`` x ``width`` pixels that is over the pixel limit
-    (``max_pixels``, default zoo.io's) or needs more memory than ``opts.device`` has available."""
+def check_pixels(option: str, value: int, height: int, width: int, max_pixels: int | None = None) -> None:
+    """Refuse an output of ``height`` x ``width`` over the pixel limit (``max_pixels``, default zoo.io's),
+    naming the ``option`` (and its ``value``) that asked for that size."""
     from .io import _max_pixels
 
     pixels, limit = height * width, _max_pixels(max_pixels)
-    what = f"the output would be {width}x{height} = {pixels:,} pixels"
     if pixels > limit:
-        raise OptionError(f"--size {opts.size or max(height, width)}: {what}, over the limit of {limit:,} "
-                          "(use a smaller --size, or raise the limit with --max-pixels)")
+        raise OptionError(f"{option} {value}: the output would be {width}x{height} = {pixels:,} pixels, over the "
+                          f"limit of {limit:,} (use a smaller {option}, or raise the limit with --max-pixels or "
+                          "ZOO_MAX_PIXELS)")
+
+
+def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels: int | None = None) -> None:
+    """Refuse, before any work, an output of ``height`` x ``width`` pixels that is over the pixel limit
+    (``max_pixels``, default zoo.io's) or needs more memory than ``opts.device`` has available."""
+    check_pixels("--size", opts.size or max(height, width), height, width, max_pixels)
+    pixels = height * width
+    what = f"the output would be {width}x{height} = {pixels:,} pixels"
     family = resolve_family(opts).model
     per_pixel = BYTES_PER_PIXEL.get(family, max(BYTES_PER_PIXEL.values()))
     work = pixels if not opts.tile else min(pixels, opts.tile * opts.tile * 4)  # tiles with their overlap

@@ -9,8 +9,8 @@ import lightning.pytorch as pl
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from ..io import load_image, resize_long_edge
-from ..stylize import check_weights, check_whole
+from ..io import load_image, long_edge_size, resize_long_edge
+from ..stylize import check_pixels, check_weights, check_whole
 
 __all__ = ["GatysData"]
 
@@ -68,7 +68,9 @@ class GatysData(pl.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.content is None:  # read once; errors name the file
-            self.content = resize_long_edge(load_image(self.content_path, self.max_pixels), self.size)
+            content = load_image(self.content_path, self.max_pixels)
+            check_pixels("--data.size", self.size, *long_edge_size(*content.shape[-2:], self.size), self.max_pixels)
+            self.content = resize_long_edge(content, self.size)
             self.styles = [load_image(p, self.max_pixels) for p in self.style_paths]
 
     def train_dataloader(self) -> DataLoader:
