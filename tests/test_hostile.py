@@ -17,6 +17,7 @@ first. ``fault`` injects an environment fault:
 from __future__ import annotations
 
 import errno
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,9 @@ CASES = [
     Case("resume-other-configuration", ["zoo.fit", "{gatys}", "--data.size=32", "--ckpt_path=last"], 1,
          "the checkpoint was written with another configuration (size mismatch for images.0",
          before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
+    Case("resume-finished-run", ["zoo.fit", "{gatys}", "--trainer.max_steps=1", "--ckpt_path=last"], 1,
+         "error: nothing to train: runs/gatys/version_0/checkpoints/last.ckpt is already at step 1",
+         before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
     Case("bad-nested-value", ["zoo.fit", "{cyclegan}", "--model.network.ngf=abc", "--print_config"], 2,
          "error: --model.network.ngf: Expected a int. Got value: abc"),
     Case("eight-processes-without-gpu", ["zoo.fit", "{gatys}", "--trainer.devices=8",
@@ -197,6 +201,16 @@ def _invoke(argv: list[str]) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
 
 
+def _log_to_this_stderr(monkeypatch) -> None:
+    """Library log handlers made in an earlier test still hold that test's (closed) captured stderr."""
+    import logging
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                monkeypatch.setattr(handler, "stream", sys.stderr)
+
+
 def _inject(fault: str | None, monkeypatch) -> None:
     import zoo.fileio
 
@@ -233,6 +247,7 @@ def hostile_env(tmp_path, monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile(case: Case, hostile_env: Path, monkeypatch, capsys):
     tmp = hostile_env
+    _log_to_this_stderr(monkeypatch)
     for name in case.given:
         _make(tmp / name)
     if case.before:

@@ -405,7 +405,8 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     try:
         cli = ZooCLI(
             LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-            args=["fit", *extra, *_null_overrides(args)], save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
+            args=["fit", *extra, *_null_overrides(args)],
+            save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
             trainer_defaults={
                 "default_root_dir": str(run_root),
                 "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",

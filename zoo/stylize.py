@@ -25,7 +25,8 @@ from torch import Tensor
 from .registry import STYLIZERS
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
-           "check_output_size", "check_pixels", "available_memory", "OptionError", "check_number", "check_whole", "check_weights"]
+           "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
+           "check_number", "check_whole", "check_weights"]
 
 
 class OptionError(ValueError):

@@ -51,7 +51,8 @@ class GatysData(pl.LightningDataModule):
             raise ValueError(f"{len(style_weights)} style weights for {len(styles)} style images")
         check_whole("--data.size", size)
         self.content_path, self.style_paths = content, styles
-        self.style_weights = check_weights("--data.style_weights", style_weights) if style_weights else [1.0] * len(styles)
+        self.style_weights = (check_weights("--data.style_weights", style_weights) if style_weights
+                              else [1.0] * len(styles))
         self.size, self.max_pixels = size, max_pixels
         self.content: Tensor | None = None
         self.styles: list[Tensor] = []

@@ -42,7 +42,8 @@ def options_of(cls: type, name: str, *, only: Sequence[str] | None = None, exclu
     hints = typing.get_type_hints(cls.__init__)
     fields = []
     for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in exclude or (only is not None and p.name not in only):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in exclude or (
+                only is not None and p.name not in only):
             continue
         default = (defaults or {}).get(p.name, p.default)
         if default is inspect.Parameter.empty:
@@ -81,7 +82,8 @@ def losses_options(name: str, allowed: Sequence[str], defaults: Mapping[str, Map
         opts = _loss_options(loss)
         if loss in defaults:
             value = dict(defaults[loss])
-            fields.append((loss, Optional[opts], dataclasses.field(default_factory=lambda o=opts, v=value: o(**_plain(v)))))
+            factory = lambda o=opts, v=value: o(**_plain(v))  # noqa: E731 - one per loss, bound now
+            fields.append((loss, Optional[opts], dataclasses.field(default_factory=factory)))
         else:
             fields.append((loss, Optional[opts], dataclasses.field(default=None)))
     options = dataclasses.make_dataclass(name, fields, frozen=True)
