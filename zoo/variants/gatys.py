@@ -33,7 +33,7 @@ from ..losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_loss
 from ..stylize import StylizeOptions, reject_options, resolve_device
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
-__all__ = ["Gatys", "DEFAULT_LOSSES"]
+__all__ = ["Gatys", "DEFAULT_LOSSES", "GatysBackboneOptions", "GatysLosses"]
 
 # Paper, sec. 3: content on conv4_2, style on conv1_1..conv5_1 with equal weights. The style/content
 # ratio 1e6 follows the PyTorch "Neural Transfer" tutorial, which uses the same Gram normalisation
