@@ -6,7 +6,10 @@
 
 Every function is written out (nothing is generated at import time) and only forwards to
 ``zoo.hub.create_model``; the weights, their checksums and licences live in ``zoo/weights.py``.
-``pretrained=False`` builds the network with random weights; keyword arguments override its config.
+A tag entry (``johnson_candy``, ``adain``, ...) loads its trained weights by default, as its name promises
+(for tags not published yet that is an error naming the recipe that trains them); an architecture entry
+(``johnson``, ``cyclegan_resnet``) builds random weights. ``pretrained=False`` builds any entry with
+random weights; keyword arguments override its config.
 The set of functions equals ``zoo.hub.list_models()`` (checked by tests/test_hub.py).
 """
 
@@ -27,7 +30,7 @@ def johnson(pretrained=False, **config):
     return _create_model("johnson", pretrained=pretrained, **config)
 
 
-def johnson_candy(pretrained=False, **config):
+def johnson_candy(pretrained=True, **config):
     """Johnson et al. 2016 network for the Candy style.
 
     Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
@@ -36,7 +39,7 @@ def johnson_candy(pretrained=False, **config):
     return _create_model("johnson_candy", pretrained=pretrained, **config)
 
 
-def johnson_mosaic(pretrained=False, **config):
+def johnson_mosaic(pretrained=True, **config):
     """Johnson et al. 2016 network for the Mosaic style.
 
     Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
@@ -45,7 +48,7 @@ def johnson_mosaic(pretrained=False, **config):
     return _create_model("johnson_mosaic", pretrained=pretrained, **config)
 
 
-def johnson_rain_princess(pretrained=False, **config):
+def johnson_rain_princess(pretrained=True, **config):
     """Johnson et al. 2016 network for the Rain Princess style (Leonid Afremov).
 
     Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
@@ -54,7 +57,7 @@ def johnson_rain_princess(pretrained=False, **config):
     return _create_model("johnson_rain_princess", pretrained=pretrained, **config)
 
 
-def johnson_udnie(pretrained=False, **config):
+def johnson_udnie(pretrained=True, **config):
     """Johnson et al. 2016 network for the Udnie style (Francis Picabia).
 
     Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
@@ -74,7 +77,7 @@ def cyclegan_resnet(pretrained=False, **config):
     return _create_model("cyclegan_resnet", pretrained=pretrained, **config)
 
 
-def cyclegan_photo2anime(pretrained=False, direction="AtoB", **config):
+def cyclegan_photo2anime(pretrained=True, direction="AtoB", **config):
     """CycleGAN generator photo -> anime face, trained by Stylezoo (recipes/cyclegan_photo2anime.yaml).
 
     Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
@@ -84,7 +87,7 @@ def cyclegan_photo2anime(pretrained=False, direction="AtoB", **config):
     return _create_model(_direction("cyclegan_photo2anime", direction, pretrained), pretrained=pretrained, **config)
 
 
-def cyclegan_horse2zebra(pretrained=False, direction="AtoB", **config):
+def cyclegan_horse2zebra(pretrained=True, direction="AtoB", **config):
     """CycleGAN generator horse -> zebra, the official weights of the CycleGAN authors.
 
     Weights: junyanz/pytorch-CycleGAN-and-pix2pix horse2zebra.pth (BSD), converted on first use.
@@ -104,7 +107,7 @@ def _direction(tag, direction, pretrained):
 
 # ---- AdaIN networks (architecture "adain") ----------------------------------------------------------
 
-def adain(pretrained=False, **config):
+def adain(pretrained=True, **config):
     """AdaIN network of Huang & Belongie 2017: VGG19 encoder to relu4_1, AdaIN, decoder.
 
     Weights: the decoder of naoto0804/pytorch-AdaIN (MIT), converted on first use. Call it with a
@@ -113,7 +116,7 @@ def adain(pretrained=False, **config):
     return _create_model("adain", pretrained=pretrained, **config)
 
 
-def adain_gan(pretrained=False, **config):
+def adain_gan(pretrained=True, **config):
     """AdaIN network trained with an additional adversarial loss, by Stylezoo (recipes/adain.yaml).
 
     Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.

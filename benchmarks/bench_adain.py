@@ -27,7 +27,6 @@ this machine's convolution ceiling (:func:`benchmarks.env.conv_ceiling`). Random
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -39,7 +38,7 @@ import torch
 from torch import nn
 
 from benchmarks import peers
-from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average
+from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.3  # peer time / zoo time for a new pair, at 512 and 1024 px
@@ -157,13 +156,6 @@ def _result(rows: list[dict], env: dict, ceiling, bf16: bool, sizes) -> dict:
     return result
 
 
-def _write(out: Path, result: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(out)
-
-
 def main(argv: list[str] | None = None) -> int:
     from zoo.fit import cpu_has_native_bf16
 
@@ -186,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for size in args.sizes:  # the JSON is rewritten after each size: a long run that is cut keeps what it measured
         rows.append(measure(size, sides, args.warmup, args.repeats, ceiling, device))
-        _write(out, _result(rows, env, ceiling, bf16, args.sizes))
+        write_json(out, _result(rows, env, ceiling, bf16, args.sizes))
     print(f"wrote {out}")
     return 0
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 
 from benchmarks import peers
-from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average
+from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
 from zoo.losses import build_losses
 from zoo.nets.cyclegan import NLayerDiscriminator, ResnetGenerator
 from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool
@@ -236,13 +236,6 @@ def _with_targets(result: dict) -> dict:
             "environment": {**result["environment"], "load_average_at_end": load_average()}}
 
 
-def _write(out: Path, result: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(out)
-
-
 def main(argv=None) -> dict:
     from zoo.fit import cpu_has_native_bf16
 
@@ -286,13 +279,13 @@ def main(argv=None) -> dict:
         for config in active:
             result["inference"].append(bench_infer(config, device, size, warmup, reps, network, ceiling))
             print("infer", json.dumps(result["inference"][-1]), f"load {load_average()}", flush=True)
-            _write(out, _with_targets(result))
+            write_json(out, _with_targets(result))
     for size in args.train_sizes:
         for batch in args.batches:
             for config in active:
                 result["train"].append(bench_train(config, device, batch, size, warmup, reps, network, ceiling))
                 print("train", json.dumps(result["train"][-1]), f"load {load_average()}", flush=True)
-                _write(out, _with_targets(result))
+                write_json(out, _with_targets(result))
     print(f"wrote {out}")
     return result
 

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks import peers
-from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average
+from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
@@ -262,10 +262,7 @@ def main(argv=None) -> int:
     result["targets"] = _verdict(result)
     result["environment"]["load_average_at_end"] = load_average()
     out = Path(args.out or ROOT / "benchmarks" / "results" / f"gatys-{device.type}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(out)
+    write_json(out, result)
     print(f"wrote {out}")
     return 0
 

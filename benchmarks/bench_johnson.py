@@ -45,7 +45,7 @@ from pathlib import Path
 import torch
 
 from benchmarks import peers
-from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average
+from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
 from zoo.nets.transformer import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
 from zoo.tiling import tiled_apply
 
@@ -397,8 +397,7 @@ def main(argv=None) -> dict:
         Path(__file__).parent / "results" /
         (f"johnson-{torch.cuda.get_device_name(device).split()[-1].lower()}.json" if cuda
          else f"johnson-cpu-{os.cpu_count()}core.json"))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out_path, result)
     print(f"wrote {out_path}")
     return result
 

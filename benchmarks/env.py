@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -81,3 +83,12 @@ def ceiling_fraction(flops: float, seconds: float, ceiling: dict, bf16: bool = F
     if key not in ceiling or not seconds:
         return None
     return round(flops / seconds / 1e9 / ceiling[key], 3)
+
+
+def write_json(path: str | os.PathLike, result: dict) -> Path:
+    """Write a results JSON atomically (:func:`zoo.fileio.write_bytes`: a cut run never leaves half a file)."""
+    from zoo.fileio import write_bytes
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_bytes(path, (json.dumps(result, indent=2) + "\n").encode())

@@ -2,18 +2,22 @@
 
 ::
 
-    python -m benchmarks.run --model adain_gan --weights runs/adain_gan/checkpoints/last.ckpt \\
+    python -m benchmarks.run --model adain_gan --weights runs/adain_gan/version_0/checkpoints/last.ckpt \\
         --protocol styleid --content data/cnt --style data/sty
     python -m benchmarks.run --model cyclegan_horse2zebra --protocol cyclegan --data datasets/horse2zebra
 
-Stylised images are written to a work directory (``benchmarks/work/<result name>/`` by default) and
-metrics are computed from those files, so ``--resume`` continues an interrupted run from the images
-already stylised and gives the same numbers as an uninterrupted one.
+The result is written to ``--out`` (default ``./<model>-<protocol>-<device>.json`` in the current folder;
+an existing file is never replaced without ``--overwrite``). Stylised images are written to a work
+directory (``./bench-work/<result name>/`` by default) and metrics are computed from those files, so
+``--resume`` continues an interrupted run from the images already stylised and gives the same numbers as
+an uninterrupted one. ``zoo bench`` is the same command. To add a result to the README table, write it to
+``benchmarks/results/`` (``--out benchmarks/results/NAME.json``) and run ``python -m benchmarks.table``.
 
 ``--model`` is a stylizer family registered in ``zoo.registry.STYLIZERS`` (``gatys``, ``johnson``,
-``cyclegan``, ``adain_gan``) or a pretrained tag that starts with one (``cyclegan_horse2zebra``): the
-family's builder then receives the tag as ``weights`` and resolves it through the weights table.
-``--import MODULE`` imports a module first, for stylizers registered by your own code.
+``cyclegan``, ``adain_gan``) or a pretrained tag (``adain``, ``johnson_candy``, ``cyclegan_horse2zebra``;
+``zoo list --pretrained``): its family's builder then receives the tag as ``weights`` and resolves it
+through the weights table. ``--import MODULE`` imports a module first, for stylizers registered by your
+own code (their tags are names that start with the family, ``<family>_<tag>``).
 
 Honesty rules: a model without ``--weights`` (other than Gatys, which optimises) would run with random
 weights and is refused unless ``--allow-random-weights``; ``--feature-extractor random`` replaces every
@@ -42,9 +46,11 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backbone import VGGEncoder, WeightsUnavailableError
+from zoo.fileio import OutputExistsError, write_bytes
 from zoo.io import ImageReadError, load_image, save_image
 from zoo.registry import STYLIZERS, UnknownNameError
-from zoo.stylize import StylizeOptions, build_stylizer, resolve_device
+from zoo.stylize import FAMILY_OF_ARCH, StylizeOptions, build_stylizer, resolve_device
+from zoo.weights import WEIGHTS
 
 from . import metrics as M
 from .protocols import DEFAULT_SIZE, PROTOCOLS, Protocol, ProtocolError, cyclegan_protocol, load_square, styleid_protocol
@@ -52,8 +58,7 @@ from .protocols import DEFAULT_SIZE, PROTOCOLS, Protocol, ProtocolError, cyclega
 __all__ = ["main", "resolve_model", "build_parser", "SCHEMA_VERSION", "METRICS"]
 
 SCHEMA_VERSION = 1
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-WORK_DIR = Path(__file__).resolve().parent / "work"
+WORK_DIR = Path("bench-work")  # default parent of the work directories, in the current folder
 # Families that need no trained weights (they optimise the image itself).
 WEIGHTLESS_FAMILIES = {"gatys"}
 METRICS = {
@@ -101,6 +106,9 @@ def resolve_model(name: str, weights: str | None) -> tuple[str, str | None, str]
         failures = _import_families()
     if name in STYLIZERS:
         family = name
+    elif name in WEIGHTS and WEIGHTS.get(name).arch in FAMILY_OF_ARCH:  # a tag of the weights table
+        family = FAMILY_OF_ARCH[WEIGHTS.get(name).arch]
+        weights = name if weights is None else weights
     else:
         prefixes = [f for f in STYLIZERS.names() if name.startswith(f + "_")]
         if not prefixes:
@@ -116,6 +124,21 @@ def resolve_model(name: str, weights: str | None) -> tuple[str, str | None, str]
     else:
         status = "file" if Path(weights).exists() else "pretrained-tag"
     return family, weights, status
+
+
+def _random_weights(family: str, work: Path) -> str:
+    """``--allow-random-weights``: a random network of ``family`` (seed 0) exported into the work directory,
+    so every family's loader takes it like trained weights; ``"random"`` for families without an
+    architecture of their own in the zoo (AdaIN-GAN's stylizer and test stylizers take that word)."""
+    arch = {f: a for a, f in FAMILY_OF_ARCH.items()}.get(family)
+    if arch is None or family == "adain_gan":
+        return "random"
+    from zoo.hub import create_model, export_for_hub
+
+    torch.manual_seed(0)
+    folder = work / "random-weights"
+    export_for_hub(create_model(arch, pretrained=False), folder, architecture=arch, overwrite=True)
+    return str(folder)
 
 
 # ----------------------------------------------------------------------------------------- environment
@@ -176,8 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
                                              "default: the family's own")
     p.add_argument("--steps", type=int, help="gatys: optimisation steps")
     p.add_argument("--alpha", type=float, default=1.0, help="adain_gan: content-style trade-off")
-    p.add_argument("--out", help="result JSON (default benchmarks/results/<model>-<protocol>-<device>.json)")
-    p.add_argument("--work-dir", help="where stylised images go (default benchmarks/work/<result name>)")
+    p.add_argument("--out", help="result JSON (default ./<model>-<protocol>-<device>.json); "
+                                 "benchmarks/results/ holds the ones the README table shows")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing result file")
+    p.add_argument("--work-dir", help="where stylised images go (default ./bench-work/<result name>)")
     p.add_argument("--resume", action="store_true", help="keep the images already in the work dir, stylise the rest")
     p.add_argument("--metrics", nargs="+", help="compute only these metrics (default: all of the protocol)")
     p.add_argument("--feature-extractor", default="real", choices=("real", "random"),
@@ -218,8 +243,6 @@ def _manifest(args, family, weights, protocol: Protocol) -> dict:
 
 def _prepare_work_dir(work: Path, manifest: dict, resume: bool) -> None:
     work.mkdir(parents=True, exist_ok=True)
-    if work.parent == WORK_DIR and not (WORK_DIR / ".gitignore").exists():
-        (WORK_DIR / ".gitignore").write_text("# stylised images of benchmark runs\n*\n")
     file = work / "manifest.json"
     if resume and file.exists():
         old = json.loads(file.read_text())
@@ -229,7 +252,7 @@ def _prepare_work_dir(work: Path, manifest: dict, resume: bool) -> None:
                 f"{work} holds images of a different run ({', '.join(diff)} differ); use another --work-dir "
                 "or run without --resume to stylise everything again"
             )
-    file.write_text(json.dumps(manifest, indent=1))
+    write_bytes(file, json.dumps(manifest, indent=1).encode())
 
 
 def _stylize_all(protocol: Protocol, opts: StylizeOptions, work: Path, images: _ImageCache, device: torch.device,
@@ -371,8 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     try:
         return _run(args)
-    except (WeightsUnavailableError, ImageReadError, ProtocolError, UnknownNameError, FileNotFoundError,
-            ValueError) as e:
+    except (WeightsUnavailableError, ImageReadError, ProtocolError, UnknownNameError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -415,12 +437,19 @@ def _run(args) -> int:
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown} for protocol {protocol.name}; valid: "
                          f"{', '.join(METRICS[protocol.name])}")
+    if {"fid_inception", "fid_art", "artfid"} & set(names) and min(protocol.n, len(protocol.real)) < 2:
+        raise ProtocolError(f"FID needs at least 2 stylised and 2 reference images; this run has {protocol.n} and "
+                            f"{len(protocol.real)}: use more images, or --metrics without the FID ones")
 
-    out = Path(args.out) if args.out else RESULTS_DIR / f"{args.model}-{protocol.name}-{_device_tag(device)}.json"
+    out = Path(args.out) if args.out else Path(f"{args.model}-{protocol.name}-{_device_tag(device)}.json")
+    if out.exists() and not args.overwrite:  # before any work, not after it
+        raise OutputExistsError(f"{out}: result file exists; pass --overwrite to replace it, or --out FILE")
     work = Path(args.work_dir) if args.work_dir else WORK_DIR / out.stem
     _prepare_work_dir(work, _manifest(args, family, weights, protocol), args.resume)
+    if weights_status == "random":
+        weights = _random_weights(family, work)
 
-    opts = StylizeOptions(model=family, weights="random" if weights_status == "random" else weights, size=None,
+    opts = StylizeOptions(model=family, weights=weights, size=None,
                           device=str(device),
                           backbone_weights=args.backbone_weights, steps=args.steps, alpha=args.alpha,
                           direction=args.direction if protocol.name == "cyclegan" else "AtoB",
@@ -452,8 +481,7 @@ def _run(args) -> int:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m benchmarks.run " + " ".join(args.argv),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_bytes(out, (json.dumps(result, indent=2) + "\n").encode(), overwrite=args.overwrite)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
     flag = "" if result["usable"] else "  [UNUSABLE: " + "; ".join(reasons) + "]"
     ips = speed["images_per_s"]

@@ -489,7 +489,7 @@ def test_recipes_cite_the_paper_values(recipe):
     assert args["losses"]["mean_std"] == {"weight": 10.0, "layers": list(ENCODER_LAYERS)}
     assert args["losses"]["content"] == {"weight": 1.0, "layers": ["relu4_1"]}
     assert (data["batch_size"], data["size"], data["crop"]) == (8, 512, 256)
-    assert ("adversarial" in args["losses"]) == (recipe == "adain.yaml")
+    assert (args["losses"].get("adversarial") is not None) == (recipe == "adain.yaml")  # null: off
     from zoo.variants.adain_gan import AdaINGAN
 
     model = AdaINGAN(**{**args, "backbone": {"arch": "vgg19", "weights": "none"}})

@@ -554,7 +554,7 @@ def test_run_resumes_from_stylised_images_with_identical_numbers(style_data, fak
     assert second["metrics"] == pytest.approx(first["metrics"], rel=1e-9)
     assert set(first["metrics"]) == {"fid_inception", "lpips_alex"}
     # resuming with another protocol size is refused
-    args = _styleid_args(style_data, out2, *subset, "--resume")
+    args = _styleid_args(style_data, style_data / "r3.json", *subset, "--resume")
     args[args.index("--size") + 1] = "40"
     capsys.readouterr()
     assert R.main(args) == 2

@@ -167,8 +167,10 @@ def test_publish_dry_run_round_trip(tmp_path, capsys):
     assert "license" in (tmp_path / "out" / "README.md").read_text()
 
 
-def test_pretrained_tag_from_the_cache_offline(tmp_path, images, monkeypatch):
-    """HF_HUB_OFFLINE=1 zoo stylize photo.jpg --model johnson_candy: served from the local cache only."""
+@pytest.fixture
+def candy_cache(tmp_path, monkeypatch):
+    """HF_HUB_OFFLINE=1 and a local cache holding the canonical fast_neural_style archive of johnson_candy
+    (random weights in the original layout); returns the original network."""
     import io
     import zipfile
 
@@ -176,7 +178,6 @@ def test_pretrained_tag_from_the_cache_offline(tmp_path, images, monkeypatch):
 
     from test_johnson import _original_state_dict
     from zoo import hub
-    from zoo.io import load_image
     from zoo.weights import WEIGHTS
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -191,9 +192,36 @@ def test_pretrained_tag_from_the_cache_offline(tmp_path, images, monkeypatch):
     torch.save(sd, buf)
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("saved_models/candy.pth", buf.getvalue())
+    return original
+
+
+def test_pretrained_tag_from_the_cache_offline(tmp_path, images, candy_cache):
+    """HF_HUB_OFFLINE=1 zoo stylize photo.jpg --model johnson_candy: served from the local cache only."""
+    import torch
+
+    from zoo.io import load_image
+
     out = tmp_path / "candy.png"
     assert main(["stylize", str(images["content"]), "--model", "johnson_candy", "-o", str(out), "--quiet"]) == 0
     x = load_image(images["content"])
     with torch.no_grad():
-        expected = original(x * 255).clamp(0, 255) / 255
+        expected = candy_cache(x * 255).clamp(0, 255) / 255
     assert (load_image(out) - expected).abs().max() <= 1 / 255 + 1e-4
+
+
+def test_tag_entries_load_their_trained_weights_by_default(candy_cache):
+    """zoo.create_model(TAG) and torch.hub.load(repo, TAG) give the trained weights the tag is named after;
+    architecture entries stay random unless asked."""
+    import torch
+
+    from conftest import REPO
+    from zoo import create_model
+
+    x = torch.rand(1, 3, 24, 32)
+    with torch.no_grad():
+        expected = candy_cache(x * 255).clamp(0, 255) / 255
+        for net in (create_model("johnson_candy"), torch.hub.load(str(REPO), "johnson_candy", source="local")):
+            torch.testing.assert_close(net(x), expected, atol=1e-4, rtol=0)
+        for net in (create_model("johnson"), create_model("johnson_candy", pretrained=False),
+                    torch.hub.load(str(REPO), "johnson", source="local")):
+            assert (net(x) - expected).abs().max() > 0.05  # random

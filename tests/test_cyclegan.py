@@ -209,11 +209,11 @@ def test_hub_entries():
     def hub(name, **kw):
         return torch.hub.load(str(REPO), name, source="local", **kw)
 
-    g = hub("cyclegan_photo2anime")
+    g = hub("cyclegan_photo2anime", pretrained=False)
     assert isinstance(g, ResnetGenerator) and (g.n_blocks, g.ngf) == (9, 64)
-    assert hub("cyclegan_horse2zebra", direction="BtoA", n_blocks=6).n_blocks == 6
+    assert hub("cyclegan_horse2zebra", direction="BtoA", n_blocks=6, pretrained=False).n_blocks == 6
     with pytest.raises(Exception, match="recipes/cyclegan_photo2anime.yaml"):
-        hub("cyclegan_photo2anime", pretrained=True)
+        hub("cyclegan_photo2anime")  # a tag entry loads its trained weights by default
     with pytest.raises(ValueError, match="direction must be 'AtoB' or 'BtoA'"):
         hub("cyclegan_photo2anime", direction="AtoC")
     with pytest.raises(ValueError, match="only the AtoB generator"):
@@ -413,7 +413,7 @@ def test_fit_cli_resume_after_kill(dataset, tmp_path):
     args = [recipe, f"--data.root={dataset}", *TINY_OVERRIDES,
             "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
             "--trainer.callbacks.every_n_train_steps=2", "--trainer.callbacks.save_last=true"]
-    last = tmp_path / "runs" / "cyclegan_photo2anime" / "checkpoints" / "last.ckpt"
+    last = tmp_path / "runs" / "cyclegan_photo2anime" / "version_0" / "checkpoints" / "last.ckpt"
     proc = subprocess.Popen([sys.executable, "-m", "zoo.fit", *args, "--trainer.max_epochs=200"], cwd=tmp_path, env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -442,7 +442,8 @@ def test_fit_cli_resume_after_kill(dataset, tmp_path):
     end_epoch = killed["epoch"] + 2
     done = _fit(*args, f"--trainer.max_epochs={end_epoch}", "--ckpt_path=last", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    final = torch.load(last, map_location="cpu", weights_only=True)
+    final = torch.load(last.parents[2] / "version_1" / "checkpoints" / "last.ckpt", map_location="cpu",
+                       weights_only=True)  # the resumed run writes its own checkpoints
     assert final["global_step"] == 2 * 3 * end_epoch  # every batch exactly once across the two runs
     assert [s["last_epoch"] for s in final["lr_schedulers"]] == [end_epoch - 1] * 2
 
@@ -452,12 +453,12 @@ def test_fit_ddp_two_cpu_processes(dataset, tmp_path):
     done = _fit(recipe, f"--data.root={dataset}", *TINY_OVERRIDES, "--trainer.max_epochs=1",
                 "--trainer.strategy=ddp", "--trainer.devices=2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    ckpts = list((tmp_path / "runs" / "cyclegan_horse2zebra" / "checkpoints").glob("*.ckpt"))
+    ckpts = list((tmp_path / "runs" / "cyclegan_horse2zebra" / "version_0" / "checkpoints").glob("*.ckpt"))
     assert ckpts, done.stderr[-2000:]
     ckpt = torch.load(ckpts[0], map_location="cpu", weights_only=True)
     # 3 samples over 2 processes: 2 batches each, 2 optimiser steps per batch
     assert ckpt["global_step"] == 4
-    assert ckpt["hyper_parameters"]["network"] == TINY_G
+    assert ckpt["hyper_parameters"]["network"] == {"dropout": False, **TINY_G}  # every key, defaults included
     assert list((tmp_path / "runs" / "cyclegan_horse2zebra").glob("version_*/samples/*_AtoBtoA.png"))
 
 

@@ -9,9 +9,6 @@ a local cache, offline), ``torch.hub.load`` and ``zoo convert``. Sizes are odd o
 
 from __future__ import annotations
 
-import io
-import os
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path

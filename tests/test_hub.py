@@ -265,9 +265,9 @@ def test_list_models_partitions_by_availability(tiny_arch, monkeypatch):
 def test_create_model_names_and_errors(tiny_arch, register):
     register(tag="tiny_pub", config={"channels": 6})
     assert isinstance(hub.create_model(TINY), TinyNet)
-    net = hub.create_model("tiny_pub")  # the tag's config
+    net = hub.create_model("tiny_pub", pretrained=False)  # the tag's config, random weights
     assert net.conv1.out_channels == 6
-    assert hub.create_model(f"{TINY}.tiny_pub", channels=2).conv1.out_channels == 2  # timm name + override
+    assert hub.create_model(f"{TINY}.tiny_pub", pretrained=False, channels=2).conv1.out_channels == 2  # timm name
     with pytest.raises(UnknownNameError, match="valid names: .*johnson_candy"):
         hub.create_model("no_such_model")
     with pytest.raises(ValueError, match="architecture without weights of its own; pretrained tags for it: tiny_pub"):
@@ -735,8 +735,8 @@ def test_hubconf_machinery_with_the_tiny_network(tiny_arch, register, isolated):
     ref = _random_tiny(11)
     _published(register, isolated, ref)
     assert "tiny_pub" in _registered_entries() and TINY in _registered_entries()
-    _smoke(hub.create_model("tiny_pub"))
-    net = hub.create_model("tiny_pub", pretrained=True)
+    _smoke(hub.create_model("tiny_pub", pretrained=False))
+    net = hub.create_model("tiny_pub")  # a tag loads its trained weights by default
     _smoke(net)
     _assert_same_tensors(net, ref)
     with pytest.raises(hub.NotPublishedError, match="recipes/cyclegan_photo2anime.yaml"):

@@ -1,4 +1,6 @@
+import errno
 import io as _io
+import os
 
 import numpy as np
 import pytest
@@ -139,3 +141,74 @@ def test_list_images_and_resize(tmp_path):
     (tmp_path / ".hidden.png").write_bytes(b"")
     assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == ["b.PNG", "sub/a.jpg"]
     assert resize_long_edge(torch.rand(1, 3, 40, 80), 20).shape == (1, 3, 10, 20)
+
+
+# ------------------------------------------------------------------------------------------ atomic writes
+def test_atomic_write_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    from zoo.fileio import WriteError, atomic_path
+
+    path = tmp_path / "result.json"
+    path.write_text("old")
+    with pytest.raises(WriteError, match=r"result.json: cannot write \(No space left on device\); the disk is full"):
+        with atomic_path(path) as tmp:
+            tmp.write_text("half of the new cont")
+            raise OSError(errno.ENOSPC, "No space left on device")  # the disk filled up mid-write
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["result.json"]
+    with pytest.raises(ValueError):  # any other failure of the writer: the same
+        with atomic_path(path) as tmp:
+            tmp.write_text("x")
+            raise ValueError("encoder failed")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_atomic_write_never_replaces_without_overwrite_even_a_file_that_appears_meanwhile(tmp_path):
+    from zoo.fileio import OutputExistsError, atomic_path, write_bytes
+
+    path = tmp_path / "out.png"
+    with pytest.raises(OutputExistsError, match="out.png: file exists; pass --overwrite"):
+        with atomic_path(path, overwrite=False) as tmp:
+            tmp.write_bytes(b"ours")
+            path.write_bytes(b"someone else's")  # appears between the check and the rename
+    assert path.read_bytes() == b"someone else's" and len(list(tmp_path.iterdir())) == 1
+    write_bytes(path, b"new")  # overwrite=True replaces
+    assert path.read_bytes() == b"new"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # the permissions of a plain open(), not mkstemp's 0600
+
+
+def test_save_image_write_faults_are_one_line_image_write_errors(tmp_path, monkeypatch):
+    import zoo.fileio
+
+    def disk_full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zoo.fileio, "_flush_to_disk", disk_full)
+    with pytest.raises(ImageWriteError, match=r"^\S*o.png: cannot write \(No space left on device\)"):
+        save_image(torch.zeros(1, 3, 4, 4), tmp_path / "o.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_image_refuses_nan_instead_of_writing_black(tmp_path):
+    x = torch.rand(1, 3, 4, 6)
+    x[0, :, 1, 2] = float("nan")
+    x[0, 0, 3, 5] = float("inf")
+    with pytest.raises(ImageWriteError, match="the image has 2 pixel\\(s\\) with NaN or infinite values"):
+        save_image(x, tmp_path / "o.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_names_the_folder_and_the_option(tmp_path, monkeypatch):
+    import zoo.fileio
+    from zoo.fileio import WriteError, check_writable
+
+    check_writable(tmp_path / "new" / "folder", "-o")  # created, and nothing left in it
+    assert list((tmp_path / "new" / "folder").iterdir()) == []
+
+    def read_only(path):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(zoo.fileio, "_new_temp", read_only)
+    with pytest.raises(WriteError, match=r"ro: cannot write \(Read-only file system\); the file system is "
+                                         r"read-only: choose another folder \(-o\)"):
+        check_writable(tmp_path / "ro", "-o")

@@ -475,19 +475,21 @@ def _env():
             "HF_HUB_OFFLINE": "1", "WANDB_MODE": "disabled"}
 
 
-def test_fit_recipe_fast_dev_run(content_dir, style_png, tmp_path):
+def test_fit_recipe_one_step(content_dir, style_png, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zoo.fit", str(ROOT / "recipes" / "johnson.yaml"),
          f"--data.content_dir={content_dir}", f"--data.style={style_png}", "--data.image_size=32",
          "--data.batch_size=2", "--data.num_workers=0", "--model.backbone.weights=none",
-         "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.fast_dev_run=true",
+         "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.max_steps=1",
+         "--trainer.val_check_interval=1", "--trainer.limit_val_batches=1", "--trainer.num_sanity_val_steps=0",
          "--trainer.accelerator=cpu"],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = tmp_path / "runs" / "johnson"
     assert len(list(run.glob("**/val_images/*.png"))) == 1  # the validation grid (CSV logger holds no images)
-    ckpts = list(run.glob("**/last.ckpt"))
-    if ckpts:  # the checkpoint stylises through the same loader as `zoo stylize --weights`
+    ckpts = list(run.glob("version_0/checkpoints/last.ckpt"))
+    assert ckpts  # the checkpoint stylises through the same loader as `zoo stylize --weights`
+    if ckpts:
         net = load_transformer(str(ckpts[0]))
         assert net.config["channels"] == [4, 8, 8]
         assert net(torch.rand(1, 3, 20, 28)).shape == (1, 3, 20, 28)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -75,17 +76,20 @@ def _add_stylize(sub) -> None:
     p.set_defaults(func=_cmd_stylize)
 
 
-def _collect_inputs(inputs: Sequence[str]) -> tuple[list[tuple[Path, Path]], bool]:
-    """[(image path, path relative to its input root)], and whether any input was a folder."""
+def _collect_inputs(inputs: Sequence[str], output: Path) -> tuple[list[tuple[Path, Path]], bool]:
+    """[(image path, path relative to its input root)], and whether any input was a folder. Images inside
+    ``output`` (an output folder inside an input folder) are never inputs: a second run would stylise
+    its own results."""
     from .io import list_images
 
+    out = output.resolve()
     items: list[tuple[Path, Path]] = []
     folder = False
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
             folder = True
-            found = list_images(path)
+            found = [f for f in list_images(path) if out not in f.resolve().parents]
             if not found:
                 log.warning("%s: no images found", path)
             items += [(f, f.relative_to(path)) for f in found]
@@ -104,13 +108,16 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .io import SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, resize_long_edge, save_image
-    from .stylize import StylizeOptions, build_stylizer
+    from .fileio import check_writable
+    from .fit import configure_lightning_logging
+    from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
+                     save_image)
+    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size
 
-    items, had_folder = _collect_inputs(args.inputs)
+    out = Path(args.output)
+    items, had_folder = _collect_inputs(args.inputs, out)
     if not items:
         raise UsageError("no input images")
-    out = Path(args.output)
     to_folder = had_folder or len(items) > 1 or out.is_dir()
     if to_folder and out.exists() and not out.is_dir():
         raise UsageError(f"{out}: several inputs need an output folder, but this is a file")
@@ -118,6 +125,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
     if not to_folder and out.suffix.lower() not in SAVE_FORMATS:  # before any work, not after it
         raise UsageError(f"{out}: unknown image extension {out.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
+    check_writable(out if to_folder else out.parent, "-o/--output")
 
     styles = [load_image(s, args.max_pixels) for s in args.style]
     opts = StylizeOptions(
@@ -127,7 +135,11 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         direction=args.direction, tile=args.tile, masks=args.masks,
         progress=not args.quiet and not to_folder,  # in folder mode one bar counts the images
     )
+    first = load_image(items[0][0], args.max_pixels) if not to_folder else None
+    if first is not None:  # one image: its size is checked before the model is built
+        check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
+    configure_lightning_logging(args.verbose)  # Gatys' Trainer: no Lightning INFO lines unless --verbose
     if stylizer.needs_style and not styles:
         raise UsageError(f"model {args.model!r} needs at least one --style image")
     if not stylizer.needs_style and styles:
@@ -148,11 +160,12 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             skipped += 1
             continue
         try:
-            content = load_image(src, args.max_pixels)
-        except ImageReadError as e:
+            content = first if first is not None else load_image(src, args.max_pixels)
+            check_output_size(opts, *long_edge_size(*content.shape[-2:], args.size), args.max_pixels)
+        except (ImageReadError, OptionError) as e:
             if not to_folder:
                 raise
-            log.warning("skipping unreadable image: %s", e)
+            log.warning("skipping %s", e if isinstance(e, ImageReadError) else f"{src}: {e}")
             skipped += 1
             continue
         result = stylizer(resize_long_edge(content, args.size), styles)
@@ -308,20 +321,19 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="FID / LPIPS / ArtFID benchmark (same as python -m benchmarks.run)",
-                       add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_cmd_bench)
+    sub.add_parser("bench", help="FID / LPIPS / ArtFID benchmark: every option of python -m benchmarks.run "
+                                 "(zoo bench --help)", add_help=False)
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
+def _cmd_bench(rest: list[str]) -> int:
     root = Path(__file__).resolve().parent.parent
     if not (root / "benchmarks" / "run.py").is_file():
         raise UsageError("zoo bench needs the benchmarks/ folder of a source checkout (pip install -e .)")
-    sys.path.insert(0, str(root))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     from benchmarks.run import main as bench_main
 
-    return int(bench_main(args.rest) or 0)
+    return int(bench_main(rest) or 0)
 
 
 # ---------------------------------------------------------------------------------------- demo
@@ -365,15 +377,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------- fit
 def _add_fit(sub) -> None:
-    p = sub.add_parser("fit", help="train from a recipe (same as python -m zoo.fit)", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=lambda a: __import__("zoo.fit", fromlist=["main"]).main(a.rest))
+    sub.add_parser("fit", help="train from a recipe: every option of python -m zoo.fit (zoo fit --help)",
+                   add_help=False)
+
+
+def _cmd_fit(rest: list[str]) -> int:
+    from .fit import main as fit_main
+
+    return int(fit_main(rest) or 0)
+
+
+# Subcommands that hand all their arguments to another program's parser (--help included).
+PASSTHROUGH = {"fit": _cmd_fit, "bench": _cmd_bench}
 
 
 # ---------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description="Stylezoo: neural style transfer models.")
-    parser.add_argument("--verbose", "-v", action="store_true", help="show library logs and full tracebacks")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show library logs and full tracebacks (ZOO_DEBUG=1 shows tracebacks too)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_stylize(sub)
     _add_fit(sub)
@@ -389,34 +411,71 @@ def build_parser() -> argparse.ArgumentParser:
 def _user_errors() -> tuple[type[BaseException], ...]:
     from .backbone import WeightsUnavailableError
     from .data.folder import EmptyFolderError
-    from .io import ImageReadError, ImageWriteError
+    from .io import ImageReadError
     from .losses import NonFiniteLossError
     from .registry import UnknownNameError
 
-    return (UsageError, ImageReadError, ImageWriteError, EmptyFolderError, WeightsUnavailableError,
-            NonFiniteLossError, UnknownNameError, FileNotFoundError, ValueError)
+    return (UsageError, ImageReadError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
+            UnknownNameError, OSError, ValueError, MemoryError)
+
+
+def _error_line(error: BaseException) -> str:
+    """One line for a user error or an environment fault (a full or read-only disk, no memory)."""
+    from .fileio import DISK_ERRNOS, WriteError, describe_os_error
+    from .fit import out_of_memory
+
+    if isinstance(error, OSError) and not isinstance(error, WriteError) and error.filename:
+        return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
+            f"{error.filename}: {error.strerror or error}"
+    if out_of_memory(error):
+        return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """(options before the subcommand, the subcommand, its arguments)."""
+    for i, a in enumerate(argv):
+        if not a.startswith("-"):
+            return argv[:i], a, argv[i + 1:]
+    return argv, None, []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .fit import configure_lightning_logging, debug, out_of_memory
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    head, command, rest = _split_global(argv)
+    if command in PASSTHROUGH:  # `zoo fit ...` is exactly `python -m zoo.fit ...`: its own parser and output
+        if build_parser().parse_args([*head, command]).verbose:
+            os.environ["ZOO_DEBUG"] = "1"
+        try:
+            return PASSTHROUGH[command](rest)
+        except UsageError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
+    configure_lightning_logging(args.verbose)
     if not args.verbose:
-        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-            logging.getLogger(name).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
     try:
         return int(args.func(args) or 0)
-    except _user_errors() as e:
-        if args.verbose:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `zoo list | head`
         return 0
+    except _user_errors() as e:
+        if args.verbose or debug():
+            raise
+        print(f"error: {_error_line(e)}", file=sys.stderr)
+        return 1
+    except RuntimeError as e:  # torch's out-of-memory errors; anything else is a bug and keeps its traceback
+        if args.verbose or debug() or not out_of_memory(e):
+            raise
+        print(f"error: {_error_line(e)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

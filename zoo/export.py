@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .fileio import atomic_path
+
 __all__ = ["export_model", "FORMATS"]
 
 FORMATS = ("onnx", "torchscript")
@@ -55,7 +57,6 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; valid: {', '.join(FORMATS)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     was_training = net.training
     net = net.eval()
     param = next(net.parameters(), None)
@@ -65,18 +66,16 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     module, inputs = net, (example,)
     if isinstance(net, AdaINNet):
         module, inputs = _ContentStyle(net, alpha), (example, example.flip(-1))
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # renamed once complete
     try:
-        if format == "onnx":
-            _export_onnx(module, inputs, partial, opset)
-        else:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # TracerWarning, jit deprecation notices
-                traced = torch.jit.trace(module, inputs, check_trace=False)
-            traced.save(str(partial))
-        os.replace(partial, path)
+        with atomic_path(path) as tmp:  # a failed export never leaves a partial file under the real name
+            if format == "onnx":
+                _export_onnx(module, inputs, tmp, opset)
+            else:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # TracerWarning, jit deprecation notices
+                    traced = torch.jit.trace(module, inputs, check_trace=False)
+                traced.save(str(tmp))
     finally:
-        partial.unlink(missing_ok=True)
         net.train(was_training)
     return path
 

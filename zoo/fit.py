@@ -1,30 +1,51 @@
-"""``python -m zoo.fit RECIPE [--run_name=NAME] [--section.key=value ...]``: train any variant from a recipe.
+"""``python -m zoo.fit RECIPE [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]``: train any variant
+from a recipe (``zoo fit`` is the same command).
 
 A recipe is a LightningCLI config (``model``/``data`` with ``class_path`` and ``init_args``, ``trainer``,
 ``seed_everything``). Everything Lightning's CLI accepts works: ``--trainer.devices=4``,
-``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--ckpt_path=last``, ``--print_config``.
+``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--print_config``, and every key of the
+recipe, nested ones included (``--model.network.ngf=32``, ``--model.losses.gram.weight=1e5``);
+``RECIPE --help`` lists them, ``RECIPE --model.help CLASS`` shows the model's with types and defaults.
 
-Runs are kept under ``runs/<run name>/`` (the recipe's file name unless ``--run_name`` is given):
+Runs are kept under ``runs/<run name>/`` (``--runs_dir`` changes ``runs``; the run name is the recipe's
+file name unless ``--run_name`` is given). Each run has its own folder:
 
-* ``version_N/``: the CSV logs (metrics.csv, hparams.yaml) and ``config.yaml``, the fully resolved
-  recipe of that run (``--trainer.logger`` selects another logger, e.g. WandbLogger);
-* ``checkpoints/``: ``last.ckpt`` and the periodic checkpoints, shared by the versions so that
-  ``--ckpt_path=last`` resumes the latest run after a crash.
+* ``version_N/``: ``config.yaml`` (the fully resolved recipe), the CSV logs (metrics.csv, hparams.yaml;
+  ``--trainer.logger`` selects another logger) and ``checkpoints/``: ``last.ckpt`` and the periodic
+  checkpoints of that run only. Checkpoints are written to a temporary name and renamed: a crash or a
+  full disk never leaves a truncated checkpoint and never damages the previous one.
+* ``--trainer.fast_dev_run=true`` (a smoke run) writes nothing at all.
+* ``--ckpt_path=last`` resumes from ``last.ckpt`` of the latest run of this run name (the highest
+  ``version_N`` that has one) and says which file and step; with nothing to resume it stops with an
+  error. ``--ckpt_path=FILE`` resumes from that file.
 
-User errors (unreadable images, empty folders, missing weights, a NaN loss, bf16 on a CPU without native
-bf16) end with a one-line ``error:`` message and exit status 1 instead of a traceback.
+User errors (unreadable images, empty folders, missing weights, a NaN loss, a checkpoint of another
+configuration, a read-only or full disk, bf16 on a CPU without native bf16, several processes on a
+machine without GPU, data that gives no batch) end with a one-line ``error:`` message and exit status 1
+(2 for a bad option) instead of a traceback; ``ZOO_DEBUG=1`` shows the traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-__all__ = ["main", "cpu_has_native_bf16"]
+__all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
-USAGE = "usage: python -m zoo.fit RECIPE.yaml [--section.key=value ...] (see --help)"
+USAGE = "usage: python -m zoo.fit RECIPE.yaml [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
+LAST = "last.ckpt"
+
+
+class FitError(RuntimeError):
+    """A run that cannot start or did nothing; the message is the one line shown to the user."""
+
+
+class PrecisionError(FitError):
+    """A precision this machine cannot run sensibly."""
 
 
 def cpu_has_native_bf16() -> bool:
@@ -36,47 +57,142 @@ def cpu_has_native_bf16() -> bool:
     return any(f in flags for f in ("avx512_bf16", "amx_bf16", "bf16"))
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
-    from .io import ImageReadError, ImageWriteError
-    from .losses import NonFiniteLossError
-    from .registry import UnknownNameError
-
-    return (ImageReadError, ImageWriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
-            PrecisionError, UnknownNameError)
+def debug() -> bool:
+    """``ZOO_DEBUG=1``: show tracebacks instead of one-line errors."""
+    return os.environ.get("ZOO_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
 
 
-class PrecisionError(RuntimeError):
-    """A precision this machine cannot run sensibly."""
+def configure_lightning_logging(verbose: bool = True) -> None:
+    """Lightning's INFO lines once each (its ``lightning`` logger has its own handler and would also
+    propagate to a configured root logger), or none at all when not ``verbose``."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        if logger.handlers:
+            logger.propagate = False
+        if not verbose:
+            logger.setLevel(logging.ERROR)
 
 
-def _build_cli_class():
+def quiet_known_warnings() -> None:
+    """Silence Lightning warnings that are expected here and would only confuse users."""
+    import warnings
+
+    # We pass the recipe to LightningCLI through ``args`` on purpose.
+    warnings.filterwarnings("ignore", message=".*LightningCLI's args parameter is intended")
+    # The frozen VGG encoder is in eval mode by design.
+    warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training")
+    # A resumed run writes its checkpoints into its own version folder, not the folder it resumes from.
+    warnings.filterwarnings("ignore", message=".*The dirpath has changed from")
+
+
+# ------------------------------------------------------------------------------------------ runs
+def find_last_checkpoint(run_root: str | os.PathLike) -> Path | None:
+    """``version_N/checkpoints/last.ckpt`` of the highest N under ``run_root`` that has one, else None."""
+    found = []
+    for folder in Path(run_root).glob("version_*"):
+        match = re.fullmatch(r"version_(\d+)", folder.name)
+        if match and (folder / "checkpoints" / LAST).is_file():
+            found.append((int(match.group(1)), folder / "checkpoints" / LAST))
+    return max(found)[1] if found else None
+
+
+def _checkpoint_position(path: Path) -> tuple[int, int]:
+    """(epoch, global step) recorded in a Lightning checkpoint."""
+    import torch
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        return int(ckpt.get("epoch", 0)), int(ckpt["global_step"])
+    except Exception as e:  # truncated, not a checkpoint, unpicklable
+        raise FitError(f"--ckpt_path={path}: not a readable Lightning checkpoint ({type(e).__name__}: "
+                       f"{str(e).splitlines()[0][:200] if str(e) else ''})") from None
+
+
+def _is_main_process() -> bool:
+    """False in the worker processes DDP starts by re-running this command."""
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+
+
+def _take_option(args: list[str], name: str) -> str | None:
+    """Remove ``--name=value`` or ``--name value`` from ``args``; return the value (last one wins)."""
+    value = None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith(f"--{name}="):
+            value = a.split("=", 1)[1]
+            del args[i]
+        elif a == f"--{name}" and i + 1 < len(args):
+            value = args[i + 1]
+            del args[i:i + 2]
+        else:
+            i += 1
+    return value
+
+
+# ------------------------------------------------------------------------------------------ the CLI
+def _build_cli_class(run_root: Path):
     from lightning.pytorch import LightningDataModule, LightningModule
     from lightning.pytorch.callbacks import ModelCheckpoint
-    from lightning.pytorch.cli import LightningCLI
+    from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+    from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+    from .fileio import atomic_path, check_writable
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio)."""
+
+        def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
+            import torch
+
+            with atomic_path(path) as tmp:
+                torch.save(checkpoint, tmp)
+
+    class ZooSaveConfig(SaveConfigCallback):
+        """The resolved recipe in the run's folder; a smoke run (fast_dev_run) writes nothing."""
+
+        def setup(self, trainer, pl_module, stage: str) -> None:
+            if not trainer.fast_dev_run:
+                super().setup(trainer, pl_module, stage)
 
     class ZooCLI(LightningCLI):
         def before_instantiate_classes(self) -> None:
-            # GANs with manual optimisation step disjoint parameter sets; DDP has to be told so.
             cfg = self.config[self.subcommand] if self.subcommand else self.config
             trainer = cfg["trainer"]
+            count = _device_count(trainer)
+            if count > 1 and str(trainer.get("accelerator", "auto")) == "auto" and not _has_gpu():
+                raise FitError(
+                    f"--trainer.devices={trainer.get('devices')}: this machine has no GPU, so that would start "
+                    f"{count} CPU processes, each with a share of the data (rarely what you want). Use one "
+                    "device, or add --trainer.accelerator=cpu to really train on several CPU processes.")
+            if not trainer.get("fast_dev_run"):  # a smoke run writes nothing: no folder to check
+                check_writable(run_root, "the run folder; choose another with --runs_dir=DIR")
+            # GANs with manual optimisation step disjoint parameter sets; DDP has to be told so.
             strategy = trainer.get("strategy")
-            ddp = strategy == "ddp" or (strategy == "auto" and _device_count(trainer) > 1)
+            ddp = strategy == "ddp" or (strategy == "auto" and count > 1)
             if ddp and _wants_unused_parameters(cfg.get("model")):
                 trainer["strategy"] = "ddp_find_unused_parameters_true"
 
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
-            root = Path(trainer.default_root_dir)
             for cb in trainer.checkpoint_callbacks:
-                if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
-                    cb.dirpath = str(root / "checkpoints")
-                    cb.save_last = True if cb.save_last is None else cb.save_last
+                if isinstance(cb, ModelCheckpoint):
+                    # dirpath None: Lightning puts the checkpoints in the logger's version folder,
+                    # runs/<name>/version_N/checkpoints, so each run's checkpoints are its own.
+                    # A smoke run saves none (Lightning would still write last.ckpt at the end).
+                    cb.save_last = False if trainer.fast_dev_run else (True if cb.save_last is None else cb.save_last)
+            if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+                trainer.strategy.checkpoint_io = AtomicCheckpointIO()
             _refuse_slow_bf16(trainer)
             return trainer
 
-    return ZooCLI, LightningModule, LightningDataModule
+    return ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch.backends, "mps") and torch.backends.mps.is_available())
 
 
 def _device_count(trainer_cfg) -> int:
@@ -110,16 +226,6 @@ def _wants_unused_parameters(model_cfg) -> bool:
         return False
 
 
-def quiet_known_warnings() -> None:
-    """Silence Lightning warnings that are expected here and would only confuse users."""
-    import warnings
-
-    # We pass the recipe to LightningCLI through ``args`` on purpose.
-    warnings.filterwarnings("ignore", message=".*LightningCLI's args parameter is intended")
-    # The frozen VGG encoder is in eval mode by design.
-    warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training")
-
-
 def _refuse_slow_bf16(trainer) -> None:
     precision = str(trainer.precision)
     on_cpu = trainer.strategy.root_device.type == "cpu"
@@ -131,49 +237,54 @@ def _refuse_slow_bf16(trainer) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") and len(args) == 1:
-        print(USAGE)
-        print(__doc__)
-        return 0 if args else 2
-    extra: list[str] = []
-    name = "run"
-    if not args[0].startswith("-"):
-        recipe = Path(args.pop(0))
-        if not recipe.is_file():
-            print(f"error: {recipe}: no such recipe file", file=sys.stderr)
-            return 2
-        extra, name = ["--config", str(recipe)], recipe.stem
-    for a in list(args):
-        if a.startswith("--run_name="):
-            name = a.split("=", 1)[1]
-            args.remove(a)
-    ZooCLI, LightningModule, LightningDataModule = _build_cli_class()
-    quiet_known_warnings()
-    try:
-        ZooCLI(
-            LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-            args=["fit", *extra, *args], save_config_kwargs={"overwrite": True},
-            trainer_defaults={
-                "default_root_dir": str(Path("runs") / name),
-                "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
-                           "init_args": {"save_dir": "runs", "name": name}},
-            },
-            parser_kwargs={"fit": {"default_env": False}},
-        )
-    except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
-        cause = _user_cause(e)
-        if cause is None:
-            raise
-        print(f"error: {cause}", file=sys.stderr)
-        return 1
-    return 0
+def _check_progress(trainer, start_step: int, resumed: Path | None) -> None:
+    """A run that made no training step did nothing: say why instead of exiting 0."""
+    if trainer.fast_dev_run or trainer.interrupted or trainer.global_step > start_step:
+        return
+    if trainer.num_training_batches == 0:
+        loader = trainer.train_dataloader
+        size = len(getattr(loader, "dataset", ()) or ()) if loader is not None else 0
+        batch = getattr(loader, "batch_size", None)
+        raise FitError(
+            f"no training batch: the training data has {size} item(s) for {trainer.world_size} process(es) "
+            f"with batch size {batch} (incomplete batches are dropped); use more images, a smaller "
+            "--data.batch_size or fewer --trainer.devices")
+    if resumed is not None:
+        raise FitError(
+            f"nothing to train: {resumed} is already at step {start_step} (epoch {trainer.current_epoch}); raise "
+            "--trainer.max_steps or --trainer.max_epochs to continue")
+    raise FitError("no training step ran (see the messages above); check --trainer.max_steps, --trainer.max_epochs "
+                   "and --trainer.limit_train_batches")
 
 
-def _user_cause(error: BaseException) -> BaseException | None:
-    """The user error behind ``error``: one of ours, or a configuration error raised by a zoo constructor
-    (jsonargparse wraps those while instantiating a recipe's classes). None for anything else."""
+# ------------------------------------------------------------------------------------------ errors
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .backbone import WeightsUnavailableError
+    from .data.folder import EmptyFolderError
+    from .fileio import WriteError
+    from .io import ImageReadError
+    from .losses import NonFiniteLossError
+    from .registry import UnknownNameError
+
+    return (ImageReadError, WriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
+            FitError, UnknownNameError)
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is the machine running out of memory (Python's, or torch's on CPU or GPU)."""
+    import torch
+
+    text = str(error)
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
+
+
+def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
+    """The one-line message for a user error or an environment fault behind ``error`` (ours, a config
+    error raised by a zoo constructor, a full or read-only disk, out of memory, a checkpoint of another
+    configuration); None for anything else (a bug keeps its traceback)."""
+    from .fileio import DISK_ERRNOS, describe_os_error
+
     seen = set()
     stack = [error]
     while stack:
@@ -182,15 +293,135 @@ def _user_cause(error: BaseException) -> BaseException | None:
             continue
         seen.add(id(e))
         if isinstance(e, _user_errors()):
-            return e
+            return str(e)
+        text = str(e)
+        if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
+            return " ".join(text.split())
+        if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
+            return describe_os_error(e.filename or "a run file", e)
+        if out_of_memory(e):
+            return ("out of memory: use smaller images (--data.size, --data.image_size, --data.crop_size), a smaller "
+                    "--data.batch_size or a smaller network")
+        if isinstance(e, RuntimeError) and text.startswith("Error(s) in loading state_dict") and ckpt_path:
+            detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
+            return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
+                    "resume with the options of the run that wrote it, or start without --ckpt_path")
         tb = e.__traceback__
         while tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
         if isinstance(e, (ValueError, TypeError)) and tb is not None and \
                 f"{os.sep}zoo{os.sep}" in tb.tb_frame.f_code.co_filename:
-            return e
+            return text
         stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None
+
+
+_NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
+                    r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
+
+
+def parse_error_line(message: str) -> str:
+    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``."""
+    keys: list[str] = []
+    reasons: list[str] = []
+    for line in str(message).splitlines():
+        line = line.strip().lstrip("- ").strip()
+        key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
+        if key:
+            keys.append(key.group(1))
+            line = key.group(2)
+        if line and not _NOISE.match(line):
+            reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
+    reason = "; ".join(dict.fromkeys(reasons)) or "invalid value"
+    return (f"--{'.'.join(keys)}: {reason}" if keys else reason)[:600]
+
+
+_NULL_KEY = re.compile(r"^--model\.(?:init_args\.)?(\w+)\.(\w+)=(null|none|None)$")
+
+
+def _null_overrides(args: list[str]) -> list[str]:
+    """``--model.losses.tv=null`` as ``--model.losses={tv: null}`` (the form jsonargparse takes to turn
+    off one optional part of a typed section)."""
+    return [_NULL_KEY.sub(r"--model.\1={\2: null}", a) for a in args]
+
+
+# ------------------------------------------------------------------------------------------ main
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help") and len(args) == 1:
+        print(USAGE)
+        print(__doc__)
+        return 0 if args else 2
+    context: dict[str, str] = {}
+    try:
+        return _main(args, context)
+    except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
+        message = _user_message(e, context.get("ckpt_path"))
+        if message is None or debug():
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+
+
+def _main(args: list[str], context: dict[str, str]) -> int:
+    extra: list[str] = []
+    name = "run"
+    if not args[0].startswith("-"):
+        recipe = Path(args.pop(0))
+        if not recipe.is_file():
+            print(f"error: {recipe}: no such recipe file", file=sys.stderr)
+            return 2
+        extra, name = ["--config", str(recipe)], recipe.stem
+    name = _take_option(args, "run_name") or name
+    runs = Path(_take_option(args, "runs_dir") or "runs")
+    run_root = runs / name
+
+    ckpt_path = _take_option(args, "ckpt_path")
+    resumed: Path | None = None
+    start_step = 0
+    if ckpt_path == "last":
+        resumed = find_last_checkpoint(run_root)
+        if resumed is None:
+            raise FitError(f"--ckpt_path=last: nothing to resume, {run_root} has no earlier run with a checkpoint "
+                           f"({run_root}/version_N/checkpoints/{LAST}); start without --ckpt_path, or give a file")
+    elif ckpt_path is not None and ckpt_path not in ("null", "best", "hpc") and not ckpt_path.startswith("registry"):
+        resumed = Path(ckpt_path)  # Lightning's other keywords are passed on as they are
+        if not resumed.is_file():
+            raise FitError(f"--ckpt_path={ckpt_path}: no such checkpoint file")
+    if resumed is not None:
+        context["ckpt_path"] = str(resumed)
+        epoch, start_step = _checkpoint_position(resumed)
+        if _is_main_process():
+            print(f"resuming from {resumed} (epoch {epoch}, step {start_step})", file=sys.stderr)
+        args.append(f"--ckpt_path={resumed}")
+    elif ckpt_path is not None:
+        args.append(f"--ckpt_path={ckpt_path}")
+
+    ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule = _build_cli_class(run_root)
+    quiet_known_warnings()
+    configure_lightning_logging()
+    from jsonargparse import ArgumentError
+
+    try:
+        cli = ZooCLI(
+            LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
+            args=["fit", *extra, *_null_overrides(args)],
+            save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
+            trainer_defaults={
+                "default_root_dir": str(run_root),
+                "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                           "init_args": {"save_dir": str(runs), "name": name}},
+            },
+            parser_kwargs={"exit_on_error": False, "fit": {"default_env": False, "exit_on_error": False}},
+        )
+    except ArgumentError as e:
+        if debug():
+            raise
+        print(f"error: {parse_error_line(str(e))} (see python -m zoo.fit RECIPE --help)", file=sys.stderr)
+        return 2
+    if getattr(cli, "trainer", None) is not None:
+        _check_progress(cli.trainer, start_step, resumed)
+    return 0
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ import torch
 from torch import Tensor, nn
 
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
+from .fileio import OutputExistsError, write_bytes
 from .registry import MODELS, UnknownNameError
 from .download import (ChecksumMismatchError, WeightsUnavailableError, fetch_hub_file, fetch_url, offline,
                        sha256_file, verify_file)
@@ -169,10 +170,7 @@ def _torch_load_weights_only(data: bytes, what: str) -> dict[str, Tensor]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_bytes(path, data)
 
 
 def _safetensors_bytes(state_dict: Mapping[str, Tensor], arch: str, config: Mapping[str, Any],
@@ -240,14 +238,15 @@ def list_models(pretrained: bool | None = None) -> list[str]:
     return sorted(available) if pretrained else sorted(every - available)
 
 
-def create_model(name: str, pretrained: bool | str | os.PathLike = False, **overrides: Any) -> nn.Module:
+def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, **overrides: Any) -> nn.Module:
     """Build a network by pretrained tag (``johnson_candy``, ``johnson.candy``) or architecture name.
 
-    ``pretrained``: ``False`` (random init, the tag's config), ``True`` (the tag's weights, see the
-    module docstring), or a path to a folder / ``.safetensors`` file written by :func:`export_for_hub`
-    (``zoo publish --dry-run``) or ``save_pretrained``. ``overrides`` update the network config (with
-    pretrained weights they must keep the shapes: loading is strict). Pretrained networks are returned
-    in eval mode.
+    ``pretrained``: ``None`` (the default: a tag loads its trained weights, as its name promises; an
+    architecture is built with random weights), ``True`` (the tag's weights, see the module docstring),
+    ``False`` (random init, the tag's config), or a path to a folder / ``.safetensors`` file written by
+    :func:`export_for_hub` (``zoo publish --dry-run``) or ``save_pretrained``. ``overrides`` update the
+    network config (with pretrained weights they must keep the shapes: loading is strict). Pretrained
+    networks are returned in eval mode.
     """
     _import_nets()
     entry = WEIGHTS.get(name) if name in WEIGHTS else None
@@ -257,8 +256,10 @@ def create_model(name: str, pretrained: bool | str | os.PathLike = False, **over
         arch, config = name, dict(overrides)
     else:
         raise UnknownNameError(f"unknown model {name!r}; valid names: {', '.join(list_models())}")
+    if pretrained is None:
+        pretrained = entry is not None
 
-    if pretrained is False or pretrained is None:
+    if pretrained is False:
         return _build(arch, config, f"model {name!r}")
     if isinstance(pretrained, (str, os.PathLike)):
         state_dict, file_arch, file_config = _read_export(pretrained)
@@ -517,9 +518,11 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
 def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: str | os.PathLike, *,
                    tag: str | None = None, architecture: str | None = None, prefix: str | None = None,
                    variant: str | None = None, repo_id: str | None = None, licence: str | None = None,
-                   results_dir: str | os.PathLike | None = None) -> ExportResult:
+                   results_dir: str | os.PathLike | None = None, overwrite: bool = False) -> ExportResult:
     """Write the folder that :func:`publish` uploads: ``model.safetensors`` (with the architecture and
-    config in its metadata), ``config.json`` and a ``README.md`` model card.
+    config in its metadata), ``config.json`` and a ``README.md`` model card. Each file is written to a
+    temporary name and renamed (:mod:`zoo.fileio`); an earlier export in ``out_dir`` is only replaced
+    with ``overwrite=True``.
 
     ``net_or_checkpoint`` is an ``nn.Module`` inheriting ``PyTorchModelHubMixin`` (pass
     ``architecture`` or ``tag``), a Lightning checkpoint (the network is chosen by
@@ -565,14 +568,17 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
                 f"{out} holds other files ({', '.join(stray[:5])}); the export folder is uploaded as is, "
                 f"so give an empty or new folder"
             )
-    out.mkdir(parents=True, exist_ok=True)
+        earlier = sorted(p.name for p in out.iterdir())
+        if earlier and not overwrite:
+            raise OutputExistsError(f"{out} holds an earlier export ({', '.join(earlier)}); pass --overwrite "
+                                    "(overwrite=True) to replace it, or give a new folder")
     data = _safetensors_bytes(state_dict, arch, config)
     digest = _sha256(data)
-    _atomic_write(out / _WEIGHTS_FILE, data)
-    _atomic_write(out / _CONFIG_FILE, (json.dumps(config, sort_keys=True, indent=2) + "\n").encode())
+    write_bytes(out / _WEIGHTS_FILE, data)
+    write_bytes(out / _CONFIG_FILE, (json.dumps(config, sort_keys=True, indent=2) + "\n").encode())
     card = render_model_card(arch, config, digest, entry=entry, repo_id=repo_id, licence=licence,
                              results_dir=results_dir)
-    _atomic_write(out / _CARD_FILE, card.encode())
+    write_bytes(out / _CARD_FILE, card.encode())
     return ExportResult(folder=out, architecture=arch, config=config, sha256=digest,
                         tag=entry.tag if entry is not None else None)
 
@@ -680,7 +686,7 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
             token: str | bool | None = None, *, tag: str | None = None, variant: str | None = None,
             architecture: str | None = None, prefix: str | None = None, licence: str | None = None,
             private: bool | None = None, commit_message: str | None = None,
-            results_dir: str | os.PathLike | None = None) -> PublishResult:
+            results_dir: str | os.PathLike | None = None, overwrite: bool = False) -> PublishResult:
     """Export the inference network of ``checkpoint`` and upload it to ``repo_id`` on the Hub.
 
     With ``dry_run_dir`` the exact folder that would be uploaded is written there and nothing is sent.
@@ -691,7 +697,7 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
     kwargs = dict(tag=tag, architecture=architecture, prefix=prefix, variant=variant, repo_id=repo_id,
                   licence=licence, results_dir=results_dir)
     if dry_run_dir is not None:
-        res = export_for_hub(checkpoint, dry_run_dir, **kwargs)
+        res = export_for_hub(checkpoint, dry_run_dir, overwrite=overwrite, **kwargs)
         return PublishResult(repo_id=repo_id, folder=res.folder, sha256=res.sha256, architecture=res.architecture)
     from huggingface_hub import HfApi
 
@@ -721,6 +727,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--private", action="store_true", default=None, help="create the repository private")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or `hf auth login`)")
     parser.add_argument("--message", default=None, help="commit message")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in the --dry-run folder")
     return parser
 
 
@@ -728,7 +735,7 @@ def publish_from_args(args: argparse.Namespace) -> PublishResult:
     """Run ``zoo publish`` from parsed :func:`add_publish_arguments` flags and print what was done."""
     res = publish(args.checkpoint, args.repo_id, dry_run_dir=args.dry_run, token=args.token, tag=args.tag,
                   variant=args.variant, architecture=args.arch, prefix=args.prefix, licence=args.licence,
-                  private=args.private, commit_message=args.message)
+                  private=args.private, commit_message=args.message, overwrite=args.overwrite)
     if res.dry_run:
         print(f"wrote {res.folder} ({', '.join(_EXPORT_FILES)}); model.safetensors sha256 {res.sha256}")
     else:

@@ -14,8 +14,8 @@ makes them from whatever a user has on disk and writes results back without surp
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -25,9 +25,11 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
+from .fileio import WriteError, atomic_path
+
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
-    "DEFAULT_MAX_PIXELS", "resize_long_edge", "SAVE_FORMATS",
+    "DEFAULT_MAX_PIXELS", "resize_long_edge", "long_edge_size", "SAVE_FORMATS",
 ]
 
 # 50 megapixels (e.g. 8660 x 5773): well under Pillow's decompression-bomb limit of ~89.5 MP, which
@@ -42,8 +44,9 @@ class ImageReadError(ValueError):
     """An image could not be read. ``str()`` is one line that starts with the path."""
 
 
-class ImageWriteError(OSError):
-    """An image could not be written (exists already, unknown extension, ...)."""
+class ImageWriteError(WriteError):
+    """An image could not be written: the file exists, unknown extension, not one image, a full disk or a
+    read-only folder. ``str()`` is one line naming the file."""
 
 
 def _max_pixels(max_pixels: int | None) -> int:
@@ -114,40 +117,36 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> Tensor
 def save_image(image: Tensor, path: str | os.PathLike, overwrite: bool = False, quality: int = 95) -> Path:
     """Write an RGB image (1, 3, H, W) or (3, H, W) in [0, 1]; the format follows the extension.
 
-    Refuses to replace an existing file unless ``overwrite``. Values are clamped to [0, 1] and rounded.
-    Returns the path written.
+    Refuses to replace an existing file unless ``overwrite``, and images with NaN or infinite values.
+    Values are clamped to [0, 1] and rounded. The file appears atomically (:mod:`zoo.fileio`). Every
+    failure raises :class:`ImageWriteError`. Returns the path written.
     """
     path = Path(path)
     fmt = SAVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ImageWriteError(f"{path}: unknown image extension {path.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
     if path.exists() and not overwrite:
-        raise ImageWriteError(f"{path}: file exists; pass --overwrite (overwrite=True) to replace it")
+        raise ImageWriteError(f"{path}: file exists; pass --overwrite to replace it", errno.EEXIST)
     if image.ndim == 4:
         if image.shape[0] != 1:
-            raise ValueError(f"save_image writes one image, got a batch of {image.shape[0]}")
+            raise ImageWriteError(f"{path}: save_image writes one image, got a batch of {image.shape[0]}")
         image = image[0]
     if image.ndim != 3 or image.shape[0] not in (1, 3):
-        raise ValueError(f"save_image expects (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+        raise ImageWriteError(f"{path}: save_image expects (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
     if image.shape[0] == 1:
         image = image.expand(3, -1, -1)
+    bad = int((~torch.isfinite(image)).any(0).sum())
+    if bad:  # clamping NaN gives black pixels: refuse rather than write a broken picture
+        raise ImageWriteError(f"{path}: the image has {bad} pixel(s) with NaN or infinite values; nothing was written "
+                              "(the model or its options produced them)")
     array = (image.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
              .permute(1, 2, 0).cpu().numpy())
-    path.parent.mkdir(parents=True, exist_ok=True)
     kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        Image.fromarray(array, "RGB").save(tmp, format=fmt, **kwargs)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the file appeared meanwhile: never clobber
-    except FileExistsError:
-        raise ImageWriteError(f"{path}: file exists; pass --overwrite (overwrite=True) to replace it") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            Image.fromarray(array, "RGB").save(tmp, format=fmt, **kwargs)
+    except WriteError as e:  # exists (appeared meanwhile), disk full, read-only folder
+        raise ImageWriteError(str(e), e.errno) from e
     return path
 
 
@@ -161,13 +160,18 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
 
 
+def long_edge_size(height: int, width: int, size: int | None) -> tuple[int, int]:
+    """(height, width) after resizing the longer edge to ``size`` (None keeps them)."""
+    if size is None:
+        return height, width
+    scale = size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
 def resize_long_edge(image: Tensor, size: int | None) -> Tensor:
     """Resize (N, C, H, W) so its longer edge is ``size`` (antialiased bicubic, clamped); None keeps it."""
-    if size is None:
-        return image
     h, w = image.shape[-2:]
-    scale = size / max(h, w)
-    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    new = long_edge_size(h, w, size)
     if new == (h, w):
         return image
     out = torch.nn.functional.interpolate(image, size=new, mode="bicubic", align_corners=False, antialias=True)

@@ -14,6 +14,8 @@ Options a family does not support must be rejected by its builder with a clear m
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, replace
 from typing import Protocol, Sequence
 
@@ -22,7 +24,45 @@ from torch import Tensor
 
 from .registry import STYLIZERS
 
-__all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device"]
+__all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
+           "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
+           "check_number", "check_whole", "check_weights"]
+
+
+class OptionError(ValueError):
+    """A stylisation option with a value that cannot work; the message names the option (its CLI flag)."""
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_number(option: str, value: float, low: float | None = None, high: float | None = None) -> float:
+    """``value`` as a finite float within [low, high], else :class:`OptionError` naming ``option``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{option} {value!r}: expected a number") from None
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        bounds = f" in [{low:g}, {high:g}]" if low is not None and high is not None else (
+            f" >= {low:g}" if low is not None else "")
+        raise OptionError(f"{option} {value:g}: must be a finite number{bounds}")
+    return value
+
+
+def check_whole(option: str, value: int | None, minimum: int = 1) -> int | None:
+    """``value`` as a whole number >= ``minimum`` (None passes), else :class:`OptionError`."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise OptionError(f"{option} {value!r}: must be a whole number >= {minimum}")
+    return value
+
+
+def check_weights(option: str, weights) -> list[float]:
+    """Blend weights: finite, >= 0, at least one > 0."""
+    values = [check_number(option, w, 0.0) for w in weights]
+    if not values or sum(values) <= 0:
+        raise OptionError(f"{option} {','.join(f'{w:g}' for w in values)}: at least one weight must be > 0")
+    return values
 
 
 @dataclass
@@ -44,6 +84,20 @@ class StylizeOptions:
     tile: int | None = None                 # tiled inference for feed-forward nets (bounded memory)
     masks: Sequence[str] | None = None      # spatial masks, one per style (adain_gan)
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        """Every numeric option is checked here, once, for every family: a NaN, infinite, negative or
+        zero value that cannot work is refused with the option's name before any work is done."""
+        for name in ("size", "steps", "tile"):
+            check_whole(_flag(name), getattr(self, name))
+        check_number("--alpha", self.alpha, 0.0, 1.0)
+        if self.style_weights is not None:
+            check_weights("--style-weights", self.style_weights)
+        if self.scales is not None:
+            scales = [check_number("--scales", x, 0.0, 1.0) for x in self.scales]
+            if not scales or min(scales) <= 0 or scales != sorted(scales) or scales[-1] != 1.0:
+                raise OptionError(f"{_flag('scales')} {','.join(f'{x:g}' for x in scales)}: must be ascending "
+                                  "fractions > 0 ending with 1, e.g. 0.25,0.5,1")
 
     # defaults of the fields above, to tell which ones a user set
     @classmethod
@@ -79,15 +133,76 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
 FAMILY_OF_ARCH = {"johnson": "johnson", "cyclegan_resnet": "cyclegan", "adain": "adain_gan"}
 
 
-def build_stylizer(opts: StylizeOptions) -> Stylizer:
-    """The stylizer for ``opts.model``: a family name, or a pretrained tag (``johnson_candy``), which selects
-    its family and, unless ``--weights`` says otherwise, its weights. Unknown names list the valid ones."""
+def resolve_family(opts: StylizeOptions) -> StylizeOptions:
+    """``opts`` with ``model`` a stylizer family: a pretrained tag (``johnson_candy``) selects its family and,
+    unless ``weights`` says otherwise, its weights."""
     from .weights import WEIGHTS
 
     if opts.model not in STYLIZERS and opts.model in WEIGHTS:
         entry = WEIGHTS.get(opts.model)
-        opts = replace(opts, model=FAMILY_OF_ARCH[entry.arch], weights=opts.weights or opts.model)
+        return replace(opts, model=FAMILY_OF_ARCH[entry.arch], weights=opts.weights or opts.model)
+    return opts
+
+
+def build_stylizer(opts: StylizeOptions) -> Stylizer:
+    """The stylizer for ``opts.model``: a family name, or a pretrained tag (``johnson_candy``), which selects
+    its family and, unless ``--weights`` says otherwise, its weights. Unknown names list the valid ones."""
+    opts = resolve_family(opts)
     return STYLIZERS.get(opts.model)(opts)
+
+
+# Peak memory per output pixel, measured with `zoo stylize` on CPU at 384 and 768 px (random weights,
+# ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain_gan ~1.2 KB, cyclegan
+# ~1.2 KB, johnson ~0.6-0.8 KB. Rounded up; families registered elsewhere get the largest figure.
+BYTES_PER_PIXEL = {"gatys": 2600, "adain_gan": 1300, "cyclegan": 1300, "johnson": 900}
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes that can be allocated now on ``device`` (CUDA: free memory; CPU: MemAvailable), or None."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_pixels(option: str, value: int, height: int, width: int, max_pixels: int | None = None) -> None:
+    """Refuse an output of ``height`` x ``width`` over the pixel limit (``max_pixels``, default zoo.io's),
+    naming the ``option`` (and its ``value``) that asked for that size."""
+    from .io import _max_pixels
+
+    pixels, limit = height * width, _max_pixels(max_pixels)
+    if pixels > limit:
+        raise OptionError(f"{option} {value}: the output would be {width}x{height} = {pixels:,} pixels, over the "
+                          f"limit of {limit:,} (use a smaller {option}, or raise the limit with --max-pixels or "
+                          "ZOO_MAX_PIXELS)")
+
+
+def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels: int | None = None) -> None:
+    """Refuse, before any work, an output of ``height`` x ``width`` pixels that is over the pixel limit
+    (``max_pixels``, default zoo.io's) or needs more memory than ``opts.device`` has available."""
+    check_pixels("--size", opts.size or max(height, width), height, width, max_pixels)
+    pixels = height * width
+    what = f"the output would be {width}x{height} = {pixels:,} pixels"
+    family = resolve_family(opts).model
+    per_pixel = BYTES_PER_PIXEL.get(family, max(BYTES_PER_PIXEL.values()))
+    work = pixels if not opts.tile else min(pixels, opts.tile * opts.tile * 4)  # tiles with their overlap
+    need = work * per_pixel + pixels * 3 * 4 * 4  # plus the input, output and their copies
+    device = resolve_device(opts.device)
+    free = available_memory(device)
+    if free is not None and need > free:
+        hint = " or --tile 512" if family in ("johnson", "cyclegan") and not opts.tile else ""
+        raise OptionError(f"--size {opts.size or max(height, width)}: {what}, which needs about "
+                          f"{need / 2**30:.1f} GiB on {device}, and {free / 2**30:.1f} GiB are available; use a "
+                          f"smaller --size{hint}")
 
 
 def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str = "gatys", **options) -> Tensor:
@@ -95,5 +210,9 @@ def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str = "gatys"
 
     >>> out = zoo.stylize(content, [style], model="gatys", steps=50, backbone_weights="none")
     """
-    stylizer = build_stylizer(StylizeOptions(model=model, **options))
+    from .io import long_edge_size
+
+    opts = StylizeOptions(model=model, **options)
+    check_output_size(opts, *long_edge_size(*content.shape[-2:], opts.size))
+    stylizer = build_stylizer(opts)
     return stylizer(content, list(styles))

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from ..io import load_image, resize_long_edge
+from ..stylize import check_weights, check_whole
 from .folder import ImageFolder, ResizeCrop
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,17 @@ class ContentData(LightningDataModule):
                  batch_size: int = 4, num_workers: int = 4, val_dir: str | None = None, val_images: int = 8,
                  flip: bool = False, max_pixels: int | None = None) -> None:
         super().__init__()
+        for key, value, least in (("image_size", image_size, 1), ("style_size", style_size, 1),
+                                  ("batch_size", batch_size, 1), ("num_workers", num_workers, 0),
+                                  ("val_images", val_images, 0)):
+            check_whole(f"--data.{key}", value, least)
         self.save_hyperparameters()
         self.content_dir = content_dir
         self.styles = [] if style is None else ([style] if isinstance(style, (str, os.PathLike)) else list(style))
         if style_weights is not None and len(style_weights) != len(self.styles):
             raise ValueError(f"{len(style_weights)} style_weights for {len(self.styles)} style images")
+        if style_weights is not None:
+            check_weights("--data.style_weights", style_weights)
         self.style_weights = list(style_weights) if style_weights is not None else [1.0] * len(self.styles)
         self.image_size, self.style_size = int(image_size), style_size
         self.batch_size, self.num_workers = int(batch_size), int(num_workers)

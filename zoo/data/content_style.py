@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
 
 __all__ = ["ContentStylePairs", "ContentStyleData"]
@@ -59,8 +60,11 @@ class ContentStyleData(L.LightningDataModule):
                  flip: bool = False, num_workers: int = 4, epoch_length: int | None = None,
                  max_pixels: int | None = None) -> None:
         super().__init__()
-        if crop is None or int(crop) < 1:
-            raise ValueError(f"crop must be a positive size (batches need equal sizes), got {crop}")
+        if crop is None:
+            raise ValueError("--data.crop: a crop size is needed (batches need equal sizes)")
+        for key, value, least in (("batch_size", batch_size, 1), ("size", size, 0), ("crop", crop, 1),
+                                  ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1)):
+            check_whole(f"--data.{key}", value, least)
         if size and int(size) < int(crop):
             raise ValueError(f"size ({size}) must be at least crop ({crop})")
         self.content_dir, self.style_dir = os.fspath(content_dir), os.fspath(style_dir)

@@ -9,7 +9,8 @@ import lightning.pytorch as pl
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from ..io import load_image, resize_long_edge
+from ..io import load_image, long_edge_size, resize_long_edge
+from ..stylize import check_pixels, check_weights, check_whole
 
 __all__ = ["GatysData"]
 
@@ -48,8 +49,10 @@ class GatysData(pl.LightningDataModule):
             raise ValueError("GatysData needs at least one style image")
         if style_weights is not None and len(style_weights) != len(styles):
             raise ValueError(f"{len(style_weights)} style weights for {len(styles)} style images")
+        check_whole("--data.size", size)
         self.content_path, self.style_paths = content, styles
-        self.style_weights = [float(w) for w in style_weights] if style_weights else [1.0] * len(styles)
+        self.style_weights = (check_weights("--data.style_weights", style_weights) if style_weights
+                              else [1.0] * len(styles))
         self.size, self.max_pixels = size, max_pixels
         self.content: Tensor | None = None
         self.styles: list[Tensor] = []
@@ -66,7 +69,9 @@ class GatysData(pl.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.content is None:  # read once; errors name the file
-            self.content = resize_long_edge(load_image(self.content_path, self.max_pixels), self.size)
+            content = load_image(self.content_path, self.max_pixels)
+            check_pixels("--data.size", self.size, *long_edge_size(*content.shape[-2:], self.size), self.max_pixels)
+            self.content = resize_long_edge(content, self.size)
             self.styles = [load_image(p, self.max_pixels) for p in self.style_paths]
 
     def train_dataloader(self) -> DataLoader:

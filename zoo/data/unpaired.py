@@ -25,6 +25,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from ..io import list_images
+from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
 
 __all__ = ["UnpairedDataset", "UnpairedData", "CenterCrop", "DOMAIN_FOLDERS"]
@@ -99,8 +100,9 @@ class UnpairedData(L.LightningDataModule):
                  batch_size: int = 1, num_workers: int = 4, serial_batches: bool = False,
                  max_pixels: int | None = None) -> None:
         super().__init__()
-        if crop_size <= 0:
-            raise ValueError(f"crop_size must be positive, got {crop_size}")
+        for key, value, least in (("load_size", load_size, 0), ("crop_size", crop_size, 1),
+                                  ("batch_size", batch_size, 1), ("num_workers", num_workers, 0)):
+            check_whole(f"--data.{key}", value, least)
         if load_size and load_size < crop_size:
             raise ValueError(f"load_size ({load_size}) must be 0 or at least crop_size ({crop_size})")
         self.save_hyperparameters()

@@ -20,7 +20,7 @@ both optimisers).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import lightning as L
 import torch
@@ -28,9 +28,12 @@ from torch import Tensor
 
 from ..losses import build_losses, check_finite
 from ..nets.adain import ENCODER_LAYERS, AdaINNet
+from ..backbone import VGGEncoder
 from ..nets.cyclegan import NLayerDiscriminator
+from .cyclegan import DiscriminatorOptions
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
-__all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES"]
+__all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES", "AdaINOptions", "AdaINBackboneOptions", "AdaINLosses"]
 
 # Huang & Belongie 2017, sec. 6.1 / eq. 11: L = L_c + lambda L_s with lambda = 10; style layers
 # relu1_1, relu2_1, relu3_1, relu4_1; content at relu4_1 against t. Adversarial weight and mode: our
@@ -41,7 +44,11 @@ DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
     "adversarial": {"weight": 1.0, "mode": "lsgan"},
 }
 _ALLOWED_LOSSES = ("content", "mean_std", "adversarial", "tv")
-_NET_KEYS = ("eps", "unbiased_std", "pad_multiple")
+# The recipe sections, typed (zoo/variants/options.py). The network's encoder weights are set by `backbone`.
+AdaINOptions = options_of(AdaINNet, "AdaINOptions", exclude=("backbone_weights",), module=__name__)
+AdaINBackboneOptions = options_of(VGGEncoder, "AdaINBackboneOptions", only=("arch", "weights"),
+                                  defaults={"weights": "caffe"}, types={"weights": Optional[str]}, module=__name__)
+AdaINLosses = losses_options("AdaINLosses", _ALLOWED_LOSSES, DEFAULT_LOSSES, module=__name__)
 
 
 class InverseDecay:
@@ -74,23 +81,25 @@ class AdaINGAN(L.LightningModule):
     # The decoder and discriminator steps use disjoint parameters (see CycleGAN): DDP must allow it.
     ddp_find_unused_parameters = True
 
-    def __init__(self, network: dict | None = None, backbone: dict | None = None,
-                 losses: dict[str, dict] | None = None, discriminator: dict | None = None,
+    def __init__(self, network: AdaINOptions = AdaINOptions(),
+                 backbone: AdaINBackboneOptions = AdaINBackboneOptions(),
+                 losses: AdaINLosses = AdaINLosses(), discriminator: DiscriminatorOptions = DiscriminatorOptions(),
                  lr: float = 1e-4, lr_decay: float = 5e-5, beta1: float = 0.9, beta2: float = 0.999,
                  d_lr: float = 1e-4, d_beta1: float = 0.5, d_beta2: float = 0.999) -> None:
+        # plain dicts in the hyper-parameters (and checkpoints)
+        network = to_dict(network, AdaINOptions, "network (the encoder is configured under `backbone`)")
+        backbone = to_dict(backbone, AdaINBackboneOptions, "backbone (AdaIN takes arch and weights only)")
+        discriminator = to_dict(discriminator, DiscriminatorOptions, "discriminator")
+        losses = losses_spec(losses, AdaINLosses)
+        check_optimiser(lr=lr, lr_decay=lr_decay, beta1=beta1, beta2=beta2, d_lr=d_lr, d_beta1=d_beta1,
+                        d_beta2=d_beta2)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
-        network = dict(network or {})
-        unknown = sorted(set(network) - set(_NET_KEYS))
-        if unknown:
-            raise ValueError(f"network: unknown option(s) {unknown}; valid: {', '.join(_NET_KEYS)} "
-                             "(the encoder is configured under `backbone`)")
-        backbone = dict(backbone or {"arch": "vgg19", "weights": "caffe"})
-        if backbone.get("arch", "vgg19") != "vgg19" or set(backbone) - {"arch", "weights"}:
+        if backbone["arch"] != "vgg19":
             raise ValueError(f"backbone: AdaIN uses {{arch: vgg19, weights: ...}} only, got {backbone}")
 
-        spec = dict(DEFAULT_LOSSES if losses is None else losses)
+        spec = losses
         bad = sorted(set(spec) - set(_ALLOWED_LOSSES))
         if bad:
             raise ValueError(f"losses: {bad} not supported by adain_gan; valid: {', '.join(_ALLOWED_LOSSES)}")
@@ -106,8 +115,8 @@ class AdaINGAN(L.LightningModule):
             raise ValueError(f"losses.mean_std.layers {extra} not available: the encoder stops at relu4_1 "
                              f"(valid: {', '.join(ENCODER_LAYERS)})")
         self.style_layers = list(self.losses["mean_std"].layers)
-        self.net = AdaINNet(backbone_weights=backbone.get("weights", "caffe"), **network)
-        self.discriminator = NLayerDiscriminator(**(discriminator or {})) if "adversarial" in self.losses else None
+        self.net = AdaINNet(backbone_weights=backbone["weights"], **network)
+        self.discriminator = NLayerDiscriminator(**discriminator) if "adversarial" in self.losses else None
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
@@ -177,5 +186,15 @@ class AdaINGAN(L.LightningModule):
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str) -> None:
-        """Write the network (decoder weights + config.json; no encoder weights) with ``save_pretrained``."""
-        self.net.save_pretrained(folder)
+        """Write the network (decoder weights + config.json; no encoder weights) with ``save_pretrained``;
+        each file appears whole (written in a temporary folder beside it, then renamed)."""
+        import os
+        import tempfile
+        from pathlib import Path
+
+        folder_path = Path(folder)
+        folder_path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=folder_path) as tmp:
+            self.net.save_pretrained(tmp)
+            for f in Path(tmp).iterdir():
+                os.replace(f, folder_path / f.name)

@@ -35,16 +35,26 @@ from torch import Tensor
 
 from ..losses import build_losses, check_finite
 from ..nets.cyclegan import NLayerDiscriminator, ResnetGenerator
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CycleGAN", "ImagePool", "linear_decay"]
+__all__ = ["CycleGAN", "ImagePool", "linear_decay", "GeneratorOptions", "DiscriminatorOptions", "CycleGANLosses"]
 
 DEFAULT_LOSSES = {
     "adversarial": {"mode": "lsgan", "weight": 1.0},  # LSGAN (Mao et al. 2017), paper sec. 4
     "cycle": {"weight": 10.0},  # lambda = 10, paper sec. 4
     "identity": {"weight": 5.0},  # 0.5 * lambda, paper sec. 5.2 / reference --lambda_identity 0.5
 }
+
+# The recipe sections `network`, `discriminator` and `losses`, typed (zoo/variants/options.py). Images are
+# RGB: the channel counts are not options.
+GeneratorOptions = options_of(ResnetGenerator, "GeneratorOptions", exclude=("in_channels", "out_channels"),
+                              module=__name__)
+DiscriminatorOptions = options_of(NLayerDiscriminator, "DiscriminatorOptions", exclude=("in_channels",),
+                                  module=__name__)
+CycleGANLosses = losses_options("CycleGANLosses", ("adversarial", "cycle", "identity"), DEFAULT_LOSSES,
+                                module=__name__)
 
 
 class ImagePool:
@@ -104,9 +114,11 @@ class CycleGAN(L.LightningModule):
     """CycleGAN. Constructor arguments are the recipe keys.
 
     Args:
-        network: :class:`ResnetGenerator` arguments for both generators ({n_blocks: 9, ngf: 64}).
+        network: :class:`ResnetGenerator` arguments for both generators ({n_blocks: 9, ngf: 64}), a
+            :data:`GeneratorOptions` or a dict.
         discriminator: :class:`NLayerDiscriminator` arguments for both discriminators ({n_layers: 3}).
-        losses: loss registry spec; needs ``adversarial`` and ``cycle``, ``identity`` is optional.
+        losses: loss registry spec (:data:`CycleGANLosses`, or a dict taken as the whole spec); needs
+            ``adversarial`` and ``cycle``, ``identity`` is optional.
         lr, beta1, beta2: Adam hyper-parameters for both optimisers (2e-4, 0.5, 0.999).
         epochs_constant, epochs_decay: the learning-rate schedule (100, 100).
         pool_size: image history per domain (50).
@@ -120,20 +132,23 @@ class CycleGAN(L.LightningModule):
     # as Lightning's "ddp_find_unused_parameters_true" for such modules.
     ddp_find_unused_parameters = True
 
-    def __init__(self, network: dict | None = None, discriminator: dict | None = None,
-                 losses: dict[str, dict] | None = None, lr: float = 2e-4, beta1: float = 0.5,
+    def __init__(self, network: GeneratorOptions = GeneratorOptions(),
+                 discriminator: DiscriminatorOptions = DiscriminatorOptions(),
+                 losses: CycleGANLosses = CycleGANLosses(), lr: float = 2e-4, beta1: float = 0.5,
                  beta2: float = 0.999, epochs_constant: int = 100, epochs_decay: int = 100,
                  pool_size: int = 50, sample_every_n_epochs: int = 1, num_samples: int = 4) -> None:
+        network = to_dict(network, GeneratorOptions, "network")  # plain dicts in the hyper-parameters
+        discriminator = to_dict(discriminator, DiscriminatorOptions, "discriminator")
+        losses = losses_spec(losses, CycleGANLosses)
+        check_optimiser(lr=lr, beta1=beta1, beta2=beta2)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
-        network = dict(network or {})
-        discriminator = dict(discriminator or {})
         self.G_AB = ResnetGenerator(**network)
         self.G_BA = ResnetGenerator(**network)
         self.D_A = NLayerDiscriminator(**discriminator)
         self.D_B = NLayerDiscriminator(**discriminator)
-        self.losses = build_losses(DEFAULT_LOSSES if losses is None else losses)
+        self.losses = build_losses(losses)
         for required in ("adversarial", "cycle"):
             if required not in self.losses:
                 raise ValueError(f"CycleGAN needs a {required!r} loss; got losses {list(self.losses)}")
@@ -278,7 +293,7 @@ class CycleGAN(L.LightningModule):
         images (TensorBoard ``add_image``, W&B ``log_image``). Called on every rank (``trainer.log_dir`` is a
         collective broadcast); only rank zero renders and writes."""
         run_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)
-        if self.trainer.global_rank != 0:
+        if self.trainer.global_rank != 0 or self.trainer.fast_dev_run:  # a smoke run writes nothing
             return []
         samples = self._sample_batch()
         if samples is None:

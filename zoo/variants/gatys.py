@@ -17,9 +17,8 @@ Convolutional Neural Networks", CVPR), as a LightningModule whose only parameter
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import lightning.pytorch as pl
 import torch
@@ -28,13 +27,13 @@ from torch import Tensor, nn
 
 from ..backbone import VGGEncoder
 from ..color import check_preserve_color, match_color, preserve_luminance
-from ..io import save_image
+from ..fileio import check_writable
+from ..io import ImageWriteError, save_image
 from ..losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..stylize import StylizeOptions, reject_options, resolve_device
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
-log = logging.getLogger(__name__)
-
-__all__ = ["Gatys", "DEFAULT_LOSSES"]
+__all__ = ["Gatys", "DEFAULT_LOSSES", "GatysBackboneOptions", "GatysLosses"]
 
 # Paper, sec. 3: content on conv4_2, style on conv1_1..conv5_1 with equal weights. The style/content
 # ratio 1e6 follows the PyTorch "Neural Transfer" tutorial, which uses the same Gram normalisation
@@ -43,6 +42,11 @@ DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
     "content": {"weight": 1.0, "layers": ["relu4_2"]},
     "gram": {"weight": 1.0e6, "layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]},
 }
+# The recipe sections, typed (zoo/variants/options.py). The encoder's layers follow from the losses.
+GatysBackboneOptions = options_of(VGGEncoder, "GatysBackboneOptions", exclude=("layers", "progress"),
+                                  defaults={"arch": "vgg19", "weights": "imagenet"},
+                                  types={"weights": Optional[str]}, module=__name__)
+GatysLosses = losses_options("GatysLosses", ("content", "gram", "mean_std", "tv"), DEFAULT_LOSSES, module=__name__)
 MIN_SIDE = 16  # four poolings before relu5_1 leave one pixel
 
 
@@ -65,8 +69,8 @@ class Gatys(pl.LightningModule):
 
     def __init__(
         self,
-        backbone: dict[str, Any] | None = None,
-        losses: dict[str, dict[str, Any]] | None = None,
+        backbone: GatysBackboneOptions = GatysBackboneOptions(),
+        losses: GatysLosses = GatysLosses(),
         optimizer: str = "lbfgs",
         lr: float | None = None,
         init: str = "content",
@@ -77,6 +81,9 @@ class Gatys(pl.LightningModule):
         output: str | None = None,
         overwrite: bool = False,
     ) -> None:
+        backbone = to_dict(backbone, GatysBackboneOptions, "backbone")  # plain dicts in the hyper-parameters
+        losses = losses_spec(losses, GatysLosses)
+        check_optimiser(lr=lr)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
@@ -92,14 +99,14 @@ class Gatys(pl.LightningModule):
             raise ValueError(f"scale_steps needs {len(self.scales) - 1} entries (one per scale but the last), "
                              f"got {self.scale_steps}")
         self.preserve_color = check_preserve_color(preserve_color)
-        self.losses = build_losses(losses if losses is not None else DEFAULT_LOSSES)
+        self.losses = build_losses(losses)
         for name, loss in self.losses.items():
             if not isinstance(loss, (FeatureLoss, TVLoss)):
                 raise ValueError(f"loss {name!r} cannot be used by Gatys (use content, gram, mean_std, tv)")
         if not any(isinstance(m, FeatureLoss) for m in self.losses.values()):
             raise ValueError("Gatys needs at least one feature loss (content, gram or mean_std)")
         self.layers = feature_layers(self.losses)
-        self.encoder = VGGEncoder(**{"arch": "vgg19", "weights": "imagenet", **(backbone or {})}, layers=self.layers)
+        self.encoder = VGGEncoder(**backbone, layers=self.layers)
         # One image per scale, each with its own optimiser, created in setup() once the sizes are known:
         # shapes never change, so checkpoints and resumption need no special handling.
         self.images = nn.ParameterList()
@@ -127,6 +134,11 @@ class Gatys(pl.LightningModule):
 
     # ------------------------------------------------------------------ lifecycle
     def setup(self, stage: str) -> None:
+        output = self.hparams.output
+        if output and not self.trainer.fast_dev_run:  # refuse before the optimisation, not after it
+            if Path(output).exists() and not self.hparams.overwrite:
+                raise ImageWriteError(f"{output}: file exists; pass --model.overwrite=true to replace it")
+            check_writable(Path(output).parent, "--model.output")
         dm = self.trainer.datamodule
         if dm is None or not hasattr(dm, "content"):
             raise ValueError("Gatys needs a GatysData datamodule (content and style images)")
@@ -244,9 +256,10 @@ class Gatys(pl.LightningModule):
             image = self.result()
             if self.trainer.loggers and self.trainer.log_dir:  # a run directory exists (zoo.fit), not zoo stylize
                 path = save_image(image, Path(self.trainer.log_dir) / "result.png", overwrite=True)
-                log.info("result written to %s", path)
+                print(f"result written to {path}")
             if self.hparams.output:
-                save_image(image, self.hparams.output, overwrite=self.hparams.overwrite)
+                path = save_image(image, self.hparams.output, overwrite=self.hparams.overwrite)
+                print(f"result written to {path}")
 
 
 def _channels_last(x: Tensor) -> Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from lightning.pytorch import LightningModule
@@ -23,10 +23,12 @@ from torch import Tensor
 from ..backbone import VGGEncoder
 from ..losses import ContentLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..nets.transformer import TransformerNet
+from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PerceptualVariant", "DEFAULT_LOSSES", "DEFAULT_BACKBONE"]
+__all__ = ["PerceptualVariant", "DEFAULT_LOSSES", "DEFAULT_BACKBONE", "TransformerOptions", "PerceptualBackboneOptions",
+           "PerceptualLosses"]
 
 # Johnson et al. 2016, sec. 4.1 (style transfer): VGG-16, feature reconstruction at relu2_2, style
 # reconstruction at relu1_2, relu2_2, relu3_3, relu4_3. Weights: see recipes/johnson.yaml for citations.
@@ -36,6 +38,13 @@ DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
     "gram": {"weight": 1.0e5, "layers": ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]},
     "tv": {"weight": 1.0e-6},
 }
+
+# The recipe sections, typed (zoo/variants/options.py). The encoder's layers follow from the losses.
+TransformerOptions = options_of(TransformerNet, "TransformerOptions", module=__name__)
+PerceptualBackboneOptions = options_of(VGGEncoder, "PerceptualBackboneOptions", exclude=("layers", "progress"),
+                                       defaults=DEFAULT_BACKBONE, types={"weights": Optional[str]}, module=__name__)
+PerceptualLosses = losses_options("PerceptualLosses", ("content", "gram", "mean_std", "tv"), DEFAULT_LOSSES,
+                                  module=__name__)
 
 
 class PerceptualVariant(LightningModule):
@@ -53,14 +62,19 @@ class PerceptualVariant(LightningModule):
         val_grid_images: how many validation images go into the logged grid of stylised images.
     """
 
-    def __init__(self, network: dict[str, Any] | None = None, backbone: dict[str, Any] | None = None,
-                 losses: dict[str, dict[str, Any]] | None = None, lr: float = 1e-3,
+    def __init__(self, network: TransformerOptions = TransformerOptions(),
+                 backbone: PerceptualBackboneOptions = PerceptualBackboneOptions(),
+                 losses: PerceptualLosses = PerceptualLosses(), lr: float = 1e-3,
                  betas: Sequence[float] = (0.9, 0.999), weight_decay: float = 0.0, val_grid_images: int = 8) -> None:
+        network = to_dict(network, TransformerOptions, "network")  # plain dicts in the hyper-parameters
+        backbone = to_dict(backbone, PerceptualBackboneOptions, "backbone")
+        losses = losses_spec(losses, PerceptualLosses)
+        check_optimiser(lr=lr, weight_decay=weight_decay, **{f"betas[{i}]": b for i, b in enumerate(betas)})
         super().__init__()
         self.save_hyperparameters()
-        self.network_config = dict(network or {})
+        self.network_config = network
         self.net = TransformerNet(**self.network_config)
-        self.losses = build_losses(losses if losses is not None else DEFAULT_LOSSES)
+        self.losses = build_losses(losses)
         self.feature_losses = {n: m for n, m in self.losses.items() if getattr(m, "layers", None)}
         if not self.feature_losses:
             raise ValueError("the perceptual variant needs at least one feature loss (content, gram, mean_std)")
@@ -69,7 +83,7 @@ class PerceptualVariant(LightningModule):
         self.image_losses = [n for n in self.losses if n not in self.feature_losses]
         self.style_layers = feature_layers([self.losses[n] for n in self.style_losses])
         self.content_layers = feature_layers([self.losses[n] for n in self.content_losses])
-        self.encoder = VGGEncoder(**{**DEFAULT_BACKBONE, **(backbone or {}), "layers": feature_layers(self.losses)})
+        self.encoder = VGGEncoder(**backbone, layers=feature_layers(self.losses))
         self.lr, self.betas, self.weight_decay = float(lr), tuple(float(b) for b in betas), float(weight_decay)
         self.val_grid_images = int(val_grid_images)
         self.style_target: dict[str, dict[str, Any]] | None = None
@@ -161,7 +175,7 @@ class PerceptualVariant(LightningModule):
             return
         grid = self.validation_grid()
         self._val_grid = []
-        if self.trainer.is_global_zero:
+        if self.trainer.is_global_zero and not self.trainer.fast_dev_run:  # a smoke run writes nothing
             self._write_grid(grid)
 
     def validation_grid(self) -> Tensor:

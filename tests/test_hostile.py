@@ -1,0 +1,279 @@
+"""A hostile user's inputs and a hostile environment, one row each: every user error and environment fault
+ends with one line naming the file or option and what to do and a non-zero exit, never a traceback, a
+black picture, a truncated or replaced file, or an exit 0 after doing nothing.
+
+Add a row to CASES to add a case. Commands run in-process (fast) in a fresh folder with ``HF_HUB_OFFLINE=1``
+and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style2}`` (small images made for
+the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
+(the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
+``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks. ``before`` is a command that must succeed
+first. ``fault`` injects an environment fault:
+
+* ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
+* ``disk_full``: flushing any written file to disk fails with ENOSPC (a full disk);
+* ``no_gpu``: the machine has no GPU.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO, make_image
+from test_fit import recipe_args
+
+FAST = ["--backbone-weights", "none", "--steps", "2", "--quiet"]
+STYLIZE = ["zoo", "stylize", "{content}", "--style", "{style}"]
+
+
+@dataclass
+class Case:
+    id: str
+    argv: list[str]
+    code: int                              # expected exit status
+    err: str = ""                          # expected in the last line of stderr (when code != 0)
+    out: str = ""                          # expected in stdout
+    exists: tuple[str, ...] = ()           # files that must exist afterwards (relative to the folder)
+    absent: tuple[str, ...] = ()           # files that must not exist afterwards
+    given: tuple[str, ...] = ()            # files to create first (see the module docstring)
+    before: tuple[str, ...] = ()           # a command that must succeed first
+    fault: str | None = None               # read_only, disk_full, no_gpu
+    not_err: str | None = None             # text that must not appear on stderr
+
+
+CASES = [
+    # ---------------------------------------------------------------- zoo stylize: numeric options
+    Case("size-over-pixel-limit", [*STYLIZE, "-o", "out.png", "--size", "100000", *FAST], 1,
+         "--size 100000: the output would be 100000x83333 = 8,333,300,000 pixels, over the limit", absent=("out.png",)),
+    Case("size-over-memory", [*STYLIZE, "-o", "out.png", "--size", "40000", "--max-pixels", "9000000000", *FAST], 1,
+         "GiB are available; use a smaller --size", absent=("out.png",)),
+    Case("nan-style-weight-adain", ["zoo", "stylize", "{content}", "--model", "adain_gan", "--weights", "random",
+                                    "--style", "{style}", "{style2}", "--style-weights", "nan,1", "-o", "out.png",
+                                    "--backbone-weights", "none"], 1,
+         "error: --style-weights nan: must be a finite number >= 0", absent=("out.png",)),
+    Case("nan-style-weight-gatys", [*STYLIZE, "{style2}", "--style-weights", "nan,1", "-o", "out.png", *FAST], 1,
+         "error: --style-weights nan: must be a finite number >= 0", absent=("out.png",)),
+    Case("negative-style-weight", [*STYLIZE, "{style2}", "--style-weights=-1,1", "-o", "out.png", *FAST], 1,
+         "error: --style-weights -1: must be a finite number >= 0", absent=("out.png",)),
+    Case("zero-style-weights", [*STYLIZE, "{style2}", "--style-weights", "0,0", "-o", "out.png", *FAST], 1,
+         "error: --style-weights 0,0: at least one weight must be > 0", absent=("out.png",)),
+    Case("infinite-alpha", ["zoo", "stylize", "{content}", "--model", "adain_gan", "--weights", "random", "--style",
+                            "{style}", "--alpha", "inf", "-o", "out.png", "--backbone-weights", "none"], 1,
+         "error: --alpha inf: must be a finite number in [0, 1]", absent=("out.png",)),
+    Case("nan-scale", [*STYLIZE, "--scales", "nan,1", "-o", "out.png", *FAST], 1, "error: --scales nan: must be",
+         absent=("out.png",)),
+    Case("zero-steps", [*STYLIZE, "-o", "out.png", "--steps", "0"], 2, "argument --steps: must be positive, got 0"),
+    # ---------------------------------------------------------------- zoo stylize: files and environment
+    Case("output-exists", [*STYLIZE, "-o", "out.png", *FAST], 1,
+         "error: out.png: file exists; pass --overwrite to replace it", given=("out.png",)),
+    Case("read-only-output-folder", [*STYLIZE, "-o", "ro/out.png", *FAST], 1,
+         "error: ro: cannot write (Read-only file system); the file system is read-only: choose another folder",
+         absent=("ro/out.png",), fault="read_only"),
+    Case("disk-full-output", [*STYLIZE, "-o", "out.png", *FAST], 1,
+         "error: out.png: cannot write (No space left on device); the disk is full", absent=("out.png",),
+         fault="disk_full"),
+    Case("output-folder-inside-input-folder", ["zoo", "stylize", "photos", "--style", "{style}", "-o",
+                                               "photos/styled", *FAST], 0, out="1 image(s) written to photos/styled",
+         given=("photos/a.png", "photos/b.png", "photos/styled/a.png"),
+         exists=("photos/styled/b.png",), absent=("photos/styled/styled",)),
+    Case("gatys-quiet-prints-no-library-lines", [*STYLIZE, "-o", "out.png", *FAST], 0, out="wrote out.png",
+         exists=("out.png",), not_err="GPU available"),
+    Case("export-disk-full", ["zoo", "export", "--model", "johnson", "--weights", "net.johnson", "--format",
+                              "torchscript", "-o", "net.pt"], 1, "error: net.pt: cannot write (No space left on device)",
+         given=("net.johnson/",), absent=("net.pt",), fault="disk_full"),
+    Case("publish-into-earlier-export", ["zoo", "publish", "net.cyclegan", "--repo-id", "me/net", "--arch",
+                                         "cyclegan_resnet", "--dry-run", "out"], 1,
+         "out holds an earlier export (README.md, config.json, model.safetensors); pass --overwrite",
+         given=("net.cyclegan/",), before=("zoo", "publish", "net.cyclegan", "--repo-id", "me/net", "--arch",
+                                           "cyclegan_resnet", "--dry-run", "out")),
+    # ---------------------------------------------------------------- zoo bench / benchmarks.run
+    Case("zoo-bench-takes-every-option", ["zoo", "bench", "--model", "johnson", "--protocol", "styleid"], 2,
+         "error: --model johnson without --weights would run a random network"),
+    Case("zoo-bench-help", ["zoo", "bench", "--help"], 0, out="usage: python -m benchmarks.run"),
+    Case("bench-adain-tag-is-a-model", ["benchmarks.run", "--model", "adain", "--protocol", "styleid", "--content",
+                                        "photos", "--style", "photos", "--n-content", "1", "--n-style", "1",
+                                        "--size", "32", "--feature-extractor", "random", "--metrics", "lpips_alex",
+                                        "--no-progress"], 2,
+         "error: pretrained weights 'adain': the canonical checkpoint", given=("photos/a.png",)),
+    Case("bench-random-johnson", ["zoo", "bench", "--model", "johnson", "--allow-random-weights", "--protocol",
+                                  "styleid", "--content", "photos", "--style", "photos", "--n-content", "1",
+                                  "--n-style", "1", "--size", "32", "--feature-extractor", "random",
+                                  "--metrics", "lpips_alex", "--no-progress"], 0,
+         out="wrote johnson-styleid-cpu-", given=("photos/a.png",)),
+    Case("bench-random-cyclegan", ["benchmarks.run", "--model", "cyclegan", "--allow-random-weights", "--protocol",
+                                   "cyclegan", "--data", "h2z", "--size", "32", "--feature-extractor", "random",
+                                   "--metrics", "fid_inception", "--out", "r.json", "--no-progress"], 0,
+         exists=("r.json",), given=("h2z/testA/0.png", "h2z/testA/1.png", "h2z/testB/0.png", "h2z/testB/1.png")),
+    Case("bench-fid-of-one-image", ["benchmarks.run", "--model", "cyclegan", "--allow-random-weights", "--protocol",
+                                    "cyclegan", "--data", "h2z", "--size", "32", "--feature-extractor", "random",
+                                    "--out", "r.json", "--no-progress"], 2,
+         "error: FID needs at least 2 stylised and 2 reference images; this run has 1 and 1",
+         given=("h2z/testA/0.png", "h2z/testB/0.png"), absent=("r.json",)),
+    Case("bench-result-exists", ["benchmarks.run", "--model", "cyclegan", "--allow-random-weights", "--protocol",
+                                 "cyclegan", "--data", "h2z", "--size", "32", "--feature-extractor", "random",
+                                 "--metrics", "lpips_alex", "--out", "r.json", "--no-progress"], 2,
+         "error: r.json: result file exists; pass --overwrite to replace it",
+         given=("h2z/testA/0.png", "h2z/testB/0.png", "r.json")),
+    # ---------------------------------------------------------------- zoo fit / python -m zoo.fit
+    Case("zoo-fit-help", ["zoo", "fit", "--help"], 0, out="usage: python -m zoo.fit"),
+    Case("resume-nothing", ["zoo.fit", "{gatys}", "--ckpt_path=last"], 1,
+         "error: --ckpt_path=last: nothing to resume, runs/gatys has no earlier run", absent=("runs/gatys",)),
+    Case("resume-missing-file", ["zoo", "fit", "{gatys}", "--ckpt_path=nope.ckpt"], 1,
+         "error: --ckpt_path=nope.ckpt: no such checkpoint file"),
+    Case("resume-other-configuration", ["zoo.fit", "{gatys}", "--data.size=32", "--ckpt_path=last"], 1,
+         "the checkpoint was written with another configuration (size mismatch for images.0",
+         before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
+    Case("resume-finished-run", ["zoo.fit", "{gatys}", "--trainer.max_steps=1", "--ckpt_path=last"], 1,
+         "error: nothing to train: runs/gatys/version_0/checkpoints/last.ckpt is already at step 1",
+         before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
+    Case("bad-nested-value", ["zoo.fit", "{cyclegan}", "--model.network.ngf=abc", "--print_config"], 2,
+         "error: --model.network.ngf: Expected a int. Got value: abc"),
+    Case("eight-processes-without-gpu", ["zoo.fit", "{gatys}", "--trainer.devices=8",
+                                         "--trainer.precision=bf16-mixed"], 1,
+         "error: --trainer.devices=8: this machine has no GPU", absent=("runs",), fault="no_gpu"),
+    Case("read-only-run-folder", ["zoo.fit", "{gatys}", "--trainer.max_steps=1"], 1,
+         "error: runs/gatys: cannot write (Read-only file system); the file system is read-only: choose another "
+         "folder (the run folder; choose another with --runs_dir=DIR)", fault="read_only"),
+    Case("no-training-step", ["zoo.fit", "{gatys}", "--trainer.limit_train_batches=0"], 1,
+         "error: no training step ran"),
+    Case("huge-gatys-size", ["zoo.fit", "{gatys}", "--data.size=100000", "--trainer.max_steps=1"], 1,
+         "error: --data.size 100000: the output would be 100000x83333 = 8,333,300,000 pixels, over the limit"),
+    Case("zero-batch-size", ["zoo.fit", "{johnson}", "--data.batch_size=0"], 1,
+         "error: --data.batch_size 0: must be a whole number >= 1"),
+    Case("negative-learning-rate", ["zoo.fit", "{gatys}", "--model.lr=-1"], 1,
+         "error: --model.lr -1: must be a finite number >= 0"),
+    Case("negative-max-steps", ["zoo.fit", "{gatys}", "--trainer.max_steps=-5"], 1,
+         "error: `max_steps` must be a non-negative integer or -1"),
+    Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
+         "error: --device cuda: CUDA is not available on this machine", fault="no_gpu"),
+]
+
+
+def _make(path: Path) -> None:
+    """A file of ``given``: see the module docstring."""
+    name = path.name
+    if name.endswith((".png", ".jpg")):
+        make_image(path, (48, 40), seed=len(str(path)))
+    elif name.endswith(".json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}\n")
+    elif name.endswith(".johnson"):
+        from zoo.nets.transformer import TransformerNet
+
+        TransformerNet(channels=[4, 8, 8], num_residual=1).save_pretrained(path)
+    elif name.endswith(".cyclegan"):
+        from zoo.nets.cyclegan import ResnetGenerator
+
+        ResnetGenerator(n_blocks=1, ngf=4).save_pretrained(path)
+    else:
+        raise ValueError(f"no rule to make {path}")
+
+
+def _expand(argv, tmp: Path) -> list[str]:
+    out = []
+    for a in argv:
+        if a == "{gatys}":
+            out += [str(REPO / "recipes" / "gatys.yaml"), *recipe_args("gatys", tmp), "--trainer.enable_progress_bar=false"]
+        elif a == "{johnson}":
+            out += [str(REPO / "recipes" / "johnson.yaml"), *recipe_args("johnson", tmp)]
+        elif a == "{cyclegan}":
+            out.append(str(REPO / "recipes" / "cyclegan_photo2anime.yaml"))
+        else:
+            out.append(a.format(content=tmp / "content.png", style=tmp / "style.png", style2=tmp / "style2.jpg"))
+    return out
+
+
+def _invoke(argv: list[str]) -> int:
+    import benchmarks.run
+    import zoo.cli
+    import zoo.fit
+
+    program, *args = argv
+    main = {"zoo": zoo.cli.main, "zoo.fit": zoo.fit.main, "benchmarks.run": benchmarks.run.main}[program]
+    try:
+        return int(main(args) or 0)
+    except SystemExit as e:  # argparse and LightningCLI (--help, usage errors)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+
+
+def _log_to_this_stderr(monkeypatch) -> None:
+    """Library log handlers made in an earlier test still hold that test's (closed) captured stderr."""
+    import logging
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                monkeypatch.setattr(handler, "stream", sys.stderr)
+
+
+def _inject(fault: str | None, monkeypatch) -> None:
+    import zoo.fileio
+
+    def fail(code: int, text: str):
+        def raise_(*args, **kwargs):
+            raise OSError(code, text)
+        return raise_
+
+    if fault == "read_only":
+        monkeypatch.setattr(zoo.fileio, "_new_temp", fail(errno.EROFS, "Read-only file system"))
+    elif fault == "disk_full":
+        monkeypatch.setattr(zoo.fileio, "_flush_to_disk", fail(errno.ENOSPC, "No space left on device"))
+    elif fault == "no_gpu":
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    elif fault is not None:
+        raise ValueError(f"unknown fault {fault!r}")
+
+
+@pytest.fixture
+def hostile_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(REPO))
+    for k, v in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(tmp_path / "torch-home"), "HF_HOME": str(tmp_path / "hf"),
+                 "STYLEZOO_CACHE": str(tmp_path / "zoo-cache")}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    make_image(tmp_path / "content.png", (48, 40), seed=1)
+    make_image(tmp_path / "style.png", (40, 40), seed=2)
+    make_image(tmp_path / "style2.jpg", (36, 44), seed=3)
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile(case: Case, hostile_env: Path, monkeypatch, capsys):
+    tmp = hostile_env
+    _log_to_this_stderr(monkeypatch)
+    for name in case.given:
+        _make(tmp / name)
+    if case.before:
+        assert _invoke(_expand(case.before, tmp)) == 0, capsys.readouterr().err[-3000:]
+    before = {p: p.read_bytes() for p in tmp.rglob("*") if p.is_file() and p.suffix in (".png", ".json", ".ckpt")}
+    capsys.readouterr()
+    _inject(case.fault, monkeypatch)
+
+    code = _invoke(_expand(case.argv, tmp))
+    out, err = capsys.readouterr()
+    monkeypatch.undo()
+
+    assert "Traceback" not in err, err[-3000:]
+    assert code == case.code, err[-3000:]
+    if case.code != 0:
+        last = err.strip().splitlines()[-1] if err.strip() else ""
+        assert case.err in last, err[-3000:]
+    assert case.out in out, out[-2000:]
+    if case.not_err:
+        assert case.not_err not in err
+    for name in case.exists:
+        assert (tmp / name).exists(), name
+    for name in case.absent:
+        assert not (tmp / name).exists(), name
+    # nothing written was left half done, and no earlier file was replaced unless asked (no --overwrite here)
+    assert not [p for p in tmp.rglob(".*") if ".tmp" in p.name], "temporary files left behind"
+    for path, data in before.items():
+        assert path.read_bytes() == data, f"{path} was changed"
+

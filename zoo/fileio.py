@@ -1,0 +1,155 @@
+"""Atomic file writing: the one way Stylezoo writes a file.
+
+Every file the project writes (images, checkpoints, exports, benchmark results) goes through
+:func:`atomic_path`: the content is written to a temporary file in the destination's folder, flushed to
+disk (``fsync``) and only then renamed over the destination (``os.replace``, atomic on POSIX and
+Windows). A crash, a kill or a full disk therefore never leaves a truncated file under the real name and
+never damages the file that was there before; the temporary file is removed on failure.
+
+Failures are raised as :class:`WriteError`, an ``OSError`` whose one-line message names the file and
+says what to do (``No space left on device``, ``Permission denied``, read-only file systems).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+__all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "check_writable", "describe_os_error",
+           "DISK_ERRNOS"]
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+    errno.EDQUOT: "the disk quota is exceeded: free some space or write elsewhere",
+    errno.EACCES: "no permission to write there: choose another folder",
+    errno.EPERM: "no permission to write there: choose another folder",
+    errno.EROFS: "the file system is read-only: choose another folder",
+}
+
+# The OS errors that are the environment's, not a bug: full disk, quota, permissions, read-only.
+DISK_ERRNOS = frozenset(_ADVICE)
+
+
+class WriteError(OSError):
+    """A file could not be written. ``str()`` is one line that names the file and what to do; ``errno``
+    is the operating system's error number (None when it was not an OS failure)."""
+
+    def __init__(self, message: str, errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_
+
+
+class OutputExistsError(WriteError, FileExistsError):
+    """The destination exists and the caller did not ask to replace it."""
+
+
+def describe_os_error(path: str | os.PathLike, error: OSError) -> str:
+    """``"PATH: cannot write (REASON); ADVICE"`` for an OSError met while writing ``path``."""
+    reason = error.strerror or type(error).__name__
+    advice = _ADVICE.get(error.errno or 0)
+    return f"{path}: cannot write ({reason})" + (f"; {advice}" if advice else "")
+
+
+def _flush_to_disk(path: Path) -> None:
+    """Force the file's data onto the disk: a full disk may only say so here."""
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; not possible on every OS or file system, and then not needed."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _rename_new(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path`` unless ``path`` exists, even if it appeared a moment ago."""
+    try:
+        os.link(tmp, path)  # fails with FileExistsError if the file appeared meanwhile: never clobber
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system (FAT, some network shares)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, str(path)) from None
+        os.replace(tmp, path)
+
+
+def _new_temp(path: Path) -> Path:
+    """A new empty file ``.<stem>.<random>.tmp<suffix>`` beside ``path``, with the permissions a plain
+    ``open`` would give (``tempfile.mkstemp`` makes files only their owner can read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends without error, the temporary file is
+    synced and renamed to ``path``. On error it is removed and ``path`` is untouched.
+
+    The temporary name keeps the suffix (writers that pick the format from it work) and starts with a dot.
+    ``overwrite=False`` refuses an existing ``path`` with :class:`OutputExistsError`, both before the work
+    and at the rename (a file that appeared meanwhile is not replaced either).
+
+    >>> with atomic_path("out/result.png") as tmp:
+    ...     image.save(tmp)
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise OutputExistsError(f"{path}: file exists; pass --overwrite to replace it", errno.EEXIST)
+    try:
+        tmp = _new_temp(path)
+    except OSError as e:
+        raise WriteError(describe_os_error(path, e), e.errno) from e
+    try:
+        yield tmp
+        _flush_to_disk(tmp)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _rename_new(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(f"{path}: file exists; pass --overwrite to replace it", errno.EEXIST) from None
+    except WriteError:
+        raise
+    except OSError as e:
+        raise WriteError(describe_os_error(path, e), e.errno) from e
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`); returns the path."""
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    return Path(path)
+
+
+def check_writable(folder: str | os.PathLike, what: str) -> None:
+    """Fail now, before any work, if files cannot be created in ``folder`` (created if missing).
+
+    ``what`` names the option or setting that chose the folder, for the message.
+    """
+    try:
+        _new_temp(Path(folder) / "write-test").unlink()
+    except OSError as e:
+        raise WriteError(f"{describe_os_error(folder, e)} ({what})", e.errno) from e
