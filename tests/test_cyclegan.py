@@ -407,6 +407,7 @@ def test_resume_restores_optimisers_schedule_and_pools(dataset, tmp_path):
     assert second.lr_schedulers()[0].last_epoch == 2
 
 
+@pytest.mark.slow  # tests/test_fit.py::test_smoke_run_then_real_run_killed_then_resumed covers this in the default run
 def test_fit_cli_resume_after_kill(dataset, tmp_path):
     """A run is killed (SIGKILL) once it has checkpointed a few steps; --ckpt_path=last continues it."""
     recipe = str(REPO / "recipes" / "cyclegan_photo2anime.yaml")
