@@ -70,6 +70,9 @@ def _add_stylize(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse inputs with more pixels than this")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    from .video import add_video_arguments  # video hook: --temporal, --flow, ... (zoo/video.py)
+
+    add_video_arguments(p)
     p.set_defaults(func=_cmd_stylize)
 
 
@@ -105,6 +108,13 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     from .io import SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, resize_long_edge, save_image
     from .stylize import StylizeOptions, build_stylizer
 
+    # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
+    from .video import run_cli as stylize_clip
+
+    status = stylize_clip(args)
+    if status is not None:
+        return status
+    # -- end of the video hook --
     items, had_folder = _collect_inputs(args.inputs)
     if not items:
         raise UsageError("no input images")
