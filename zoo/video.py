@@ -119,7 +119,8 @@ class _VideoSource:
                         path, len(skipped), ", ".join(sorted(set(skipped))))
         self.time_base: Fraction = self.stream.time_base or Fraction(1, DEFAULT_FPS)
         self.fps: Fraction = self.stream.average_rate or self.stream.guessed_rate or Fraction(DEFAULT_FPS)
-        self.frames = self.stream.frames or None
+        self.announced = self._announced_frames()  # what the header says, to tell a truncated file
+        self.frames = self.announced  # for the progress bar: that, or a guess from the container's duration
         if not self.frames and self.container.duration:
             self.frames = max(1, round(self.container.duration / 1_000_000 * float(self.fps)))
         self.display_matrix: list[int] | None = None
@@ -160,9 +161,24 @@ class _VideoSource:
             raise VideoReadError(f"{self.path}: no frame could be decoded (corrupt or truncated file)")
         if steps and max(steps) - min(steps) > 1:
             self.variable_rate = True
-        if self.frames and index < 0.9 * self.frames - 1:
+        if self.announced and index < 0.9 * self.announced - 1:
             log.warning("%s: truncated? %d frame(s) decoded, its header announces about %d; the output has those "
-                        "frames", self.path, index, self.frames)
+                        "frames", self.path, index, self.announced)
+
+    def _announced_frames(self) -> int | None:
+        """The video stream's frame count from the header: its count (mp4, mov, avi), else its own duration
+        (stream duration, or Matroska's DURATION tag, which is the end time) times the frame rate."""
+        s = self.stream
+        if s.frames:
+            return s.frames
+        if s.duration and s.time_base:
+            return round(s.duration * s.time_base * self.fps)
+        tag = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", s.metadata.get("DURATION", ""))
+        if tag is None:
+            return None
+        end = int(tag[1]) * 3600 + int(tag[2]) * 60 + float(tag[3])
+        start = float(s.start_time * s.time_base) if s.start_time and s.time_base else 0.0
+        return round((end - start) * float(self.fps))
 
     def _first_frame(self, frame) -> None:
         side = frame.side_data.get("DISPLAYMATRIX") if len(frame.side_data) else None
@@ -238,9 +254,6 @@ class _VideoSink:
         import av
 
         self.path, self.overwrite, self.source, self.crf = path, overwrite, source, int(crf)
-        if path.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
-            raise VideoWriteError(f"{path}: unknown video extension {path.suffix!r}; use one of "
-                                  f"{', '.join(VIDEO_OUTPUT_EXTENSIONS)} (or a folder for frames)")
         if path.exists() and not overwrite:
             raise VideoWriteError(f"{path}: file exists; pass --overwrite (overwrite=True) to replace it")
         if path.is_dir():
