@@ -280,10 +280,28 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(nets, clip, tmp_path, 
     assert not out.exists() and leftovers(tmp_path) == []
 
 
-def test_bad_temporal_weight_is_refused_before_any_work(nets, clip, tmp_path, capsys):
-    err = _one_line_error(["stylize", str(clip), *family_args("johnson", nets), "--temporal", "--temporal-weight",
-                           "1.5", "-o", str(tmp_path / "o.mp4")], capsys)
-    assert err == "error: --temporal-weight must be in [0, 1), got 1.5"
+@pytest.mark.parametrize("extra,message", [
+    (["--temporal", "--temporal-weight", "1.5"], "--temporal-weight must be in [0, 1), got 1.5"),
+    (["--flow", "dis-fast"], "--flow and --temporal-weight only apply with --temporal"),
+    (["--later-steps", "3"], "--later-steps is for optimisation-based models (gatys), not 'johnson'"),
+    (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["--crf", "60"], "--crf must be in [0, 51], got 60"),
+    (["--fps", "30"], "{clip}: --fps is for a folder of frames; a video keeps its own timestamps"),
+])
+def test_bad_video_options_are_refused(extra, message, nets, clip, tmp_path, capsys):
+    err = _one_line_error(["stylize", str(clip), *family_args("johnson", nets), *extra, "-o", str(tmp_path / "o.mp4")],
+                          capsys)
+    assert err == "error: " + message.format(clip=clip)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_video_options_on_images_are_refused_not_ignored(nets, tmp_path, capsys):
+    image = tmp_path / "a.png"
+    Image.fromarray(smooth_texture(20, 24)).save(image)
+    err = _one_line_error(["stylize", str(image), *family_args("johnson", nets), "--temporal", "--crf", "20",
+                           "-o", str(tmp_path / "o.png")], capsys)
+    assert err == ("error: --temporal, --crf: for a video file, or a folder of frames with --temporal or a video "
+                   "output; the inputs here are images")
 
 
 def test_truncated_stream_keeps_the_decodable_frames_and_says_so(nets, tmp_path, caplog):
@@ -448,4 +466,4 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path, offline_env):
     assert run["temporal"]["warping_error"] < run["frame_by_frame"]["warping_error"]
     assert result["speed"]["video_path_frames_per_s"] > 0 and result["speed"]["cli_per_frame_frames_per_s"] > 0
     (memory,) = result["memory"]["runs"]
-    assert memory["frames"] == 2 and memory["process_peak_rss_mib"] > memory["rss_before_streaming_mib"] > 0
+    assert memory["frames"] == 2 and memory["peak_rss_while_streaming_mib"] > memory["rss_before_streaming_mib"] > 0

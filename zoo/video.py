@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import io
 import logging
 import os
 import re
@@ -41,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .flow import FLOW_METHODS
 from .io import IMAGE_EXTENSIONS, SAVE_FORMATS, ImageWriteError, list_images, load_image, resize_long_edge, save_image
 
 log = logging.getLogger(__name__)
@@ -260,8 +262,6 @@ class _VideoSink:
             raise VideoWriteError(f"{path}: is a folder")
         if not 0 <= self.crf <= 51:
             raise ValueError(f"--crf must be in [0, 51], got {crf}")
-        import io
-
         probe = av.open(io.BytesIO(), "w", format=_format_of(path))
         supported = probe.supported_codecs
         probe.close()
@@ -362,8 +362,7 @@ class _FramesSink:
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
         self.frames = 0
 
-    def mux_audio(self, packet) -> None:  # pragma: no cover -- frames folders have no audio
-        pass
+    mux_audio = None  # a folder of frames has no audio: the source does not even read it
 
     def write(self, frame: Tensor, pts: int, name: str) -> None:
         save_image(frame, self.tmp / name)
@@ -489,11 +488,11 @@ def _prepare_styles(styles: Sequence[Tensor | str | os.PathLike], size: int | No
 
 
 def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[Tensor], size: int | None,
-                   batch_size: int, temporal: _Temporal | None, steps: int | None,
+                   batch_size: int, temporal: _Temporal | None,
                    later_steps: int | None) -> Iterator[tuple[Tensor, Any]]:
     """The engine: (frame, tag) pairs in, (stylised frame, tag) out, in order."""
     if _is_iterative(stylizer):
-        first = steps or getattr(stylizer, "steps", None)
+        first = getattr(stylizer, "steps", None)  # the stylizer's own (gatys: --steps or its default)
         later = later_steps or (max(1, first // LATER_STEPS_FRACTION) if first else None)
         previous: Tensor | None = None
         for frame, tag in items:
@@ -510,8 +509,6 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
             previous = y
             yield y, tag
         return
-    if batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
     for batch in _batches(items, batch_size):
         xs = [resize_long_edge(frame, size) for frame, _ in batch]
         if len({tuple(x.shape) for x in xs}) > 1:
@@ -524,10 +521,17 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
 
 
 def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: str, temporal_weight: float,
-           max_pixels: int | None = None):
+           batch_size: int, later_steps: int | None, max_pixels: int | None = None):
+    """Options checked (before the slow parts), the stylizer built, the styles prepared, the temporal state."""
     from .stylize import StylizeOptions, build_stylizer, resolve_device
 
     opts = StylizeOptions(model=model, progress=False, **options)
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
+    if later_steps is not None and later_steps < 1:
+        raise ValueError(f"--later-steps must be at least 1, got {later_steps}")
+    if not temporal and (flow != "dis" or temporal_weight != DEFAULT_TEMPORAL_WEIGHT):
+        raise ValueError("--flow and --temporal-weight only apply with --temporal")
     temporal_state = None
     if temporal:  # before the (slow) model: a bad --flow or weight is reported at once
         from .flow import build_flow
@@ -542,6 +546,8 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
         raise ValueError(f"model {model!r} does not take --style images")
     if opts.style_weights is not None and len(opts.style_weights) != len(prepared):
         raise ValueError(f"--style-weights has {len(opts.style_weights)} values for {len(prepared)} style images")
+    if later_steps is not None and not _is_iterative(stylizer):
+        raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
     return opts, stylizer, prepared, temporal_state
 
 
@@ -556,10 +562,11 @@ def stylize_frames(frames: Iterable[Tensor], model: str, styles: Sequence[Tensor
     (``dis``, ``dis-fast``, ``raft``, ``raft-small``), ``temporal_weight``, ``batch_size`` and ``later_steps``.
     Frames are read lazily: a generator of a long clip is never held in memory.
     """
-    opts, stylizer, prepared, state = _setup(model, styles, options, stylizer, temporal, flow, temporal_weight)
+    opts, stylizer, prepared, state = _setup(model, styles, options, stylizer, temporal, flow, temporal_weight,
+                                             batch_size, later_steps)
     batch = 1 if opts.preserve_color == "histogram" else batch_size  # recolours the style per content image
     items = ((f, None) for f in frames)
-    for y, _ in _stylize_items(items, stylizer, prepared, opts.size, batch, state, opts.steps, later_steps):
+    for y, _ in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps):
         yield y
 
 
@@ -579,6 +586,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
     src, dst = Path(src), Path(dst)
     if not src.is_dir() and not src.exists():
         raise VideoReadError(f"{src}: no such file or folder")
+    if fps is not None and not src.is_dir():
+        raise ValueError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
     source = _open_source(src, fps, max_pixels)
     sink = None
     try:
@@ -586,21 +595,15 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         sink = (_VideoSink(dst, overwrite, source, crf) if dst.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS
                 else _FramesSink(dst, overwrite, source))
         opts, stylizer, prepared, state = _setup(model, styles, options, stylizer, temporal, flow,
-                                                 temporal_weight, max_pixels)
-        batch = 1 if opts.preserve_color == "histogram" else batch_size
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+                                                 temporal_weight, batch_size, later_steps, max_pixels)
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=source.frames, desc="stylize", unit="frame", dynamic_ncols=True)
+        batch = 1 if opts.preserve_color == "histogram" else batch_size
         items = ((frame, (pts, name)) for frame, pts, name in source.frames_with_audio(sink.mux_audio))
-        for y, (pts, name) in _stylize_items(items, stylizer, prepared, opts.size, batch, state, opts.steps,
-                                             later_steps):
-            sink.write(y, pts, name)
-            if bar is not None:
+        with tqdm(total=source.frames, desc="stylize", unit="frame", dynamic_ncols=True, disable=not progress) as bar:
+            for y, (pts, name) in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps):
+                sink.write(y, pts, name)
                 bar.update(1)
-        if bar is not None:
-            bar.close()
         out = sink.finish()
     except BaseException:
         if sink is not None:
@@ -609,11 +612,17 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
     finally:
         source.close()
     if source.variable_rate:
-        log.warning("%s: variable frame rate; every frame kept its timestamp", src)
+        log.warning("%s: variable frame rate; %s", src, "every frame kept its timestamp" if isinstance(sink, _VideoSink)
+                    else "a folder of frames does not keep the timestamps")
     return out
 
 
 # ------------------------------------------------------------------------------------------------ CLI hook
+# the defaults of the options below: set on images, they are refused (never silently ignored)
+_VIDEO_DEFAULTS = {"temporal": False, "flow": "dis", "temporal_weight": DEFAULT_TEMPORAL_WEIGHT,
+                   "batch_size": DEFAULT_BATCH_SIZE, "later_steps": None, "fps": None, "crf": DEFAULT_CRF}
+
+
 def add_video_arguments(parser) -> None:
     """The options of ``zoo stylize`` for clips (a video file, or a folder of frames with --temporal or a
     video output)."""
@@ -621,7 +630,7 @@ def add_video_arguments(parser) -> None:
                                   "video OUT)")
     g.add_argument("--temporal", action="store_true",
                    help="stabilise: blend each frame with the previous result warped by the optical flow")
-    g.add_argument("--flow", default="dis", choices=["dis", "dis-fast", "raft", "raft-small"],
+    g.add_argument("--flow", default="dis", choices=FLOW_METHODS,
                    help="optical flow for --temporal: OpenCV DIS (default, no weights) or torchvision RAFT")
     g.add_argument("--temporal-weight", type=float, default=DEFAULT_TEMPORAL_WEIGHT, metavar="W",
                    help=f"share of the warped previous result where the flow is reliable (default {DEFAULT_TEMPORAL_WEIGHT})")
@@ -645,6 +654,11 @@ def run_cli(args) -> int | None:
     clip_folder = (len(inputs) == 1 and inputs[0].is_dir()
                    and (args.temporal or out.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS))
     if not videos and not clip_folder:
+        given = [f"--{name.replace('_', '-')}" for name, default in _VIDEO_DEFAULTS.items()
+                 if getattr(args, name) != default]
+        if given:
+            raise ValueError(f"{', '.join(given)}: for a video file, or a folder of frames with --temporal or a video "
+                             "output; the inputs here are images")
         return None
     if len(inputs) > 1:
         raise ValueError(f"{videos[0]}: one video at a time (got {len(inputs)} inputs)")
