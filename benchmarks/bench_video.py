@@ -1,6 +1,6 @@
 """Video stylisation (zoo.video): temporal stability, throughput and memory.
 
-    python -m benchmarks.bench_video                 # CPU, about 5 minutes on 2 cores; writes
+    python -m benchmarks.bench_video                 # CPU, about 4 minutes of CPU time on 2 cores; writes
                                                      # benchmarks/results/video-cpu-<n>core.json
     python -m benchmarks.bench_video --device cuda --out benchmarks/results/video-h100.json
 
@@ -24,11 +24,11 @@
    H.264 .mp4, stylise in batches, encode), alternating, best of ``--speed-reps``; and ``zoo stylize
    frame.png`` run once per frame as a subprocess (what a shell loop over extracted frames costs).
 
-3. Memory: a fresh child process per clip streams a clip of 30 and one of 300 frames (64 x 48, with audio,
+3. Memory: a fresh child process per clip streams clips of 30, 300 and 1500 frames (64 x 48, with audio,
    written beforehand by this process) through ``stylize_video`` with ``temporal=True`` and reports its
    resident set size before streaming and its peak while streaming (sampled every 2 ms from
    /proc/self/statm), and the peak of Python allocations while streaming (``tracemalloc``; tensor memory
-   is not in it, the RSS is). Memory that grew with the clip would show as a difference between the two.
+   is not in it, the RSS is). Memory that grew with the clip would show as a difference between them.
 
 The networks have RANDOM weights (no pretrained weights can be downloaded here): these numbers measure the
 stability and the speed of the video path, not the quality of a style. The load average of the machine
@@ -317,7 +317,7 @@ def main(argv=None) -> dict:
     p.add_argument("--speed-reps", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--cli-frames", type=int, default=2, help="frames stylised by one `zoo stylize` call each")
-    p.add_argument("--memory-frames", type=int, nargs="+", default=[30, 300])
+    p.add_argument("--memory-frames", type=int, nargs="+", default=[30, 300, 1500])
     p.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--memory-weights", default=None, help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help="results JSON (default: benchmarks/results/video-<env>.json)")

@@ -164,7 +164,8 @@ def reliable_mask(flow: Tensor, back: Tensor) -> Tensor:
     du[..., :, :-1] = flow[..., :, 1:] - flow[..., :, :-1]
     dv[..., :-1, :] = flow[..., 1:, :] - flow[..., :-1, :]
     boundary = mag(du) + mag(dv) > 0.01 * mag(flow) + 0.002
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype), torch.arange(w, dtype=flow.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype, device=flow.device),
+                            torch.arange(w, dtype=flow.dtype, device=flow.device), indexing="ij")
     x, y = xs + flow[:, :1], ys + flow[:, 1:]
     outside = (x < 0) | (x > w - 1) | (y < 0) | (y > h - 1)
     return ~(inconsistent | boundary | outside)

@@ -133,7 +133,8 @@ class _VideoSource:
         """(frame (1, 3, H, W) in [0, 1], pts in ``time_base``, name) for each frame, in order."""
         import av
 
-        index, last_pts, steps = 0, None, set()
+        index, last_pts = 0, None
+        lo = hi = None  # the smallest and largest step between timestamps: a variable frame rate if they differ
         streams = [self.stream] + (self.audio if on_audio is not None else [])
         try:
             for packet in self.container.demux(*streams):
@@ -148,7 +149,8 @@ class _VideoSource:
                     if last_pts is not None:
                         if pts <= last_pts:  # broken timestamps: keep the order, the encoder needs increasing pts
                             pts = last_pts + 1
-                        steps.add(pts - last_pts)
+                        step = pts - last_pts
+                        lo, hi = (step, step) if lo is None else (min(lo, step), max(hi, step))
                     last_pts = pts
                     array = frame.to_ndarray(format="rgb24", src_color_range=frame.color_range or None)
                     yield _to_tensor(array), pts, f"frame_{index:06d}.png"
@@ -161,7 +163,7 @@ class _VideoSource:
             return
         if index == 0:
             raise VideoReadError(f"{self.path}: no frame could be decoded (corrupt or truncated file)")
-        if steps and max(steps) - min(steps) > 1:
+        if lo is not None and hi - lo > 1:
             self.variable_rate = True
         if self.announced and index < 0.9 * self.announced - 1:
             log.warning("%s: truncated? %d frame(s) decoded, its header announces about %d; the output has those "
@@ -287,7 +289,7 @@ class _VideoSink:
         v.time_base = src.time_base
         v.codec_context.time_base = src.time_base
         v.options = {"crf": str(self.crf), "preset": "medium"}
-        for key, value in src.colour.items():
+        for key, value in {**src.colour, "color_range": 1}.items():  # 1: limited (MPEG) range, as encoded
             setattr(v.codec_context, key, value)
         if src.display_matrix is not None:
             v.set_display_matrix(src.display_matrix)
@@ -513,7 +515,7 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
         xs = [resize_long_edge(frame, size) for frame, _ in batch]
         if len({tuple(x.shape) for x in xs}) > 1:
             raise ValueError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
-        ys = stylizer(torch.cat(xs), styles)
+        ys = stylizer(torch.cat(xs), styles).float().cpu()  # adain_gan returns frames on its device
         for x, y, (_, tag) in zip(xs, ys.split(1), batch):
             if temporal is not None:
                 y = temporal.blend(x, y, temporal.warped_previous(x))
