@@ -324,7 +324,7 @@ def main(argv=None) -> dict:
     p.add_argument("--gatys-steps", type=int, default=20, help="Gatys steps on the first frame (a fifth after)")
     p.add_argument("--speed-size", type=int, default=512)
     p.add_argument("--speed-frames", type=int, default=8)
-    p.add_argument("--speed-reps", type=int, default=2)
+    p.add_argument("--speed-reps", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--cli-frames", type=int, default=2, help="frames stylised by one `zoo stylize` call each")
     p.add_argument("--memory-frames", type=int, nargs="+", default=[30, 300, 1500])
