@@ -229,13 +229,23 @@ def test_frames_folder_in_and_out(nets, clip, tmp_path, capsys, caplog):
     assert main(["stylize", str(natural), *johnson, "-o", str(out), "--fps", "12", "--quiet"]) == 0
     got = probe(out)
     assert got["n"] == 8 and got["rate"] == 12 and got["size"] == (34, 26) and got["audio"] == []
-    # a folder -> a folder with --temporal keeps the names; an existing non-empty folder needs --overwrite
+    # a folder -> a folder with --temporal keeps the names; frames that exist need --overwrite, and other
+    # files in the output folder are never touched
     styled = tmp_path / "styled"
+    styled.mkdir()
+    (styled / "notes.txt").write_text("mine")
     assert main(["stylize", str(natural), *johnson, "--temporal", "-o", str(styled), "--quiet"]) == 0
-    assert sorted(p.name for p in styled.iterdir()) == sorted(f"f_{i}.png" for i in range(8))
+    assert sorted(p.name for p in styled.iterdir()) == sorted([f"f_{i}.png" for i in range(8)] + ["notes.txt"])
+    first = (styled / "f_3.png").read_bytes()
+    capsys.readouterr()
     assert main(["stylize", str(natural), *johnson, "--temporal", "-o", str(styled), "--quiet"]) == 1
-    assert "folder exists and is not empty; pass --overwrite" in capsys.readouterr().err
-    assert main(["stylize", str(natural), *johnson, "--temporal", "-o", str(styled), "--quiet", "--overwrite"]) == 0
+    assert capsys.readouterr().err.strip() == (f"error: {styled / 'f_0.png'}: file exists (8 frame(s) would be "
+                                               "replaced); pass --overwrite (overwrite=True) to replace them")
+    assert main(["stylize", str(natural), *johnson, "--temporal", "-o", str(styled), "--quiet", "--overwrite",
+                 "--temporal-weight", "0.3"]) == 0
+    assert (styled / "f_3.png").read_bytes() != first and (styled / "notes.txt").read_text() == "mine"
+    assert main(["stylize", str(clip), *johnson, "-o", str(styled), "--quiet"]) == 0  # frame_*.png beside them
+    assert len(list(styled.iterdir())) == 8 + 1 + 8
     assert leftovers(tmp_path) == []
 
 

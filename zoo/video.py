@@ -3,7 +3,8 @@
 A thin layer over :func:`zoo.stylize.build_stylizer`: the stylizer is built once and the frames stream
 through it.
 
-* Feed-forward families (johnson, cyclegan, adain_gan) get ``batch_size`` frames per call; AdaIN-GAN's
+* Feed-forward families (johnson, cyclegan, adain_gan) get ``batch_size`` frames per call (default 4 on a
+  GPU, 1 on the CPU, where batches are slower per frame at 512 px: see ``docs/video.md``); AdaIN-GAN's
   style statistics are computed once for the whole clip (the style tensors are prepared once, and the
   network caches their codes by identity).
 * Iterative stylizers (gatys; any stylizer whose ``__call__`` takes ``init=`` and ``steps=``) start each
@@ -56,7 +57,7 @@ VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".m
 # Containers that carry H.264 (libx264, yuv420p) and the usual audio codecs.
 VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv")
 DEFAULT_TEMPORAL_WEIGHT = 0.6   # share of the warped previous output where the flow is reliable
-DEFAULT_BATCH_SIZE = 4
+DEFAULT_BATCH_SIZE = {"cuda": 4, "cpu": 1}  # per device type; others: 1
 DEFAULT_FPS = 25
 DEFAULT_CRF = 18                # libx264 constant-quality setting: 18 is close to visually lossless
 X264_PRESET = "veryfast"        # ~3x quicker than "medium" at 512 px (the crf sets the quality; files are larger)
@@ -170,6 +171,11 @@ class _VideoSource:
             log.warning("%s: truncated? %d frame(s) decoded, its header announces about %d; the output has those "
                         "frames", self.path, index, self.announced)
 
+    @staticmethod
+    def writes(name: str) -> bool:
+        """Whether a frames folder written from this clip has a file called ``name``."""
+        return re.fullmatch(r"frame_\d{6}\.png", name) is not None
+
     def _announced_frames(self) -> int | None:
         """The video stream's frame count from the header: its count (mp4, mov, avi), else its own duration
         (stream duration, or Matroska's DURATION tag, which is the end time) times the frame rate."""
@@ -216,10 +222,18 @@ class _FramesSource:
         self.colour = {"colorspace": 1, "color_primaries": 1, "color_trc": 1}  # sRGB frames: tag BT.709
         self.variable_rate = False
 
+    @staticmethod
+    def _name(file: Path) -> str:
+        """The output name of a frame: its own, as .png if Pillow cannot write its format."""
+        return file.name if file.suffix.lower() in SAVE_FORMATS else file.with_suffix(".png").name
+
+    def writes(self, name: str) -> bool:
+        """Whether a frames folder written from this clip has a file called ``name``."""
+        return name in {self._name(f) for f in self.files}
+
     def frames_with_audio(self, on_audio=None) -> Iterator[tuple[Tensor, int, str]]:
         for index, file in enumerate(self.files):
-            suffix = file.suffix.lower() if file.suffix.lower() in SAVE_FORMATS else ".png"
-            yield load_image(file, self.max_pixels), index, file.with_suffix(suffix).name
+            yield load_image(file, self.max_pixels), index, self._name(file)
 
     def close(self) -> None:
         pass
@@ -348,7 +362,9 @@ class _VideoSink:
 
 
 class _FramesSink:
-    """PNG (or the input frames' format) files in a temporary folder beside ``path``, renamed when complete."""
+    """Frame images written into a temporary folder beside ``path`` and moved into ``path`` (created if
+    needed) when the clip is complete. Other files in ``path`` are never touched; a frame that would replace
+    an existing file needs ``overwrite``, and is refused before any work otherwise."""
 
     def __init__(self, path: Path, overwrite: bool, source) -> None:
         if path.suffix.lower() in SAVE_FORMATS or path.suffix.lower() in VIDEO_EXTENSIONS:
@@ -356,8 +372,11 @@ class _FramesSink:
                                   "or to a folder of frames")
         if path.exists() and not path.is_dir():
             raise VideoWriteError(f"{path}: exists and is not a folder")
-        if path.is_dir() and any(path.iterdir()) and not overwrite:
-            raise VideoWriteError(f"{path}: folder exists and is not empty; pass --overwrite to replace it")
+        if path.is_dir() and not overwrite:
+            clash = sorted(p for p in path.iterdir() if source.writes(p.name))
+            if clash:
+                raise VideoWriteError(f"{clash[0]}: file exists ({len(clash)} frame(s) would be replaced); pass "
+                                      "--overwrite (overwrite=True) to replace them")
         if source.audio:
             log.warning("%s: the audio of %s is not written to a folder of frames", path, source.path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,13 +391,10 @@ class _FramesSink:
         self.frames += 1
 
     def finish(self) -> Path:
-        if self.path.is_dir():  # empty, or --overwrite: move it aside, put the new one in place, then delete
-            old = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.old-", dir=self.path.parent))
-            os.replace(self.path, old / self.path.name)
-            os.replace(self.tmp, self.path)
-            shutil.rmtree(old)
-        else:
-            os.replace(self.tmp, self.path)
+        self.path.mkdir(exist_ok=True)
+        for file in sorted(self.tmp.iterdir()):
+            _publish(file, self.path / file.name, self.overwrite)
+        self.tmp.rmdir()
         return self.path
 
     def abort(self) -> None:
@@ -525,11 +541,12 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
 
 def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: str, temporal_weight: float,
            batch_size: int, later_steps: int | None, max_pixels: int | None = None):
-    """Options checked (before the slow parts), the stylizer built, the styles prepared, the temporal state."""
+    """Options checked (before the slow parts), the stylizer built, the styles prepared, the temporal state
+    and the batch size."""
     from .stylize import StylizeOptions, build_stylizer, resolve_device
 
     opts = StylizeOptions(model=model, progress=False, **options)
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
     if later_steps is not None and later_steps < 1:
         raise ValueError(f"--later-steps must be at least 1, got {later_steps}")
@@ -551,12 +568,15 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
         raise ValueError(f"--style-weights has {len(opts.style_weights)} values for {len(prepared)} style images")
     if later_steps is not None and not _is_iterative(stylizer):
         raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
-    return opts, stylizer, prepared, temporal_state
+    if opts.preserve_color == "histogram":  # recolours the styles to each content image: one at a time
+        batch_size = 1
+    batch = batch_size or DEFAULT_BATCH_SIZE.get(resolve_device(opts.device).type, 1)
+    return opts, stylizer, prepared, temporal_state, batch
 
 
 def stylize_frames(frames: Iterable[Tensor], model: str, styles: Sequence[Tensor | str] = (), *,
                    stylizer=None, temporal: bool = False, flow: str = "dis",
-                   temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, batch_size: int = DEFAULT_BATCH_SIZE,
+                   temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, batch_size: int | None = None,
                    later_steps: int | None = None, **options) -> Iterator[Tensor]:
     """Stylise a stream of frames, each (1, 3, H, W) in [0, 1], in order; yields (1, 3, H', W') frames.
 
@@ -565,9 +585,8 @@ def stylize_frames(frames: Iterable[Tensor], model: str, styles: Sequence[Tensor
     (``dis``, ``dis-fast``, ``raft``, ``raft-small``), ``temporal_weight``, ``batch_size`` and ``later_steps``.
     Frames are read lazily: a generator of a long clip is never held in memory.
     """
-    opts, stylizer, prepared, state = _setup(model, styles, options, stylizer, temporal, flow, temporal_weight,
-                                             batch_size, later_steps)
-    batch = 1 if opts.preserve_color == "histogram" else batch_size  # recolours the style per content image
+    opts, stylizer, prepared, state, batch = _setup(model, styles, options, stylizer, temporal, flow,
+                                                    temporal_weight, batch_size, later_steps)
     items = ((f, None) for f in frames)
     for y, _ in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps):
         yield y
@@ -575,7 +594,7 @@ def stylize_frames(frames: Iterable[Tensor], model: str, styles: Sequence[Tensor
 
 def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
                   styles: Sequence[Tensor | str] = (), *, stylizer=None, temporal: bool = False, flow: str = "dis",
-                  temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, batch_size: int = DEFAULT_BATCH_SIZE,
+                  temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, batch_size: int | None = None,
                   later_steps: int | None = None, fps: float | None = None, crf: int = DEFAULT_CRF,
                   overwrite: bool = False, progress: bool = True, max_pixels: int | None = None,
                   **options) -> Path:
@@ -597,11 +616,10 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         # refuses a bad output before the (slow) model is built
         sink = (_VideoSink(dst, overwrite, source, crf) if dst.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS
                 else _FramesSink(dst, overwrite, source))
-        opts, stylizer, prepared, state = _setup(model, styles, options, stylizer, temporal, flow,
-                                                 temporal_weight, batch_size, later_steps, max_pixels)
+        opts, stylizer, prepared, state, batch = _setup(model, styles, options, stylizer, temporal, flow,
+                                                        temporal_weight, batch_size, later_steps, max_pixels)
         from tqdm.auto import tqdm
 
-        batch = 1 if opts.preserve_color == "histogram" else batch_size
         items = ((frame, (pts, name)) for frame, pts, name in source.frames_with_audio(sink.mux_audio))
         with tqdm(total=source.frames, desc="stylize", unit="frame", dynamic_ncols=True, disable=not progress) as bar:
             for y, (pts, name) in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps):
@@ -623,7 +641,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
 # ------------------------------------------------------------------------------------------------ CLI hook
 # the defaults of the options below: set on images, they are refused (never silently ignored)
 _VIDEO_DEFAULTS = {"temporal": False, "flow": "dis", "temporal_weight": DEFAULT_TEMPORAL_WEIGHT,
-                   "batch_size": DEFAULT_BATCH_SIZE, "later_steps": None, "fps": None, "crf": DEFAULT_CRF}
+                   "batch_size": None, "later_steps": None, "fps": None, "crf": DEFAULT_CRF}
 
 
 def add_video_arguments(parser) -> None:
@@ -637,8 +655,8 @@ def add_video_arguments(parser) -> None:
                    help="optical flow for --temporal: OpenCV DIS (default, no weights) or torchvision RAFT")
     g.add_argument("--temporal-weight", type=float, default=DEFAULT_TEMPORAL_WEIGHT, metavar="W",
                    help=f"share of the warped previous result where the flow is reliable (default {DEFAULT_TEMPORAL_WEIGHT})")
-    g.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=f"frames per forward pass of feed-forward models (default {DEFAULT_BATCH_SIZE})")
+    g.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="frames per forward pass of feed-forward models (default 4 on a GPU, 1 on the CPU)")
     g.add_argument("--later-steps", type=int, default=None, metavar="N",
                    help=f"gatys: steps for each frame after the first (default --steps / {LATER_STEPS_FRACTION})")
     g.add_argument("--fps", type=float, default=None, help=f"frame rate of a folder of frames (default {DEFAULT_FPS})")
