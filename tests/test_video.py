@@ -455,6 +455,8 @@ def test_python_api_is_exported_and_streams_lazily(nets, clip, tmp_path):
     stream = stylize_frames(frames(), "johnson", weights=str(nets["johnson"]), batch_size=2)
     first = next(stream)
     assert first.shape == (1, 3, 26, 34) and pulled == [0, 1]  # one batch read, not the clip
+    with pytest.raises(ValueError, match="does not take --style images"):  # at the call, not at the first frame
+        stylize_frames(frames(), "johnson", [nets["style"]], weights=str(nets["johnson"]))
     with pytest.raises(VideoReadError, match="no such file or folder"):
         stylize_video(tmp_path / "missing.mp4", tmp_path / "o.mp4", "johnson", weights=str(nets["johnson"]))
     with pytest.raises(VideoWriteError, match="file exists"):

@@ -540,7 +540,7 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
 
 
 def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: str, temporal_weight: float,
-           batch_size: int, later_steps: int | None, max_pixels: int | None = None):
+           batch_size: int | None, later_steps: int | None, max_pixels: int | None = None):
     """Options checked (before the slow parts), the stylizer built, the styles prepared, the temporal state
     and the batch size."""
     from .stylize import StylizeOptions, build_stylizer, resolve_device
@@ -583,13 +583,13 @@ def stylize_frames(frames: Iterable[Tensor], model: str, styles: Sequence[Tensor
     ``model`` and ``options`` are those of :func:`zoo.stylize` (``weights``, ``size``, ``steps``, ...);
     ``stylizer`` (a built stylizer) replaces them. See the module doc for ``temporal``, ``flow``
     (``dis``, ``dis-fast``, ``raft``, ``raft-small``), ``temporal_weight``, ``batch_size`` and ``later_steps``.
-    Frames are read lazily: a generator of a long clip is never held in memory.
+    Options are checked and the stylizer built at the call; frames are then read lazily, one batch ahead,
+    so a generator of a long clip is never held in memory.
     """
     opts, stylizer, prepared, state, batch = _setup(model, styles, options, stylizer, temporal, flow,
                                                     temporal_weight, batch_size, later_steps)
     items = ((f, None) for f in frames)
-    for y, _ in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps):
-        yield y
+    return (y for y, _ in _stylize_items(items, stylizer, prepared, opts.size, batch, state, later_steps))
 
 
 def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
