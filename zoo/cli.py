@@ -73,6 +73,9 @@ def _add_stylize(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse inputs with more pixels than this")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    from .video import add_video_arguments  # video hook: --temporal, --flow, ... (zoo/video.py)
+
+    add_video_arguments(p)
     p.set_defaults(func=_cmd_stylize)
 
 
@@ -114,6 +117,13 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                      save_image)
     from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size
 
+    # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
+    from .video import run_cli as stylize_clip
+
+    status = stylize_clip(args)
+    if status is not None:
+        return status
+    # -- end of the video hook --
     out = Path(args.output)
     items, had_folder = _collect_inputs(args.inputs, out)
     if not items:

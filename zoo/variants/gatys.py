@@ -115,6 +115,7 @@ class Gatys(pl.LightningModule):
         self._content: Tensor | None = None
         self._styles: list[Tensor] = []
         self._style_weights: list[float] = []
+        self.init_image: Tensor | None = None  # when set, replaces `init` (zoo.video: the previous frame's result)
 
     # ------------------------------------------------------------------ schedule
     def scale_index(self, step: int) -> int:
@@ -170,6 +171,8 @@ class Gatys(pl.LightningModule):
         self._targets, self._targets_scale = {}, None
 
     def _initial_image(self, h: int, w: int) -> Tensor:
+        if self.init_image is not None:
+            return _resize(self.init_image.detach().float().cpu(), (h, w)).clone(memory_format=torch.contiguous_format)
         if self.hparams.init == "noise":
             return torch.rand(1, 3, h, w)
         src = self._content if self.hparams.init == "content" else self._styles[0]
@@ -301,18 +304,24 @@ class GatysStylizer:
         self.model = Gatys(backbone={"arch": "vgg19", "weights": opts.backbone_weights or "imagenet", "pool": "avg"},
                            scales=scales, scale_steps=[per] * (len(scales) - 1),
                            preserve_color=opts.preserve_color)
+        self.schedule = (self.model.scales, self.model.scale_steps)
         self.device = resolve_device(opts.device)
 
-    def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
+    def __call__(self, content: Tensor, styles: Sequence[Tensor], init: Tensor | None = None,
+                 steps: int | None = None) -> Tensor:
+        """``init`` (e.g. the previous video frame's result): start from it, at the output size only (no
+        coarse-to-fine), for ``steps`` steps (default: the stylizer's)."""
         from ..data.gatys import GatysData
 
         if not styles:
             raise ValueError("gatys needs at least one --style image")
         if self.opts.seed is not None:
             pl.seed_everything(self.opts.seed, verbose=False)
+        self.model.init_image = init
+        self.model.scales, self.model.scale_steps = ([1.0], []) if init is not None else self.schedule
         dm = GatysData.from_tensors(content, styles, self.opts.style_weights, size=self.opts.size)
         trainer = pl.Trainer(
-            max_steps=self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
+            max_steps=steps or self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
             enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=self.opts.progress,
         )
         if self.on_step is not None:
