@@ -149,11 +149,23 @@ def _build_cli_class(run_root: Path):
                 torch.save(checkpoint, tmp)
 
     class ZooSaveConfig(SaveConfigCallback):
-        """The resolved recipe in the run's folder; a smoke run (fast_dev_run) writes nothing."""
+        """The resolved recipe in the run's folder, written to a temporary name and renamed (zoo.fileio);
+        a smoke run (fast_dev_run) writes nothing."""
 
         def setup(self, trainer, pl_module, stage: str) -> None:
-            if not trainer.fast_dev_run:
+            if trainer.fast_dev_run:
+                return
+            save = self.parser.save
+
+            def atomic_save(cfg, path, **kwargs):
+                with atomic_path(path) as tmp:
+                    save(cfg, str(tmp), **{**kwargs, "overwrite": True})
+
+            self.parser.save = atomic_save
+            try:
                 super().setup(trainer, pl_module, stage)
+            finally:
+                vars(self.parser).pop("save", None)
 
     class ZooCLI(LightningCLI):
         def before_instantiate_classes(self) -> None:
