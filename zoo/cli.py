@@ -115,7 +115,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     from .fit import configure_lightning_logging
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
                      save_image)
-    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size
+    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles
 
     # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
     from .video import run_cli as stylize_clip
@@ -150,12 +150,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
     configure_lightning_logging(args.verbose)  # Gatys' Trainer: no Lightning INFO lines unless --verbose
-    if stylizer.needs_style and not styles:
-        raise UsageError(f"model {args.model!r} needs at least one --style image")
-    if not stylizer.needs_style and styles:
-        raise UsageError(f"model {args.model!r} does not take --style images")
-    if args.style_weights is not None and len(args.style_weights) != len(styles):
-        raise UsageError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} style images")
+    check_styles(args.model, stylizer, len(styles), args.style_weights)
 
     written, skipped = 0, 0
     iterator = items

@@ -238,17 +238,14 @@ class Demo:
     def _image(self, content: str, styles: list[str], opts, folder: Path,
                progress: Callable[[int, int], None] | None) -> tuple[str, str, tuple[int, int]]:
         from .io import load_image, resize_long_edge, save_image
+        from .stylize import check_styles
 
         image = load_image(content, self.max_pixels)
         style_images = [load_image(s, self.max_pixels) for s in styles]
         stylizer = self.stylizer(opts)
         if not stylizer.needs_style:
             style_images = []  # the page hides the style control of these models
-        elif not style_images:  # zoo stylize's checks and messages
-            raise ValueError(f"model {opts.model!r} needs at least one --style image")
-        elif opts.style_weights is not None and len(opts.style_weights) != len(style_images):
-            raise ValueError(f"--style-weights has {len(opts.style_weights)} values for {len(style_images)} "
-                             "style images")
+        check_styles(opts.model, stylizer, len(style_images), opts.style_weights)  # zoo stylize's checks
         image = resize_long_edge(image, opts.size)
         hooked = progress is not None and hasattr(stylizer, "on_step")  # Gatys reports its steps
         if hooked:

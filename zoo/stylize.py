@@ -26,7 +26,7 @@ from .registry import STYLIZERS
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
            "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
-           "check_number", "check_whole", "check_weights"]
+           "check_number", "check_whole", "check_weights", "check_styles"]
 
 
 class OptionError(ValueError):
@@ -142,6 +142,17 @@ def resolve_family(opts: StylizeOptions) -> StylizeOptions:
         entry = WEIGHTS.get(opts.model)
         return replace(opts, model=FAMILY_OF_ARCH[entry.arch], weights=opts.weights or opts.model)
     return opts
+
+
+def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None) -> None:
+    """Refuse style images a model does not take, none where it needs some, or ``--style-weights`` whose
+    count is not the number of styles (one line each, :class:`OptionError`)."""
+    if stylizer.needs_style and not n_styles:
+        raise OptionError(f"model {model!r} needs at least one --style image")
+    if not stylizer.needs_style and n_styles:
+        raise OptionError(f"model {model!r} does not take --style images")
+    if style_weights is not None and len(style_weights) != n_styles:
+        raise OptionError(f"--style-weights has {len(style_weights)} values for {n_styles} style images")
 
 
 def build_stylizer(opts: StylizeOptions) -> Stylizer:

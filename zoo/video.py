@@ -543,7 +543,7 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
            batch_size: int | None, later_steps: int | None, max_pixels: int | None = None):
     """Options checked (before the slow parts), the stylizer built, the styles prepared, the temporal state
     and the batch size."""
-    from .stylize import StylizeOptions, build_stylizer, resolve_device
+    from .stylize import StylizeOptions, build_stylizer, check_styles, resolve_device
 
     opts = StylizeOptions(model=model, progress=False, **options)
     if batch_size is not None and batch_size < 1:
@@ -560,12 +560,7 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
         temporal_state = _Temporal(estimator, temporal_weight)
     stylizer = stylizer or build_stylizer(opts)
     prepared = _prepare_styles(styles, opts.size, stylizer, max_pixels)
-    if stylizer.needs_style and not prepared:
-        raise ValueError(f"model {model!r} needs at least one --style image")
-    if not stylizer.needs_style and prepared:
-        raise ValueError(f"model {model!r} does not take --style images")
-    if opts.style_weights is not None and len(opts.style_weights) != len(prepared):
-        raise ValueError(f"--style-weights has {len(opts.style_weights)} values for {len(prepared)} style images")
+    check_styles(model, stylizer, len(prepared), opts.style_weights)
     if later_steps is not None and not _is_iterative(stylizer):
         raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
     if opts.preserve_color == "histogram":  # recolours the styles to each content image: one at a time
