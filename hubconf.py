@@ -71,7 +71,7 @@ def johnson_udnie(pretrained=True, **config):
 def cyclegan_resnet(pretrained=False, **config):
     """CycleGAN ResNet generator of Zhu et al. 2017 (architecture only, no weights of its own).
 
-    Use cyclegan_photo2anime or cyclegan_horse2zebra for trained weights.
+    Use a cyclegan_<name> tag (zoo list --pretrained) for trained weights.
     RGB [0, 1] in and out, any H and W.
     """
     return _create_model("cyclegan_resnet", pretrained=pretrained, **config)
@@ -95,6 +95,176 @@ def cyclegan_horse2zebra(pretrained=True, direction="AtoB", **config):
     RGB [0, 1] in and out, any H and W.
     """
     return _create_model(_direction("cyclegan_horse2zebra", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_apple2orange(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator apple -> orange, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix apple2orange.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_apple2orange", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_cityscapes_label2photo(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator semantic label map -> street photo, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix cityscapes_label2photo.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_cityscapes_label2photo", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_cityscapes_photo2label(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator street photo -> semantic label map, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix cityscapes_photo2label.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_cityscapes_photo2label", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_facades_label2photo(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator facade label map -> photo, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix facades_label2photo.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_facades_label2photo", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_facades_photo2label(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator facade photo -> label map, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix facades_photo2label.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_facades_photo2label", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_iphone2dslr_flower(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator iPhone flower photo -> DSLR (shallow depth of field), the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix iphone2dslr_flower.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_iphone2dslr_flower", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_map2sat(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator map -> satellite photo, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix map2sat.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_map2sat", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_monet2photo(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator Monet painting -> photo, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix monet2photo.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_monet2photo", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_orange2apple(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator orange -> apple, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix orange2apple.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_orange2apple", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_sat2map(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator satellite photo -> map, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix sat2map.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_sat2map", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_style_cezanne(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator photo -> Cezanne's style, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_cezanne.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_style_cezanne", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_style_monet(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator photo -> Monet's style, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_monet.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_style_monet", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_style_ukiyoe(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator photo -> Ukiyo-e style, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_ukiyoe.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_style_ukiyoe", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_style_vangogh(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator photo -> Van Gogh's style, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_vangogh.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_style_vangogh", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_summer2winter_yosemite(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator Yosemite summer -> winter, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix summer2winter_yosemite.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_summer2winter_yosemite", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_winter2summer_yosemite(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator Yosemite winter -> summer, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix winter2summer_yosemite.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_winter2summer_yosemite", direction, pretrained), pretrained=pretrained, **config)
+
+
+def cyclegan_zebra2horse(pretrained=True, direction="AtoB", **config):
+    """CycleGAN generator zebra -> horse, the official weights of the CycleGAN authors.
+
+    Weights: junyanz/pytorch-CycleGAN-and-pix2pix zebra2horse.pth (BSD), converted on first use.
+    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
+    RGB [0, 1] in and out, any H and W.
+    """
+    return _create_model(_direction("cyclegan_zebra2horse", direction, pretrained), pretrained=pretrained, **config)
 
 
 def _direction(tag, direction, pretrained):

@@ -198,11 +198,29 @@ def test_official_import_rejects_other_layouts():
         convert_official_state_dict({"model.4.weight": torch.zeros(1)})
 
 
-def test_canonical_models():
-    assert len(CANONICAL) == 18
-    assert {"horse2zebra", "zebra2horse", "style_monet", "iphone2dslr_flower", "cityscapes_label2photo"} <= set(CANONICAL)
-    for name, url in CANONICAL.items():
-        assert url == f"https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+def test_every_official_checkpoint_is_a_pretrained_tag():
+    """The 18 names of scripts/download_cyclegan_model.sh, each a tag converted from its https URL, listed by
+    list_models(pretrained=True), torch.hub.list and the README table, with its licence and training data."""
+    from zoo.hub import list_models
+    from zoo.weights import WEIGHTS
+
+    official = {
+        "apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite", "horse2zebra",
+        "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe", "style_vangogh", "sat2map",
+        "map2sat", "cityscapes_photo2label", "cityscapes_label2photo", "facades_photo2label",
+        "facades_label2photo", "iphone2dslr_flower"}
+    assert set(CANONICAL) == official
+    hubconf = torch.hub._import_module("hubconf", str(REPO / "hubconf.py"))  # what torch.hub.list reads
+    hub_names = {f for f in dir(hubconf) if callable(getattr(hubconf, f)) and not f.startswith("_")}
+    readme = (REPO / "README.md").read_text()
+    for name in official:
+        entry = WEIGHTS.get(f"cyclegan_{name}")
+        assert entry.canonical.url == CANONICAL[name] == \
+            f"https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+        assert entry.canonical.converter.endswith("convert_official_state_dict")
+        assert entry.licence == "bsd-2-clause" and entry.training_data and entry.paper
+        assert entry.tag in list_models(pretrained=True) and entry.tag in hub_names
+        assert f"| `{entry.tag}` |" in readme
 
 
 def test_hub_entries():

@@ -315,20 +315,22 @@ def served(tmp_path_factory):
                     zf.write(fam.files["pth"], "saved_models/candy.pth")
             else:
                 dst.write_bytes(fam.files["pth"].read_bytes())
+        # every official CycleGAN file is the same generator layout: one more tag, served the same way
+        hub.canonical_download_path("cyclegan_style_monet").write_bytes(fams["cyclegan"].files["pth"].read_bytes())
         (dst.parent / "vgg_normalised.pth").write_bytes(fams["adain"].files["vgg"].read_bytes())
         yield fams, env
 
 
-@pytest.mark.parametrize("name", list(TAGS))
-def test_create_model_and_torch_hub_give_the_originals_picture(served, name):
+@pytest.mark.parametrize("name, tag", [*TAGS.items(), ("cyclegan", "cyclegan_style_monet")])
+def test_create_model_and_torch_hub_give_the_originals_picture(served, name, tag):
     import zoo
 
     fams, _ = served
     fam = fams[name]
     x = _image(2, 70, 90, seed=19)
     with pytest.warns(UserWarning, match="no published checksum") if name == "johnson" else _nothing():
-        nets = [zoo.create_model(TAGS[name], pretrained=True)]
-    nets.append(torch.hub.load(str(REPO), TAGS[name], source="local", pretrained=True))
+        nets = [zoo.create_model(tag, pretrained=True)]
+    nets.append(torch.hub.load(str(REPO), tag, source="local", pretrained=True))
     for net in nets:
         with torch.no_grad():
             _check(fam, x, net(x, fam.style) if name == "adain" else net(x))

@@ -293,30 +293,82 @@ WEIGHTS.register(PretrainedWeights(
 ))
 
 # The official CycleGAN generators: scripts/download_cyclegan_model.sh of
-# junyanz/pytorch-CycleGAN-and-pix2pix downloads <name>.pth from this host; the code is BSD-licensed
-# (repository LICENSE: BSD 2-clause text, Copyright (c) 2017 Jun-Yan Zhu and Taesung Park).
-# The script says http://, but the host serves https: Taesung Park's pointer to
+# junyanz/pytorch-CycleGAN-and-pix2pix downloads <name>.pth from this host (the 18 names of its list are
+# zoo.nets.cyclegan.CANONICAL); the code is BSD-licensed (repository LICENSE: BSD 2-clause text,
+# Copyright (c) 2017 Jun-Yan Zhu and Taesung Park), and the weights are published with it under the same
+# terms. The script says http://, but the host serves https: Taesung Park's pointer to
 # https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/ (taesungp/contrastive-unpaired-translation
 # issue #171, "worked for me") and the scripts of other projects that fetch this host over https
 # (eriklindernoren/PyTorch-GAN pull request #203). No checksum is published: recorded at first download.
-WEIGHTS.register(PretrainedWeights(
-    tag="cyclegan_horse2zebra",
-    name="cyclegan_resnet.horse2zebra",
-    arch="cyclegan_resnet",
-    description="CycleGAN ResNet generator, horse -> zebra (official weights of the CycleGAN authors)",
-    licence="bsd-2-clause",
-    training_data="horse2zebra (ImageNet horse and zebra images, unpaired)",
-    repo_id=f"{_HUB_OWNER}/cyclegan-horse2zebra",
-    config=_CYCLEGAN_CONFIG,
-    canonical=CanonicalSource(
-        url="https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/horse2zebra.pth",
-        converter="zoo.nets.cyclegan.convert_official_state_dict",
+# Each file is one generator, named after its direction; the tag's network maps its first domain to its
+# second. Training data: docs/datasets.md of the same repository (what each dataset holds and where it was
+# collected); the style_* generators map a photo to the painter's style and were trained on the
+# <painter>2photo sets (CycleGAN paper, section 5.2 "collection style transfer").
+CYCLEGAN_OFFICIAL_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+_IMAGENET = "downloaded from ImageNet by the CycleGAN authors"
+_PAINTINGS = ("{painter} paintings from WikiArt and Flickr landscape photos (the {set} set of the "
+              "CycleGAN authors)")
+_CYCLEGAN_OFFICIAL = (
+    # (name, what the generator does, training data, Hugging Face dataset id or None)
+    ("apple2orange", "apple -> orange", f"apple2orange: 996 apple and 1020 navel orange images {_IMAGENET}",
+     "huggan/apple2orange"),
+    ("orange2apple", "orange -> apple", f"apple2orange: 996 apple and 1020 navel orange images {_IMAGENET}",
+     "huggan/apple2orange"),
+    ("summer2winter_yosemite", "Yosemite summer -> winter",
+     "summer2winter_yosemite: 1273 summer and 854 winter Yosemite photos from Flickr",
+     "huggan/summer2winter_yosemite"),
+    ("winter2summer_yosemite", "Yosemite winter -> summer",
+     "summer2winter_yosemite: 1273 summer and 854 winter Yosemite photos from Flickr",
+     "huggan/summer2winter_yosemite"),
+    ("horse2zebra", "horse -> zebra", f"horse2zebra: 939 wild horse and 1177 zebra images {_IMAGENET}",
+     "huggan/horse2zebra"),
+    ("zebra2horse", "zebra -> horse", f"horse2zebra: 939 wild horse and 1177 zebra images {_IMAGENET}",
+     "huggan/horse2zebra"),
+    ("monet2photo", "Monet painting -> photo", _PAINTINGS.format(painter="Monet", set="monet2photo"),
+     "huggan/monet2photo"),
+    ("style_monet", "photo -> Monet's style", _PAINTINGS.format(painter="Monet", set="monet2photo"),
+     "huggan/monet2photo"),
+    ("style_cezanne", "photo -> Cezanne's style", _PAINTINGS.format(painter="Cezanne", set="cezanne2photo"),
+     "huggan/cezanne2photo"),
+    ("style_ukiyoe", "photo -> Ukiyo-e style", _PAINTINGS.format(painter="Ukiyo-e", set="ukiyoe2photo"),
+     "huggan/ukiyoe2photo"),
+    ("style_vangogh", "photo -> Van Gogh's style", _PAINTINGS.format(painter="Van Gogh", set="vangogh2photo"),
+     "huggan/vangogh2photo"),
+    ("sat2map", "satellite photo -> map", "maps: 1096 Google Maps satellite/map pairs (used unpaired)",
+     "huggan/maps"),
+    ("map2sat", "map -> satellite photo", "maps: 1096 Google Maps satellite/map pairs (used unpaired)",
+     "huggan/maps"),
+    ("cityscapes_photo2label", "street photo -> semantic label map",
+     "cityscapes: 2975 images of the Cityscapes training set (used unpaired)", "huggan/cityscapes"),
+    ("cityscapes_label2photo", "semantic label map -> street photo",
+     "cityscapes: 2975 images of the Cityscapes training set (used unpaired)", "huggan/cityscapes"),
+    ("facades_photo2label", "facade photo -> label map",
+     "facades: 400 images of the CMP Facades dataset (used unpaired)", "huggan/facades"),
+    ("facades_label2photo", "facade label map -> photo",
+     "facades: 400 images of the CMP Facades dataset (used unpaired)", "huggan/facades"),
+    ("iphone2dslr_flower", "iPhone flower photo -> DSLR (shallow depth of field)",
+     "iphone2dslr_flower: 1813 iPhone and 3316 DSLR flower photos from Flickr", "huggan/iphone2dslr_flower"),
+)
+
+for _name, _what, _data, _dataset in _CYCLEGAN_OFFICIAL:
+    WEIGHTS.register(PretrainedWeights(
+        tag=f"cyclegan_{_name}",
+        name=f"cyclegan_resnet.{_name}",
+        arch="cyclegan_resnet",
+        description=f"CycleGAN ResNet generator, {_what} (official weights of the CycleGAN authors)",
         licence="bsd-2-clause",
-        citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
-    ),
-    datasets=("huggan/horse2zebra",),
-    paper=_CYCLEGAN_PAPER,
-))
+        training_data=_data,
+        repo_id=f"{_HUB_OWNER}/cyclegan-{_name.replace('_', '-')}",
+        config=_CYCLEGAN_CONFIG,
+        canonical=CanonicalSource(
+            url=CYCLEGAN_OFFICIAL_URL.format(name=_name),
+            converter="zoo.nets.cyclegan.convert_official_state_dict",
+            licence="bsd-2-clause",
+            citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
+        ),
+        datasets=(_dataset,),
+        paper=_CYCLEGAN_PAPER,
+    ))
 
 _ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Adaptive Instance "
                 "Normalization. ICCV 2017")

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
 from ..registry import MODELS, STYLIZERS
+from ..weights import CYCLEGAN_OFFICIAL_URL, WEIGHTS
 from .sizing import pad_to_min
 
 __all__ = [
@@ -38,21 +39,14 @@ __all__ = [
     "CycleGANStylizer",
 ]
 
-# The 18 public CycleGAN generators of the reference PyTorch code, one direction each.
-# Source: junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh (the list in its
-# "available models" line and URL=http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$FILE.pth);
-# the host serves the same files over https (taesungp/contrastive-unpaired-translation#171), which we use.
+# The 18 public CycleGAN generators of the reference PyTorch code, one direction each (name -> https URL);
+# the list, its source and the host are cited in zoo/weights.py, which declares them as cyclegan_<name> tags.
 # Each is a 9-block ResnetGenerator with ngf=64, instance norm and no dropout (the test script's
 # ``--model test --no_dropout`` settings).
-OFFICIAL_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+OFFICIAL_URL = CYCLEGAN_OFFICIAL_URL
 CANONICAL: dict[str, str] = {
-    name: OFFICIAL_URL.format(name=name)
-    for name in (
-        "apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
-        "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
-        "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
-        "facades_photo2label", "facades_label2photo", "iphone2dslr_flower",
-    )
+    e.tag.removeprefix("cyclegan_"): e.canonical.url
+    for e in (WEIGHTS.get(t) for t in WEIGHTS.names()) if e.canonical is not None and e.arch == "cyclegan_resnet"
 }
 
 # The smallest side the reference generator takes: ReflectionPad2d(3) needs >= 4 px and the 1/4-resolution
