@@ -45,15 +45,15 @@ UNIVERSAL_OPTIONS = frozenset({"model", "size", "device", "progress"})
 
 
 class ZooDeprecationWarning(DeprecationWarning):
-    """A deprecated Stylezoo name was used; the message says which name replaces it. Shown by default (one
-    line in the ``zoo`` command), unlike Python's DeprecationWarning."""
+    """A deprecated Stylezoo name was used; the message says which name replaces it. Shown once per name
+    and process by default (one line in the ``zoo`` command), unlike Python's DeprecationWarning."""
 
 
-warnings.filterwarnings("default", category=ZooDeprecationWarning)
+warnings.filterwarnings("once", category=ZooDeprecationWarning)
 
 
 def deprecated(old: str, new: str, what: str = "name") -> None:
-    """Warn (once per place) that ``old`` is deprecated in favour of ``new``."""
+    """Warn that ``old`` is deprecated in favour of ``new`` (:class:`ZooDeprecationWarning`)."""
     warnings.warn(f"{what} {old!r} is deprecated and will be removed in the next release; use {new!r}",
                   ZooDeprecationWarning, stacklevel=3)
 
@@ -366,7 +366,8 @@ def resolve(name: str, *, warn: bool = True, prefix_tags: bool = False) -> Resol
         new = old[name] if name in old else f"{old[family_part]}.{rest}"
         if warn:
             deprecated(name, new)
-        return Resolved(name, resolve(new, warn=False).family, resolve(new, warn=False).tag)
+        target = resolve(new, warn=False)
+        return Resolved(name, target.family, target.tag)
     if prefix_tags:
         prefixes = [f for f in FAMILIES.names() if name.startswith(f + "_")]
         if prefixes:
