@@ -420,7 +420,7 @@ def _plain_adain_reference(decoder, encoder, batches, lr=1e-4, lr_decay=5e-5):
 
 
 def test_adversarial_weight_zero_is_plain_adain(tmp_path):
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     losses = {"content": {"weight": 1.0, "layers": ["relu4_1"]},
               "mean_std": {"weight": 10.0, "layers": list(ENCODER_LAYERS)}}
@@ -454,7 +454,7 @@ def test_adversarial_weight_zero_is_plain_adain(tmp_path):
 
 
 def test_non_finite_loss_stops_training():
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     model = AdaINGAN(backbone={"weights": "none"})
     with torch.no_grad():
@@ -464,7 +464,7 @@ def test_non_finite_loss_stops_training():
 
 
 def test_variant_rejects_bad_config():
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     bb = {"weights": "none"}
     with pytest.raises(ValueError, match="relu4_1"):
@@ -483,14 +483,14 @@ def test_recipes_cite_the_paper_values(recipe):
 
     cfg = yaml.safe_load((ROOT / "recipes" / recipe).read_text())
     args, data = cfg["model"]["init_args"], cfg["data"]["init_args"]
-    assert cfg["model"]["class_path"] == "zoo.variants.adain_gan.AdaINGAN"
+    assert cfg["model"]["class_path"] == "zoo.variants.adain.AdaINGAN"
     assert cfg["data"]["class_path"] == "zoo.data.content_style.ContentStyleData"
     assert args["lr"] == 1e-4 and args["lr_decay"] == 5e-5 and args["backbone"]["weights"] == "caffe"
     assert args["losses"]["mean_std"] == {"weight": 10.0, "layers": list(ENCODER_LAYERS)}
     assert args["losses"]["content"] == {"weight": 1.0, "layers": ["relu4_1"]}
     assert (data["batch_size"], data["size"], data["crop"]) == (8, 512, 256)
     assert (args["losses"].get("adversarial") is not None) == (recipe == "adain.yaml")  # null: off
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     model = AdaINGAN(**{**args, "backbone": {"arch": "vgg19", "weights": "none"}})
     assert (model.discriminator is not None) == (recipe == "adain.yaml")
@@ -500,7 +500,7 @@ def test_recipes_cite_the_paper_values(recipe):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A checkpoint of one AdaIN-GAN step, its safetensors export and save_pretrained folder."""
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     root = tmp_path_factory.mktemp("adain_ckpt")
     torch.manual_seed(0)
