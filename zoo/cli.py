@@ -61,11 +61,11 @@ def _add_stylize(sub) -> None:
                    choices=["luminance", "histogram", "coral"],
                    help="keep the content's colours: luminance (default when given alone: the output takes the "
                         "content's chrominance), histogram (the style is colour-matched to the content first, "
-                        "Gatys et al. 2016b) or coral (adain_gan: pytorch-AdaIN's --preserve_color)")
-    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain_gan)")
+                        "Gatys et al. 2016b) or coral (adain: pytorch-AdaIN's --preserve_color)")
+    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
     p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
-    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain_gan)")
+    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain)")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
                    help="VGG weights (default: the model's own); 'none' = random, for smoke tests only")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
@@ -418,7 +418,7 @@ def _add_demo(sub) -> None:
                    help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
                         "smoke runs only); MODEL=W for one model; repeatable")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
-                   help="VGG weights of gatys and adain_gan (default: the model's own); 'none' = random, smoke runs")
+                   help="VGG weights of gatys and adain (default: the model's own); 'none' = random, smoke runs")
     p.add_argument("--max-size", type=_size, default=1024,
                    help="largest long edge of a result, in pixels (default 1024)")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
@@ -509,6 +509,7 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .families import one_line_warnings
     from .fit import configure_lightning_logging, debug, out_of_memory
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -527,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_lightning_logging(args.verbose)
     if not args.verbose:
         warnings.filterwarnings("ignore")
+    one_line_warnings()  # deprecated names: one line each, also without --verbose
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,7 +36,8 @@ from typing import Any, Iterator, Mapping
 from .registry import UnknownNameError
 
 __all__ = ["Family", "FAMILIES", "Resolved", "resolve", "load", "ENTRY_POINT_GROUP", "ZooDeprecationWarning",
-           "UNIVERSAL_OPTIONS", "deprecated_names", "get_family"]
+           "UNIVERSAL_OPTIONS", "deprecated_names", "get_family", "one_line_warnings", "deprecated",
+           "model_names"]
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +54,35 @@ class ZooDeprecationWarning(DeprecationWarning):
 warnings.filterwarnings("once", category=ZooDeprecationWarning)
 
 
+def one_line_warnings() -> None:
+    """For the command-line programs (``zoo``, ``benchmarks.run``): show each :class:`ZooDeprecationWarning`
+    once, as one line ``warning: ...`` on stderr, whatever other warnings filters are in place."""
+    warnings.filterwarnings("once", category=ZooDeprecationWarning)
+    if getattr(warnings.showwarning, "_zoo_one_line", False):
+        return
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+        if issubclass(category, ZooDeprecationWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    show._zoo_one_line = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def deprecated(old: str, new: str, what: str = "name") -> None:
     """Warn that ``old`` is deprecated in favour of ``new`` (:class:`ZooDeprecationWarning`)."""
     warnings.warn(f"{what} {old!r} is deprecated and will be removed in the next release; use {new!r}",
                   ZooDeprecationWarning, stacklevel=3)
 
 
-def load(target: str) -> Any:
-    """The object named by ``"package.module:attribute"`` (``"package.module.attribute"`` works too)."""
+def load(target: Any) -> Any:
+    """The object named by ``"package.module:attribute"`` (``"package.module.attribute"`` works too); an
+    object that is not a string (a family declared with the function itself) is returned as is."""
+    if not isinstance(target, str):
+        return target
     module, sep, attribute = target.partition(":")
     if not sep:
         module, _, attribute = target.rpartition(".")
@@ -71,7 +94,8 @@ def load(target: str) -> Any:
 
 @dataclass(frozen=True)
 class Family:
-    """One model family. Dotted strings are ``"module:attribute"``, imported on first use.
+    """One model family. Code is named by dotted string, ``"module:attribute"``, imported on first use (or
+    given as the object itself, e.g. by a test or a plugin that has imported it anyway).
 
     Args:
         name: the family's one name: architecture in ``create_model``, module ``zoo/nets/<name>.py``,

@@ -77,10 +77,10 @@ class StylizeOptions:
     backbone_weights: str | None = None    # VGG weight source (imagenet, timm, caffe, none, a path); None: the family default
     device: str = "auto"
     seed: int | None = None
-    alpha: float = 1.0                      # content-style trade-off (adain_gan)
+    alpha: float = 1.0                      # content-style trade-off (adain)
     direction: str = "AtoB"                 # cyclegan
     tile: int | None = None                 # tiled inference for feed-forward nets (bounded memory)
-    masks: Sequence[str] | None = None      # spatial masks, one per style (adain_gan)
+    masks: Sequence[str] | None = None      # spatial masks, one per style (adain)
     progress: bool = True
 
     def __post_init__(self) -> None:
