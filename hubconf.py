@@ -18,7 +18,8 @@ entry with random weights; keyword arguments override its config. CycleGAN entri
 
 dependencies = ["torch", "torchvision", "huggingface_hub", "safetensors", "PIL", "numpy"]
 
-from zoo.factory import create_model as _create_model, list_models as _list_models  # noqa: E402
+from zoo.factory import canonical_arch as _canonical_arch, create_model as _create_model  # noqa: E402
+from zoo.factory import list_models as _list_models  # noqa: E402
 from zoo.families import deprecated_names as _deprecated_names, resolve as _resolve  # noqa: E402
 from zoo.registry import UnknownNameError as _UnknownNameError  # noqa: E402
 from zoo.weights import WEIGHTS as _WEIGHTS  # noqa: E402
@@ -42,7 +43,7 @@ def _doc(name):
     family, tag = resolved.family, resolved.weights
     lines = [f"{_WEIGHTS.get(resolved.tag).description if resolved.tag else family.description}."]
     if tag is None:
-        tags = [t for t in _WEIGHTS.names() if _resolve(t, warn=False).family is family]
+        tags = [t for t in _WEIGHTS.names() if _canonical_arch(_WEIGHTS.get(t).arch) == family.name]
         lines.append(f"Architecture only: random weights. Pretrained tags: {', '.join(tags) or '(none yet)'}; "
                      f"or your own export with zoo.create_model({family.name!r}, pretrained=EXPORT_DIR).")
     else:

@@ -34,6 +34,7 @@ pretrained=True)``, :mod:`zoo.factory`):
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -517,11 +518,14 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
     converter = _resolve_converter(c.converter)
     converted = dict(converter(state_dict))
     # Check the conversion against the network before caching it: only loadable weights are cached.
+    from .checkpoint import load_strict
+
     if make_net is None:
         from .factory import build_network
 
-        make_net = lambda: build_network(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")  # noqa: E731
-    net = make_net()
+        net = build_network(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
+    else:
+        net = make_net()
     load_strict(net, converted, source=f"{what} converted by {c.converter}")
     data = safetensors_bytes(converted, entry.arch, entry.config_dict(),
                               {"source": c.url, "converter": c.converter})

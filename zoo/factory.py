@@ -89,6 +89,9 @@ def list_models(pretrained: bool | None = None) -> list[str]:
 
 def _lookup(name: str) -> tuple[str, PretrainedWeights | None]:
     """(architecture, weights entry or None) of a model name."""
+    if name in WEIGHTS and name not in FAMILIES:  # its architecture may be a family or a MODELS name
+        entry = WEIGHTS.get(name)
+        return canonical_arch(entry.arch), entry
     try:
         r = resolve(name)
     except UnknownNameError:
