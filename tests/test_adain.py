@@ -20,7 +20,8 @@ from zoo.nets.adain import (
     CANONICAL, ENCODER_LAYERS, AdaINNet, StyleCode, adaptive_instance_norm, build_adain_stylizer,
     convert_pytorch_adain_state_dict, feature_stats, load_adain,
 )
-from zoo.registry import MODELS, STYLIZERS
+from zoo.families import FAMILIES
+from zoo.registry import MODELS
 from zoo.stylize import StylizeOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +56,7 @@ def test_network_layout_encoder_frozen_and_not_saved(net):
     assert [k.split(".")[1] for k in keys[::2]] == ["conv4_1", "conv3_4", "conv3_3", "conv3_2", "conv3_1",
                                                     "conv2_2", "conv2_1", "conv1_2", "conv1_1"]
     assert net.decoder.conv4_1.weight.shape == (256, 512, 3, 3) and net.decoder.conv1_1.weight.shape == (3, 64, 3, 3)
-    assert MODELS.get("adain") is not None and "adain_gan" in STYLIZERS
+    assert MODELS.get("adain") is not None and "adain" in FAMILIES
     # the decoder upsamples x8 with nearest neighbours: relu4_1 of a 64 px image decodes to 64 px
     feat = net.encode(_rand(1, 3, 64, 64))["relu4_1"]
     assert feat.shape == (1, 512, 8, 8) and net.decode(feat).shape == (1, 3, 64, 64)

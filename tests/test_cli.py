@@ -177,7 +177,7 @@ def candy_cache(tmp_path, monkeypatch):
     import torch
 
     from test_johnson import _original_state_dict
-    from zoo import hub
+    from zoo.download import canonical_download_path
     from zoo.weights import WEIGHTS
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -186,7 +186,7 @@ def candy_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("STYLEZOO_CACHE", raising=False)
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
     original, sd = _original_state_dict(old_format=True)
-    archive = hub.canonical_download_path(WEIGHTS.get("johnson_candy"))
+    archive = canonical_download_path(WEIGHTS.get("johnson_candy"))
     archive.parent.mkdir(parents=True)
     buf = io.BytesIO()
     torch.save(sd, buf)
