@@ -47,11 +47,13 @@ UNIVERSAL_OPTIONS = frozenset({"model", "size", "device", "progress"})
 
 
 class ZooDeprecationWarning(DeprecationWarning):
-    """A deprecated Stylezoo name was used; the message says which name replaces it. Shown once per name
-    and process by default (one line in the ``zoo`` command), unlike Python's DeprecationWarning."""
+    """A deprecated Stylezoo name was used; the message says which name replaces it. Unlike Python's
+    DeprecationWarning it is shown by default, once per name and process (unless ``-W`` /
+    ``PYTHONWARNINGS`` say otherwise); the ``zoo`` command prints it as one ``warning:`` line."""
 
 
-warnings.filterwarnings("once", category=ZooDeprecationWarning)
+if not sys.warnoptions:
+    warnings.filterwarnings("once", category=ZooDeprecationWarning)
 
 
 def one_line_warnings() -> None:
