@@ -74,7 +74,7 @@ def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplo
     (["stylize", "{content}", "--style", "{missing}", "-o", "{out}"], "error: {missing}: no such file"),
     (["stylize", "{content}", "-o", "{out}"], "error: model 'gatys' needs at least one --style image"),
     (["stylize", "{content}", "--style", "{style}", "--model", "nope", "-o", "{out}"],
-     "error: unknown stylizer 'nope'; valid names:"),
+     "error: unknown model 'nope'; valid names:"),
     (["stylize", "{content}", "--style", "{style}", "--alpha", "0.5", "-o", "{out}"],
      "error: model 'gatys' does not support --alpha"),
     (["stylize", "{content}", "--style", "{style}", "--style-weights", "1,2", "-o", "{out}"],
