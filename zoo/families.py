@@ -36,7 +36,7 @@ from typing import Any, Iterator, Mapping
 from .registry import UnknownNameError
 
 __all__ = ["Family", "FAMILIES", "Resolved", "resolve", "load", "ENTRY_POINT_GROUP", "ZooDeprecationWarning",
-           "UNIVERSAL_OPTIONS", "deprecated_names", "get_family", "one_line_warnings", "deprecated",
+           "UNIVERSAL_OPTIONS", "deprecated_names", "one_line_warnings", "deprecated",
            "model_names"]
 
 log = logging.getLogger(__name__)
@@ -255,10 +255,6 @@ class FamilyRegistry(Mapping[str, Family]):
 
 
 FAMILIES = FamilyRegistry()
-
-
-def get_family(name: str) -> Family:
-    return FAMILIES.get(name)
 
 
 # The built-in families. The stylizer and loader strings point at the nets' modules of today
