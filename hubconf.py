@@ -1,294 +1,89 @@
-"""torch.hub entry points of Stylezoo: one function per pretrained tag and per architecture.
+"""torch.hub entry points of Stylezoo: one function per name of ``zoo.list_models()``.
 
     torch.hub.list("<owner>/<repo>")
     torch.hub.help("<owner>/<repo>", "johnson_candy")
     model = torch.hub.load("<owner>/<repo>", "cyclegan_photo2anime", pretrained=True)
 
-Every function is written out (nothing is generated at import time) and only forwards to
-``zoo.hub.create_model``; the weights, their checksums and licences live in ``zoo/weights.py``.
-A tag entry (``johnson_candy``, ``adain``, ...) loads its trained weights by default, as its name promises
-(for tags not published yet that is an error naming the recipe that trains them); an architecture entry
-(``johnson``, ``cyclegan_resnet``) builds random weights. ``pretrained=False`` builds any entry with
-random weights; keyword arguments override its config.
-The set of functions equals ``zoo.hub.list_models()`` (checked by tests/test_hub.py).
+The functions are generated when this file is imported, from the family declarations (zoo/families.py)
+and the weights table (zoo/weights.py), each with a docstring saying what it builds and where its
+weights come from; each only forwards to ``zoo.create_model``. A tag (``johnson_candy``,
+``adain_original``) and a family with a default tag (``adain``) load trained weights by default, as
+their names promise (for tags not published yet that is an error naming the recipe that trains them);
+a family without one (``johnson``, ``cyclegan``) builds random weights. ``pretrained=False`` builds any
+entry with random weights; keyword arguments override its config. CycleGAN entries take
+``direction="AtoB"`` or ``"BtoA"`` (only AtoB generators have pretrained weights). Deprecated names
+(``cyclegan_resnet``) are entry points too, for one release. tests/test_hub.py checks that
+``torch.hub.list`` is ``zoo.list_models()`` plus the deprecated names and that every entry has a docstring.
 """
 
 dependencies = ["torch", "torchvision", "huggingface_hub", "safetensors", "PIL", "numpy"]
 
-from zoo.hub import create_model as _create_model  # noqa: E402  (names with "_" are not entry points)
-
-
-# ---- Johnson et al. 2016 feed-forward networks (architecture "johnson") -----------------------------
-
-def johnson(pretrained=False, **config):
-    """Johnson et al. 2016 image transformation network (architecture only, no weights of its own).
-
-    Use a style tag (johnson_candy, johnson_mosaic, johnson_rain_princess, johnson_udnie) for trained
-    weights, or load your own with zoo.create_model("johnson", pretrained=EXPORT_DIR).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("johnson", pretrained=pretrained, **config)
-
-
-def johnson_candy(pretrained=True, **config):
-    """Johnson et al. 2016 network for the Candy style.
-
-    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("johnson_candy", pretrained=pretrained, **config)
-
-
-def johnson_mosaic(pretrained=True, **config):
-    """Johnson et al. 2016 network for the Mosaic style.
-
-    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("johnson_mosaic", pretrained=pretrained, **config)
-
-
-def johnson_rain_princess(pretrained=True, **config):
-    """Johnson et al. 2016 network for the Rain Princess style (Leonid Afremov).
-
-    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("johnson_rain_princess", pretrained=pretrained, **config)
-
-
-def johnson_udnie(pretrained=True, **config):
-    """Johnson et al. 2016 network for the Udnie style (Francis Picabia).
-
-    Weights: pytorch/examples fast_neural_style (BSD-3-Clause), converted to safetensors on first use.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("johnson_udnie", pretrained=pretrained, **config)
-
-
-# ---- CycleGAN ResNet generators (architecture "cyclegan_resnet") ------------------------------------
-
-def cyclegan_resnet(pretrained=False, **config):
-    """CycleGAN ResNet generator of Zhu et al. 2017 (architecture only, no weights of its own).
-
-    Use a cyclegan_<name> tag (zoo list --pretrained) for trained weights.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model("cyclegan_resnet", pretrained=pretrained, **config)
-
-
-def cyclegan_photo2anime(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator photo -> anime face, trained by Stylezoo (recipes/cyclegan_photo2anime.yaml).
-
-    Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
-    direction="BtoA" (anime -> photo) is the same architecture; only AtoB weights are in the table.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_photo2anime", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_horse2zebra(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator horse -> zebra, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix horse2zebra.pth (BSD), converted on first use.
-    direction="BtoA" (zebra -> horse) is the same architecture; only AtoB weights are in the table.
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_horse2zebra", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_apple2orange(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator apple -> orange, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix apple2orange.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_apple2orange", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_cityscapes_label2photo(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator semantic label map -> street photo, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix cityscapes_label2photo.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_cityscapes_label2photo", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_cityscapes_photo2label(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator street photo -> semantic label map, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix cityscapes_photo2label.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_cityscapes_photo2label", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_facades_label2photo(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator facade label map -> photo, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix facades_label2photo.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_facades_label2photo", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_facades_photo2label(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator facade photo -> label map, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix facades_photo2label.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_facades_photo2label", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_iphone2dslr_flower(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator iPhone flower photo -> DSLR (shallow depth of field), the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix iphone2dslr_flower.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_iphone2dslr_flower", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_map2sat(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator map -> satellite photo, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix map2sat.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_map2sat", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_monet2photo(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator Monet painting -> photo, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix monet2photo.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_monet2photo", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_orange2apple(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator orange -> apple, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix orange2apple.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_orange2apple", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_sat2map(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator satellite photo -> map, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix sat2map.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_sat2map", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_style_cezanne(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator photo -> Cezanne's style, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_cezanne.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_style_cezanne", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_style_monet(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator photo -> Monet's style, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_monet.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_style_monet", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_style_ukiyoe(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator photo -> Ukiyo-e style, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_ukiyoe.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_style_ukiyoe", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_style_vangogh(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator photo -> Van Gogh's style, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix style_vangogh.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_style_vangogh", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_summer2winter_yosemite(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator Yosemite summer -> winter, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix summer2winter_yosemite.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_summer2winter_yosemite", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_winter2summer_yosemite(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator Yosemite winter -> summer, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix winter2summer_yosemite.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_winter2summer_yosemite", direction, pretrained), pretrained=pretrained, **config)
-
-
-def cyclegan_zebra2horse(pretrained=True, direction="AtoB", **config):
-    """CycleGAN generator zebra -> horse, the official weights of the CycleGAN authors.
-
-    Weights: junyanz/pytorch-CycleGAN-and-pix2pix zebra2horse.pth (BSD), converted on first use.
-    The file holds this one direction; direction="BtoA" only builds the architecture (pretrained=False).
-    RGB [0, 1] in and out, any H and W.
-    """
-    return _create_model(_direction("cyclegan_zebra2horse", direction, pretrained), pretrained=pretrained, **config)
-
-
-def _direction(tag, direction, pretrained):
-    if direction not in ("AtoB", "BtoA"):
-        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-    if direction == "BtoA" and pretrained:
-        raise ValueError(f"{tag}: only the AtoB generator has pretrained weights; use pretrained=False for BtoA")
-    return tag
-
-
-# ---- AdaIN networks (architecture "adain") ----------------------------------------------------------
-
-def adain(pretrained=True, **config):
-    """AdaIN network of Huang & Belongie 2017: VGG19 encoder to relu4_1, AdaIN, decoder.
-
-    Weights: the decoder of naoto0804/pytorch-AdaIN (MIT), converted on first use. Call it with a
-    content and a style image, RGB [0, 1], any H and W.
-    """
-    return _create_model("adain", pretrained=pretrained, **config)
-
-
-def adain_gan(pretrained=True, **config):
-    """AdaIN network trained with an additional adversarial loss, by Stylezoo (recipes/adain.yaml).
-
-    Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
-    """
-    return _create_model("adain_gan", pretrained=pretrained, **config)
+from zoo.factory import canonical_arch as _canonical_arch, create_model as _create_model  # noqa: E402
+from zoo.factory import list_models as _list_models  # noqa: E402
+from zoo.families import deprecated_names as _deprecated_names, resolve as _resolve  # noqa: E402
+from zoo.registry import UnknownNameError as _UnknownNameError  # noqa: E402
+from zoo.weights import WEIGHTS as _WEIGHTS  # noqa: E402
+
+_IO = "RGB [0, 1] in and out, (N, 3, H, W), any H and W."
+
+
+def _resolved(name):
+    try:
+        return _resolve(name, warn=False)
+    except _UnknownNameError:  # an architecture registered in zoo.registry.MODELS only
+        return None
+
+
+def _doc(name):
+    """The docstring of entry ``name`` and whether it loads pretrained weights by default."""
+    resolved = _resolved(name)
+    if resolved is None:
+        return (f"Stylezoo architecture {name!r} (zoo.registry.MODELS), built with random weights; keyword "
+                f"arguments are its config. {_IO}"), False
+    family, tag = resolved.family, resolved.weights
+    lines = [f"{_WEIGHTS.get(resolved.tag).description if resolved.tag else family.description}."]
+    if tag is None:
+        tags = [t for t in _WEIGHTS.names() if _canonical_arch(_WEIGHTS.get(t).arch) == family.name]
+        lines.append(f"Architecture only: random weights. Pretrained tags: {', '.join(tags) or '(none yet)'}; "
+                     f"or your own export with zoo.create_model({family.name!r}, pretrained=EXPORT_DIR).")
+    else:
+        entry = _WEIGHTS.get(tag)
+        if entry.published:
+            where = f"the Hub, {entry.repo_id} (pinned revision, sha256-checked)"
+        elif entry.canonical is not None:
+            where = f"{entry.canonical.citation}, converted to safetensors on first use"
+        else:
+            where = f"not published yet; pretrained=True says how to train them ({entry.recipe})"
+        lines.append(f"Weights ({tag}, licence {entry.licence}): {where}. pretrained=False: random weights.")
+    if len(family.directions) > 1:
+        lines.append(f"direction: {' or '.join(family.directions)} (only {family.directions[0]} has pretrained "
+                     "weights).")
+    lines.append(("Call it with a content and a style image, " if family.needs_style else "") + _IO)
+    return "\n\n".join([lines[0], " ".join(lines[1:])]), tag is not None
+
+
+def _entry(name, target=None):
+    doc, default = _doc(target or name)
+    resolved = _resolved(target or name)
+    directions = resolved.family.directions if resolved is not None else ("",)
+    if len(directions) > 1:
+        def entry(pretrained=default, direction=directions[0], **config):
+            if direction not in directions:
+                raise ValueError(f"direction must be one of {', '.join(directions)}, got {direction!r}")
+            if direction != directions[0] and pretrained:
+                raise ValueError(f"{name}: only the {directions[0]} network has pretrained weights; use "
+                                 f"pretrained=False for {direction}")
+            return _create_model(name, pretrained=pretrained, **config)
+    else:
+        def entry(pretrained=default, **config):
+            return _create_model(name, pretrained=pretrained, **config)
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = doc if target is None else f"Deprecated name of {target} (kept for one release).\n\n{doc}"
+    return entry
+
+
+for _name in _list_models():
+    globals()[_name] = _entry(_name)
+for _old, _new in _deprecated_names().items():
+    if _old.isidentifier():
+        globals()[_old] = _entry(_old, _new)

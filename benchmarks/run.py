@@ -2,7 +2,7 @@
 
 ::
 
-    python -m benchmarks.run --model adain_gan --weights runs/adain_gan/version_0/checkpoints/last.ckpt \\
+    python -m benchmarks.run --model adain --weights runs/adain/version_0/checkpoints/last.ckpt \\
         --protocol styleid --content data/cnt --style data/sty
     python -m benchmarks.run --model cyclegan_horse2zebra --protocol cyclegan --data datasets/horse2zebra
 
@@ -13,11 +13,12 @@ directory (``./bench-work/<result name>/`` by default) and metrics are computed 
 an uninterrupted one. ``zoo bench`` is the same command. To add a result to the README table, write it to
 ``benchmarks/results/`` (``--out benchmarks/results/NAME.json``) and run ``python -m benchmarks.table``.
 
-``--model`` is a stylizer family registered in ``zoo.registry.STYLIZERS`` (``gatys``, ``johnson``,
-``cyclegan``, ``adain_gan``) or a pretrained tag (``adain``, ``johnson_candy``, ``cyclegan_horse2zebra``;
+``--model`` is any name ``zoo stylize --model`` takes (:func:`zoo.families.resolve`): a family of
+:data:`zoo.families.FAMILIES` (``gatys``, ``johnson``, ``cyclegan``, ``adain``; ``adain`` brings its default
+tag ``adain_original``) or a pretrained tag (``adain_original``, ``johnson_candy``, ``cyclegan_horse2zebra``;
 ``zoo list --pretrained``): its family's builder then receives the tag as ``weights`` and resolves it
-through the weights table. ``--import MODULE`` imports a module first, for stylizers registered by your
-own code (their tags are names that start with the family, ``<family>_<tag>``).
+through the weights table. ``--import MODULE`` imports a module first, for families registered by your
+own code (``FAMILIES.register``; their tags may be any names that start with the family, ``<family>_<tag>``).
 
 Honesty rules: a model without ``--weights`` (other than Gatys, which optimises) would run with random
 weights and is refused unless ``--allow-random-weights``; ``--feature-extractor random`` replaces every
@@ -34,7 +35,6 @@ import datetime as _dt
 import importlib
 import json
 import os
-import pkgutil
 import re
 import sys
 import time
@@ -48,9 +48,9 @@ import torch.nn.functional as F
 from zoo.backbone import VGGEncoder, WeightsUnavailableError
 from zoo.fileio import OutputExistsError, write_bytes
 from zoo.io import ImageReadError, load_image, save_image
-from zoo.registry import STYLIZERS, UnknownNameError
-from zoo.stylize import FAMILY_OF_ARCH, StylizeOptions, build_stylizer, resolve_device
-from zoo.weights import WEIGHTS
+from zoo.families import FAMILIES, one_line_warnings, resolve
+from zoo.registry import UnknownNameError
+from zoo.stylize import StylizeOptions, build_stylizer, resolve_device
 
 from . import metrics as M
 from .protocols import DEFAULT_SIZE, PROTOCOLS, Protocol, ProtocolError, cyclegan_protocol, load_square, styleid_protocol
@@ -59,8 +59,6 @@ __all__ = ["main", "resolve_model", "build_parser", "SCHEMA_VERSION", "METRICS"]
 
 SCHEMA_VERSION = 1
 WORK_DIR = Path("bench-work")  # default parent of the work directories, in the current folder
-# Families that need no trained weights (they optimise the image itself).
-WEIGHTLESS_FAMILIES = {"gatys"}
 METRICS = {
     "styleid": ("artfid", "fid_art", "lpips_alex", "lpips_vgg", "fid_inception", "content_loss", "style_loss", "cfsd"),
     "cyclegan": ("fid_inception", "lpips_alex"),
@@ -76,68 +74,36 @@ def _progress(iterable, total: int, desc: str, enabled: bool):
 
 
 # ----------------------------------------------------------------------------------------- model
-def _import_families() -> list[str]:
-    """Import every module of zoo.variants and zoo.nets (that is where stylizers register); return failures."""
-    failures = []
-    for pkg_name in ("zoo.variants", "zoo.nets", "zoo.hub"):
-        try:
-            pkg = importlib.import_module(pkg_name)
-        except ImportError as e:
-            if pkg_name != "zoo.hub":
-                failures.append(f"{pkg_name}: {e}")
-            continue
-        for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
-            try:
-                importlib.import_module(f"{pkg_name}.{info.name}")
-            except Exception as e:  # one broken family must not hide the others
-                failures.append(f"{pkg_name}.{info.name}: {type(e).__name__}: {e}")
-    return failures
-
-
 def resolve_model(name: str, weights: str | None) -> tuple[str, str | None, str]:
-    """(family, weights, weights status) for ``--model NAME [--weights W]``.
-
-    A registered family is used as is; otherwise the longest registered family ``F`` with NAME = ``F_tag``
-    is chosen and NAME becomes the weights (a pretrained tag). Status: ``"file"`` (an existing path),
-    ``"pretrained-tag"``, ``"not-needed"`` (Gatys) or ``"random"`` (no weights at all).
+    """(family, weights, weights status) for ``--model NAME [--weights W]``, by :func:`zoo.families.resolve`:
+    a family (with its default tag, if it has one), a pretrained tag, or ``<family>_<tag>`` for families
+    registered by ``--import``ed code. Status: ``"file"`` (an existing path), ``"pretrained-tag"``,
+    ``"not-needed"`` (families that need no weights: Gatys) or ``"random"`` (no weights at all).
     """
-    failures: list[str] = []
-    if name not in STYLIZERS:
-        failures = _import_families()
-    if name in STYLIZERS:
-        family = name
-    elif name in WEIGHTS and WEIGHTS.get(name).arch in FAMILY_OF_ARCH:  # a tag of the weights table
-        family = FAMILY_OF_ARCH[WEIGHTS.get(name).arch]
-        weights = name if weights is None else weights
-    else:
-        prefixes = [f for f in STYLIZERS.names() if name.startswith(f + "_")]
-        if not prefixes:
-            msg = f"unknown model {name!r}; registered stylizer families: {', '.join(STYLIZERS.names()) or '(none)'}"
-            if failures:
-                msg += "; modules that failed to import: " + "; ".join(failures)
-            raise UnknownNameError(msg)
-        family = max(prefixes, key=len)
-        if weights is None:
-            weights = name
+    resolved = resolve(name, prefix_tags=True)
+    family = resolved.family
     if weights is None:
-        status = "not-needed" if family in WEIGHTLESS_FAMILIES else "random"
+        weights = resolved.weights
+    if weights is None:
+        status = "random" if family.needs_weights else "not-needed"
     else:
         status = "file" if Path(weights).exists() else "pretrained-tag"
-    return family, weights, status
+    return family.name, weights, status
 
 
 def _random_weights(family: str, work: Path) -> str:
     """``--allow-random-weights``: a random network of ``family`` (seed 0) exported into the work directory,
-    so every family's loader takes it like trained weights; ``"random"`` for families without an
-    architecture of their own in the zoo (AdaIN-GAN's stylizer and test stylizers take that word)."""
-    arch = {f: a for a, f in FAMILY_OF_ARCH.items()}.get(family)
-    if arch is None or family == "adain_gan":
+    so every family's loader takes it like trained weights; ``"random"`` for families whose stylizer takes
+    that word itself (``Family.random_weights``: AdaIN) or that have no network of their own."""
+    fam = FAMILIES.get(family)
+    if fam.random_weights or fam.network is None:
         return "random"
-    from zoo.hub import create_model, export_for_hub
+    from zoo.factory import create_model
+    from zoo.publish import export_for_hub
 
     torch.manual_seed(0)
     folder = work / "random-weights"
-    export_for_hub(create_model(arch, pretrained=False), folder, architecture=arch, overwrite=True)
+    export_for_hub(create_model(family, pretrained=False), folder, architecture=family, overwrite=True)
     return str(folder)
 
 
@@ -180,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.run",
         description="Benchmark a stylizer: FID / ArtFID / LPIPS / content, style losses / CFSD, speed and memory.",
     )
-    p.add_argument("--model", required=True, help="stylizer family (gatys, johnson, cyclegan, adain_gan) or pretrained tag")
+    p.add_argument("--model", required=True, help="family (" + ", ".join(FAMILIES.names()) + ") or pretrained tag (zoo list)")
     p.add_argument("--weights", help="checkpoint (.ckpt / .safetensors / folder) or pretrained tag")
     p.add_argument("--protocol", required=True, choices=PROTOCOLS)
     p.add_argument("--content", help="styleid: folder of content images")
@@ -198,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backbone-weights", help="VGG weights of the stylizer (imagenet, timm, caffe, none, a path); "
                                              "default: the family's own")
     p.add_argument("--steps", type=int, help="gatys: optimisation steps")
-    p.add_argument("--alpha", type=float, default=1.0, help="adain_gan: content-style trade-off")
+    p.add_argument("--alpha", type=float, default=1.0, help="adain: content-style trade-off")
     p.add_argument("--out", help="result JSON (default ./<model>-<protocol>-<device>.json); "
                                  "benchmarks/results/ holds the ones the README table shows")
     p.add_argument("--overwrite", action="store_true", help="replace an existing result file")
@@ -392,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    one_line_warnings()  # a deprecated --model name: one line
     try:
         return _run(args)
     except (WeightsUnavailableError, ImageReadError, ProtocolError, UnknownNameError, OSError, ValueError) as e:

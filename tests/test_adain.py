@@ -20,7 +20,8 @@ from zoo.nets.adain import (
     CANONICAL, ENCODER_LAYERS, AdaINNet, StyleCode, adaptive_instance_norm, build_adain_stylizer,
     convert_pytorch_adain_state_dict, feature_stats, load_adain,
 )
-from zoo.registry import MODELS, STYLIZERS
+from zoo.families import FAMILIES
+from zoo.registry import MODELS
 from zoo.stylize import StylizeOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +56,7 @@ def test_network_layout_encoder_frozen_and_not_saved(net):
     assert [k.split(".")[1] for k in keys[::2]] == ["conv4_1", "conv3_4", "conv3_3", "conv3_2", "conv3_1",
                                                     "conv2_2", "conv2_1", "conv1_2", "conv1_1"]
     assert net.decoder.conv4_1.weight.shape == (256, 512, 3, 3) and net.decoder.conv1_1.weight.shape == (3, 64, 3, 3)
-    assert MODELS.get("adain") is not None and "adain_gan" in STYLIZERS
+    assert MODELS.get("adain") is not None and "adain" in FAMILIES
     # the decoder upsamples x8 with nearest neighbours: relu4_1 of a 64 px image decodes to 64 px
     feat = net.encode(_rand(1, 3, 64, 64))["relu4_1"]
     assert feat.shape == (1, 512, 8, 8) and net.decode(feat).shape == (1, 3, 64, 64)
@@ -420,7 +421,7 @@ def _plain_adain_reference(decoder, encoder, batches, lr=1e-4, lr_decay=5e-5):
 
 
 def test_adversarial_weight_zero_is_plain_adain(tmp_path):
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     losses = {"content": {"weight": 1.0, "layers": ["relu4_1"]},
               "mean_std": {"weight": 10.0, "layers": list(ENCODER_LAYERS)}}
@@ -454,7 +455,7 @@ def test_adversarial_weight_zero_is_plain_adain(tmp_path):
 
 
 def test_non_finite_loss_stops_training():
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     model = AdaINGAN(backbone={"weights": "none"})
     with torch.no_grad():
@@ -464,7 +465,7 @@ def test_non_finite_loss_stops_training():
 
 
 def test_variant_rejects_bad_config():
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     bb = {"weights": "none"}
     with pytest.raises(ValueError, match="relu4_1"):
@@ -483,14 +484,14 @@ def test_recipes_cite_the_paper_values(recipe):
 
     cfg = yaml.safe_load((ROOT / "recipes" / recipe).read_text())
     args, data = cfg["model"]["init_args"], cfg["data"]["init_args"]
-    assert cfg["model"]["class_path"] == "zoo.variants.adain_gan.AdaINGAN"
+    assert cfg["model"]["class_path"] == "zoo.variants.adain.AdaINGAN"
     assert cfg["data"]["class_path"] == "zoo.data.content_style.ContentStyleData"
     assert args["lr"] == 1e-4 and args["lr_decay"] == 5e-5 and args["backbone"]["weights"] == "caffe"
     assert args["losses"]["mean_std"] == {"weight": 10.0, "layers": list(ENCODER_LAYERS)}
     assert args["losses"]["content"] == {"weight": 1.0, "layers": ["relu4_1"]}
     assert (data["batch_size"], data["size"], data["crop"]) == (8, 512, 256)
     assert (args["losses"].get("adversarial") is not None) == (recipe == "adain.yaml")  # null: off
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     model = AdaINGAN(**{**args, "backbone": {"arch": "vgg19", "weights": "none"}})
     assert (model.discriminator is not None) == (recipe == "adain.yaml")
@@ -500,7 +501,7 @@ def test_recipes_cite_the_paper_values(recipe):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A checkpoint of one AdaIN-GAN step, its safetensors export and save_pretrained folder."""
-    from zoo.variants.adain_gan import AdaINGAN
+    from zoo.variants.adain import AdaINGAN
 
     root = tmp_path_factory.mktemp("adain_ckpt")
     torch.manual_seed(0)

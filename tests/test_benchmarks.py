@@ -30,7 +30,7 @@ from benchmarks import run as R
 from benchmarks import table as T
 from zoo.backbone import VGGEncoder
 from zoo.losses import gram_matrix
-from zoo.registry import STYLIZERS
+from zoo.families import FAMILIES, Family
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE = "bench_test_fake"
@@ -66,11 +66,12 @@ class _FakeStylizer:
 @pytest.fixture
 def fake_stylizer():
     calls: list = []
-    STYLIZERS.register(FAKE, lambda opts: _FakeStylizer(calls))
+    FAMILIES.register(Family(name=FAKE, description="fake benchmark family", stylizer=lambda opts: _FakeStylizer(calls),
+                             needs_style=True))
     try:
         yield calls
     finally:
-        STYLIZERS._items.pop(FAKE, None)
+        FAMILIES.unregister(FAKE)
 
 
 @pytest.fixture
@@ -611,14 +612,14 @@ def test_run_cli_end_to_end_as_a_subprocess(tmp_path, offline_env):
     _write_images(tmp_path / "cnt", 2, seed=3)
     _write_images(tmp_path / "sty", 2, size=(30, 44), seed=4)
     (tmp_path / "bench_fake_mod.py").write_text(textwrap.dedent(f"""
-        from zoo.registry import STYLIZERS
+        from zoo.families import FAMILIES, Family
 
         class S:
             needs_style = True
             def __call__(self, content, styles):
                 return (0.7 * content + 0.3 * styles[0].mean(dim=(2, 3), keepdim=True)).clamp(0, 1)
 
-        STYLIZERS.register("{FAKE}_sub", lambda opts: S())
+        FAMILIES.register(Family(name="{FAKE}_sub", description="fake", stylizer=lambda opts: S()))
     """))
     out = tmp_path / "result.json"
     env = {**offline_env, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path)])}
@@ -691,7 +692,7 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path, offline_
     assert any("| 62.1 |" in r and "official" in r for r in rows)
     assert any("| 64.5 |" in r and "mmagic's own" in r for r in rows)
     # the weights table lists every tag, with the metrics measured for it
-    tag_row = next(r for r in rows if r.startswith("| `cyclegan_horse2zebra` | cyclegan_resnet |"))
+    tag_row = next(r for r in rows if r.startswith("| `cyclegan_horse2zebra` | cyclegan |"))
     assert "fid_inception 63.5" in tag_row
     # unusable: never in the results, and its weights-table row shows no metric
     assert [r for r in rows if "johnson_candy" in r] == [next(r for r in rows if r.startswith("| `johnson_candy` |"))]

@@ -74,7 +74,7 @@ def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplo
     (["stylize", "{content}", "--style", "{missing}", "-o", "{out}"], "error: {missing}: no such file"),
     (["stylize", "{content}", "-o", "{out}"], "error: model 'gatys' needs at least one --style image"),
     (["stylize", "{content}", "--style", "{style}", "--model", "nope", "-o", "{out}"],
-     "error: unknown stylizer 'nope'; valid names:"),
+     "error: unknown model 'nope'; valid names:"),
     (["stylize", "{content}", "--style", "{style}", "--alpha", "0.5", "-o", "{out}"],
      "error: model 'gatys' does not support --alpha"),
     (["stylize", "{content}", "--style", "{style}", "--style-weights", "1,2", "-o", "{out}"],
@@ -177,7 +177,7 @@ def candy_cache(tmp_path, monkeypatch):
     import torch
 
     from test_johnson import _original_state_dict
-    from zoo import hub
+    from zoo.download import canonical_download_path
     from zoo.weights import WEIGHTS
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -186,7 +186,7 @@ def candy_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("STYLEZOO_CACHE", raising=False)
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
     original, sd = _original_state_dict(old_format=True)
-    archive = hub.canonical_download_path(WEIGHTS.get("johnson_candy"))
+    archive = canonical_download_path(WEIGHTS.get("johnson_candy"))
     archive.parent.mkdir(parents=True)
     buf = io.BytesIO()
     torch.save(sd, buf)

@@ -21,7 +21,8 @@ from zoo.data.unpaired import UnpairedData
 from zoo.losses import NonFiniteLossError
 from zoo.nets.cyclegan import (CANONICAL, NLayerDiscriminator, ResnetBlock, ResnetGenerator, config_from_official_state_dict,
                                convert_official_state_dict, load_generator)
-from zoo.registry import MODELS, STYLIZERS
+from zoo.families import FAMILIES
+from zoo.registry import MODELS
 from zoo.stylize import StylizeOptions, build_stylizer
 from zoo.variants.cyclegan import CycleGAN, ImagePool, linear_decay
 
@@ -505,7 +506,7 @@ def trained_ckpt(dataset, tmp_path_factory) -> tuple[Path, CycleGAN]:
 @pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
 def test_stylizer_from_lightning_checkpoint(trained_ckpt, direction):
     path, model = trained_ckpt
-    assert "cyclegan" in STYLIZERS
+    assert "cyclegan" in FAMILIES
     stylizer = build_stylizer(StylizeOptions(model="cyclegan", weights=str(path), direction=direction, device="cpu"))
     assert stylizer.needs_style is False
     x = torch.rand(1, 3, 30, 42)

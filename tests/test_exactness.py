@@ -29,7 +29,7 @@ from zoo.nets.transformer import TransformerNet, convert_fast_neural_style_state
 TOL = 1e-4
 ODD = [(70, 90), (257, 131), (9, 13)]
 SIZES = ODD + [(64, 48)]  # and one multiple of 8
-TAGS = {"johnson": "johnson_candy", "adain": "adain", "cyclegan": "cyclegan_horse2zebra"}
+TAGS = {"johnson": "johnson_candy", "adain": "adain_original", "cyclegan": "cyclegan_horse2zebra"}
 
 
 def _image(n: int, h: int, w: int, seed: int) -> torch.Tensor:
@@ -297,7 +297,7 @@ def _adain_parts(family: Family):
 def served(tmp_path_factory):
     """The three families' original files placed where the pretrained tags look for them (offline): the
     canonical download paths, and pytorch-AdaIN's vgg_normalised.pth in torch's checkpoint cache."""
-    from zoo import hub
+    from zoo import download
 
     root = tmp_path_factory.mktemp("served")
     fams = {"johnson": _johnson(root), "adain": _adain(root), "cyclegan": _cyclegan(root, ngf=64, n_blocks=9)}
@@ -308,7 +308,7 @@ def served(tmp_path_factory):
         mp.delenv("STYLEZOO_CACHE", raising=False)
         mp.setattr(torch.hub, "_hub_dir", None)
         for name, fam in fams.items():
-            dst = hub.canonical_download_path(TAGS[name])
+            dst = download.canonical_download_path(TAGS[name])
             dst.parent.mkdir(parents=True, exist_ok=True)
             if name == "johnson":  # pytorch/examples' saved_models.zip
                 with zipfile.ZipFile(dst, "w") as zf:
@@ -393,13 +393,12 @@ def test_zoo_convert_then_load_gives_the_originals_picture(family, run, tmp_path
     import zoo
 
     name = family.name
-    model = {"johnson": "johnson", "adain": "adain_gan", "cyclegan": "cyclegan"}[name]
+    model = name  # the family
     extra = ["--backbone-weights", str(family.files["vgg"])] if name == "adain" else []
     out = tmp_path / "converted"
     result = run("-m", "zoo", "convert", str(family.files["pth"]), "--model", model, *extra, "-o", str(out))
     assert result.returncode == 0, result.stderr
-    arch = {"johnson": "johnson", "adain": "adain", "cyclegan": "cyclegan_resnet"}[name]
-    net = zoo.create_model(arch, pretrained=out)
+    net = zoo.create_model(name, pretrained=out)
     x = _image(1, 70, 90, seed=22)
     with torch.no_grad():
         _check(family, x, net(x, family.style) if name == "adain" else net(x))
@@ -411,7 +410,7 @@ def test_converted_tag_config_is_the_converters(tag):
     """The config in zoo/weights.py equals the one the converter's own path builds (all arguments)."""
     import inspect
 
-    from zoo.registry import MODELS
+    from zoo.families import FAMILIES
     from zoo.weights import WEIGHTS
 
     entry = WEIGHTS.get(tag)
@@ -421,10 +420,10 @@ def test_converted_tag_config_is_the_converters(tag):
         produced = pytorch_adain_config()
     else:
         produced = config_from_official_state_dict(convert_official_state_dict(ResnetGenerator().state_dict()))
-    cls = {"johnson": TransformerNet, "adain": AdaINNet, "cyclegan_resnet": ResnetGenerator}[entry.arch]
+    cls = {"johnson": TransformerNet, "adain": AdaINNet, "cyclegan": ResnetGenerator}[entry.arch]
     defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
     assert {**defaults, **entry.config} == {**defaults, **produced}
-    assert MODELS.get(entry.arch) is not None
+    assert isinstance(FAMILIES[entry.arch].build_network(**entry.config_dict()), cls)
 
 
 @pytest.mark.parametrize("cls,config", [

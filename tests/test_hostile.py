@@ -99,7 +99,7 @@ CASES = [
                                         "photos", "--style", "photos", "--n-content", "1", "--n-style", "1",
                                         "--size", "32", "--feature-extractor", "random", "--metrics", "lpips_alex",
                                         "--no-progress"], 2,
-         "error: pretrained weights 'adain' (the canonical checkpoint) are not available",
+         "error: pretrained weights 'adain_original' (the canonical checkpoint) are not available",
          given=("photos/a.png",)),
     Case("bench-random-johnson", ["zoo", "bench", "--model", "johnson", "--allow-random-weights", "--protocol",
                                   "styleid", "--content", "photos", "--style", "photos", "--n-content", "1",

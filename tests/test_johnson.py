@@ -356,7 +356,7 @@ def test_datamodule_bad_style_is_an_error_at_start(content_dir, tmp_path):
 
 # ------------------------------------------------------------------------------------------ training
 def _variant(**kw):
-    from zoo.variants.perceptual import PerceptualVariant
+    from zoo.variants.johnson import PerceptualVariant
 
     return PerceptualVariant(network=TINY, backbone={"weights": "none"}, **kw)
 

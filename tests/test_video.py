@@ -23,8 +23,11 @@ from PIL import Image
 
 import zoo
 from zoo.cli import main
+from zoo.families import FAMILIES
 from zoo.flow import DISFlow, RAFTFlow, build_flow, reliable_mask, warp, warping_error
 from zoo.video import VideoReadError, VideoWriteError, read_frames, stylize_frames, stylize_video
+
+FAMILY_NAMES = FAMILIES.names()  # every declared family stylises a clip
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -95,7 +98,8 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def nets(tmp_path_factory) -> dict[str, Path]:
-    """Tiny random networks saved as the CLI loads them, and a style image."""
+    """Random networks saved as the CLI loads them (tiny ones for johnson and cyclegan; the declared
+    default config for other families that read weight files), and a style image."""
     from zoo.nets.cyclegan import ResnetGenerator
     from zoo.nets.transformer import TransformerNet
 
@@ -103,8 +107,14 @@ def nets(tmp_path_factory) -> dict[str, Path]:
     torch.manual_seed(0)
     TransformerNet(channels=[8, 8, 8], num_residual=1).save_pretrained(root / "johnson")
     ResnetGenerator(n_blocks=1, ngf=8).save_pretrained(root / "cyclegan")
+    out = {"johnson": root / "johnson", "cyclegan": root / "cyclegan", "style": root / "style.png"}
+    for name in FAMILIES.names():
+        family = FAMILIES[name]
+        if name not in out and family.network is not None and not family.random_weights:
+            zoo.create_model(name, pretrained=False).save_pretrained(root / name)
+            out[name] = root / name
     Image.fromarray(smooth_texture(30, 30, seed=5)).save(root / "style.png")
-    return {"johnson": root / "johnson", "cyclegan": root / "cyclegan", "style": root / "style.png"}
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -119,17 +129,22 @@ def short_clip(tmp_path_factory) -> Path:
 
 
 def family_args(family: str, nets: dict) -> list[str]:
-    return {
-        "johnson": ["--model", "johnson", "--weights", str(nets["johnson"])],
-        "cyclegan": ["--model", "cyclegan", "--weights", str(nets["cyclegan"])],
-        "adain_gan": ["--model", "adain_gan", "--weights", "random", "--backbone-weights", "none",
-                      "--style", str(nets["style"])],
-        "gatys": ["--model", "gatys", "--backbone-weights", "none", "--steps", "5", "--style", str(nets["style"])],
-    }[family]
+    """The smoke flags of ``family``, from its declaration: random weights, random VGG, 5 Gatys steps."""
+    f = FAMILIES[family]
+    args = ["--model", family]
+    if f.needs_weights:
+        args += ["--weights", str(nets.get(family, "random"))]
+    if "backbone_weights" in f.supports:
+        args += ["--backbone-weights", "none"]
+    if "steps" in f.supports:
+        args += ["--steps", "5"]
+    if f.needs_style:
+        args += ["--style", str(nets["style"])]
+    return args
 
 
 # ------------------------------------------------------------------------------------------------ every family
-@pytest.mark.parametrize("family", ["johnson", "cyclegan", "adain_gan", "gatys"])
+@pytest.mark.parametrize("family", FAMILY_NAMES)
 def test_every_family_stylises_a_clip_keeping_rate_size_rotation_and_audio(family, nets, clip, short_clip, tmp_path,
                                                                           capsys):
     clip = short_clip if family == "gatys" else clip
@@ -184,7 +199,7 @@ def test_adain_style_code_is_computed_once_per_clip(nets, clip, tmp_path, monkey
     calls = []
     original = AdaINNet.encode_style
     monkeypatch.setattr(AdaINNet, "encode_style", lambda self, s: calls.append(s.shape) or original(self, s))
-    stylize_video(clip, tmp_path / "o.mp4", "adain_gan", [nets["style"]], weights="random", backbone_weights="none",
+    stylize_video(clip, tmp_path / "o.mp4", "adain", [nets["style"]], weights="random", backbone_weights="none",
                   size=20, batch_size=2, progress=False)
     assert len(calls) == 1  # 4 batches, one style: one code
     assert probe(tmp_path / "o.mp4")["size"] == (20, 16)  # --size 20 -> 20x15, padded to even

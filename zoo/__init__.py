@@ -1,4 +1,4 @@
-"""Stylezoo: neural style transfer models (Gatys, Johnson, CycleGAN, AdaIN-GAN) for PyTorch Lightning.
+"""Stylezoo: neural style transfer models (Gatys, Johnson, CycleGAN, AdaIN) for PyTorch Lightning.
 
 Public API::
 
@@ -8,6 +8,7 @@ Public API::
     zoo.save_image(out, "out.png")
     net = zoo.create_model("johnson_candy", pretrained=True)   # a network of the zoo
     zoo.list_models(pretrained=True)
+    zoo.FAMILIES.names()                                  # the model families (zoo.families)
     zoo.stylize_video("clip.mp4", "out.mp4", "johnson_candy", temporal=True)   # a video, frames streamed
 """
 
@@ -16,21 +17,21 @@ from __future__ import annotations
 from .backbone import VGGEncoder
 from .io import load_image, save_image
 from .losses import build_losses
-from .hub import create_model, list_models
-from .registry import LOSSES, MODELS, STYLIZERS
+from .factory import create_model, list_models
+from .families import FAMILIES, Family
+from .registry import LOSSES, MODELS
 from .stylize import StylizeOptions, stylize
 from .video import stylize_frames, stylize_video
 
-# Importing the networks registers them (MODELS, STYLIZERS). The training variants (zoo.variants) import
-# Lightning, which only training and Gatys need: Gatys' stylizer is imported on first use.
+# Importing the networks registers their architectures in MODELS. The families (zoo.families) name their
+# code by dotted string: the training variants (zoo.variants), which import Lightning, are imported by the
+# commands that use them only.
 from . import nets  # noqa: F401,E402
-
-STYLIZERS.register_lazy("gatys", "zoo.variants.gatys:GatysStylizer")
 
 __version__ = "0.1.0"
 
 __all__ = [
     "VGGEncoder", "load_image", "save_image", "stylize", "StylizeOptions", "stylize_video", "stylize_frames",
-    "create_model", "list_models",
-    "build_losses", "MODELS", "LOSSES", "STYLIZERS", "__version__",
+    "create_model", "list_models", "FAMILIES", "Family",
+    "build_losses", "MODELS", "LOSSES", "__version__",
 ]

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 __all__ = ["main"]
 
@@ -61,11 +61,11 @@ def _add_stylize(sub) -> None:
                    choices=["luminance", "histogram", "coral"],
                    help="keep the content's colours: luminance (default when given alone: the output takes the "
                         "content's chrominance), histogram (the style is colour-matched to the content first, "
-                        "Gatys et al. 2016b) or coral (adain_gan: pytorch-AdaIN's --preserve_color)")
-    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain_gan)")
+                        "Gatys et al. 2016b) or coral (adain: pytorch-AdaIN's --preserve_color)")
+    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
     p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
-    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain_gan)")
+    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain)")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
                    help="VGG weights (default: the model's own); 'none' = random, for smoke tests only")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
@@ -203,18 +203,17 @@ def recipes_dir() -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from . import list_models
-    from .registry import LOSSES, STYLIZERS
+    from .factory import list_models
+    from .families import FAMILIES
+    from .registry import LOSSES
 
     if args.pretrained:
-        from .hub import format_pretrained_table, pretrained_rows
-
         print(format_pretrained_table(pretrained_rows()))
         return 0
 
     print("models (zoo stylize --model; pretrained tags work too, see zoo list --pretrained):")
-    for name in STYLIZERS.names():
-        print(f"  {name}")
+    for name in FAMILIES.names():
+        print(f"  {name:<12} {FAMILIES.get(name).description}")
     print("networks and pretrained tags (zoo.create_model, torch.hub.load):")
     for name in list_models():
         print(f"  {name}")
@@ -229,38 +228,37 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- export / convert
-def _load_net(model: str, weights: str | None, direction: str = "AtoB", backbone_weights: str | None = None):
-    """The trained network of ``model`` (a family or a pretrained tag) from ``weights``."""
-    from .registry import STYLIZERS
-    from .stylize import FAMILY_OF_ARCH
-    from .weights import WEIGHTS
+def _load_net(model: str, weights: str | None, **options: Any):
+    """The trained network of ``model`` (a family or a pretrained tag) from ``weights``, by its family's
+    loader. ``options`` (``direction``, ``backbone_weights``) other than their defaults must be ones the
+    family's loader takes."""
+    from .families import load, resolve
+    from .stylize import StylizeOptions, reject_options
 
-    if model not in STYLIZERS and model in WEIGHTS:
-        family, weights = FAMILY_OF_ARCH[WEIGHTS.get(model).arch], weights or model
-    else:
-        family = model
+    resolved = resolve(model)
+    family, weights = resolved.family, weights or resolved.weights
+    if family.loader is None:
+        with_loader = [f.name for f in _families() if f.loader is not None]
+        raise UsageError(f"model {model!r} has no trained network to load ({', '.join(with_loader)} do)")
+    reject_options(StylizeOptions(model=model, **options), model,
+                   *(n for n in options if n not in family.loader_options))
     if not weights:
         raise UsageError(f"--weights is required for model {model!r}")
-    if family == "johnson":
-        from .nets.transformer import load_transformer
+    return load(family.loader)(weights, **{n: v for n, v in options.items() if n in family.loader_options})
 
-        return load_transformer(weights)
-    if family == "cyclegan":
-        from .nets.cyclegan import load_generator
 
-        return load_generator(weights, direction)
-    if family == "adain_gan":
-        from .nets.adain import load_adain
+def _families():
+    from .families import FAMILIES
 
-        return load_adain(weights, backbone_weights)
-    raise UsageError(f"model {model!r} has no trained network to load (johnson, cyclegan and adain_gan do)")
+    return [FAMILIES.get(n) for n in FAMILIES.names()]
 
 
 def _add_export(sub) -> None:
     p = sub.add_parser("export", help="export a feed-forward network to ONNX or TorchScript",
-                       description="Export a trained johnson, cyclegan or adain_gan network (dynamic H and W; "
-                                   "adain_gan takes a content and a style image).")
-    p.add_argument("--model", "-m", required=True, help="johnson, cyclegan, adain_gan, or a pretrained tag")
+                       description="Export a trained network of a family that has one (dynamic H and W; adain "
+                                   "takes a content and a style image).")
+    p.add_argument("--model", "-m", required=True,
+                   help="family (" + ", ".join(f.name for f in _families() if f.loader) + ") or pretrained tag")
     p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder, .pth) or tag")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="cyclegan generator to export")
     p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
@@ -275,42 +273,45 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
-    net = _load_net(args.model, args.weights, args.direction)
+    net = _load_net(args.model, args.weights, direction=args.direction)
     export_model(net.eval(), args.format, out)  # AdaIN: inputs content and style (zoo.export)
     print(f"wrote {out}")
     return 0
 
 
 def _add_convert(sub) -> None:
+    with_converters = [f for f in _families() if f.converters and f.loader]
     p = sub.add_parser(
         "convert", help="convert a canonical published checkpoint to a safetensors export folder",
-        description="Convert pytorch/examples fast_neural_style .pth (--model johnson), an official CycleGAN "
-                    "latest_net_G.pth (--model cyclegan) or pytorch-AdaIN decoder.pth (--model adain_gan) into "
-                    "model.safetensors + config.json + README.md, loadable with zoo.create_model(ARCH, "
+        description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
+                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain) into "
+                    "model.safetensors + config.json + README.md, loadable with zoo.create_model(FAMILY, "
                     "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
     p.add_argument("checkpoint", help="the published .pth file")
-    p.add_argument("--model", "-m", required=True, choices=["johnson", "cyclegan", "adain_gan"])
-    p.add_argument("--backbone-weights", default=None, help="adain_gan: encoder weight source (default caffe)")
+    p.add_argument("--model", "-m", required=True, metavar="{" + ",".join(f.name for f in with_converters) + "}",
+                   help="the family of the checkpoint")
+    p.add_argument("--backbone-weights", default=None, help="adain: encoder weight source (default caffe)")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.set_defaults(func=_cmd_convert)
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .hub import export_for_hub
+    from .families import resolve
+    from .publish import export_for_hub
 
     out = Path(args.output)
+    family = resolve(args.model).family
+    if not (family.converters and family.loader):
+        raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")
-    net = _load_net(args.model, args.checkpoint, backbone_weights=args.backbone_weights)
-    arch = {"johnson": "johnson", "cyclegan": "cyclegan_resnet", "adain_gan": "adain"}[args.model]
-    export_for_hub(net, out, architecture=arch)
+    net = _load_net(family.name, args.checkpoint, backbone_weights=args.backbone_weights)
+    export_for_hub(net, out, architecture=family.name)
     print(f"wrote {out}")
     return 0
 
 
 def _add_publish(sub) -> None:
-    from .hub import add_publish_arguments
-
     p = sub.add_parser("publish", help="export a trained network and upload it to the Hugging Face Hub",
                        description="Export the inference network of CHECKPOINT (model.safetensors, config.json, "
                                    "model card) and upload it; --dry-run DIR only writes the folder.")
@@ -319,10 +320,72 @@ def _add_publish(sub) -> None:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from .hub import publish_from_args
-
     publish_from_args(args)
     return 0
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The flags of ``zoo publish``."""
+    parser.add_argument("checkpoint", help="Lightning .ckpt, or an export folder / .safetensors to re-publish")
+    parser.add_argument("--repo-id", required=True, help="Hub repository, owner/name")
+    parser.add_argument("--dry-run", metavar="DIR", default=None,
+                        help="write the folder that would be uploaded to DIR and upload nothing")
+    parser.add_argument("--tag", default=None, help="weights-table tag for the model card (licence, data, metrics)")
+    parser.add_argument("--variant", default=None, help="variant class path, for checkpoints that do not record it")
+    parser.add_argument("--arch", default=None, help="architecture name in zoo.registry.MODELS (with --prefix)")
+    parser.add_argument("--prefix", default=None, help="state-dict prefix of the network, e.g. net.")
+    parser.add_argument("--licence", "--license", dest="licence", default=None, help="licence id for the card")
+    parser.add_argument("--private", action="store_true", default=None, help="create the repository private")
+    parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or `hf auth login`)")
+    parser.add_argument("--message", default=None, help="commit message")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in the --dry-run folder")
+    return parser
+
+
+def publish_from_args(args: argparse.Namespace):
+    """Run ``zoo publish`` from parsed :func:`add_publish_arguments` flags and print what was done."""
+    from .publish import EXPORT_FILES, publish
+
+    res = publish(args.checkpoint, args.repo_id, dry_run_dir=args.dry_run, token=args.token, tag=args.tag,
+                  variant=args.variant, architecture=args.arch, prefix=args.prefix, licence=args.licence,
+                  private=args.private, commit_message=args.message, overwrite=args.overwrite)
+    if res.dry_run:
+        print(f"wrote {res.folder} ({', '.join(EXPORT_FILES)}); model.safetensors sha256 {res.sha256}")
+    else:
+        print(f"uploaded to https://huggingface.co/{res.repo_id} at revision {res.commit}")
+        print(f"weights entry: {res.weights_fields()}")
+    return res
+
+
+def pretrained_rows(results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """:func:`zoo.weights.zoo_table_rows` plus ``status`` (how ``pretrained=True`` is served) and
+    ``cached`` (whether that works offline now): the rows of ``zoo list --pretrained``."""
+    from .download import cached
+    from .weights import get_weights, zoo_table_rows
+
+    rows = zoo_table_rows(results_dir)
+    for row in rows:
+        e = get_weights(row["tag"])
+        if e.published:
+            row["status"] = f"hub {e.repo_id}@{e.revision[:7]}"  # type: ignore[index]
+        elif e.canonical is not None:
+            row["status"] = "canonical, converted on first use"
+        else:
+            row["status"] = f"not published: python -m zoo.fit {e.recipe}"
+        row["cached"] = cached(e)
+    return rows
+
+
+def format_pretrained_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Plain-text table of :func:`pretrained_rows` for the terminal."""
+    header = ("tag", "arch", "licence", "published", "cached", "metrics", "status")
+    body = []
+    for r in rows:
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in sorted(r["metrics"].items())) or "-"
+        body.append((r["tag"], r["arch"], r["licence"], "yes" if r["published"] else "no",
+                     "yes" if r["cached"] else "no", metrics, r["status"]))
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *body])
 
 
 def _add_bench(sub) -> None:
@@ -355,7 +418,7 @@ def _add_demo(sub) -> None:
                    help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
                         "smoke runs only); MODEL=W for one model; repeatable")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
-                   help="VGG weights of gatys and adain_gan (default: the model's own); 'none' = random, smoke runs")
+                   help="VGG weights of gatys and adain (default: the model's own); 'none' = random, smoke runs")
     p.add_argument("--max-size", type=_size, default=1024,
                    help="largest long edge of a result, in pixels (default 1024)")
     p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
@@ -446,6 +509,7 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .families import one_line_warnings
     from .fit import configure_lightning_logging, debug, out_of_memory
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -464,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_lightning_logging(args.verbose)
     if not args.verbose:
         warnings.filterwarnings("ignore")
+    one_line_warnings()  # deprecated names: one line each, also without --verbose
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -25,27 +25,47 @@ import weakref
 from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
-__all__ = ["Demo", "CONTROLS", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "is_video", "video_available",
+__all__ = ["Demo", "CONTROLS", "controls", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "is_video", "video_available",
            "build_app", "serve", "launch"]
 
 log = logging.getLogger(__name__)
 
-# The page controls each family takes; its builder rejects the others (tests/test_demo.py checks this
-# table against the builders, and that every family of zoo.registry.STYLIZERS has a row).
-CONTROLS: dict[str, frozenset[str]] = {
-    "gatys": frozenset({"style", "style_weights", "preserve_color", "size", "steps", "backbone_weights"}),
-    "johnson": frozenset({"weights", "preserve_color", "size"}),
-    "cyclegan": frozenset({"weights", "direction", "preserve_color", "size"}),
-    "adain_gan": frozenset({"weights", "style", "style_weights", "alpha", "preserve_color", "size",
-                            "backbone_weights"}),
-}
-# `--weights random` for the families whose builders read weight files only (adain_gan's has a random
-# mode of its own): a save_pretrained folder of the architecture with random weights, written once.
-_RANDOM_FILE_ARCH = {"johnson": "johnson", "cyclegan": "cyclegan_resnet"}
+# The options the page has controls for (StylizeOptions fields, besides "style" and "weights").
+PAGE_OPTIONS = frozenset({"style_weights", "preserve_color", "size", "steps", "alpha", "direction", "backbone_weights"})
+
+
+def controls(model: str) -> frozenset[str]:
+    """The page controls ``model``'s family takes, read from its declaration (:class:`zoo.families.Family`):
+    the options it supports that the page has, ``weights`` where it needs weights, ``style`` where it
+    needs style images. The builder rejects the others (tests/test_demo.py checks this)."""
+    from .families import resolve
+
+    family = resolve(model).family
+    return (family.supports & (PAGE_OPTIONS | {"weights"})) | ({"style"} if family.needs_style else frozenset())
+
+
+class _Controls(Mapping[str, frozenset]):
+    """:func:`controls` of every family, as a read-only mapping (any model name is a key)."""
+
+    def __getitem__(self, model: str) -> frozenset[str]:
+        return controls(model)
+
+    def __iter__(self) -> Iterator[str]:
+        from .families import FAMILIES
+
+        return iter(FAMILIES.names())
+
+    def __len__(self) -> int:
+        from .families import FAMILIES
+
+        return len(FAMILIES)
+
+
+CONTROLS: Mapping[str, frozenset[str]] = _Controls()
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")  # without zoo.video: its message
 DEFAULT_STEPS = 500  # zoo.variants.gatys.DEFAULT_STEPS (not imported: it imports Lightning); a test checks it
 CACHE_SIZE = 4  # stylizers kept in memory
@@ -54,27 +74,25 @@ SEED = 0  # random (smoke) weights are drawn from this seed: the same stylizer, 
 
 
 def family_of(model: str) -> str:
-    """The stylizer family of a family name or pretrained tag (as :func:`zoo.stylize.build_stylizer` resolves it)."""
-    from .registry import STYLIZERS
-    from .stylize import FAMILY_OF_ARCH
-    from .weights import WEIGHTS
+    """The family of a family name or pretrained tag (as :func:`zoo.stylize.build_stylizer` resolves it)."""
+    from .families import resolve
 
-    if model not in STYLIZERS and model in WEIGHTS:
-        return FAMILY_OF_ARCH[WEIGHTS.get(model).arch]
-    STYLIZERS.get(model)  # an unknown name raises, listing the valid ones
-    return model
+    return resolve(model).family.name
 
 
 def parse_weights(items: Sequence[str] | None) -> dict[str, str]:
     """``--weights`` values: ``W`` (every family that takes weights) or ``MODEL=W`` (that family or tag only).
     Returns {model or "": weights}."""
-    from .registry import STYLIZERS
-    from .weights import WEIGHTS
+    from .families import UnknownNameError, resolve
 
     out: dict[str, str] = {}
     for item in items or []:
         name, _, value = item.partition("=")
-        if value and (name in STYLIZERS or name in WEIGHTS):
+        try:
+            known = bool(value) and resolve(name) is not None
+        except UnknownNameError:
+            known = False
+        if known:
             out[name] = value
         else:
             out[""] = item
@@ -117,14 +135,14 @@ class Demo:
     def choices(self) -> list[tuple[str, str]]:
         """(label, name) of every model: pretrained tags first (loadable ones, then unpublished ones), then the
         families. A name that is both a tag and a family is the family, as in ``zoo stylize``."""
-        from . import list_models
-        from .registry import STYLIZERS
+        from .factory import list_models
+        from .families import FAMILIES
         from .weights import WEIGHTS
 
-        loadable = list_models(pretrained=True)
-        unpublished = [t for t in WEIGHTS.names() if t not in loadable and t not in STYLIZERS]
+        loadable = [t for t in list_models(pretrained=True) if t not in FAMILIES]
+        unpublished = [t for t in WEIGHTS.names() if t not in loadable and t not in FAMILIES]
         families = [(f"{f} (weights: {w})" if (w := self._weights_for(f, f)) else f"{f} (family)", f)
-                    for f in STYLIZERS.names()]
+                    for f in FAMILIES.names()]
         return ([(f"{t} (pretrained)", t) for t in loadable]
                 + [(f"{t} (pretrained, not published yet)", t) for t in unpublished] + families)
 
@@ -137,14 +155,16 @@ class Demo:
 
     def weights_for(self, model: str) -> str | None:
         """The ``weights`` option the page passes for ``model`` (``random`` becomes a file where needed)."""
+        from .families import FAMILIES
+
         family = family_of(model)
         weights = self._weights_for(model, family)
-        if weights == "random" and family in _RANDOM_FILE_ARCH:
-            return self._random_weights(_RANDOM_FILE_ARCH[family])
+        if weights == "random" and not FAMILIES.get(family).random_weights:
+            return self._random_weights(family)
         return weights
 
     def _random_weights(self, arch: str) -> str:
-        from .hub import create_model
+        from .factory import create_model
 
         folder = self.workdir / f"random-{arch}"
         if not folder.is_dir():

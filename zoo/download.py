@@ -16,21 +16,47 @@
 * A mismatch raises :class:`ChecksumMismatchError`, one line naming the file, the actual and expected
   sha256 (first 12 hex digits) and what to do. ``HF_HUB_OFFLINE=1`` (or ``TRANSFORMERS_OFFLINE=1``)
   forbids every download: a file that is not cached is then an error naming where to put it.
+
+Pretrained weights of the weights table (:mod:`zoo.weights`, loaded by ``zoo.create_model(tag,
+pretrained=True)``, :mod:`zoo.factory`):
+
+* **published on the Hub**: ``hf_hub_download(repo_id, filename, revision=<pinned commit>)``. Only
+  ``.safetensors`` files are fetched; the file's sha256 is compared with the table's before it is read.
+* **canonical checkpoint**: the reference implementation's file is downloaded from its original URL into
+  ``$TORCH_HOME/hub/checkpoints`` and verified by :func:`fetch_url`, read with
+  ``torch.load(weights_only=True)`` (a pickle holding anything but tensors and plain containers is
+  refused: :class:`UnsafeCheckpointError`), converted by the importer named in the entry, loaded strictly
+  into its network, and cached as safetensors under :func:`converted_dir`. The cached file's sha256 is
+  recorded beside it and checked on every use.
+* **not published**: :class:`NotPublishedError`, naming the recipe that trains the weights.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import io
+import json
 import os
+import pickle
 import re
 import urllib.request
 import warnings
+import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .fileio import write_bytes
+from .weights import PretrainedWeights, get_weights
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
 
 __all__ = [
     "WeightsUnavailableError", "ChecksumMismatchError", "sha256_file", "record_path", "verify_file",
     "fetch_url", "fetch_hub_file", "torchvision_weights_file", "checkpoints_dir", "hf_cache_dir", "offline",
-    "TORCHVISION_WEIGHTS",
+    "TORCHVISION_WEIGHTS", "NotPublishedError", "UnsafeCheckpointError", "converted_dir", "canonical_download_path",
+    "load_pretrained_state_dict", "pretrained_state", "safetensors_bytes", "cached", "WEIGHTS_FILE", "CONFIG_FILE",
 ]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -286,3 +312,238 @@ def torchvision_weights_file(arch: str, *, what: str, manual: str = "", progress
     url, expected = TORCHVISION_WEIGHTS[arch]
     return fetch_url(url, checkpoints_dir() / url.rsplit("/", 1)[-1], expected, what=what, manual=manual,
                      progress=progress)
+
+
+# --------------------------------------------------------------------------------------------------
+# Pretrained weights of the weights table (zoo.weights): from the Hub, or converted from their
+# canonical checkpoint and cached as safetensors. zoo.factory builds the networks that load them.
+# --------------------------------------------------------------------------------------------------
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class NotPublishedError(WeightsUnavailableError):
+    """``pretrained=True`` on a tag whose weights are not published; the message names the recipe."""
+
+
+class UnsafeCheckpointError(ValueError):
+    """A torch file that ``torch.load(weights_only=True)`` refuses: it pickles more than tensors."""
+
+
+def _zoo_cache() -> Path:
+    import torch
+
+    env = os.environ.get("STYLEZOO_CACHE")
+    return Path(env).expanduser() if env else Path(torch.hub.get_dir()) / "stylezoo"
+
+
+def converted_dir(tag: str) -> Path:
+    """Where the safetensors conversion of a canonical checkpoint is cached:
+    ``$STYLEZOO_CACHE/converted/<tag>`` (default ``$TORCH_HOME/hub/stylezoo/converted/<tag>``)."""
+    return _zoo_cache() / "converted" / tag
+
+
+def canonical_download_path(entry: PretrainedWeights | str) -> Path:
+    """Where the canonical file of ``entry`` is downloaded: ``$TORCH_HOME/hub/checkpoints/<file>``."""
+    entry = get_weights(entry) if isinstance(entry, str) else entry
+    if entry.canonical is None:
+        raise ValueError(f"{entry.tag!r} is not served from a canonical checkpoint")
+    return checkpoints_dir() / entry.canonical.filename
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _safetensors_from_bytes(data: bytes, what: str) -> dict[str, Tensor]:
+    from safetensors.torch import load
+
+    try:
+        return load(data)
+    except Exception as e:  # truncated or not a safetensors file
+        raise ValueError(f"{what}: not a readable safetensors file ({type(e).__name__}: {e})") from None
+
+
+def _torch_load_weights_only(data: bytes, what: str) -> dict[str, Tensor]:
+    """A state dict from torch-file bytes, with ``weights_only=True``: nothing else is unpickled."""
+    import torch
+    from torch import Tensor
+
+    try:
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError, EOFError) as e:
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        raise UnsafeCheckpointError(
+            f"{what}: refused: torch.load(weights_only=True) cannot read it as plain tensors "
+            f"({type(e).__name__}: {first}). Stylezoo never unpickles arbitrary objects; convert the file "
+            f"to a state dict of tensors (or safetensors) with code you trust."
+        ) from None
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
+        raise UnsafeCheckpointError(f"{what}: expected a state dict of tensors, got {type(obj).__name__}")
+    return dict(obj)
+
+
+def safetensors_bytes(state_dict: Mapping[str, Tensor], arch: str, config: Mapping[str, Any],
+                       extra: Mapping[str, str] | None = None) -> bytes:
+    from safetensors.torch import save
+
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    meta = {"format": "pt", "architecture": arch, "config": json.dumps(dict(config), sort_keys=True)}
+    meta.update(extra or {})
+    return _canonical_header(save(tensors, metadata=meta))
+
+
+def _canonical_header(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header written with sorted keys.
+
+    safetensors writes the metadata in hash-map order, which changes from run to run; sorting it makes
+    an export byte-for-byte reproducible, so the same weights always have the same sha256. The data
+    offsets are explicit in the header, so the tensor bytes are untouched.
+    """
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
+    return len(text).to_bytes(8, "little") + text + data[8 + n:]
+
+
+def load_pretrained_state_dict(entry: PretrainedWeights | str, token: str | bool | None = None,
+                               progress: bool = True) -> dict[str, Tensor]:
+    """The verified state dict of a tag: from the Hub when published, else from its canonical source.
+
+    Raises :class:`NotPublishedError` (naming the recipe) for weights that are not published,
+    :class:`ChecksumMismatchError` for a file whose sha256 is wrong, and
+    :class:`~zoo.backbone.WeightsUnavailableError` when a file is neither cached nor downloadable.
+    """
+    entry = get_weights(entry) if isinstance(entry, str) else entry
+    return pretrained_state(entry, token, progress, None)[0]
+
+
+def pretrained_state(entry: PretrainedWeights, token: str | bool | None, progress: bool,
+                      make_net: Callable[[], nn.Module] | None) -> tuple[dict[str, Tensor], nn.Module | None]:
+    if entry.published:
+        return _hub_state_dict(entry, token), None
+    if entry.canonical is not None:
+        return _canonical_state_dict(entry, progress, make_net)
+    raise NotPublishedError(
+        f"pretrained weights {entry.tag!r} are not published yet. Train them with "
+        f"`python -m zoo.fit {entry.recipe}` (see docs/hub.md), export the checkpoint with "
+        f"`zoo publish runs/.../last.ckpt --repo-id {entry.repo_id} --dry-run DIR` and load it with "
+        f"`zoo.create_model({entry.tag!r}, pretrained=DIR)`; pretrained=False gives random weights."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The Hub
+# --------------------------------------------------------------------------------------------------
+
+def _hub_state_dict(entry: PretrainedWeights, token: str | bool | None) -> dict[str, Tensor]:
+    assert entry.revision is not None and entry.sha256 is not None  # validated by the table
+    if not entry.filename.endswith(".safetensors"):
+        raise ValueError(f"{entry.tag}: only .safetensors files are loaded from the Hub, not {entry.filename}")
+    path = fetch_hub_file(entry.repo_id, entry.filename, entry.revision, entry.sha256,
+                          what=f"pretrained weights {entry.tag!r}", token=token)
+    return _safetensors_from_bytes(path.read_bytes(), str(path))
+
+
+# --------------------------------------------------------------------------------------------------
+# Canonical checkpoints
+# --------------------------------------------------------------------------------------------------
+
+def _resolve_converter(dotted: str) -> Callable[[Mapping[str, Tensor]], Mapping[str, Tensor]]:
+    module_name, _, attr = dotted.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        raise WeightsUnavailableError(
+            f"converter {dotted} is not available: module {module_name} cannot be imported ({e})"
+        ) from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise WeightsUnavailableError(f"converter {dotted} is not available: {module_name} has no function {attr}")
+    return fn
+
+
+def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
+    c = entry.canonical
+    assert c is not None
+    return fetch_url(c.url, canonical_download_path(entry), c.sha256, progress=progress,
+                     what=f"pretrained weights {entry.tag!r} (the canonical checkpoint)")
+
+
+def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
+                          ) -> tuple[dict[str, Tensor], nn.Module | None]:
+    """(state dict, None) from the converted cache, or (state dict, network loaded with it) after a
+    fresh conversion, which is checked by loading it strictly into ``make_net()`` (default: the entry's
+    config) before it is cached."""
+    c = entry.canonical
+    assert c is not None
+    folder = converted_dir(entry.tag)
+    st_path, record_path = folder / WEIGHTS_FILE, folder / "source.json"
+    again = f"Delete {folder} to convert the canonical checkpoint again."
+    if st_path.is_file():
+        try:
+            expected = json.loads(record_path.read_text())["sha256"]
+            if not (isinstance(expected, str) and len(expected) == 64):
+                raise ValueError(expected)
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ChecksumMismatchError(
+                f"refusing to load {st_path}: its checksum record {record_path} is missing or unreadable. {again}"
+            ) from None
+        verify_file(st_path, expected, what=f"converted weights {entry.tag!r}", fix=again)
+        return _safetensors_from_bytes(st_path.read_bytes(), str(st_path)), None
+
+    original = _fetch_canonical(entry, progress)  # verified
+    raw = original.read_bytes()
+    digest = _sha256(raw)
+    what = str(original)
+    if c.member is not None:
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                raw = zf.read(c.member)
+        except KeyError:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = zf.namelist()
+            raise WeightsUnavailableError(
+                f"{original} has no member {c.member} (it has: {', '.join(names[:10])}); delete it and "
+                f"download {c.url} again."
+            ) from None
+        except zipfile.BadZipFile:
+            raise WeightsUnavailableError(f"{original} is not a zip archive; delete it and download {c.url} again.") from None
+        what = f"{original}!{c.member}"
+    state_dict = _torch_load_weights_only(raw, what)
+    converter = _resolve_converter(c.converter)
+    converted = dict(converter(state_dict))
+    # Check the conversion against the network before caching it: only loadable weights are cached.
+    from .checkpoint import load_strict
+
+    if make_net is None:
+        from .factory import build_network
+
+        net = build_network(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
+    else:
+        net = make_net()
+    load_strict(net, converted, source=f"{what} converted by {c.converter}")
+    data = safetensors_bytes(converted, entry.arch, entry.config_dict(),
+                              {"source": c.url, "converter": c.converter})
+    write_bytes(st_path, data)
+    write_bytes(folder / CONFIG_FILE, json.dumps(entry.config_dict(), sort_keys=True, indent=2).encode())
+    write_bytes(record_path, json.dumps({
+        "tag": entry.tag, "url": c.url, "member": c.member, "original_sha256": digest,
+        "converter": c.converter, "sha256": _sha256(data),
+    }, indent=2).encode())
+    return _safetensors_from_bytes(data, str(st_path)), net
+
+
+def cached(entry: PretrainedWeights) -> bool:
+    if entry.published:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(entry.repo_id, entry.filename, cache_dir=hf_cache_dir(), revision=entry.revision)
+        return isinstance(hit, str)
+    if entry.canonical is not None:
+        return (converted_dir(entry.tag) / WEIGHTS_FILE).is_file() or canonical_download_path(entry).is_file()
+    return False

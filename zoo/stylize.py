@@ -1,15 +1,13 @@
 """One inference entry point for every model family: ``zoo.stylize`` and ``zoo stylize``.
 
-Each family registers a *stylizer builder* in :data:`zoo.registry.STYLIZERS`::
-
-    @STYLIZERS.register("johnson")
-    def build_johnson(opts: StylizeOptions) -> Stylizer: ...
+Each family declares its *stylizer builder* and the options it supports (:class:`zoo.families.Family`:
+``stylizer``, ``options``). :func:`build_stylizer` resolves the model name (a family, or a pretrained tag
+that brings its weights), refuses every option the family does not support (one place, for every
+family: never silently ignored) and calls the builder.
 
 A :class:`Stylizer` is called with one content image (1, 3, H, W) in [0, 1] and the list of style
 images (each (1, 3, h, w), possibly empty) and returns the stylised image (1, 3, H', W') in [0, 1].
 ``needs_style`` tells the CLI whether ``--style`` is required (``True``), forbidden (``False``).
-Options a family does not support must be rejected by its builder with a clear message
-(:func:`reject_options`), never silently ignored.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from typing import Protocol, Sequence
 import torch
 from torch import Tensor
 
-from .registry import STYLIZERS
+from .families import Resolved, load, resolve
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
            "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
@@ -79,10 +77,10 @@ class StylizeOptions:
     backbone_weights: str | None = None    # VGG weight source (imagenet, timm, caffe, none, a path); None: the family default
     device: str = "auto"
     seed: int | None = None
-    alpha: float = 1.0                      # content-style trade-off (adain_gan)
+    alpha: float = 1.0                      # content-style trade-off (adain)
     direction: str = "AtoB"                 # cyclegan
     tile: int | None = None                 # tiled inference for feed-forward nets (bounded memory)
-    masks: Sequence[str] | None = None      # spatial masks, one per style (adain_gan)
+    masks: Sequence[str] | None = None      # spatial masks, one per style (adain)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -129,19 +127,12 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
         raise ValueError(f"model {family!r} does not support {flags}")
 
 
-# The stylizer family of each architecture that has pretrained tags (zoo.weights).
-FAMILY_OF_ARCH = {"johnson": "johnson", "cyclegan_resnet": "cyclegan", "adain": "adain_gan"}
-
-
-def resolve_family(opts: StylizeOptions) -> StylizeOptions:
-    """``opts`` with ``model`` a stylizer family: a pretrained tag (``johnson_candy``) selects its family and,
-    unless ``weights`` says otherwise, its weights."""
-    from .weights import WEIGHTS
-
-    if opts.model not in STYLIZERS and opts.model in WEIGHTS:
-        entry = WEIGHTS.get(opts.model)
-        return replace(opts, model=FAMILY_OF_ARCH[entry.arch], weights=opts.weights or opts.model)
-    return opts
+def resolve_family(opts: StylizeOptions) -> tuple[Resolved, StylizeOptions]:
+    """The family of ``opts.model`` and ``opts`` with ``model`` the family's name: a pretrained tag
+    (``johnson_candy``), or a family with a default tag (``adain``), brings its weights unless ``weights``
+    says otherwise."""
+    resolved = resolve(opts.model)
+    return resolved, replace(opts, model=resolved.family.name, weights=opts.weights or resolved.weights)
 
 
 def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None) -> None:
@@ -157,15 +148,13 @@ def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: S
 
 def build_stylizer(opts: StylizeOptions) -> Stylizer:
     """The stylizer for ``opts.model``: a family name, or a pretrained tag (``johnson_candy``), which selects
-    its family and, unless ``--weights`` says otherwise, its weights. Unknown names list the valid ones."""
-    opts = resolve_family(opts)
-    return STYLIZERS.get(opts.model)(opts)
-
-
-# Peak memory per output pixel, measured with `zoo stylize` on CPU at 384 and 768 px (random weights,
-# ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain_gan ~1.2 KB, cyclegan
-# ~1.2 KB, johnson ~0.6-0.8 KB. Rounded up; families registered elsewhere get the largest figure.
-BYTES_PER_PIXEL = {"gatys": 2600, "adain_gan": 1300, "cyclegan": 1300, "johnson": 900}
+    its family and, unless ``--weights`` says otherwise, its weights. Unknown names list the valid ones;
+    options the family does not support are refused, naming the model as given."""
+    given = opts.model
+    resolved, opts = resolve_family(opts)
+    family = resolved.family
+    reject_options(opts, given, *(n for n in StylizeOptions.__dataclass_fields__ if n not in family.supports))
+    return load(family.stylizer)(opts)
 
 
 def available_memory(device: torch.device) -> int | None:
@@ -203,14 +192,14 @@ def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels:
     check_pixels("--size", opts.size or max(height, width), height, width, max_pixels)
     pixels = height * width
     what = f"the output would be {width}x{height} = {pixels:,} pixels"
-    family = resolve_family(opts).model
-    per_pixel = BYTES_PER_PIXEL.get(family, max(BYTES_PER_PIXEL.values()))
+    family = resolve_family(opts)[0].family
+    per_pixel = family.bytes_per_pixel
     work = pixels if not opts.tile else min(pixels, opts.tile * opts.tile * 4)  # tiles with their overlap
     need = work * per_pixel + pixels * 3 * 4 * 4  # plus the input, output and their copies
     device = resolve_device(opts.device)
     free = available_memory(device)
     if free is not None and need > free:
-        hint = " or --tile 512" if family in ("johnson", "cyclegan") and not opts.tile else ""
+        hint = " or --tile 512" if "tile" in family.supports and not opts.tile else ""
         raise OptionError(f"--size {opts.size or max(height, width)}: {what}, which needs about "
                           f"{need / 2**30:.1f} GiB on {device}, and {free / 2**30:.1f} GiB are available; use a "
                           f"smaller --size{hint}")

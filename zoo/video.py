@@ -3,7 +3,7 @@
 A thin layer over :func:`zoo.stylize.build_stylizer`: the stylizer is built once and the frames stream
 through it.
 
-* Feed-forward families (johnson, cyclegan, adain_gan) get ``batch_size`` frames per call (default 4 on a
+* Feed-forward families (johnson, cyclegan, adain) get ``batch_size`` frames per call (default 4 on a
   GPU, 1 on the CPU, where batches are slower per frame at 512 px: see ``docs/video.md``); AdaIN-GAN's
   style statistics are computed once for the whole clip (the style tensors are prepared once, and the
   network caches their codes by identity).
@@ -532,7 +532,7 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
         xs = [resize_long_edge(frame, size) for frame, _ in batch]
         if len({tuple(x.shape) for x in xs}) > 1:
             raise ValueError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
-        ys = stylizer(torch.cat(xs), styles).float().cpu()  # adain_gan returns frames on its device
+        ys = stylizer(torch.cat(xs), styles).float().cpu()  # adain returns frames on its device
         for x, y, (_, tag) in zip(xs, ys.split(1), batch):
             if temporal is not None:
                 y = temporal.blend(x, y, temporal.warped_previous(x))

@@ -2,12 +2,14 @@
 
 Names. Every entry has a short *tag* that is also its ``hubconf.py`` entry point and its
 ``zoo.create_model`` name (``johnson_candy``, ``cyclegan_photo2anime``), and a timm-style
-``arch.suffix`` *name* (``johnson.candy``, ``cyclegan_resnet.photo2anime``); both resolve to the entry.
+``family.suffix`` *name* (``johnson.candy``, ``cyclegan.photo2anime``); both resolve to the entry. ``arch`` is
+the entry's family (:mod:`zoo.families`); ``former`` lists deprecated earlier names, which
+:func:`zoo.families.resolve` still accepts for one release.
 
 Where the weights come from (exactly one of these holds for every entry):
 
 * ``published=True``: a ``.safetensors`` file in a Hugging Face Hub repository, pinned to a commit
-  (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.hub`).
+  (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.download`).
 * ``canonical=CanonicalSource(...)``: the public checkpoint of the reference implementation, downloaded
   from its original URL (https), verified (:mod:`zoo.download`: against ``sha256`` where one is
   published, else against the sha256 recorded at its first download), read with
@@ -87,7 +89,7 @@ class PretrainedWeights:
 
     tag: str                      # short name: hubconf entry point and create_model name
     name: str                     # timm-style "arch.suffix"
-    arch: str                     # architecture name in zoo.registry.MODELS
+    arch: str                     # family name (zoo.families), or an architecture in zoo.registry.MODELS
     description: str              # one line, used in docstrings, model cards and the README table
     licence: str                  # licence of the weights (SPDX id, lower case), upstream's for canonical ones
     training_data: str            # what the network was trained on, in words
@@ -101,6 +103,7 @@ class PretrainedWeights:
     canonical: CanonicalSource | None = None
     datasets: tuple[str, ...] = ()  # Hugging Face dataset ids for the model card, where one exists
     paper: str = ""               # citation of the method
+    former: tuple[str, ...] = ()  # earlier tags / names (deprecated; results files may still use them)
 
     def __post_init__(self) -> None:
         # The config is part of a frozen record: keep a read-only view of a private copy.
@@ -280,8 +283,8 @@ _CYCLEGAN_CONFIG = {"n_blocks": 9, "ngf": 64, "dropout": False}
 
 WEIGHTS.register(PretrainedWeights(
     tag="cyclegan_photo2anime",
-    name="cyclegan_resnet.photo2anime",
-    arch="cyclegan_resnet",
+    name="cyclegan.photo2anime",
+    arch="cyclegan",
     description="CycleGAN ResNet generator, photo -> anime face (A -> B), trained by Stylezoo",
     licence="apache-2.0",
     training_data="selfie2anime (unpaired selfies and anime faces, trainA/trainB)",
@@ -353,8 +356,8 @@ _CYCLEGAN_OFFICIAL = (
 for _name, _what, _data, _dataset in _CYCLEGAN_OFFICIAL:
     WEIGHTS.register(PretrainedWeights(
         tag=f"cyclegan_{_name}",
-        name=f"cyclegan_resnet.{_name}",
-        arch="cyclegan_resnet",
+        name=f"cyclegan.{_name}",
+        arch="cyclegan",
         description=f"CycleGAN ResNet generator, {_what} (official weights of the CycleGAN authors)",
         licence="bsd-2-clause",
         training_data=_data,
@@ -376,8 +379,8 @@ _ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Ada
 # pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0. The release
 # (2017) predates GitHub's release-asset digests and no checksum is published: recorded at first download.
 WEIGHTS.register(PretrainedWeights(
-    tag="adain",
-    name="adain.pytorch_adain",
+    tag="adain_original",
+    name="adain.original",
     arch="adain",
     description="AdaIN decoder of pytorch-AdaIN (Huang & Belongie 2017), arbitrary style transfer",
     licence="mit",
@@ -394,6 +397,8 @@ WEIGHTS.register(PretrainedWeights(
     ),
     datasets=("huggan/wikiart",),
     paper=_ADAIN_PAPER,
+    # until this release the tag was "adain", which now names the family (whose default tag this is)
+    former=("adain", "adain.pytorch_adain"),
 ))
 
 WEIGHTS.register(PretrainedWeights(
@@ -434,7 +439,7 @@ def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike 
 
     Each ``*.json`` file holds one result record, a list of them, or ``{"results": [...], ...}`` whose
     other keys apply to every record. A record belongs to the entry when one of its ``weights``,
-    ``tag`` or ``model`` fields equals the entry's tag or timm-style name. Its metrics are the numbers
+    ``tag`` or ``model`` fields equals the entry's tag, timm-style name or a former name. Its metrics are the numbers
     under ``metrics`` (or top-level keys ``fid``, ``lpips``, ``artfid``, ...); ``protocol`` is a name or
     a dict (``name``, ``n``, ``dataset`` or ``data_dir``), as benchmarks/run.py writes it. Records marked
     ``"usable": false`` or ``"random_weights": true`` (computed with random or missing weights) are
@@ -443,7 +448,7 @@ def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike 
     """
     if isinstance(entry, str):
         entry = get_weights(entry)
-    keys = {entry.tag, entry.name}
+    keys = {entry.tag, entry.name, *entry.former}
     root = Path(results_dir) if results_dir is not None else RESULTS_DIR
     out: list[dict[str, Any]] = []
     if not root.is_dir():

@@ -46,7 +46,7 @@ __all__ = [
 OFFICIAL_URL = CYCLEGAN_OFFICIAL_URL
 CANONICAL: dict[str, str] = {
     e.tag.removeprefix("cyclegan_"): e.canonical.url
-    for e in (WEIGHTS.get(t) for t in WEIGHTS.names()) if e.canonical is not None and e.arch == "cyclegan_resnet"
+    for e in (WEIGHTS.get(t) for t in WEIGHTS.names()) if e.canonical is not None and e.arch == "cyclegan"
 }
 
 # The smallest side the reference generator takes: ReflectionPad2d(3) needs >= 4 px and the 1/4-resolution

@@ -1,6 +1,6 @@
 """The LightningModules: training logic only; networks and losses are injected."""
 
-from .adain_gan import AdaINGAN
+from .adain import AdaINGAN
 from .cyclegan import CycleGAN
 from .gatys import Gatys
 

@@ -1,0 +1,172 @@
+"""The model factory: ``zoo.create_model`` and ``zoo.list_models``, over the family declarations
+(:mod:`zoo.families`) and the weights table (:mod:`zoo.weights`).
+
+Names are resolved by :func:`zoo.families.resolve` (families, tags, timm-style names, deprecated names).
+Networks are built by their family's ``network`` builder (or, for architectures that are no family,
+such as discriminators and test networks, by ``zoo.registry.MODELS``); weights are fetched, verified
+and cached by :mod:`zoo.download`; export folders are read by :func:`zoo.publish.read_export`. Loading
+is strict (:func:`zoo.checkpoint.load_strict`): a missing or unexpected key is an error.
+
+This module imports no network module at import time (the families name their builders by dotted
+string), so the networks may use it without an import circle.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from typing import Any, Mapping
+
+from .checkpoint import load_strict
+from .download import converted_dir, pretrained_state, WEIGHTS_FILE
+from .families import FAMILIES, UnknownNameError, resolve
+from .registry import MODELS
+from .weights import WEIGHTS, PretrainedWeights
+
+__all__ = ["create_model", "list_models", "pretrained_net", "build_network", "canonical_arch"]
+
+
+def _import_nets() -> None:
+    """Import every module of :mod:`zoo.nets` so that architectures outside the families (discriminators)
+    are registered in MODELS."""
+    import zoo.nets as nets
+
+    for info in pkgutil.iter_modules(nets.__path__):
+        importlib.import_module(f"zoo.nets.{info.name}")
+
+
+def canonical_arch(arch: str) -> str:
+    """The family name of a (possibly deprecated) architecture name; other names unchanged (no warning)."""
+    return FAMILIES.alias_of(arch) or arch
+
+
+def _training_only() -> set[str]:
+    return {n for f in FAMILIES.values() for n in f.training_networks}
+
+
+def build_network(arch: str, config: Mapping[str, Any], what: str) -> Any:
+    """Build architecture ``arch`` (a family, or a name in MODELS) from its JSON ``config``."""
+    arch = canonical_arch(arch)
+    if arch in FAMILIES and FAMILIES.get(arch).network is not None:
+        builder = FAMILIES.get(arch).build_network
+    else:
+        if arch not in MODELS:
+            _import_nets()
+        if arch not in MODELS:
+            raise UnknownNameError(
+                f"{what} needs architecture {arch!r}, which is neither a family with a network nor registered in "
+                f"zoo.registry.MODELS (valid: {', '.join(_architectures()) or '(none)'})")
+        builder = MODELS.get(arch)
+    try:
+        return builder(**dict(config))
+    except TypeError as e:
+        raise ValueError(f"{what}: cannot build {arch!r} from config {dict(config)}: {e}") from None
+
+
+def _architectures() -> set[str]:
+    """Families with a network, architectures registered in MODELS (less training-only parts and
+    deprecated names), and those the weights table refers to."""
+    families = {n for n in FAMILIES.names() if FAMILIES.get(n).network is not None}
+    registered = {n for n in MODELS.names() if FAMILIES.alias_of(n) is None} - _training_only()
+    return families | registered | {canonical_arch(WEIGHTS.get(t).arch) for t in WEIGHTS.names()}
+
+
+def list_models(pretrained: bool | None = None) -> list[str]:
+    """Every name :func:`create_model` and ``hubconf.py`` accept: pretrained tags and architectures.
+
+    ``pretrained=True``: only the names ``create_model(name, pretrained=True)`` can load now (tags
+    published on the Hub or served from a canonical checkpoint, and families whose default tag is one of
+    those). ``pretrained=False``: the others. Deprecated names are not listed.
+    """
+    every = set(WEIGHTS.names()) | _architectures()
+    available = {t for t in WEIGHTS.names() if WEIGHTS.get(t).available}
+    available |= {n for n in every if n in FAMILIES and FAMILIES.get(n).default_tag in available}
+    if pretrained is None:
+        return sorted(every)
+    return sorted(available) if pretrained else sorted(every - available)
+
+
+def _lookup(name: str) -> tuple[str, PretrainedWeights | None]:
+    """(architecture, weights entry or None) of a model name."""
+    if name in WEIGHTS and name not in FAMILIES:  # its architecture may be a family or a MODELS name
+        entry = WEIGHTS.get(name)
+        return canonical_arch(entry.arch), entry
+    try:
+        r = resolve(name)
+    except UnknownNameError:
+        if name in _architectures():  # an architecture that is no family (MODELS)
+            return name, None
+        raise UnknownNameError(f"unknown model {name!r}; valid names: {', '.join(list_models())}") from None
+    return r.family.name, WEIGHTS.get(r.tag) if r.tag is not None else None
+
+
+def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, **overrides: Any) -> Any:
+    """Build a network by pretrained tag (``johnson_candy``, ``johnson.candy``) or family / architecture name.
+
+    ``pretrained``: ``None`` (the default: a tag, or a family with a default tag such as ``adain``, loads
+    its trained weights, as its name promises; another architecture is built with random weights),
+    ``True`` (the tag's weights, or the family's default tag's; see :mod:`zoo.download`), ``False``
+    (random init, the tag's config), or a path to a folder / ``.safetensors`` file written by
+    :func:`zoo.publish.export_for_hub` (``zoo publish --dry-run``) or ``save_pretrained``. ``overrides``
+    update the network config (with pretrained weights they must keep the shapes: loading is strict).
+    Pretrained networks are returned in eval mode.
+    """
+    from .publish import load_export
+
+    arch, entry = _lookup(name)
+    if entry is None and pretrained is not False and arch in FAMILIES and FAMILIES.get(arch).default_tag:
+        if pretrained is True or pretrained is None:  # a bare family name means its default tag
+            entry = WEIGHTS.get(FAMILIES.get(arch).default_tag)
+    config = {**(entry.config_dict() if entry is not None else {}), **overrides}
+    if pretrained is None:
+        pretrained = entry is not None
+
+    if pretrained is False:
+        return build_network(arch, config, f"model {name!r}")
+    if isinstance(pretrained, (str, os.PathLike)):
+        return load_export(pretrained, arch, **overrides)
+    if pretrained is not True:
+        raise TypeError(f"pretrained must be True, False or a path, not {pretrained!r}")
+    if entry is None:
+        tags = [t for t in WEIGHTS.names() if canonical_arch(WEIGHTS.get(t).arch) == arch]
+        raise ValueError(
+            f"{name!r} is an architecture without weights of its own; pretrained tags for it: "
+            f"{', '.join(tags) or '(none)'}"
+        )
+
+    def make_net() -> Any:
+        return build_network(arch, config, f"model {entry.tag!r}")
+
+    # The weights are fetched (or refused) before the network is built; a fresh canonical conversion
+    # comes back already loaded into a network built by make_net (it is checked before being cached).
+    state_dict, net = pretrained_state(entry, None, True, make_net)
+    if net is None:
+        net = make_net()
+        load_strict(net, state_dict, source=f"pretrained weights {entry.tag!r} ({_where(entry)})")
+    return net.eval()
+
+
+def pretrained_net(weights: Any, arch: str, **overrides: Any) -> Any:
+    """The network of pretrained tag ``weights`` (which must be of architecture ``arch``; a family name means
+    its default tag), or ``None`` when ``weights`` names no weights. Lets every ``--weights`` option accept
+    tags as well as files."""
+    if not isinstance(weights, str):
+        return None
+    try:
+        r = resolve(weights)
+    except UnknownNameError:
+        return None
+    if r.weights is None:
+        return None
+    arch = canonical_arch(arch)
+    if r.family.name != arch:
+        raise ValueError(f"pretrained tag {weights!r} is a {r.family.name!r} network, not {arch!r}")
+    return create_model(r.weights, pretrained=True, **overrides)
+
+
+def _where(entry: PretrainedWeights) -> str:
+    if entry.published:
+        return f"{entry.repo_id}@{entry.revision[:12]}/{entry.filename}"  # type: ignore[index]
+    assert entry.canonical is not None
+    return str(converted_dir(entry.tag) / WEIGHTS_FILE)
