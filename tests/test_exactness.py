@@ -316,7 +316,7 @@ def served(tmp_path_factory):
             else:
                 dst.write_bytes(fam.files["pth"].read_bytes())
         # every official CycleGAN file is the same generator layout: one more tag, served the same way
-        hub.canonical_download_path("cyclegan_style_monet").write_bytes(fams["cyclegan"].files["pth"].read_bytes())
+        download.canonical_download_path("cyclegan_style_monet").write_bytes(fams["cyclegan"].files["pth"].read_bytes())
         (dst.parent / "vgg_normalised.pth").write_bytes(fams["adain"].files["vgg"].read_bytes())
         yield fams, env
 
