@@ -17,11 +17,12 @@ from zoo.color import match_color, preserve_luminance, rgb_to_yiq
 from zoo.io import save_image
 from zoo.losses import NonFiniteLossError, mean_std
 from zoo.nets.adain import (
-    CANONICAL, ENCODER_LAYERS, AdaINNet, StyleCode, adaptive_instance_norm, build_adain_stylizer,
-    convert_pytorch_adain_state_dict, feature_stats, load_adain,
+    CANONICAL, ENCODER_LAYERS, AdaINNet, StyleCode, adaptive_instance_norm, convert_pytorch_adain_state_dict,
+    feature_stats,
 )
 from zoo.registry import MODELS, STYLIZERS
 from zoo.stylize import StylizeOptions
+from zoo.stylizers import build_adain_stylizer, load_adain
 
 ROOT = Path(__file__).resolve().parents[1]
 

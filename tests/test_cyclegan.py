@@ -20,9 +20,10 @@ from zoo.data.folder import EmptyFolderError
 from zoo.data.unpaired import UnpairedData
 from zoo.losses import NonFiniteLossError
 from zoo.nets.cyclegan import (CANONICAL, NLayerDiscriminator, ResnetBlock, ResnetGenerator, config_from_official_state_dict,
-                               convert_official_state_dict, load_generator)
+                               convert_official_state_dict)
 from zoo.registry import MODELS, STYLIZERS
 from zoo.stylize import StylizeOptions, build_stylizer
+from zoo.stylizers import load_generator
 from zoo.variants.cyclegan import CycleGAN, ImagePool, linear_decay
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from PIL import Image
 import originals
 from zoo.nets.adain import AdaINNet, convert_pytorch_adain_state_dict, pytorch_adain_config
 from zoo.nets.cyclegan import ResnetGenerator, config_from_official_state_dict, convert_official_state_dict
-from zoo.nets.transformer import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
+from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
 
 TOL = 1e-4
 ODD = [(70, 90), (257, 131), (9, 13)]

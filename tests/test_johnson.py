@@ -15,9 +15,8 @@ from torch import nn
 
 import originals
 from zoo.io import load_image, save_image
-from zoo.nets.transformer import (
-    TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config, load_transformer,
-)
+from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
+from zoo.stylizers import load_transformer
 
 TINY = {"channels": [4, 8, 8], "num_residual": 1}
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +101,7 @@ def test_forward_fast_equals_forward(name):
 def test_fast_instance_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
     """forward_fast's instance norm (group norm in channels_last) centres each channel first: the raw
     channels_last group-norm kernel computes E[x^2] - E[x]^2 and is off by ~10 on such channels."""
-    from zoo.nets.transformer import _fast_norm
+    from zoo.nets.johnson import _fast_norm
 
     norm = _randomize(nn.InstanceNorm2d(8, affine=True), seed=12)
     g = torch.Generator().manual_seed(13)
@@ -119,7 +118,7 @@ def test_fast_instance_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
 def test_fast_upsample_conv_equals_upsample_then_conv():
     """forward_fast's resize-convolution (a 2x2 convolution per output phase at the input's resolution)
     is x2 nearest upsampling + reflection pad 1 + 3x3 conv, at odd and non-square sizes, borders included."""
-    from zoo.nets.transformer import ConvLayer, _fast_upsample_conv
+    from zoo.nets.johnson import ConvLayer, _fast_upsample_conv
 
     layer = _randomize(ConvLayer(5, 7, 3), seed=14)
     g = torch.Generator().manual_seed(15)
@@ -156,7 +155,7 @@ def test_forward_fast_follows_weight_changes_and_keeps_state_dict():
 
 
 def test_stylizer_runs_forward_fast_on_cpu_and_plain_when_asked(monkeypatch):
-    from zoo.nets.transformer import JohnsonStylizer
+    from zoo.stylizers import ImageStylizer as JohnsonStylizer
 
     net = _randomize(TransformerNet(**TINY), seed=8).eval()
     calls = []

@@ -21,9 +21,9 @@ from .registry import LOSSES, MODELS, STYLIZERS
 from .stylize import StylizeOptions, stylize
 from .video import stylize_frames, stylize_video
 
-# Importing the networks registers them (MODELS, STYLIZERS). The training variants (zoo.variants) import
+# Importing the networks and zoo.stylizers registers them (MODELS, STYLIZERS). The training variants (zoo.variants) import
 # Lightning, which only training and Gatys need: Gatys' stylizer is imported on first use.
-from . import nets  # noqa: F401,E402
+from . import nets, stylizers  # noqa: F401,E402
 
 STYLIZERS.register_lazy("gatys", "zoo.variants.gatys:GatysStylizer")
 
