@@ -40,15 +40,6 @@ def _randomize(net: nn.Module, seed: int = 0) -> nn.Module:
 
 
 # ------------------------------------------------------------------------------------------ network
-@pytest.mark.parametrize("size", [(1, 1), (5, 7), (31, 45), (64, 64)])
-def test_any_size_in_unit_range(size):
-    net = TransformerNet(**TINY).eval()
-    x = torch.rand(2, 3, *size)
-    y = net(x)
-    assert y.shape == x.shape
-    assert y.min() >= 0 and y.max() <= 1
-
-
 def test_paper_network_size_and_config_validation():
     net = TransformerNet()
     # pytorch/examples' TransformerNet (same layers) has 1,679,235 parameters.
@@ -173,7 +164,8 @@ def test_stylizer_runs_forward_fast_on_cpu_and_plain_when_asked(monkeypatch):
     assert len(calls) == n
 
 
-def test_save_pretrained_round_trip_exact_and_strict(tmp_path):
+def test_save_pretrained_round_trips_a_non_default_config(tmp_path):
+    # exactness, strictness and any size: tests/test_nets_contract.py, for every published network
     cfg = {**TINY, "norm": "instance", "output": "sigmoid", "input_scale": 2.0}
     net = _randomize(TransformerNet(**cfg)).eval()
     net.save_pretrained(tmp_path / "m")
@@ -181,18 +173,8 @@ def test_save_pretrained_round_trip_exact_and_strict(tmp_path):
     assert {k: saved[k] for k in cfg} == cfg
     back = TransformerNet.from_pretrained(tmp_path / "m")
     assert back.config == net.config
-    a, b = net.state_dict(), back.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     x = torch.rand(1, 3, 20, 24)
     assert torch.equal(net(x), back(x))
-    # strict: a file missing a tensor is an error, not a silently half-initialised network
-    from safetensors.torch import load_file, save_file
-
-    sd = load_file(tmp_path / "m" / "model.safetensors")
-    sd.pop("head.conv.bias")
-    save_file(sd, tmp_path / "m" / "model.safetensors")
-    with pytest.raises(ValueError, match="model.safetensors does not match TransformerNet: missing keys .*head.conv.bias"):
-        TransformerNet.from_pretrained(tmp_path / "m")
 
 
 def test_registered_builder():
@@ -270,37 +252,6 @@ def test_tiled_close_for_instance_norm_network():
     psnr = -10 * torch.log10(F.mse_loss(tiled, full))
     assert psnr > 20, psnr
     assert tiled.shape == full.shape
-
-
-# ------------------------------------------------------------------------------------------ export
-def test_onnx_export_matches_pytorch_for_dynamic_sizes(tmp_path):
-    ort = pytest.importorskip("onnxruntime")
-    from zoo.export import export_model
-
-    net = _randomize(TransformerNet(**TINY), seed=7).eval()
-    path = export_model(net, "onnx", tmp_path / "j.onnx")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    for shape in [(1, 3, 64, 64), (2, 3, 37, 50), (1, 3, 6, 9)]:
-        x = torch.rand(*shape)
-        (out,) = session.run(None, {"image": x.numpy()})
-        with torch.no_grad():
-            ref = net(x)
-        assert out.shape == tuple(shape)
-        torch.testing.assert_close(torch.from_numpy(out), ref, atol=1e-4, rtol=0)
-
-
-def test_torchscript_export_matches_pytorch(tmp_path):
-    from zoo.export import export_model
-
-    net = _randomize(TransformerNet(**TINY), seed=8).eval()
-    path = export_model(net, "torchscript", tmp_path / "j.pt")
-    loaded = torch.jit.load(str(path))
-    for shape in [(1, 3, 64, 64), (1, 3, 23, 41)]:
-        x = torch.rand(*shape)
-        with torch.no_grad():
-            torch.testing.assert_close(loaded(x), net(x), atol=1e-6, rtol=0)
-    with pytest.raises(ValueError, match="unknown export format"):
-        export_model(net, "tflite", tmp_path / "j.tflite")
 
 
 # ------------------------------------------------------------------------------------------ data

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-__all__ = ["read_checkpoint", "strip_prefix", "load_strict", "StrictHubMixin"]
+__all__ = ["read_checkpoint", "strip_prefix", "load_strict"]
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:

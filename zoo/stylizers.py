@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
 from .nets.adain import (CANONICAL as ADAIN_CANONICAL, AdaINNet, convert_pytorch_adain_state_dict, masks_to_tensor,

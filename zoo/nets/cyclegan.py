@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import torch
 from torch import Tensor, nn
 
 from ..registry import MODELS
