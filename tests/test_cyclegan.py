@@ -543,7 +543,7 @@ def test_weights_that_are_not_files():
 
     with pytest.raises(WeightsUnavailableError, match="recipes/cyclegan_photo2anime.yaml"):
         load_generator("cyclegan_photo2anime")  # a pretrained tag, not published yet
-    with pytest.raises(FileNotFoundError, match="nowhere/last.ckpt: no such file, and not a pretrained tag"):
+    with pytest.raises(FileNotFoundError, match="nowhere/last.ckpt: no such weights file or folder, and not a pretrained tag"):
         load_generator("nowhere/last.ckpt")
 
 

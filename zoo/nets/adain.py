@@ -231,7 +231,7 @@ class AdaINNet(ZooNet):
         reuse it (``forward`` accepts it wherever it accepts a style image)."""
         if style.ndim != 4 or style.shape[0] != 1 or style.shape[1] != 3:
             raise ValueError(f"a style image must have shape (1, 3, H, W), got {tuple(style.shape)}")
-        mean, std = self.stats(self.encode(self.pad_input(style))["relu4_1"])
+        mean, std = self.stats(self.encode(self._pad(style))["relu4_1"])
         return StyleCode(mean, std)
 
     def _style_code(self, style: Tensor | StyleCode) -> StyleCode:
@@ -269,6 +269,8 @@ class AdaINNet(ZooNet):
             return super().pad_input(x)
         x = pad_to_min(x, max(MIN_SIZE, m))  # so that the reflection below fits
         return F.pad(x, (0, (-x.shape[-1]) % m, 0, (-x.shape[-2]) % m), mode="reflect")
+
+    _pad = pad_input  # the name AdaIN's own paths use
 
     def _apply(self, fn, *args, **kwargs):  # .to()/.cuda()/.half(): cached codes belong to the old device
         self._style_cache = {}
@@ -337,8 +339,8 @@ class AdaINNet(ZooNet):
         """pytorch-AdaIN's ``style_transfer``: ``content`` (N, 3, H, W) and ``style`` (N or 1, 3, h, w) in
         [0, 1] -> (N, 3, H, W) in [0, 1]. No cache and no options beyond ``alpha``, so that it traces and
         exports (:func:`zoo.export.export_model`); :meth:`forward` is the general entry point."""
-        c = self.encode(self.pad_input(content))["relu4_1"]
-        s_mean, s_std = self.stats(self.encode(self.pad_input(style))["relu4_1"])
+        c = self.encode(self._pad(content))["relu4_1"]
+        s_mean, s_std = self.stats(self.encode(self._pad(style))["relu4_1"])
         t = self.adain(c, s_mean, s_std)
         if alpha != 1.0:
             t = alpha * t + (1.0 - alpha) * c.float()
@@ -377,13 +379,13 @@ class AdaINNet(ZooNet):
             codes = [self.encode_style(s.to(self._device())) for s in recoloured]  # not cached: depends on content
             styles = codes if not isinstance(styles, (Tensor, StyleCode)) else codes[0]
         h, w = content.shape[-2], content.shape[-1]
-        x = self.pad_input(content)
+        x = self._pad(content)
         c = self.encode(x)["relu4_1"]
         if masks is not None:  # at content resolution, padded like the content, then to the 8 x 8 cells of c
             masks = masks_to_tensor(masks).to(x.device)
             if masks.shape[-2:] != (h, w):
                 masks = F.interpolate(masks, size=(h, w), mode="nearest")
-            masks = self.pad_input(masks)
+            masks = self._pad(masks)
             ph, pw = 8 * c.shape[-2] - masks.shape[-2], 8 * c.shape[-1] - masks.shape[-1]
             masks = F.pad(masks, (0, pw, 0, ph), mode="replicate")
         t = self.target_features(c, styles, alpha, style_weights, masks)
