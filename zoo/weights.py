@@ -264,7 +264,7 @@ for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess
         canonical=CanonicalSource(
             url=_FNS_ZIP,
             member=f"saved_models/{_style}.pth",
-            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.transformer caches it under
+            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.johnson caches it under
             converter="zoo.nets.johnson.convert_fast_neural_style_state_dict",
             licence="bsd-3-clause",
             citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
