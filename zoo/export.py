@@ -37,10 +37,10 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     ``net`` is a network of :mod:`zoo.nets` (a :class:`~zoo.nets.base.ZooNet`: what is traced is its
     ``for_export()``, whose inputs are its ``input_names``) or any image-to-image ``nn.Module``. ``alpha``
     is AdaIN's content-style trade-off, fixed in the graph (default 1). ``example`` is the input used for
-    tracing (default: a random (2, 3, 64, 64) image; a second input, AdaIN's style, is it mirrored). ONNX
-    graphs have dynamic batch, height and width and are checked with ``onnx.checker``; TorchScript files are
-    traced (``torch.jit.trace``) and keep any input size too. The file is written under a temporary name
-    and renamed when complete.
+    tracing (default: a random (2, 3, 64, 64) image; a second input, AdaIN's style, is that image
+    mirrored). ONNX graphs have dynamic batch, height and width and are checked with ``onnx.checker``;
+    TorchScript files are traced (``torch.jit.trace``) and keep any input size too. The file is written
+    under a temporary name and renamed when complete.
     """
     from .nets.base import ZooNet
 
