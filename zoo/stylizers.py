@@ -143,8 +143,8 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     config = {**{k: v for k, v in config.items() if k in accepted}, **overrides}
     try:
         net = layout.network(**config)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{path}: its config does not describe a {layout.network.__name__} ({e})") from None
+    except TypeError as e:  # an argument the network does not take
+        raise ValueError(f"{path}: its config does not fit {layout.network.__name__} ({e})") from None
     load_strict(net, state, source=str(path))
     return net.eval()
 
