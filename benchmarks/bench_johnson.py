@@ -1,4 +1,4 @@
-"""Speed and peak memory of the Johnson et al. 2016 transformation network (zoo.nets.transformer).
+"""Speed and peak memory of the Johnson et al. 2016 transformation network (zoo.nets.johnson).
 
     python -m benchmarks.bench_johnson                       # CPU (or --device cuda), writes results JSON
     python -m benchmarks.bench_johnson --device cuda --out benchmarks/results/johnson-h100.json
@@ -46,7 +46,7 @@ import torch
 
 from benchmarks import peers
 from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
-from zoo.nets.transformer import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
+from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
 from zoo.tiling import tiled_apply
 
 GiB = 1024 ** 3
@@ -283,7 +283,7 @@ def main(argv=None) -> dict:
         del fns[name], desc[name]
     best_path = list(fns)[-1] if cuda else "fast"  # the fast path used for the tiled run
     result: dict = {
-        "benchmark": "johnson transformer forward (zoo.nets.transformer.TransformerNet, pytorch/examples config)",
+        "benchmark": "johnson transformer forward (zoo.nets.johnson.TransformerNet, pytorch/examples config)",
         "peer": peers.PYTORCH_EXAMPLES_JOHNSON,
         "ratio": "peer seconds / zoo seconds (speedup; higher: the zoo is faster)",
         **({"conv_ceiling": ceiling} if ceiling else {}),

@@ -159,7 +159,7 @@ def write_clip(frames, path: Path, fps: int = 25, audio: bool = True) -> Path:
 
 # ------------------------------------------------------------------------------------------ parts
 def _johnson_weights(folder: Path) -> Path:
-    from zoo.nets.transformer import TransformerNet
+    from zoo.nets.johnson import TransformerNet
 
     torch.manual_seed(0)
     TransformerNet().save_pretrained(folder / "johnson-random")  # the default architecture, random weights

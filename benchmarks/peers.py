@@ -197,7 +197,7 @@ class _ExUpsampleConvLayer(nn.Module):
 
 class ExamplesTransformerNet(nn.Module):
     """pytorch/examples TransformerNet: 0-255 RGB in, 0-255 out (unclamped); keys conv1..3, in1..5,
-    res1..5, deconv1..3 (the layout zoo.nets.transformer.convert_fast_neural_style_state_dict reads)."""
+    res1..5, deconv1..3 (the layout zoo.nets.johnson.convert_fast_neural_style_state_dict reads)."""
 
     def __init__(self):
         super().__init__()

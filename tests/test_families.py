@@ -207,7 +207,7 @@ def test_deprecated_architecture_and_module_names_still_work():
 
 
 def test_former_class_path_of_a_checkpoint_still_exports(tmp_path):
-    from zoo.nets.transformer import TransformerNet
+    from zoo.nets.johnson import TransformerNet
     from zoo.publish import publish
 
     config = {"channels": [4, 4, 4], "num_residual": 1}

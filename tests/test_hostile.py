@@ -164,7 +164,7 @@ def _make(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}\n")
     elif name.endswith(".johnson"):
-        from zoo.nets.transformer import TransformerNet
+        from zoo.nets.johnson import TransformerNet
 
         TransformerNet(channels=[4, 8, 8], num_residual=1).save_pretrained(path)
     elif name.endswith(".cyclegan"):

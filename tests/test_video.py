@@ -101,7 +101,7 @@ def nets(tmp_path_factory) -> dict[str, Path]:
     """Random networks saved as the CLI loads them (tiny ones for johnson and cyclegan; the declared
     default config for other families that read weight files), and a style image."""
     from zoo.nets.cyclegan import ResnetGenerator
-    from zoo.nets.transformer import TransformerNet
+    from zoo.nets.johnson import TransformerNet
 
     root = tmp_path_factory.mktemp("nets")
     torch.manual_seed(0)
@@ -178,7 +178,7 @@ def test_cli_subprocess_shows_a_frame_progress_bar_and_refuses_to_overwrite(run,
 
 
 def test_feed_forward_frames_are_batched_and_equal_the_image_path(nets, clip, monkeypatch):
-    from zoo.nets.transformer import JohnsonStylizer
+    from zoo.stylizers import ImageStylizer as JohnsonStylizer
     from zoo.stylize import StylizeOptions, build_stylizer
 
     calls = []
@@ -364,7 +364,7 @@ def test_variable_frame_rate_keeps_every_timestamp(nets, tmp_path, caplog):
 
 @pytest.mark.parametrize("fault", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_an_interrupted_run_leaves_no_file_and_keeps_the_old_output(fault, nets, clip, tmp_path, monkeypatch, capsys):
-    from zoo.nets.transformer import JohnsonStylizer
+    from zoo.stylizers import ImageStylizer as JohnsonStylizer
 
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the user's previous result")

@@ -1,21 +1,20 @@
 """Reading weights from the files users have: safetensors exports, Lightning checkpoints, torch files.
 
 Nothing is unpickled beyond tensors and plain containers: torch files are read with
-``weights_only=True``. Loading is strict everywhere (:func:`load_strict`, :class:`StrictHubMixin`).
+``weights_only=True``. Loading is strict everywhere (:func:`load_strict`, :class:`zoo.nets.base.StrictHubMixin`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import Tensor
 
-from huggingface_hub import PyTorchModelHubMixin
-
-__all__ = ["read_checkpoint", "strip_prefix", "load_strict", "StrictHubMixin"]
+__all__ = ["read_checkpoint", "strip_prefix", "load_strict", "Importer"]
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:
@@ -82,19 +81,22 @@ def load_strict(module: torch.nn.Module, state_dict: Mapping[str, Tensor], sourc
         raise ValueError(f"{source} does not match {type(module).__name__}: {'; '.join(problems)}")
 
 
-class StrictHubMixin(PyTorchModelHubMixin):
-    """``PyTorchModelHubMixin`` whose ``from_pretrained`` loads strictly, whatever ``strict`` says.
+def __getattr__(name: str):
+    if name == "StrictHubMixin":  # its home is zoo.nets.base (imported lazily: zoo.nets imports this module)
+        from .nets.base import StrictHubMixin
 
-    huggingface_hub loads with ``strict=False`` by default, which accepts a file with missing or extra
-    tensors (the missing ones keep their random initialisation); its strict mode raises a multi-line
-    error. Here the weights file is read by :func:`read_checkpoint` (safetensors, or a legacy
-    ``pytorch_model.bin`` with ``weights_only=True``) and loaded by :func:`load_strict`: a mismatch is one
-    line naming the file and the first missing/unexpected keys.
-    """
+        return StrictHubMixin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    @classmethod
-    def _load_as_safetensor(cls, model, model_file: str, map_location: str, strict: bool):
-        load_strict(model, read_checkpoint(model_file)[0], source=str(model_file))
-        return model.eval()
 
-    _load_as_pickle = _load_as_safetensor
+@dataclass(frozen=True)
+class Importer:
+    """A reference implementation's checkpoint layout: how to recognise it, convert it to the network's keys,
+    and the network config that computes what the reference computes with it. A family lists its importers
+    (:attr:`zoo.families.Family.importers`); :func:`zoo.stylizers.load_network` tries them on a file that is
+    neither a training checkpoint nor an export."""
+
+    what: str                                                  # for messages: "a fast_neural_style .pth"
+    detect: Callable[[Mapping[str, Tensor]], bool]
+    convert: Callable[[Mapping[str, Tensor]], dict[str, Tensor]]
+    config: Callable[[Mapping[str, Tensor]], dict[str, Any]]   # of the converted state dict

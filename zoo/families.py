@@ -106,7 +106,8 @@ class Family:
         stylizer: builder ``(StylizeOptions) -> Stylizer`` of ``zoo stylize``.
         options: the StylizeOptions fields the stylizer reads besides :data:`UNIVERSAL_OPTIONS` (and
             ``weights``, implied by ``needs_weights``); :func:`zoo.stylize.build_stylizer` refuses the others.
-        network: builder ``(**config) -> nn.Module`` of the inference network; None for families that
+        network: the inference network's class (or a builder ``(**config) -> nn.Module`` with named
+            arguments: loading keeps only the config keys it takes); None for families that
             optimise the image (Gatys).
         module: the LightningModule ``"module:Class"`` that trains the network.
         former_modules: class paths of that LightningModule under earlier names (deprecated), as
@@ -120,6 +121,8 @@ class Family:
         loader_options: the StylizeOptions fields the loader takes as keyword arguments.
         converters: dotted names of the functions importing canonical published checkpoints (the
             weights table's ``canonical.converter`` must be one of them).
+        importers: dotted names of :class:`zoo.checkpoint.Importer` s: the reference implementations'
+            files ``--weights`` may name, recognised by their keys and converted on load.
         needs_weights: the stylizer needs trained weights (``--weights`` or a tag).
         needs_style: the stylizer needs style images at run time.
         random_weights: the stylizer takes ``--weights random`` itself (else smoke runs export a random
@@ -145,6 +148,7 @@ class Family:
     loader: str | None = None
     loader_options: tuple[str, ...] = ()
     converters: tuple[str, ...] = ()
+    importers: tuple[str, ...] = ()
     needs_weights: bool = True
     needs_style: bool = False
     random_weights: bool = False
@@ -257,8 +261,7 @@ class FamilyRegistry(Mapping[str, Family]):
 FAMILIES = FamilyRegistry()
 
 
-# The built-in families. The stylizer and loader strings point at the nets' modules of today
-# (netbase moves the stylizers to zoo/stylizers.py and renames zoo/nets/transformer.py to johnson.py).
+# The built-in families.
 FAMILIES.register(Family(
     name="gatys",
     description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
@@ -276,27 +279,29 @@ FAMILIES.register(Family(
 FAMILIES.register(Family(
     name="johnson",
     description="Johnson et al. 2016 feed-forward image transformation network (one style per network)",
-    stylizer="zoo.nets.transformer:build_johnson_stylizer",
+    stylizer="zoo.stylizers:build_image_stylizer",
     options=frozenset({"tile", "preserve_color"}),
-    network="zoo.nets.transformer:build_johnson",
+    network="zoo.nets.johnson:TransformerNet",
     module="zoo.variants.johnson:PerceptualVariant",
     former_modules=("zoo.variants.perceptual.PerceptualVariant",),
-    loader="zoo.nets.transformer:load_transformer",
-    converters=("zoo.nets.transformer.convert_fast_neural_style_state_dict",),
+    loader="zoo.stylizers:load_transformer",
+    converters=("zoo.nets.johnson.convert_fast_neural_style_state_dict",),
+    importers=("zoo.nets.johnson:FAST_NEURAL_STYLE",),
     recipes=("johnson",),
     bytes_per_pixel=900,
 ))
 FAMILIES.register(Family(
     name="cyclegan",
     description="CycleGAN ResNet generator of Zhu et al. 2017 (unpaired image-to-image translation)",
-    stylizer="zoo.nets.cyclegan:build_cyclegan_stylizer",
+    stylizer="zoo.stylizers:build_image_stylizer",
     options=frozenset({"direction", "tile", "preserve_color"}),
-    network="zoo.nets.cyclegan:build_generator",
+    network="zoo.nets.cyclegan:ResnetGenerator",
     module="zoo.variants.cyclegan:CycleGAN",
     checkpoint_prefix={"AtoB": "G_AB.", "BtoA": "G_BA."},
-    loader="zoo.nets.cyclegan:load_generator",
+    loader="zoo.stylizers:load_generator",
     loader_options=("direction",),
     converters=("zoo.nets.cyclegan.convert_official_state_dict",),
+    importers=("zoo.nets.cyclegan:OFFICIAL",),
     recipes=("cyclegan_horse2zebra", "cyclegan_photo2anime"),
     bytes_per_pixel=1300,
     training_networks=("cyclegan_patchgan",),
@@ -305,15 +310,16 @@ FAMILIES.register(Family(
 FAMILIES.register(Family(
     name="adain",
     description="AdaIN network of Huang & Belongie 2017 (arbitrary style transfer: content and style images)",
-    stylizer="zoo.nets.adain:build_adain_stylizer",
+    stylizer="zoo.stylizers:build_adain_stylizer",
     options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights"}),
-    network="zoo.nets.adain:adain",
+    network="zoo.nets.adain:AdaINNet",
     module="zoo.variants.adain:AdaINGAN",
     former_modules=("zoo.variants.adain_gan.AdaINGAN",),
     network_config="zoo.nets.adain:net_config_from_hparams",
-    loader="zoo.nets.adain:load_adain",
+    loader="zoo.stylizers:load_adain",
     loader_options=("backbone_weights",),
     converters=("zoo.nets.adain.convert_pytorch_adain_state_dict",),
+    importers=("zoo.nets.adain:PYTORCH_ADAIN",),
     needs_style=True,
     random_weights=True,
     default_tag="adain_original",

@@ -244,7 +244,7 @@ _HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are 
 # No checksum is published for the zip: recorded at first download.
 _FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
 # The TransformerNet config that reproduces pytorch/examples' network through the [0, 1] interface
-# (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.transformer.fast_neural_style_config();
+# (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.johnson.fast_neural_style_config();
 # the schema test checks the two agree.
 _FNS_CONFIG = {"channels": [32, 64, 128], "num_residual": 5, "norm": "instance", "upsample": "nearest",
                "output": "clamp", "input_scale": 255.0, "output_scale": 1.0 / 255.0}
@@ -267,8 +267,8 @@ for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess
         canonical=CanonicalSource(
             url=_FNS_ZIP,
             member=f"saved_models/{_style}.pth",
-            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.transformer caches it under
-            converter="zoo.nets.transformer.convert_fast_neural_style_state_dict",
+            file="fast_neural_style_saved_models.zip",  # the name zoo.nets.johnson caches it under
+            converter="zoo.nets.johnson.convert_fast_neural_style_state_dict",
             licence="bsd-3-clause",
             citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
         ),

@@ -1,8 +1,13 @@
-"""The networks we publish: plain nn.Modules with JSON-serialisable constructor arguments."""
+"""The networks we publish: plain nn.Modules on one base (:class:`zoo.nets.base.ZooNet`: any-size contract,
+strict loading, hub mixin) with JSON-serialisable constructor arguments, and their converters."""
 
 from .adain import AdaINNet, StyleCode, convert_pytorch_adain_state_dict
+from .base import ZooNet, moved_names
 from .cyclegan import NLayerDiscriminator, ResnetGenerator, convert_official_state_dict
-from .transformer import TransformerNet, convert_fast_neural_style_state_dict, load_transformer
+from .johnson import TransformerNet, convert_fast_neural_style_state_dict
 
-__all__ = ["AdaINNet", "StyleCode", "convert_pytorch_adain_state_dict", "NLayerDiscriminator", "ResnetGenerator",
-           "convert_official_state_dict", "TransformerNet", "convert_fast_neural_style_state_dict", "load_transformer"]
+__all__ = ["ZooNet", "AdaINNet", "StyleCode", "convert_pytorch_adain_state_dict", "NLayerDiscriminator",
+           "ResnetGenerator", "convert_official_state_dict", "TransformerNet", "convert_fast_neural_style_state_dict"]
+
+
+__getattr__ = moved_names(__name__, {"load_transformer": "zoo.stylizers.load_transformer"})  # for one release

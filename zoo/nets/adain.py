@@ -44,11 +44,9 @@ The difference is a factor sqrt(n / (n - 1)) on both standard deviations -- invi
 
 from __future__ import annotations
 
-import logging
 import os
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -56,16 +54,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
-from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
+from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
-from ..registry import MODELS, STYLIZERS
-from .sizing import pad_to_min
-
-log = logging.getLogger(__name__)
+from ..registry import MODELS
+from .base import ZooNet, moved_names, pad_to_min
 
 __all__ = [
-    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats",
-    "convert_pytorch_adain_state_dict", "pytorch_adain_config", "CANONICAL", "ENCODER_LAYERS", "build_adain_stylizer",
+    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats", "masks_to_tensor",
+    "convert_pytorch_adain_state_dict", "pytorch_adain_config", "net_config_from_hparams", "CANONICAL",
+    "ENCODER_LAYERS",
 ]
 
 # Canonical published weights of the reference implementation (README of naoto0804/pytorch-AdaIN,
@@ -170,7 +167,7 @@ class AdaINDecoder(nn.Module):
         return h
 
 
-class AdaINNet(nn.Module, StrictHubMixin):
+class AdaINNet(ZooNet):
     """AdaIN style transfer network: frozen VGG19 encoder to relu4_1, AdaIN, trained decoder.
 
     Args (all JSON, saved in ``config.json``):
@@ -191,6 +188,9 @@ class AdaINNet(nn.Module, StrictHubMixin):
 
     Only the decoder is a parameter of this module (``model.safetensors`` holds ``decoder.*`` only).
     """
+
+    min_size = MIN_SIZE
+    input_names = ("content", "style")
 
     def __init__(self, backbone_weights: str | None = "caffe", eps: float = EPS, unbiased_std: bool = False,
                  pad_multiple: int = 1) -> None:
@@ -261,14 +261,16 @@ class AdaINNet(nn.Module, StrictHubMixin):
     def _device(self) -> torch.device:
         return self.decoder.conv4_1.weight.device
 
-    def _pad(self, x: Tensor) -> Tensor:
+    def pad_input(self, x: Tensor) -> Tensor:
         """``x`` as the encoder takes it: padded below :data:`MIN_SIZE` only (or, for ``pad_multiple`` > 1,
         reflection-padded to that multiple as well)."""
         m = self.pad_multiple
         if m == 1:
-            return pad_to_min(x, MIN_SIZE)
+            return super().pad_input(x)
         x = pad_to_min(x, max(MIN_SIZE, m))  # so that the reflection below fits
         return F.pad(x, (0, (-x.shape[-1]) % m, 0, (-x.shape[-2]) % m), mode="reflect")
+
+    _pad = pad_input  # the name AdaIN's own paths use
 
     def _apply(self, fn, *args, **kwargs):  # .to()/.cuda()/.half(): cached codes belong to the old device
         self._style_cache = {}
@@ -337,13 +339,17 @@ class AdaINNet(nn.Module, StrictHubMixin):
         """pytorch-AdaIN's ``style_transfer``: ``content`` (N, 3, H, W) and ``style`` (N or 1, 3, h, w) in
         [0, 1] -> (N, 3, H, W) in [0, 1]. No cache and no options beyond ``alpha``, so that it traces and
         exports (:func:`zoo.export.export_model`); :meth:`forward` is the general entry point."""
-        h, w = content.shape[-2], content.shape[-1]
         c = self.encode(self._pad(content))["relu4_1"]
         s_mean, s_std = self.stats(self.encode(self._pad(style))["relu4_1"])
         t = self.adain(c, s_mean, s_std)
         if alpha != 1.0:
             t = alpha * t + (1.0 - alpha) * c.float()
-        return self.decode(t.to(c.dtype))[..., :h, :w].clamp(0, 1)
+        return self.crop_output(self.decode(t.to(c.dtype)), content).clamp(0, 1)
+
+    def for_export(self, alpha: float = 1.0) -> nn.Module:
+        """A (content, style) -> picture module: :meth:`transfer` with ``alpha`` fixed (what
+        :func:`zoo.export.export_model` traces)."""
+        return _Transfer(self, alpha)
 
     def forward(self, content: Tensor, styles: Sequence[Tensor | StyleCode] | Tensor | StyleCode,
                 alpha: float = 1.0, style_weights: Sequence[float] | None = None,
@@ -383,7 +389,7 @@ class AdaINNet(nn.Module, StrictHubMixin):
             ph, pw = 8 * c.shape[-2] - masks.shape[-2], 8 * c.shape[-1] - masks.shape[-1]
             masks = F.pad(masks, (0, pw, 0, ph), mode="replicate")
         t = self.target_features(c, styles, alpha, style_weights, masks)
-        out = self.decode(t.to(c.dtype))[..., :h, :w].clamp(0, 1)
+        out = self.crop_output(self.decode(t.to(c.dtype)), content).clamp(0, 1)
         if mode == "luminance":
             out = preserve_luminance(out, content)
         return out
@@ -403,6 +409,15 @@ class AdaINNet(nn.Module, StrictHubMixin):
 
         load_strict(net, convert_pytorch_adain_state_dict(decoder), "pytorch-AdaIN decoder")
         return net
+
+
+class _Transfer(nn.Module):
+    def __init__(self, net: AdaINNet, alpha: float) -> None:
+        super().__init__()
+        self.net, self.alpha = net, float(alpha)
+
+    def forward(self, content: Tensor, style: Tensor) -> Tensor:
+        return self.net.transfer(content, style, self.alpha)
 
 
 def _version_of(t: Tensor) -> int:
@@ -493,11 +508,14 @@ def pytorch_adain_config() -> dict[str, Any]:
     return {"backbone_weights": "caffe", "unbiased_std": True}
 
 
-def _is_pytorch_adain_decoder(sd: Mapping[str, Tensor]) -> bool:
-    return "28.weight" in sd or "decoder.28.weight" in sd
-
-
 # ---------------------------------------------------------------------------------------- registry
+
+
+# How zoo.stylizers.load_network recognises pytorch-AdaIN's decoder.pth (the adain family's importer).
+PYTORCH_ADAIN = Importer("pytorch-AdaIN's decoder.pth", lambda sd: "28.weight" in sd or "decoder.28.weight" in sd,
+                         convert_pytorch_adain_state_dict, lambda sd: pytorch_adain_config())
+
+
 @MODELS.register("adain")
 def adain(**config: Any) -> AdaINNet:
     """AdaIN network (Huang & Belongie 2017): frozen VGG19 encoder to relu4_1, AdaIN, mirrored decoder.
@@ -521,94 +539,9 @@ def net_config_from_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k in _NET_KEYS}
 
 
-def load_adain(weights: str | os.PathLike, backbone_weights: str | None = None) -> AdaINNet:
-    """An :class:`AdaINNet` from a Lightning ``.ckpt`` (AdaIN-GAN variant), a ``.safetensors`` export with
-    its ``config.json``, a ``save_pretrained`` folder, or pytorch-AdaIN's ``decoder.pth``. Loading is strict.
-    ``backbone_weights`` overrides the encoder source named in the file's config."""
-    from ..hub import pretrained_net
-
-    net = pretrained_net(weights, "adain", **({"backbone_weights": backbone_weights} if backbone_weights else {}))
-    if net is not None:  # a pretrained tag, e.g. "adain" (pytorch-AdaIN's published decoder)
-        return net
-    path = Path(weights)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such weights file or folder, and not a pretrained tag "
-                                "(see zoo list --pretrained)")
-    state, hparams = read_checkpoint(path)
-    if _is_pytorch_adain_decoder(state):
-        return AdaINNet.from_pytorch_adain(state, backbone_weights or "caffe")
-    if any(k.startswith("net.") for k in state):  # Lightning checkpoint of zoo.variants.adain_gan
-        state = strip_prefix(state, "net.")
-    config = net_config_from_hparams(hparams)
-    if backbone_weights is not None:
-        config["backbone_weights"] = backbone_weights
-    net = AdaINNet(**config)
-    load_strict(net, state, str(path))
-    return net
-
-
-class AdaINStylizer:
-    """The ``adain_gan`` stylizer of ``zoo stylize``: one content image, one or more style images."""
-
-    needs_style = True
-
-    def __init__(self, net: AdaINNet, alpha: float, style_weights: Sequence[float] | None,
-                 masks: Sequence[str] | None, preserve_color: str | None, size: int | None,
-                 device: torch.device) -> None:
-        self.net, self.alpha, self.style_weights = net, float(alpha), style_weights
-        self.masks, self.preserve_color, self.size, self.device = masks, preserve_color, size, device
-
-    @torch.inference_mode()
-    def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
-        from ..io import resize_long_edge
-
-        if not styles:
-            raise ValueError("model 'adain_gan' needs at least one --style image")
-        if len(styles) > 1 and self.style_weights is None and self.masks is None:
-            raise ValueError(f"{len(styles)} styles given: say how to combine them with --style-weights or --masks")
-        content = resize_long_edge(content, self.size).to(self.device)
-        styles = [resize_long_edge(s, self.size).to(self.device) for s in styles]
-        masks = None
-        if self.masks is not None:
-            if len(self.masks) != len(styles):
-                raise ValueError(f"{len(self.masks)} masks for {len(styles)} styles: give one mask per style")
-            masks = masks_to_tensor(list(self.masks))
-            masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
-        return self.net(content, styles, alpha=self.alpha, style_weights=self.style_weights, masks=masks,
-                        preserve_color=self.preserve_color)
-
-
-@STYLIZERS.register("adain_gan")
-def build_adain_stylizer(opts) -> AdaINStylizer:
-    """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
-    pytorch-AdaIN decoder.pth, a pretrained tag such as ``adain``, or ``random``: an untrained decoder, for smoke runs),
-    --style (one or more), --style-weights, --alpha,
-    --preserve-color (coral: pytorch-AdaIN's recolouring of the style; histogram: Gatys et al.'s colour
-    matching of the style; luminance: keep the content's colours in the output),
-    --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
-    --device."""
-    from ..color import COLOR_MODES, check_preserve_color
-    from ..stylize import StylizeOptions, reject_options, resolve_device
-
-    reject_options(opts, "adain_gan", *[n for n in ("steps", "scales", "direction", "tile", "seed")
-                                        if n in StylizeOptions.__dataclass_fields__])
-    if not 0.0 <= float(opts.alpha) <= 1.0:
-        raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
-    if opts.masks is not None and opts.style_weights is not None:
-        raise ValueError("--masks and --style-weights cannot be combined: each mask takes one style")
-    preserve = check_preserve_color(opts.preserve_color, COLOR_MODES)
-    # the encoder must be the one the decoder was trained with: follow the weights' config unless the
-    # user names another source
-    backbone = opts.backbone_weights
-    device = resolve_device(opts.device)
-    if not opts.weights:
-        raise ValueError("model 'adain_gan' needs --weights: a .ckpt, a .safetensors file, a save_pretrained folder, "
-                         "pytorch-AdaIN's decoder.pth, or a pretrained tag such as adain (zoo list --pretrained); "
-                         "--weights random runs an untrained decoder (smoke runs only)")
-    if opts.weights == "random":
-        log.warning("adain_gan: --weights random, the decoder is RANDOM (smoke runs only)")
-        net = AdaINNet(backbone_weights=backbone or "caffe")
-    else:
-        net = load_adain(opts.weights, backbone)
-    net = net.to(device).eval()
-    return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device)
+# Loading and inference moved to zoo.stylizers; the old names work, with a DeprecationWarning, for one release.
+__getattr__ = moved_names(__name__, {
+    "load_adain": "zoo.stylizers.load_adain",
+    "AdaINStylizer": "zoo.stylizers.AdaINStylizer",
+    "build_adain_stylizer": "zoo.stylizers.build_adain_stylizer",
+})

@@ -16,7 +16,8 @@ Both take RGB images in [0, 1]; the mapping to the [-1, 1] range the networks we
 inside. The generator takes any H, W and runs on the image as it is, as the reference does (no padding to
 a multiple of 4: that would enter the instance norm statistics); its output is then
 4 * ceil(H / 4) x 4 * ceil(W / 4) and the top-left H x W is kept. Sides under :data:`MIN_SIZE` (5 px, where
-the reference's reflection pads fail) are first padded by repeating the last row/column.
+the reference's reflection pads fail) are first padded by repeating the last row/column (the contract of
+:class:`zoo.nets.base.ZooNet`).
 Weights are initialised from N(0, 0.02) with zero biases (paper, appendix 7.1; reference ``init_weights``).
 """
 
@@ -25,18 +26,16 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import torch
 from torch import Tensor, nn
 
-from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint, strip_prefix
-from ..registry import MODELS, STYLIZERS
+from ..checkpoint import Importer
+from ..registry import MODELS
 from ..weights import CYCLEGAN_OFFICIAL_URL, WEIGHTS
-from .sizing import pad_to_min
+from .base import ZooNet, moved_names
 
 __all__ = [
     "ResnetGenerator", "ResnetBlock", "NLayerDiscriminator", "init_weights", "convert_official_state_dict",
-    "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "build_generator", "load_generator",
-    "CycleGANStylizer",
+    "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "build_generator",
 ]
 
 # The 18 public CycleGAN generators of the reference PyTorch code, one direction each (name -> https URL);
@@ -90,7 +89,7 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
-class ResnetGenerator(nn.Module, StrictHubMixin):
+class ResnetGenerator(ZooNet):
     """CycleGAN ResNet generator: RGB [0, 1] (N, 3, H, W) -> RGB [0, 1] (N, 3, H, W), any H, W.
 
     Args:
@@ -103,6 +102,8 @@ class ResnetGenerator(nn.Module, StrictHubMixin):
     tanh) as it is, the top-left H x W of the output kept and mapped to [0, 1]. Sides under
     :data:`MIN_SIZE` are padded by repetition first.
     """
+
+    min_size = MIN_SIZE
 
     def __init__(self, n_blocks: int = 9, ngf: int = 64, dropout: bool = False, in_channels: int = 3,
                  out_channels: int = 3) -> None:
@@ -137,13 +138,12 @@ class ResnetGenerator(nn.Module, StrictHubMixin):
         return self.model(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        h, w = x.shape[-2], x.shape[-1]
-        y = self.model(pad_to_min(x * 2 - 1, MIN_SIZE))
-        return (y[..., :h, :w] + 1) / 2
+        return (self.any_size(self.model, x * 2 - 1) + 1) / 2
 
 
-class NLayerDiscriminator(nn.Module, StrictHubMixin):
+class NLayerDiscriminator(ZooNet):
     """PatchGAN discriminator: RGB [0, 1] (N, 3, H, W) -> logits (N, 1, H', W'), one per image patch.
+    A part of training, not an image-to-image network: of :class:`ZooNet` it uses the hub mixin only.
 
     ``n_layers=3`` is the 70x70 PatchGAN of CycleGAN (appendix 7.2): C64 (no norm) - C128 - C256 - C512
     (stride 1) - conv to 1 channel, 4x4 kernels, LeakyReLU(0.2), instance norm. Channel multipliers are
@@ -176,7 +176,7 @@ class NLayerDiscriminator(nn.Module, StrictHubMixin):
         return self.model(x * 2 - 1)
 
 
-@MODELS.register("cyclegan_resnet")
+@MODELS.register("cyclegan")
 def build_generator(**config: Any) -> ResnetGenerator:
     """CycleGAN ResNet generator (Zhu et al. 2017): ``n_blocks`` (9), ``ngf`` (64), ``dropout`` (False)."""
     return ResnetGenerator(**config)
@@ -227,111 +227,16 @@ def config_from_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Any]:
             "in_channels": int(first.shape[1]), "out_channels": int(sd[f"model.{last}.weight"].shape[0])}
 
 
-# --------------------------------------------------------------------------------------------------------
-# torch.hub entry points (re-exported by hubconf.py)
-
-# --------------------------------------------------------------------------------------------------------
-# Inference: `zoo stylize --model cyclegan`
-
-_CKPT_PREFIX = {"AtoB": "G_AB.", "BtoA": "G_BA."}
+# Loading and inference moved to zoo.stylizers; the old names work, with a DeprecationWarning, for one release.
 
 
-def load_generator(weights: str, direction: str = "AtoB") -> ResnetGenerator:
-    """The generator for ``direction`` from ``weights``, loaded strictly.
-
-    * a Lightning ``.ckpt`` of :class:`zoo.variants.cyclegan.CycleGAN` (both generators; the network
-      config comes from its hyper-parameters);
-    * a ``.safetensors`` file with ``config.json`` beside it, or a ``save_pretrained`` folder (one
-      generator: ``direction`` must be left at ``AtoB``);
-    * an official CycleGAN ``latest_net_G.pth`` / ``<name>.pth`` (one generator, converted by
-      :func:`convert_official_state_dict`);
-    * a pretrained tag of the weights table (AtoB only).
-    """
-    from pathlib import Path
-
-    from ..hub import pretrained_net
-
-    if direction not in _CKPT_PREFIX:
-        raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
-    if direction == "AtoB":
-        net = pretrained_net(weights, "cyclegan_resnet")  # a pretrained tag, e.g. cyclegan_horse2zebra
-        if net is not None:
-            return net
-    path = Path(weights)
-    if not path.exists():
-        name = str(weights)
-        if name in CANONICAL:
-            raise FileNotFoundError(
-                f"{name}: no such file; the official CycleGAN model {name!r} is published at {CANONICAL[name]}: "
-                "download it and pass the .pth file to --weights")
-        raise FileNotFoundError(f"{name}: no such file, and not a pretrained tag (see zoo list --pretrained)")
-    state, hparams = read_checkpoint(path)
-    if any(k.startswith(("G_AB.", "G_BA.")) for k in state):
-        state = strip_prefix(state, _CKPT_PREFIX[direction])
-        config = dict(hparams.get("network") or {})
-    else:
-        if direction != "AtoB":
-            raise ValueError(
-                f"{path} holds a single generator; --direction BtoA needs a CycleGAN training checkpoint "
-                "(.ckpt) with both generators, or pass the file of the B->A generator without --direction")
-        if path.suffix in (".pth", ".pt") or any(k.startswith("module.") for k in state):
-            state = convert_official_state_dict(state)
-            config = config_from_official_state_dict(state)
-        else:
-            config = dict(hparams)
-    try:
-        generator = ResnetGenerator(**config)
-    except TypeError as e:
-        raise ValueError(f"{path}: its config does not describe a CycleGAN generator ({e})") from None
-    load_strict(generator, state, source=str(path))
-    return generator.eval().requires_grad_(False)
+# How zoo.stylizers.load_network recognises an official generator file (the cyclegan family's importer).
+OFFICIAL = Importer("an official CycleGAN .pth", lambda sd: "model.1.weight" in sd or "module.model.1.weight" in sd,
+                    convert_official_state_dict, config_from_official_state_dict)
 
 
-class CycleGANStylizer:
-    """``zoo stylize --model cyclegan``: translate a content image with one generator (no style image)."""
-
-    needs_style = False
-
-    def __init__(self, generator: ResnetGenerator, device: torch.device, size: int | None = None,
-                 tile: int | None = None, preserve_color: str | None = None, progress: bool = False) -> None:
-        self.generator = generator.to(device)
-        self.device, self.size, self.tile = device, size, tile
-        self.preserve_color, self.progress = preserve_color, progress
-
-    @torch.no_grad()
-    def __call__(self, content: Tensor, styles: Any = ()) -> Tensor:
-        from ..io import resize_long_edge
-        from ..tiling import tiled_apply_exact
-
-        if styles:
-            raise ValueError("model 'cyclegan' takes no style image (--style); it translates between its two domains")
-        x = resize_long_edge(content, self.size).to(self.device)
-        if self.tile:
-            y = tiled_apply_exact(self.generator, x, self.tile, self.generator.tile_margin(), progress=self.progress)
-        else:
-            y = self.generator(x)
-        if self.preserve_color == "luminance":
-            from ..color import preserve_luminance
-
-            y = preserve_luminance(y, x)
-        return y.clamp(0, 1).cpu()
-
-
-@STYLIZERS.register("cyclegan")
-def build_cyclegan_stylizer(opts: Any) -> CycleGANStylizer:
-    """CycleGAN translation: ``--weights`` (.ckpt / .safetensors / folder / official .pth),
-    ``--direction AtoB|BtoA``, ``--size``, ``--tile``, ``--preserve-color luminance``, ``--device``."""
-    from ..stylize import reject_options, resolve_device
-    from ..tiling import check_tile
-
-    reject_options(opts, "cyclegan", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
-                   "seed")
-    if opts.preserve_color not in (None, "luminance"):
-        raise ValueError(f"model 'cyclegan' supports --preserve-color luminance only, got {opts.preserve_color!r}")
-    if not opts.weights:
-        raise ValueError("model 'cyclegan' needs --weights: a training checkpoint (runs/<recipe>/checkpoints/"
-                         "last.ckpt), a .safetensors export, a save_pretrained folder or an official .pth")
-    generator = load_generator(opts.weights, opts.direction)
-    check_tile(opts.tile, generator.tile_margin(), "cyclegan")
-    return CycleGANStylizer(generator, resolve_device(opts.device), size=opts.size, tile=opts.tile,
-                            preserve_color=opts.preserve_color, progress=opts.progress)
+__getattr__ = moved_names(__name__, {
+    "load_generator": "zoo.stylizers.load_generator",
+    "CycleGANStylizer": "zoo.stylizers.ImageStylizer",
+    "build_cyclegan_stylizer": "zoo.stylizers.build_image_stylizer",
+})

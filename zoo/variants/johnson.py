@@ -1,6 +1,6 @@
 """Feed-forward style transfer trained with perceptual losses (Johnson, Alahi & Fei-Fei 2016).
 
-One :class:`~zoo.nets.transformer.TransformerNet` is trained per style image (or per blend of a few) on a
+One :class:`~zoo.nets.johnson.TransformerNet` is trained per style image (or per blend of a few) on a
 folder of content photos. The loss is the registry's ``content`` (feature reconstruction, eq. 2),
 ``gram`` (style reconstruction, eq. 4-5) and ``tv`` (total variation) losses on the shared, frozen
 :class:`~zoo.backbone.VGGEncoder` (VGG16 as in the paper by default). The style target (the Gram matrices
@@ -22,7 +22,7 @@ from torch import Tensor
 
 from ..backbone import VGGEncoder
 from ..losses import ContentLoss, blend_targets, build_losses, check_finite, feature_layers
-from ..nets.transformer import TransformerNet
+from ..nets.johnson import TransformerNet
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
