@@ -36,17 +36,18 @@ row/column, run, and cropped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..checkpoint import StrictHubMixin
-from ..registry import MODELS
+from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint
+from ..registry import MODELS, STYLIZERS
 from .sizing import pad_to_min
 
-__all__ = ["AnimeGANv2Generator", "InvertedResBlock", "build_generator", "MIN_SIZE", "BRYANDLEE_URL",
-           "BRYANDLEE_CHECKPOINTS"]
+__all__ = ["AnimeGANv2Generator", "InvertedResBlock", "build_generator", "convert_bryandlee_state_dict",
+           "load_generator", "AnimeGANv2Stylizer", "MIN_SIZE", "BRYANDLEE_URL", "BRYANDLEE_CHECKPOINTS"]
 
 # The smallest side the port takes: H -> floor(H / 2) -> floor(H / 4) through the two stride-2 convs
 # (reflection pad of 1 at the bottom/right, 3x3, stride 2), and ReflectionPad2d(1) needs >= 2 px.
@@ -123,3 +124,111 @@ def build_generator(**config: Any) -> AnimeGANv2Generator:
     if config:
         raise TypeError(f"the AnimeGANv2 generator takes no config, got {sorted(config)}")
     return AnimeGANv2Generator()
+
+
+# --------------------------------------------------------------------------------------------------------
+# bryandlee/animegan2-pytorch checkpoints
+
+def convert_bryandlee_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """State dict of the port's ``Generator`` (``celeba_distill.pt``, ``face_paint_512_v1.pt``,
+    ``face_paint_512_v2.pt``, ``paprika.pt``, as its ``convert_weights.py`` saves them) -> ours.
+
+    The layouts are the same; this strips a ``module.`` prefix (a ``DataParallel`` save) and checks every
+    key and shape against :class:`AnimeGANv2Generator`, so a file of another network is refused in one
+    line naming the first mismatch.
+    """
+    with torch.device("meta"):
+        expected = {k: v.shape for k, v in AnimeGANv2Generator().state_dict().items()}
+    out = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in sd.items()}
+    for key, value in out.items():
+        if key not in expected:
+            raise KeyError(f"not an AnimeGANv2 generator state dict (bryandlee/animegan2-pytorch layout): "
+                           f"unexpected key {key!r}")
+        if tuple(value.shape) != tuple(expected[key]):
+            raise ValueError(f"not an AnimeGANv2 generator state dict: {key} has shape {tuple(value.shape)}, "
+                             f"expected {tuple(expected[key])}")
+    missing = sorted(set(expected) - set(out))
+    if missing:
+        raise KeyError(f"not a complete AnimeGANv2 generator state dict: missing {missing[:3]}"
+                       f"{' ...' if len(missing) > 3 else ''}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inference: `zoo stylize --model animeganv2_paprika`
+
+def load_generator(weights: str) -> AnimeGANv2Generator:
+    """The generator from a pretrained tag (``animeganv2_paprika``), a ``.safetensors`` export or
+    ``save_pretrained`` folder, or one of the port's ``.pt`` files; loaded strictly, in eval mode."""
+    from pathlib import Path
+
+    from ..hub import pretrained_net
+
+    net = pretrained_net(weights, "animeganv2")
+    if net is not None:
+        return net.eval().requires_grad_(False)
+    path = Path(weights)
+    if not path.exists():
+        raise FileNotFoundError(f"{weights}: no such file, and not a pretrained tag (see zoo list --pretrained)")
+    state, _ = read_checkpoint(path)
+    if path.suffix in (".pt", ".pth"):
+        try:
+            state = convert_bryandlee_state_dict(state)
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"{path}: {e.args[0]}") from None
+    generator = AnimeGANv2Generator()
+    load_strict(generator, state, source=str(path))
+    return generator.eval().requires_grad_(False)
+
+
+class AnimeGANv2Stylizer:
+    """``zoo stylize --model animeganv2_paprika``: one photo in, its anime rendering out (no style image).
+
+    ``tile``: the image is cut into overlapping tiles blended by :func:`zoo.tiling.tiled_apply`. This is an
+    approximation: the network's layer norms (GroupNorm(1)) take each tile's statistics, and its
+    ``align_corners=True`` up-sampling maps pixels by the tile's size, so a tiled picture is close to, not
+    equal to, the untiled one (docs/animeganv2.md).
+    """
+
+    needs_style = False
+
+    def __init__(self, generator: AnimeGANv2Generator, device: torch.device, size: int | None = None,
+                 tile: int | None = None, preserve_color: str | None = None, progress: bool = False) -> None:
+        self.generator = generator.to(device)
+        self.device, self.size, self.tile = device, size, tile
+        self.preserve_color, self.progress = preserve_color, progress
+
+    @torch.no_grad()
+    def __call__(self, content: Tensor, styles: Any = ()) -> Tensor:
+        from ..io import resize_long_edge
+        from ..tiling import tiled_apply
+
+        if styles:
+            raise ValueError("model 'animeganv2' takes no style image (--style): pick a tag, e.g. animeganv2_paprika")
+        x = resize_long_edge(content, self.size).to(self.device)
+        y = tiled_apply(self.generator, x, self.tile, progress=self.progress) if self.tile else self.generator(x)
+        if self.preserve_color == "luminance":
+            from ..color import preserve_luminance
+
+            y = preserve_luminance(y, x)
+        return y.clamp(0, 1).cpu()
+
+
+@STYLIZERS.register("animeganv2")
+def build_animeganv2_stylizer(opts: Any) -> AnimeGANv2Stylizer:
+    """AnimeGANv2 photo -> anime: ``--model animeganv2_<tag>`` or ``--model animeganv2 --weights W``
+    (tag, .safetensors, folder or the port's .pt), ``--size``, ``--tile``, ``--preserve-color luminance``,
+    ``--device``."""
+    from ..stylize import reject_options, resolve_device
+
+    reject_options(opts, "animeganv2", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
+                   "seed", "direction")
+    if opts.preserve_color not in (None, "luminance"):
+        raise ValueError(f"model 'animeganv2' supports --preserve-color luminance only, got {opts.preserve_color!r}")
+    if opts.tile is not None and opts.tile < MIN_SIZE:
+        raise ValueError(f"--tile must be at least {MIN_SIZE} pixels for the animeganv2 network, got {opts.tile}")
+    if not opts.weights:
+        raise ValueError("model 'animeganv2' needs --weights, or use a tag: --model animeganv2_paprika "
+                         "(zoo list --pretrained lists the four)")
+    return AnimeGANv2Stylizer(load_generator(opts.weights), resolve_device(opts.device), size=opts.size,
+                              tile=opts.tile, preserve_color=opts.preserve_color, progress=opts.progress)
