@@ -382,8 +382,7 @@ WEIGHTS.register(PretrainedWeights(
 # with the AnimeGANv2 generator. We record all four as "other" with the non-commercial restriction.
 _ANIMEGAN_PAPER = ("Chen, Liu, Chen. AnimeGAN: A Novel Lightweight GAN for Photo Animation. ISICA 2019 "
                    "(AnimeGANv2: TachibanaYoshino/AnimeGANv2, 2020)")
-_ANIMEGAN_TERMS = ("non-commercial use only (AnimeGANv2 terms; commercial use needs the author's written "
-                   "authorisation); port and files MIT (bryandlee/animegan2-pytorch)")
+_ANIMEGAN_TERMS = "non-commercial use only (AnimeGANv2 terms); port MIT"
 _ANIMEGAN_LINK = "https://github.com/TachibanaYoshino/AnimeGANv2#license"
 
 for _name, _what, _data in (
