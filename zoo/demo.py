@@ -40,12 +40,13 @@ CONTROLS: dict[str, frozenset[str]] = {
     "gatys": frozenset({"style", "style_weights", "preserve_color", "size", "steps", "backbone_weights"}),
     "johnson": frozenset({"weights", "preserve_color", "size"}),
     "cyclegan": frozenset({"weights", "direction", "preserve_color", "size"}),
+    "animeganv2": frozenset({"weights", "preserve_color", "size"}),
     "adain_gan": frozenset({"weights", "style", "style_weights", "alpha", "preserve_color", "size",
                             "backbone_weights"}),
 }
 # `--weights random` for the families whose builders read weight files only (adain_gan's has a random
 # mode of its own): a save_pretrained folder of the architecture with random weights, written once.
-_RANDOM_FILE_ARCH = {"johnson": "johnson", "cyclegan": "cyclegan_resnet"}
+_RANDOM_FILE_ARCH = {"johnson": "johnson", "cyclegan": "cyclegan_resnet", "animeganv2": "animeganv2"}
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")  # without zoo.video: its message
 DEFAULT_STEPS = 500  # zoo.variants.gatys.DEFAULT_STEPS (not imported: it imports Lightning); a test checks it
 CACHE_SIZE = 4  # stylizers kept in memory
