@@ -89,7 +89,8 @@ class PretrainedWeights:
     name: str                     # timm-style "arch.suffix"
     arch: str                     # architecture name in zoo.registry.MODELS
     description: str              # one line, used in docstrings, model cards and the README table
-    licence: str                  # licence of the weights (SPDX id, lower case), upstream's for canonical ones
+    licence: str                  # of the weights: SPDX id, lower case ("other": see licence_terms); upstream's
+    #                               for canonical ones
     training_data: str            # what the network was trained on, in words
     repo_id: str                  # Hugging Face Hub repository (planned until published)
     config: Mapping[str, Any] = field(default_factory=dict)  # JSON config passed to the MODELS builder
@@ -371,9 +372,9 @@ WEIGHTS.register(PretrainedWeights(
 
 # AnimeGANv2 (Chen, Liu & Chen): the four generators of bryandlee/animegan2-pytorch, downloaded by its
 # hubconf.py ``generator(pretrained=<name>)`` from https://github.com/bryandlee/animegan2-pytorch/raw/main/
-# weights/<name>.pt (README "Torch Hub Usage"); pinned here to commit 25d7b01 of that repository
-# (zoo.nets.animeganv2.BRYANDLEE_URL). No sha256 is published (git records each file's blob id, see
-# docs/animeganv2.md): recorded at first download.
+# weights/<name>.pt (README "Torch Hub Usage"); pinned here to the commit of that repository we read
+# (25d7b01, 2021-11-30), so the bytes cannot change under the URL. No sha256 is published (git records each
+# file's blob id, see docs/animeganv2.md): recorded at first download.
 # Licences: the port's repository (code and weight files) is MIT (its LICENSE, Copyright (c) 2021 Bryan Lee);
 # AnimeGANv2 itself (TachibanaYoshino/AnimeGANv2, README "License") is "made freely available to academic and
 # non-academic entities for non-commercial purposes such as academic research, teaching, scientific
@@ -384,6 +385,8 @@ _ANIMEGAN_PAPER = ("Chen, Liu, Chen. AnimeGAN: A Novel Lightweight GAN for Photo
                    "(AnimeGANv2: TachibanaYoshino/AnimeGANv2, 2020)")
 _ANIMEGAN_TERMS = "non-commercial use only (AnimeGANv2 terms); port MIT"
 _ANIMEGAN_LINK = "https://github.com/TachibanaYoshino/AnimeGANv2#license"
+_ANIMEGAN_URL = ("https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/"
+                 "weights/{name}.pt")
 
 for _name, _what, _data in (
     ("celeba_distill", "photo -> webtoon-style face, distilled by Bryan Lee from his webtoon face model "
@@ -410,8 +413,7 @@ for _name, _what, _data in (
         repo_id=f"{_HUB_OWNER}/animeganv2-{_name.replace('_', '-')}",
         config={},
         canonical=CanonicalSource(
-            url=("https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/"
-                 f"weights/{_name}.pt"),
+            url=_ANIMEGAN_URL.format(name=_name),
             file=f"animegan2-pytorch_{_name}.pt",
             converter="zoo.nets.animeganv2.convert_bryandlee_state_dict",
             licence="other",
@@ -493,7 +495,8 @@ def zoo_table_rows(results_dir: str | os.PathLike | None = None) -> list[dict[st
 
     Keys: ``tag``, ``name``, ``arch``, ``description``, ``kind`` (``"canonical"`` or ``"ours"``),
     ``source`` (one line), ``converter`` (dotted name or None), ``url`` (canonical URL or Hub
-    repository), ``recipe``, ``licence``, ``published``, ``available``, ``training_data`` and
+    repository), ``recipe``, ``licence`` (the id, with the terms where it is ``other``), ``published``,
+    ``available``, ``training_data`` and
     ``metrics`` (``{metric: value}`` of the first record of each metric, from benchmarks/results).
     """
     rows = []

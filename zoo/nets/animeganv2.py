@@ -1,6 +1,6 @@
-"""AnimeGANv2 generator (Chen, Liu & Chen 2020, "AnimeGAN: A Novel Lightweight GAN for Photo Animation",
-ISICA 2019 / AnimeGANv2 2020; TachibanaYoshino/AnimeGANv2), as ported to PyTorch by Bryan Lee
-(bryandlee/animegan2-pytorch, ``model.py``, commit 25d7b017267208dfaf34026aa3425e518372aa2f).
+"""AnimeGANv2 generator (Chen, Liu & Chen, "AnimeGAN: A Novel Lightweight GAN for Photo Animation", ISICA
+2019, Springer CCIS 1205 (2020); its v2 generator from TachibanaYoshino/AnimeGANv2), as ported to PyTorch by
+Bryan Lee (bryandlee/animegan2-pytorch, ``model.py``, commit 25d7b017267208dfaf34026aa3425e518372aa2f).
 
 :class:`AnimeGANv2Generator` has the port's layer structure, so its state-dict keys are the port's
 (``block_a.0.1.weight``, ``block_c.1.layers.1.1.bias``, ``out_layer.0.weight``, ...) and the port's four
@@ -47,18 +47,11 @@ from ..registry import MODELS, STYLIZERS
 from .sizing import pad_to_min
 
 __all__ = ["AnimeGANv2Generator", "InvertedResBlock", "build_generator", "convert_bryandlee_state_dict",
-           "load_generator", "AnimeGANv2Stylizer", "MIN_SIZE", "BRYANDLEE_URL", "BRYANDLEE_CHECKPOINTS"]
+           "load_generator", "AnimeGANv2Stylizer", "MIN_SIZE"]
 
 # The smallest side the port takes: H -> floor(H / 2) -> floor(H / 4) through the two stride-2 convs
 # (reflection pad of 1 at the bottom/right, 3x3, stride 2), and ReflectionPad2d(1) needs >= 2 px.
 MIN_SIZE = 8
-
-# bryandlee/animegan2-pytorch hubconf.py (commit 25d7b017267208dfaf34026aa3425e518372aa2f): ``generator``
-# downloads f"https://github.com/bryandlee/animegan2-pytorch/raw/main/weights/{name}.pt" for these four
-# names (README "Torch Hub Usage"). We pin the commit instead of ``main``: same files, fixed bytes.
-BRYANDLEE_COMMIT = "25d7b017267208dfaf34026aa3425e518372aa2f"
-BRYANDLEE_URL = f"https://github.com/bryandlee/animegan2-pytorch/raw/{BRYANDLEE_COMMIT}/weights/{{name}}.pt"
-BRYANDLEE_CHECKPOINTS = ("celeba_distill", "face_paint_512_v1", "face_paint_512_v2", "paprika")
 
 
 def _conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, groups: int = 1,
