@@ -51,4 +51,4 @@ def test_import_zoo_leaves_lightning_to_training_and_gatys(run):
             "print(before, names, 'lightning' in sys.modules)")
     r = run("-c", code)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["False", "['adain',", "'cyclegan',", "'gatys',", "'johnson']", "True"]
+    assert r.stdout.split() == ["False", "['adain',", "'animeganv2',", "'cyclegan',", "'gatys',", "'johnson']", "True"]

@@ -232,19 +232,19 @@ def _load_net(model: str, weights: str | None, **options: Any):
     """The trained network of ``model`` (a family or a pretrained tag) from ``weights``, by its family's
     loader. ``options`` (``direction``, ``backbone_weights``) other than their defaults must be ones the
     family's loader takes."""
-    from .families import load, resolve
+    from .families import resolve
     from .stylize import StylizeOptions, reject_options
 
     resolved = resolve(model)
     family, weights = resolved.family, weights or resolved.weights
-    if family.loader is None:
-        with_loader = [f.name for f in _families() if f.loader is not None]
+    if not family.loads_networks:
+        with_loader = [f.name for f in _families() if f.loads_networks]
         raise UsageError(f"model {model!r} has no trained network to load ({', '.join(with_loader)} do)")
     reject_options(StylizeOptions(model=model, **options), model,
                    *(n for n in options if n not in family.loader_options))
     if not weights:
         raise UsageError(f"--weights is required for model {model!r}")
-    return load(family.loader)(weights, **{n: v for n, v in options.items() if n in family.loader_options})
+    return family.load_trained(weights, **{n: v for n, v in options.items() if n in family.loader_options})
 
 
 def _families():
@@ -258,7 +258,7 @@ def _add_export(sub) -> None:
                        description="Export a trained network of a family that has one (dynamic H and W; adain "
                                    "takes a content and a style image).")
     p.add_argument("--model", "-m", required=True,
-                   help="family (" + ", ".join(f.name for f in _families() if f.loader) + ") or pretrained tag")
+                   help="family (" + ", ".join(f.name for f in _families() if f.loads_networks) + ") or pretrained tag")
     p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder, .pth) or tag")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="cyclegan generator to export")
     p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
@@ -280,7 +280,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _add_convert(sub) -> None:
-    with_converters = [f for f in _families() if f.converters and f.loader]
+    with_converters = [f for f in _families() if f.converters and f.loads_networks]
     p = sub.add_parser(
         "convert", help="convert a canonical published checkpoint to a safetensors export folder",
         description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
@@ -301,7 +301,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     family = resolve(args.model).family
-    if not (family.converters and family.loader):
+    if not (family.converters and family.loads_networks):
         raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")

@@ -117,7 +117,8 @@ class Family:
         network_config: ``(hparams) -> config`` of the network from a training checkpoint's
             hyper-parameters (default: ``hparams["network"]``).
         loader: ``(weights, **options) -> nn.Module``: the trained network from a checkpoint, an export,
-            a canonical file or a pretrained tag (``zoo export``, ``zoo convert``).
+            a canonical file or a pretrained tag (``zoo export``, ``zoo convert``). Default, for a family
+            with a network: :func:`zoo.stylizers.load_network` over this declaration.
         loader_options: the StylizeOptions fields the loader takes as keyword arguments.
         converters: dotted names of the functions importing canonical published checkpoints (the
             weights table's ``canonical.converter`` must be one of them).
@@ -180,6 +181,19 @@ class Family:
     def module_path(self) -> str | None:
         """The LightningModule as LightningCLI records it (``package.module.Class``)."""
         return self.module.replace(":", ".") if self.module else None
+
+    @property
+    def loads_networks(self) -> bool:
+        """Whether ``zoo export`` / ``zoo convert`` can load a trained network of this family."""
+        return self.loader is not None or self.network is not None
+
+    def load_trained(self, weights: Any, **options: Any) -> Any:
+        """The trained network from ``weights`` (see ``loader``); ``options`` are ``loader_options``."""
+        if self.loader is not None:
+            return load(self.loader)(weights, **options)
+        from .stylizers import load_network
+
+        return load_network(self.name, weights, **options)
 
     def build_network(self, **config: Any) -> Any:
         if self.network is None:
@@ -325,6 +339,22 @@ FAMILIES.register(Family(
     default_tag="adain_original",
     recipes=("adain", "adain_plain"),
     bytes_per_pixel=1300,
+))
+
+
+FAMILIES.register(Family(
+    name="animeganv2",
+    description="AnimeGANv2 generator (Chen, Liu & Chen; bryandlee/animegan2-pytorch's port): photo to anime",
+    stylizer="zoo.stylizers:build_image_stylizer",
+    # no --tile: its layer norms and align_corners up-sampling see the whole image (not tiled exactly yet)
+    options=frozenset({"preserve_color"}),
+    network="zoo.nets.animeganv2:AnimeGANv2Generator",
+    module="zoo.variants.animeganv2:AnimeGANv2",
+    checkpoint_prefix={"": "generator."},
+    converters=("zoo.nets.animeganv2.convert_bryandlee_state_dict",),
+    importers=("zoo.nets.animeganv2:BRYANDLEE",),
+    default_tag="animeganv2_paprika",
+    recipes=("animeganv2",),
 ))
 
 
