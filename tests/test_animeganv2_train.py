@@ -247,11 +247,12 @@ def test_bad_options_are_clear_errors():
         AnimeGANv2(backbone={"weights": None}, init_epochs=-1)
 
 
-def test_ddp_two_cpu_processes_then_resume_with_ckpt_path_last(run, tmp_path, monkeypatch, capsys):
+def test_ddp_two_cpu_processes_then_resume_with_ckpt_path_last(run, offline_env, tmp_path, monkeypatch, capsys):
     """Initialisation then adversarial training under DDP (2 CPU processes, gloo, find_unused_parameters: each
     backward reaches only G or only D), then `--ckpt_path=last` on one process continues after the
     initialisation with every optimiser's state and the step count."""
     photos, anime = _folders(tmp_path)
+    offline_env["OMP_NUM_THREADS"] = "1"  # two processes of tiny tensors: one thread each
     args = [str(REPO / "recipes/animeganv2.yaml"), f"--data.photo_dir={photos}", f"--data.style_dir={anime}",
             "--data.image_size=32", "--data.batch_size=1", "--data.num_workers=0", "--model.backbone.weights=none",
             "--model.discriminator={ch: 8, n_dis: 2}", "--model.init_epochs=1",
