@@ -122,3 +122,34 @@ def adain_gan(pretrained=True, **config):
     Weights: not published yet; pretrained=True says how to train them. Licence Apache-2.0.
     """
     return _create_model("adain_gan", pretrained=pretrained, **config)
+
+
+# ---- AnimeGANv2 generators (architecture "animeganv2") ----------------------------------------------
+# Weights: bryandlee/animegan2-pytorch, converted on first use. Licence: non-commercial use only (the
+# AnimeGANv2 terms, TachibanaYoshino/AnimeGANv2 README); the port and its files are MIT.
+
+def animeganv2(pretrained=False, **config):
+    """AnimeGANv2 generator (architecture only). Use animeganv2_paprika, animeganv2_face_paint_512_v2, ...
+    for trained weights. RGB [0, 1] in and out, any H and W."""
+    return _create_model("animeganv2", pretrained=pretrained, **config)
+
+
+def animeganv2_celeba_distill(pretrained=True, **config):
+    """AnimeGANv2 generator, photo -> webtoon-style face (bryandlee, celeba_distill). Non-commercial use only."""
+    return _create_model("animeganv2_celeba_distill", pretrained=pretrained, **config)
+
+
+def animeganv2_face_paint_512_v1(pretrained=True, **config):
+    """AnimeGANv2 generator, photo -> face portrait v1 (bryandlee, face_paint_512_v1). Non-commercial use only."""
+    return _create_model("animeganv2_face_paint_512_v1", pretrained=pretrained, **config)
+
+
+def animeganv2_face_paint_512_v2(pretrained=True, **config):
+    """AnimeGANv2 generator, photo -> face portrait v2 (bryandlee, face_paint_512_v2). Non-commercial use only."""
+    return _create_model("animeganv2_face_paint_512_v2", pretrained=pretrained, **config)
+
+
+def animeganv2_paprika(pretrained=True, **config):
+    """AnimeGANv2 generator, photo -> anime in the Paprika style (the AnimeGANv2 authors' weights, converted
+    by bryandlee). Non-commercial use only."""
+    return _create_model("animeganv2_paprika", pretrained=pretrained, **config)

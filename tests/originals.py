@@ -229,3 +229,99 @@ def randomize(module: nn.Module, seed: int) -> nn.Module:
                 m.weight.copy_(1 + 0.2 * torch.randn(m.weight.shape, generator=g))
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
     return module.eval()
+
+
+# ------------------------------------------------------------------------------------- AnimeGANv2
+# bryandlee/animegan2-pytorch, commit 25d7b017267208dfaf34026aa3425e518372aa2f (the PyTorch port of
+# TachibanaYoshino/AnimeGANv2 whose four checkpoints the zoo imports):
+# * model.py ``ConvNormLReLU`` (an nn.Sequential: pad layer (``pad_mode="reflect"`` -> ReflectionPad2d of
+#   ``padding``), Conv2d(padding=0, ``bias=False`` unless asked), GroupNorm(num_groups=1, affine=True),
+#   LeakyReLU(0.2)); ``InvertedResBlock(in, out, expansion_ratio=2)`` (``layers``: 1x1 ConvNormLReLU to
+#   round(in * 2) channels, depthwise 3x3 ConvNormLReLU with bias, 1x1 Conv2d without bias, GroupNorm(1);
+#   residual only when in == out); ``Generator`` (blocks a-e, ``out_layer`` = 1x1 conv without bias + Tanh;
+#   the two stride-2 convs pad ``(0, 1, 0, 1)``; ``forward(input, align_corners=True)`` up-samples
+#   bilinearly to block_a's output size and then to the input size).
+# * hubconf.py ``generator`` (the model called as ``model(img)``: align_corners=True) and ``face2paint``
+#   (input ``to_tensor(img) * 2 - 1``, output ``(out * 0.5 + 0.5).clip(0, 1)``); test.py maps the same way
+#   (``out.clip(-1, 1) * 0.5 + 0.5``) but passes ``--upsample_align`` (default False) to forward.
+# The port raises below 8 px a side (MIN_SIZE): the 1/4-resolution map is floor(floor(H / 2) / 2) px and
+# block_b's ReflectionPad2d(1) needs 2.
+MIN_SIZE["animeganv2"] = 8
+
+
+class _AnimeConv(nn.Sequential):
+    """ConvNormLReLU with reflection padding ``pad`` (an int or (left, right, top, bottom))."""
+
+    def __init__(self, c_in: int, c_out: int, k: int = 3, stride: int = 1, pad=1, groups: int = 1,
+                 bias: bool = False) -> None:
+        super().__init__(nn.ReflectionPad2d(pad), nn.Conv2d(c_in, c_out, k, stride, 0, groups=groups, bias=bias),
+                         nn.GroupNorm(1, c_out, affine=True), nn.LeakyReLU(0.2, inplace=True))
+
+
+class _AnimeInvRes(nn.Module):
+    def __init__(self, c_in: int, c_out: int, ratio: float = 2) -> None:
+        super().__init__()
+        self.use_res_connect = c_in == c_out
+        mid = int(round(c_in * ratio))
+        layers: list[nn.Module] = [] if ratio == 1 else [_AnimeConv(c_in, mid, k=1, pad=0)]
+        layers += [_AnimeConv(mid, mid, groups=mid, bias=True), nn.Conv2d(mid, c_out, 1, padding=0, bias=False),
+                   nn.GroupNorm(1, c_out, affine=True)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.layers(x)
+        return x + out if self.use_res_connect else out
+
+
+class AnimeGANv2Port(nn.Module):
+    """bryandlee's ``Generator``: keys ``block_a`` ... ``block_e``, ``out_layer``; [-1, 1] in and out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        down = (0, 1, 0, 1)
+        self.block_a = nn.Sequential(_AnimeConv(3, 32, 7, pad=3), _AnimeConv(32, 64, stride=2, pad=down),
+                                     _AnimeConv(64, 64))
+        self.block_b = nn.Sequential(_AnimeConv(64, 128, stride=2, pad=down), _AnimeConv(128, 128))
+        self.block_c = nn.Sequential(_AnimeConv(128, 128), _AnimeInvRes(128, 256), _AnimeInvRes(256, 256),
+                                     _AnimeInvRes(256, 256), _AnimeInvRes(256, 256), _AnimeConv(256, 128))
+        self.block_d = nn.Sequential(_AnimeConv(128, 128), _AnimeConv(128, 128))
+        self.block_e = nn.Sequential(_AnimeConv(128, 64), _AnimeConv(64, 64), _AnimeConv(64, 32, 7, pad=3))
+        self.out_layer = nn.Sequential(nn.Conv2d(32, 3, 1, 1, 0, bias=False), nn.Tanh())
+
+    def forward(self, x: Tensor, align_corners: bool = True) -> Tensor:
+        out = self.block_a(x)
+        half = out.shape[-2:]
+        out = self.block_c(self.block_b(out))
+        if align_corners:
+            out = nn.functional.interpolate(out, half, mode="bilinear", align_corners=True)
+        else:
+            out = nn.functional.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False)
+        out = self.block_d(out)
+        if align_corners:
+            out = nn.functional.interpolate(out, x.shape[-2:], mode="bilinear", align_corners=True)
+        else:
+            out = nn.functional.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False)
+        return self.out_layer(self.block_e(out))
+
+
+def animeganv2_face2paint(generator: nn.Module, image: Tensor) -> Tensor:
+    """hubconf ``face2paint``'s arithmetic on an RGB [0, 1] batch (without its centre crop and resize)."""
+    with torch.no_grad():
+        return (generator(image * 2 - 1) * 0.5 + 0.5).clip(0, 1)
+
+
+def randomize_animeganv2(net: nn.Module, seed: int) -> nn.Module:
+    """:func:`randomize` for the port: He-scaled convs, GroupNorm affine away from identity; the last conv
+    scaled down so that the tanh output spreads over (-1, 1) instead of saturating."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            elif isinstance(m, nn.GroupNorm):
+                m.weight.copy_(1 + 0.2 * torch.randn(m.weight.shape, generator=g))
+                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
+        net.out_layer[0].weight.mul_(0.3)
+    return net.eval()

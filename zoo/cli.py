@@ -253,7 +253,11 @@ def _load_net(model: str, weights: str | None, direction: str = "AtoB", backbone
         from .nets.adain import load_adain
 
         return load_adain(weights, backbone_weights)
-    raise UsageError(f"model {model!r} has no trained network to load (johnson, cyclegan and adain_gan do)")
+    if family == "animeganv2":
+        from .nets.animeganv2 import load_generator as load_animeganv2
+
+        return load_animeganv2(weights)
+    raise UsageError(f"model {model!r} has no trained network to load (johnson, cyclegan, adain_gan and animeganv2 do)")
 
 
 def _add_export(sub) -> None:

@@ -602,6 +602,7 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
     repo = repo_id or (entry.repo_id if entry is not None else None)
     name = entry.tag if entry is not None else (repo.split("/")[-1] if repo else arch)
     lic = licence or (entry.licence if entry is not None else "apache-2.0")
+    terms = entry if entry is not None and lic == entry.licence and entry.licence_terms else None
     results = []
     metrics = entry.metrics(results_dir) if entry is not None else []
     for m in metrics:
@@ -618,6 +619,7 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
     data = ModelCardData(
         library_name="pytorch",
         license=lic,
+        license_link=terms.licence_link if terms is not None else None,
         tags=sorted({"stylezoo", "style-transfer", "image-to-image", arch, "safetensors",
                      "pytorch_model_hub_mixin", "model_hub_mixin"}),
         datasets=list(entry.datasets) if entry is not None and entry.datasets else None,
@@ -637,7 +639,7 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
                   f"model = zoo.create_model({arch!r}, pretrained=snapshot_download({repo!r}))"]
     lines += ["```", "", "## Details", "", "| | |", "|---|---|", f"| architecture | `{arch}` |",
               f"| config | `{json.dumps(dict(config), sort_keys=True)}` |",
-              f"| model.safetensors sha256 | `{sha256}` |", f"| licence | {lic} |"]
+              f"| model.safetensors sha256 | `{sha256}` |", f"| licence | {terms.licence_text if terms is not None else lic} |"]
     if entry is not None:
         lines += [f"| source | {entry.source} |", f"| training data | {entry.training_data} |"]
         if entry.recipe:

@@ -130,7 +130,7 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
 
 
 # The stylizer family of each architecture that has pretrained tags (zoo.weights).
-FAMILY_OF_ARCH = {"johnson": "johnson", "cyclegan_resnet": "cyclegan", "adain": "adain_gan"}
+FAMILY_OF_ARCH = {"johnson": "johnson", "cyclegan_resnet": "cyclegan", "adain": "adain_gan", "animeganv2": "animeganv2"}
 
 
 def resolve_family(opts: StylizeOptions) -> StylizeOptions:

@@ -101,6 +101,10 @@ class PretrainedWeights:
     canonical: CanonicalSource | None = None
     datasets: tuple[str, ...] = ()  # Hugging Face dataset ids for the model card, where one exists
     paper: str = ""               # citation of the method
+    # What an SPDX id cannot say: with licence "other", the upstream terms in one line (shown with the
+    # licence in `zoo list --pretrained`, the README table and the model card) and where they are stated.
+    licence_terms: str = ""
+    licence_link: str = ""
 
     def __post_init__(self) -> None:
         # The config is part of a frozen record: keep a read-only view of a private copy.
@@ -112,6 +116,11 @@ class PretrainedWeights:
         if self.canonical is not None:
             return f"converted from {self.canonical.url} ({self.canonical.converter.rsplit('.', 1)[-1]})"
         return f"trained by {self.recipe}" if self.recipe else "unknown"
+
+    @property
+    def licence_text(self) -> str:
+        """The licence as tables show it: the id, and the terms where the id is ``other``."""
+        return f"{self.licence}: {self.licence_terms}" if self.licence_terms else self.licence
 
     @property
     def available(self) -> bool:
@@ -163,6 +172,8 @@ class PretrainedWeights:
                 problems.append(f"licence {self.licence!r} differs from the upstream licence {c.licence!r}")
         if not self.licence or self.licence != self.licence.lower():
             problems.append(f"licence {self.licence!r} must be a lower-case SPDX id")
+        if (self.licence == "other") != bool(self.licence_terms and self.licence_link.startswith("https://")):
+            problems.append("licence 'other' needs licence_terms and an https licence_link (and only 'other')")
         if problems:
             raise ValueError(f"weights entry {self.tag!r}: " + "; ".join(problems))
 
@@ -358,6 +369,57 @@ WEIGHTS.register(PretrainedWeights(
     paper=_ADAIN_PAPER,
 ))
 
+# AnimeGANv2 (Chen, Liu & Chen): the four generators of bryandlee/animegan2-pytorch, downloaded by its
+# hubconf.py ``generator(pretrained=<name>)`` from https://github.com/bryandlee/animegan2-pytorch/raw/main/
+# weights/<name>.pt (README "Torch Hub Usage"); pinned here to commit 25d7b01 of that repository
+# (zoo.nets.animeganv2.BRYANDLEE_URL). No sha256 is published (git records each file's blob id, see
+# docs/animeganv2.md): recorded at first download.
+# Licences: the port's repository (code and weight files) is MIT (its LICENSE, Copyright (c) 2021 Bryan Lee);
+# AnimeGANv2 itself (TachibanaYoshino/AnimeGANv2, README "License") is "made freely available to academic and
+# non-academic entities for non-commercial purposes such as academic research, teaching, scientific
+# publications"; commercial use needs the author's authorisation letter. paprika.pt is converted from the
+# original's Paprika checkpoint (the port's convert_weights.py); the other three were trained by Bryan Lee
+# with the AnimeGANv2 generator. We record all four as "other" with the non-commercial restriction.
+_ANIMEGAN_PAPER = ("Chen, Liu, Chen. AnimeGAN: A Novel Lightweight GAN for Photo Animation. ISICA 2019 "
+                   "(AnimeGANv2: TachibanaYoshino/AnimeGANv2, 2020)")
+_ANIMEGAN_TERMS = "non-commercial use only (AnimeGANv2 terms); port MIT"
+_ANIMEGAN_LINK = "https://github.com/TachibanaYoshino/AnimeGANv2#license"
+
+for _name, _what, _data in (
+    ("celeba_distill", "photo -> webtoon-style face, distilled by Bryan Lee from his webtoon face model "
+                       "(256 px faces)",
+     "CelebA-HQ face photos, with a webtoon face model as the teacher (L2 + VGG + GAN loss; port README)"),
+    ("face_paint_512_v1", "photo -> face portrait painting v1, trained by Bryan Lee (512 px faces)",
+     "512x512 face images (port README, 'Face Portrait v1')"),
+    ("face_paint_512_v2", "photo -> face portrait painting v2, trained by Bryan Lee (512 px faces; more robust "
+                          "than v1)",
+     "512x512 face images (port README, 'Face Portrait v2')"),
+    ("paprika", "photo -> anime in the style of the film Paprika (Satoshi Kon), the AnimeGANv2 authors' "
+                "weights converted from TensorFlow by Bryan Lee",
+     "real photos and frames of the film Paprika (AnimeGANv2 dataset)"),
+):
+    WEIGHTS.register(PretrainedWeights(
+        tag=f"animeganv2_{_name}",
+        name=f"animeganv2.{_name}",
+        arch="animeganv2",
+        description=f"AnimeGANv2 generator, {_what}; non-commercial use only",
+        licence="other",
+        licence_terms=_ANIMEGAN_TERMS,
+        licence_link=_ANIMEGAN_LINK,
+        training_data=_data,
+        repo_id=f"{_HUB_OWNER}/animeganv2-{_name.replace('_', '-')}",
+        config={},
+        canonical=CanonicalSource(
+            url=("https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/"
+                 f"weights/{_name}.pt"),
+            file=f"animegan2-pytorch_{_name}.pt",
+            converter="zoo.nets.animeganv2.convert_bryandlee_state_dict",
+            licence="other",
+            citation=f"bryandlee/animegan2-pytorch, hubconf.py generator(pretrained={_name!r}), weights/{_name}.pt",
+        ),
+        paper=_ANIMEGAN_PAPER,
+    ))
+
 
 # --------------------------------------------------------------------------------------------------
 # Metrics from benchmarks/results
@@ -450,7 +512,7 @@ def zoo_table_rows(results_dir: str | os.PathLike | None = None) -> list[dict[st
             "converter": e.canonical.converter if e.canonical is not None else None,
             "url": e.canonical.url if e.canonical is not None else f"https://huggingface.co/{e.repo_id}",
             "recipe": e.recipe,
-            "licence": e.licence,
+            "licence": e.licence_text,
             "published": e.published,
             "available": e.available,
             "training_data": e.training_data,

@@ -1,0 +1,234 @@
+"""AnimeGANv2 generator (Chen, Liu & Chen 2020, "AnimeGAN: A Novel Lightweight GAN for Photo Animation",
+ISICA 2019 / AnimeGANv2 2020; TachibanaYoshino/AnimeGANv2), as ported to PyTorch by Bryan Lee
+(bryandlee/animegan2-pytorch, ``model.py``, commit 25d7b017267208dfaf34026aa3425e518372aa2f).
+
+:class:`AnimeGANv2Generator` has the port's layer structure, so its state-dict keys are the port's
+(``block_a.0.1.weight``, ``block_c.1.layers.1.1.bias``, ``out_layer.0.weight``, ...) and the port's four
+published checkpoints load through :func:`convert_bryandlee_state_dict` without a change of numbers:
+
+* ``block_a``: conv 7x7 3->32; conv 3x3 stride 2 32->64; conv 3x3 64->64 (1/2 resolution after it);
+* ``block_b``: conv 3x3 stride 2 64->128; conv 3x3 128->128 (1/4 resolution);
+* ``block_c``: conv 3x3 128->128; four inverted residual blocks 128->256, 256->256 x 3 (MobileNetV2-style:
+  1x1 expansion x2, depthwise 3x3 with bias, 1x1 projection, norm; the skip only where in == out);
+  conv 3x3 256->128;
+* bilinear up-sampling (``align_corners=True``) to the exact size of ``block_a``'s output, then ``block_d``:
+  conv 3x3 128->128 x 2;
+* bilinear up-sampling (``align_corners=True``) to the exact input size, then ``block_e``: conv 3x3
+  128->64; conv 3x3 64->64; conv 7x7 64->32;
+* ``out_layer``: conv 1x1 32->3 without bias, tanh.
+
+Every "conv" above is reflection padding (k // 2; the stride-2 ones pad only the bottom and right by 1),
+a convolution without bias (except the depthwise ones), ``GroupNorm(1, C)`` with affine parameters (layer
+normalisation over C, H and W of each image, the port's stand-in for the TensorFlow original's
+``layer_norm``) and LeakyReLU(0.2).
+
+Input and output are RGB in [0, 1] (N, 3, H, W): the port maps pictures to [-1, 1] (``to_tensor(img) * 2 - 1``
+in its ``test.py`` and ``hubconf.py`` ``face2paint``) and its tanh output back with ``* 0.5 + 0.5``; that is
+done inside. The up-sampling goes to the skip and input sizes, so the output is H x W at every size, as the
+port's ``torch.hub`` entry point and ``face2paint`` compute it (``Generator.forward``'s default
+``align_corners=True``). Its ``test.py`` defaults to ``--upsample_align False`` instead (scale-factor-2
+up-sampling, a 4 * floor(H / 4) x 4 * floor(W / 4) output): that mode is not offered.
+
+The port raises on sides under :data:`MIN_SIZE` (8 px: the 1/4-resolution map must be at least 2 px for the
+reflection pads of ``block_b``); smaller images are padded at the bottom/right by repeating the last
+row/column, run, and cropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..checkpoint import StrictHubMixin, load_strict, read_checkpoint
+from ..registry import MODELS, STYLIZERS
+from .sizing import pad_to_min
+
+__all__ = ["AnimeGANv2Generator", "InvertedResBlock", "build_generator", "convert_bryandlee_state_dict",
+           "load_generator", "AnimeGANv2Stylizer", "MIN_SIZE", "BRYANDLEE_URL", "BRYANDLEE_CHECKPOINTS"]
+
+# The smallest side the port takes: H -> floor(H / 2) -> floor(H / 4) through the two stride-2 convs
+# (reflection pad of 1 at the bottom/right, 3x3, stride 2), and ReflectionPad2d(1) needs >= 2 px.
+MIN_SIZE = 8
+
+# bryandlee/animegan2-pytorch hubconf.py (commit 25d7b017267208dfaf34026aa3425e518372aa2f): ``generator``
+# downloads f"https://github.com/bryandlee/animegan2-pytorch/raw/main/weights/{name}.pt" for these four
+# names (README "Torch Hub Usage"). We pin the commit instead of ``main``: same files, fixed bytes.
+BRYANDLEE_COMMIT = "25d7b017267208dfaf34026aa3425e518372aa2f"
+BRYANDLEE_URL = f"https://github.com/bryandlee/animegan2-pytorch/raw/{BRYANDLEE_COMMIT}/weights/{{name}}.pt"
+BRYANDLEE_CHECKPOINTS = ("celeba_distill", "face_paint_512_v1", "face_paint_512_v2", "paprika")
+
+
+def _conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, groups: int = 1,
+          bias: bool = False) -> nn.Sequential:
+    """pad, conv, GroupNorm(1), LeakyReLU(0.2): keys ``1.weight`` (``1.bias``), ``2.weight``, ``2.bias``."""
+    # stride 2: pad the bottom/right only (the port's padding=(0, 1, 0, 1)); else k // 2 on every side
+    pad = nn.ReflectionPad2d((0, 1, 0, 1) if stride == 2 else kernel // 2)
+    return nn.Sequential(pad, nn.Conv2d(c_in, c_out, kernel, stride, groups=groups, bias=bias),
+                         nn.GroupNorm(1, c_out), nn.LeakyReLU(0.2, inplace=True))
+
+
+class InvertedResBlock(nn.Module):
+    """1x1 expansion (x2), depthwise 3x3 (with bias), 1x1 projection, GroupNorm(1); ``x +`` that when the
+    widths agree. Keys ``layers.0`` ... ``layers.3`` as in the port."""
+
+    def __init__(self, c_in: int, c_out: int, expansion: int = 2) -> None:
+        super().__init__()
+        mid = c_in * expansion
+        self.residual = c_in == c_out
+        self.layers = nn.Sequential(_conv(c_in, mid, kernel=1), _conv(mid, mid, groups=mid, bias=True),
+                                    nn.Conv2d(mid, c_out, 1, bias=False), nn.GroupNorm(1, c_out))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.layers(x)
+        return x + y if self.residual else y
+
+
+class AnimeGANv2Generator(nn.Module, StrictHubMixin):
+    """AnimeGANv2 generator: RGB [0, 1] (N, 3, H, W) -> RGB [0, 1] (N, 3, H, W), any H, W.
+
+    The architecture is fixed (the published checkpoints all have it): the constructor takes no
+    arguments, and its JSON config is ``{}``. See the module docstring for the layers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.block_a = nn.Sequential(_conv(3, 32, 7), _conv(32, 64, stride=2), _conv(64, 64))
+        self.block_b = nn.Sequential(_conv(64, 128, stride=2), _conv(128, 128))
+        self.block_c = nn.Sequential(_conv(128, 128), InvertedResBlock(128, 256), InvertedResBlock(256, 256),
+                                     InvertedResBlock(256, 256), InvertedResBlock(256, 256), _conv(256, 128))
+        self.block_d = nn.Sequential(_conv(128, 128), _conv(128, 128))
+        self.block_e = nn.Sequential(_conv(128, 64), _conv(64, 64), _conv(64, 32, 7))
+        self.out_layer = nn.Sequential(nn.Conv2d(32, 3, 1, bias=False), nn.Tanh())
+
+    def forward_raw(self, x: Tensor) -> Tensor:
+        """The port's ``Generator.forward(x, align_corners=True)``: [-1, 1] in and out, H, W >= :data:`MIN_SIZE`."""
+        half = self.block_a(x)
+        y = self.block_c(self.block_b(half))
+        y = F.interpolate(y, size=half.shape[-2:], mode="bilinear", align_corners=True)
+        y = self.block_d(y)
+        y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=True)
+        return self.out_layer(self.block_e(y))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        y = self.forward_raw(pad_to_min(x * 2 - 1, MIN_SIZE))
+        return (y[..., :h, :w] + 1) / 2
+
+
+@MODELS.register("animeganv2")
+def build_generator(**config: Any) -> AnimeGANv2Generator:
+    """AnimeGANv2 generator (fixed architecture; no config)."""
+    if config:
+        raise TypeError(f"the AnimeGANv2 generator takes no config, got {sorted(config)}")
+    return AnimeGANv2Generator()
+
+
+# --------------------------------------------------------------------------------------------------------
+# bryandlee/animegan2-pytorch checkpoints
+
+def convert_bryandlee_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """State dict of the port's ``Generator`` (``celeba_distill.pt``, ``face_paint_512_v1.pt``,
+    ``face_paint_512_v2.pt``, ``paprika.pt``, as its ``convert_weights.py`` saves them) -> ours.
+
+    The layouts are the same; this strips a ``module.`` prefix (a ``DataParallel`` save) and checks every
+    key and shape against :class:`AnimeGANv2Generator`, so a file of another network is refused in one
+    line naming the first mismatch.
+    """
+    with torch.device("meta"):
+        expected = {k: v.shape for k, v in AnimeGANv2Generator().state_dict().items()}
+    out = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in sd.items()}
+    for key, value in out.items():
+        if key not in expected:
+            raise KeyError(f"not an AnimeGANv2 generator state dict (bryandlee/animegan2-pytorch layout): "
+                           f"unexpected key {key!r}")
+        if tuple(value.shape) != tuple(expected[key]):
+            raise ValueError(f"not an AnimeGANv2 generator state dict: {key} has shape {tuple(value.shape)}, "
+                             f"expected {tuple(expected[key])}")
+    missing = sorted(set(expected) - set(out))
+    if missing:
+        raise KeyError(f"not a complete AnimeGANv2 generator state dict: missing {missing[:3]}"
+                       f"{' ...' if len(missing) > 3 else ''}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inference: `zoo stylize --model animeganv2_paprika`
+
+def load_generator(weights: str) -> AnimeGANv2Generator:
+    """The generator from a pretrained tag (``animeganv2_paprika``), a ``.safetensors`` export or
+    ``save_pretrained`` folder, or one of the port's ``.pt`` files; loaded strictly, in eval mode."""
+    from pathlib import Path
+
+    from ..hub import pretrained_net
+
+    net = pretrained_net(weights, "animeganv2")
+    if net is not None:
+        return net.eval().requires_grad_(False)
+    path = Path(weights)
+    if not path.exists():
+        raise FileNotFoundError(f"{weights}: no such file, and not a pretrained tag (see zoo list --pretrained)")
+    state, _ = read_checkpoint(path)
+    if path.suffix in (".pt", ".pth"):
+        try:
+            state = convert_bryandlee_state_dict(state)
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"{path}: {e.args[0]}") from None
+    generator = AnimeGANv2Generator()
+    load_strict(generator, state, source=str(path))
+    return generator.eval().requires_grad_(False)
+
+
+class AnimeGANv2Stylizer:
+    """``zoo stylize --model animeganv2_paprika``: one photo in, its anime rendering out (no style image).
+
+    ``tile``: the image is cut into overlapping tiles blended by :func:`zoo.tiling.tiled_apply`. This is an
+    approximation: the network's layer norms (GroupNorm(1)) take each tile's statistics, and its
+    ``align_corners=True`` up-sampling maps pixels by the tile's size, so a tiled picture is close to, not
+    equal to, the untiled one (docs/animeganv2.md).
+    """
+
+    needs_style = False
+
+    def __init__(self, generator: AnimeGANv2Generator, device: torch.device, size: int | None = None,
+                 tile: int | None = None, preserve_color: str | None = None, progress: bool = False) -> None:
+        self.generator = generator.to(device)
+        self.device, self.size, self.tile = device, size, tile
+        self.preserve_color, self.progress = preserve_color, progress
+
+    @torch.no_grad()
+    def __call__(self, content: Tensor, styles: Any = ()) -> Tensor:
+        from ..io import resize_long_edge
+        from ..tiling import tiled_apply
+
+        if styles:
+            raise ValueError("model 'animeganv2' takes no style image (--style): pick a tag, e.g. animeganv2_paprika")
+        x = resize_long_edge(content, self.size).to(self.device)
+        y = tiled_apply(self.generator, x, self.tile, progress=self.progress) if self.tile else self.generator(x)
+        if self.preserve_color == "luminance":
+            from ..color import preserve_luminance
+
+            y = preserve_luminance(y, x)
+        return y.clamp(0, 1).cpu()
+
+
+@STYLIZERS.register("animeganv2")
+def build_animeganv2_stylizer(opts: Any) -> AnimeGANv2Stylizer:
+    """AnimeGANv2 photo -> anime: ``--model animeganv2_<tag>`` or ``--model animeganv2 --weights W``
+    (tag, .safetensors, folder or the port's .pt), ``--size``, ``--tile``, ``--preserve-color luminance``,
+    ``--device``."""
+    from ..stylize import reject_options, resolve_device
+
+    reject_options(opts, "animeganv2", "style_weights", "steps", "scales", "alpha", "masks", "backbone_weights",
+                   "seed", "direction")
+    if opts.preserve_color not in (None, "luminance"):
+        raise ValueError(f"model 'animeganv2' supports --preserve-color luminance only, got {opts.preserve_color!r}")
+    if opts.tile is not None and opts.tile < MIN_SIZE:
+        raise ValueError(f"--tile must be at least {MIN_SIZE} pixels for the animeganv2 network, got {opts.tile}")
+    if not opts.weights:
+        raise ValueError("model 'animeganv2' needs --weights, or use a tag: --model animeganv2_paprika "
+                         "(zoo list --pretrained lists the four)")
+    return AnimeGANv2Stylizer(load_generator(opts.weights), resolve_device(opts.device), size=opts.size,
+                              tile=opts.tile, preserve_color=opts.preserve_color, progress=opts.progress)
