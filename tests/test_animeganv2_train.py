@@ -181,6 +181,9 @@ def test_data_batches_and_default_cache_folder(tmp_path):
     assert all(0 <= v.min() and v.max() <= 1 for v in batches[0].values())
     with pytest.raises(ValueError, match="--data.batch_size"):
         AnimeData(str(photos), str(anime), batch_size=0)
+    missing = AnimeData(str(tmp_path / "nope"), str(anime), image_size=32)
+    with pytest.raises(EmptyFolderError, match=r"nope: no such directory \(--data.photo_dir\)$"):
+        missing.setup("fit")
 
 
 # --------------------------------------------------------------------------------------- discriminator

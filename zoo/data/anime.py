@@ -160,8 +160,13 @@ class AnimeData(L.LightningDataModule):
         if self.train is None:
             hp = self.hparams
             transform = ResizeCrop(hp.image_size, hp.image_size, hp.flip)
-            folders = [ImageFolder(d, transform, max_pixels=hp.max_pixels)
-                       for d in (self.photo_dir, self.style_dir, self.smooth_dir)]
+            folders = []
+            for option, folder in (("photo_dir", self.photo_dir), ("style_dir", self.style_dir),
+                                   ("smooth_dir", self.smooth_dir)):
+                try:
+                    folders.append(ImageFolder(folder, transform, max_pixels=hp.max_pixels))
+                except EmptyFolderError as e:
+                    raise EmptyFolderError(f"{e} (--data.{option})") from None
             self.train = AnimeTriples(*folders)
 
     def train_dataloader(self) -> DataLoader:

@@ -258,8 +258,9 @@ class AnimeGANv2(L.LightningModule):
 
     # ------------------------------------------------------------------------------------------ export
     def export(self, folder: str | os.PathLike) -> None:
-        """Write the generator (``model.safetensors`` + ``config.json``) with ``save_pretrained``; each file
-        appears whole (written in a temporary folder beside it, then renamed)."""
+        """Write the generator with ``save_pretrained`` (``model.safetensors`` and the hub mixin's model card),
+        the folder ``zoo stylize --model animeganv2 --weights FOLDER`` reads; each file appears whole (written
+        in a temporary folder beside it, then renamed)."""
         folder_path = Path(folder)
         folder_path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".export-", dir=folder_path) as tmp:
