@@ -53,6 +53,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from ..backbone import VGGEncoder
 from ..losses import build_losses, check_finite, feature_layers, grayscale
 from ..nets.animeganv2 import AnimeGANv2Generator
+from ..stylize import check_whole
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
@@ -153,8 +154,6 @@ class AnimeGANv2(L.LightningModule):
         backbone = to_dict(backbone, AnimeBackboneOptions, "backbone (AnimeGANv2 takes arch and weights only)")
         losses = losses_spec(losses, AnimeGANv2Losses)
         check_optimiser(init_lr=init_lr, lr=lr, d_lr=d_lr, beta1=beta1, beta2=beta2)
-        from ..stylize import check_whole
-
         check_whole("--model.init_epochs", init_epochs, 0)
         bad = sorted(set(losses) - set(_ALLOWED_LOSSES))
         if bad:
