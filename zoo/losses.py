@@ -330,7 +330,7 @@ class IdentityLoss(_L1):
 
 # ------------------------------------------------------------------------------------------ AnimeGANv2
 # The losses of AnimeGAN (Chen, Liu & Chen 2020, "AnimeGAN: A Novel Lightweight GAN for Photo Animation",
-# ISICA 2019, CCIS 1205, sec. 3.2) as AnimeGANv2's reference code computes them: TachibanaYoshino/AnimeGANv2,
+# ISICA 2019, CCIS 1205, sec. 3) as AnimeGANv2's reference code computes them: TachibanaYoshino/AnimeGANv2,
 # tools/ops.py (commit 8f97ab4828893e0b548122c400e23ff5e4384e78, unchanged at 15268d55c4a1ecd30f0f6e478cb9b61d175046ce),
 # defaults from train.py at 15268d55. Cited below as [ops] and [train].
 
@@ -345,7 +345,7 @@ _RGB2YUV = torch.tensor([[0.299, 0.587, 0.114],
 
 def grayscale(x: Tensor) -> Tensor:
     """RGB (N, 3, H, W) -> its BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` repeated on three channels, as the
-    grayscale images of AnimeGAN (sec. 3.1: S_data(x), S_data(y)) are fed to VGG and the discriminator."""
+    grayscale images of AnimeGAN (sec. 3: S_data(x), S_data(y)) are fed to VGG and the discriminator."""
     w = torch.tensor(_LUMA, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
 
@@ -359,7 +359,7 @@ def rgb_to_yuv(x: Tensor) -> Tensor:
 
 @LOSSES.register("content_l1")
 class ContentL1Loss(FeatureLoss):
-    """Content loss with an L1 distance (AnimeGAN sec. 3.2, eq. 3; CartoonGAN, Chen et al. 2018, eq. 3).
+    """Content loss with an L1 distance (AnimeGAN sec. 3; after CartoonGAN, Chen, Lai & Liu 2018).
 
     ``weight * sum_l w_l * mean(|F_l(x) - F_l(p)|)`` (mean over N*C*H*W, [ops] ``L1_loss``). AnimeGANv2
     reads the VGG19 ``conv4_4`` output before its ReLU ([ops] ``con_loss``: ``vgg.conv4_4_no_activation``);
@@ -379,7 +379,7 @@ class ContentL1Loss(FeatureLoss):
 
 @LOSSES.register("gram_l1")
 class GramL1Loss(FeatureLoss):
-    """Grayscale style loss (AnimeGAN sec. 3.2, eq. 4): an L1 distance between Gram matrices.
+    """Grayscale style loss (AnimeGAN sec. 3): an L1 distance between Gram matrices.
 
     ``weight * sum_l w_l * mean(|G_l(x) - G_l(s)|)`` with ``G = F F^T / (C H W)`` (:func:`gram_matrix`, in
     float32; [ops] ``gram`` divides by the feature size per image, C*H*W) and the mean over N*C*C entries
@@ -401,7 +401,7 @@ class GramL1Loss(FeatureLoss):
 
 @LOSSES.register("color_yuv")
 class ColorYUVLoss(nn.Module):
-    """Colour reconstruction loss (AnimeGAN sec. 3.2, eq. 5), between the generated image and the photo.
+    """Colour reconstruction loss (AnimeGAN sec. 3), between the generated image and the photo.
 
     With both in RGB [0, 1] converted by :func:`rgb_to_yuv`:
     ``weight * (mean(|Y(x) - Y(p)|) + huber(U(x) - U(p)) + huber(V(x) - V(p)))``, where
@@ -450,7 +450,7 @@ class MeanTVLoss(nn.Module):
 
 @LOSSES.register("anime_adversarial")
 class AnimeAdversarialLoss(AdversarialLoss):
-    """AnimeGAN's adversarial loss (sec. 3.2, eq. 2 and 6): the discriminator learns that the real anime
+    """AnimeGAN's adversarial loss (sec. 3): the discriminator learns that the real anime
     images are real and that the generated images, the *grayscale* anime images and the grayscale
     *edge-smoothed* anime images are fake ([ops] ``discriminator_loss``), so the generator is pushed
     towards colour (away from the gray) and sharp edges (away from the smoothed ones).

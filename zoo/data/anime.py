@@ -1,6 +1,6 @@
 """Photos, anime images and their edge-smoothed copies for AnimeGANv2 (Chen, Liu & Chen 2020).
 
-AnimeGAN (sec. 3.1) trains on unpaired photos S(p) and anime images S(a); from the anime images it derives
+AnimeGAN (sec. 3) trains on unpaired photos S(p) and anime images S(a); from the anime images it derives
 their grayscale copies S(x), edge-smoothed copies S(e) and the grayscale of those, S(y). The grayscale ones
 are made on the fly by the LightningModule (:func:`zoo.losses.grayscale`); the edge-smoothed ones are made
 **once**, before training, and cached as PNG files (:func:`make_edge_smoothed`), as the reference's
