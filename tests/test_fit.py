@@ -38,6 +38,9 @@ def recipe_args(name: str, tmp: Path) -> list[str]:
         "gatys": [f"--data.content={content}", f"--data.style={style}", "--data.size=48", no_vgg],
         "adain": content_style,
         "adain_plain": content_style,
+        "animeganv2": [f"--data.photo_dir={content_dir}", f"--data.style_dir={style_dir}", "--data.image_size=32",
+                       "--data.batch_size=2", "--data.num_workers=0", no_vgg,
+                       "--model.discriminator={ch: 8, n_dis: 2}", "--model.init_epochs=0"],  # the adversarial step
         "cyclegan_photo2anime": unpaired,
         "cyclegan_horse2zebra": unpaired,
         "johnson": [f"--data.content_dir={content_dir}", f"--data.style={style}", "--data.image_size=32",

@@ -14,9 +14,10 @@ each:
   says which layers they read, ``loss.target(feats)`` turns features of a reference image into a fixed
   target (computed once and kept, never per step), ``loss(feats, target)`` returns the weighted loss.
   Targets of several style images blend linearly (``blend_targets``).
-* **image losses** take images: ``tv(x)``, ``cycle(x, reconstruction)``, ``identity(x, mapped)``, and
-  the ``adversarial`` loss with separate ``generator(fake_logits)`` and
-  ``discriminator(real_logits, fake_logits)`` sides.
+* **image losses** take images: ``tv(x)``, ``tv_mean(x)``, ``color_yuv(x, reference)``,
+  ``cycle(x, reconstruction)``, ``identity(x, mapped)``, and the ``adversarial`` loss with separate
+  ``generator(fake_logits)`` and ``discriminator(real_logits, fake_logits)`` sides (``anime_adversarial``:
+  ``discriminator(real, fake, gray, smooth)``).
 
 Gram matrices and mean/std statistics are computed in float32 even under autocast (fp16 Gram matrices
 overflow), and std is ``sqrt(var + eps)`` so its gradient is finite on constant images.
@@ -35,7 +36,8 @@ from .registry import LOSSES
 __all__ = [
     "ContentLoss", "GramLoss", "MeanStdLoss", "TVLoss", "AdversarialLoss", "CycleLoss", "IdentityLoss",
     "gram_matrix", "mean_std", "build_losses", "blend_targets", "feature_layers", "check_finite",
-    "NonFiniteLossError",
+    "NonFiniteLossError", "ContentL1Loss", "GramL1Loss", "ColorYUVLoss", "MeanTVLoss", "AnimeAdversarialLoss",
+    "grayscale", "rgb_to_yuv",
 ]
 
 EPS = 1e-5
@@ -324,6 +326,172 @@ class IdentityLoss(_L1):
 
     def __init__(self, weight: float = 5.0) -> None:
         super().__init__(weight)
+
+
+# ------------------------------------------------------------------------------------------ AnimeGANv2
+# The losses of AnimeGAN (Chen, Liu & Chen 2020, "AnimeGAN: A Novel Lightweight GAN for Photo Animation",
+# ISICA 2019, CCIS 1205, sec. 3) as AnimeGANv2's reference code computes them: TachibanaYoshino/AnimeGANv2,
+# tools/ops.py (commit 8f97ab4828893e0b548122c400e23ff5e4384e78, unchanged at 15268d55c4a1ecd30f0f6e478cb9b61d175046ce),
+# defaults from train.py at 15268d55. Cited below as [ops] and [train].
+
+# ITU-R BT.601 luma, the weights of OpenCV's RGB -> gray conversion (cv2.imread(path, IMREAD_GRAYSCALE) in
+# the reference tools/data_loader.py makes the grayscale anime images this way).
+_LUMA = (0.299, 0.587, 0.114)
+# tf.image.rgb_to_yuv (TensorFlow image_ops_impl._rgb_to_yuv_kernel), rows Y, U, V; [ops] rgb2yuv.
+_RGB2YUV = torch.tensor([[0.299, 0.587, 0.114],
+                         [-0.14714119, -0.28886916, 0.43601035],
+                         [0.61497538, -0.51496512, -0.10001026]])
+
+
+def grayscale(x: Tensor) -> Tensor:
+    """RGB (N, 3, H, W) -> its BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` repeated on three channels, as the
+    grayscale images of AnimeGAN (sec. 3: S_data(x), S_data(y)) are fed to VGG and the discriminator."""
+    w = torch.tensor(_LUMA, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
+
+
+def rgb_to_yuv(x: Tensor) -> Tensor:
+    """RGB in [0, 1] (N, 3, H, W) -> YUV (Y in [0, 1], U in +-0.436, V in +-0.615), in float32, with the
+    matrix of ``tf.image.rgb_to_yuv`` that the reference colour loss uses."""
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return torch.einsum("ij,njhw->nihw", _RGB2YUV.to(x.device), x.float())
+
+
+@LOSSES.register("content_l1")
+class ContentL1Loss(FeatureLoss):
+    """Content loss with an L1 distance (AnimeGAN sec. 3; after CartoonGAN, Chen, Lai & Liu 2018).
+
+    ``weight * sum_l w_l * mean(|F_l(x) - F_l(p)|)`` (mean over N*C*H*W, [ops] ``L1_loss``). AnimeGANv2
+    reads the VGG19 ``conv4_4`` output before its ReLU ([ops] ``con_loss``: ``vgg.conv4_4_no_activation``);
+    weight 1.5 ([train] ``--con_weight``; the comment there: 1.5 Hayao, 2.0 Paprika, 1.2 Shinkai).
+    """
+
+    def __init__(self, weight: float = 1.5, layers: Sequence[str] = ("conv4_4",),
+                 layer_weights: Sequence[float] | None = None) -> None:
+        super().__init__(weight, layers, layer_weights)
+
+    def stats(self, f: Tensor) -> Tensor:
+        return f
+
+    def distance(self, a: Tensor, b: Tensor) -> Tensor:
+        return F.l1_loss(a.float(), b.float().expand_as(a))
+
+
+@LOSSES.register("gram_l1")
+class GramL1Loss(FeatureLoss):
+    """Grayscale style loss (AnimeGAN sec. 3): an L1 distance between Gram matrices.
+
+    ``weight * sum_l w_l * mean(|G_l(x) - G_l(s)|)`` with ``G = F F^T / (C H W)`` (:func:`gram_matrix`, in
+    float32; [ops] ``gram`` divides by the feature size per image, C*H*W) and the mean over N*C*C entries
+    ([ops] ``style_loss``). AnimeGAN feeds the *grayscale* anime images as ``s`` (:func:`grayscale`), so
+    the generator learns their texture and not their colours; layer ``conv4_4`` before its ReLU ([ops]
+    ``con_sty_loss``), weight 2.5 ([train] ``--sty_weight``: 2.5 Hayao, 0.6 Paprika, 2.0 Shinkai).
+    """
+
+    def __init__(self, weight: float = 2.5, layers: Sequence[str] = ("conv4_4",),
+                 layer_weights: Sequence[float] | None = None) -> None:
+        super().__init__(weight, layers, layer_weights)
+
+    def stats(self, f: Tensor) -> Tensor:
+        return gram_matrix(f)
+
+    def distance(self, a: Tensor, b: Tensor) -> Tensor:
+        return F.l1_loss(a, b.expand_as(a))
+
+
+@LOSSES.register("color_yuv")
+class ColorYUVLoss(nn.Module):
+    """Colour reconstruction loss (AnimeGAN sec. 3), between the generated image and the photo.
+
+    With both in RGB [0, 1] converted by :func:`rgb_to_yuv`:
+    ``weight * (mean(|Y(x) - Y(p)|) + huber(U(x) - U(p)) + huber(V(x) - V(p)))``, where
+    ``huber(d) = mean(0.5 d^2 if |d| <= 1 else |d| - 0.5)`` (``tf.losses.huber_loss``, delta 1, mean): L1 on
+    the luma, Huber on the chroma ([ops] ``color_loss``). Weight 10 ([train] ``--color_weight``: 15 Hayao,
+    50 Paprika, 10 Shinkai).
+    """
+
+    def __init__(self, weight: float = 10.0) -> None:
+        super().__init__()
+        self.weight = float(weight)
+
+    def forward(self, x: Tensor, reference: Tensor) -> Tensor:
+        a, b = rgb_to_yuv(x), rgb_to_yuv(reference)
+        return self.weight * (F.l1_loss(a[:, 0], b[:, 0]) + F.huber_loss(a[:, 1], b[:, 1], delta=1.0)
+                              + F.huber_loss(a[:, 2], b[:, 2], delta=1.0))
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}"
+
+
+@LOSSES.register("tv_mean")
+class MeanTVLoss(nn.Module):
+    """Total variation as AnimeGANv2 computes it ([ops] ``total_variation_loss``: ``tf.nn.l2_loss(d) / size(d)``
+    for the vertical and the horizontal differences):
+
+    ``weight * (mean(dh^2) + mean(dw^2)) / 2``, each mean over all its N*C*(H-1)*W (N*C*H*(W-1)) entries.
+    AnimeGANv2 applies it to the generated image in [-1, 1] (4x the value on [0, 1]) with weight 1
+    ([train] ``--tv_weight``: 1 Hayao, 0.1 Paprika, 1 Shinkai). Unlike ``tv`` (a sum per image), the value does
+    not grow with the image size.
+    """
+
+    def __init__(self, weight: float = 1.0) -> None:
+        super().__init__()
+        self.weight = float(weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float()
+        dh = (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean()
+        dw = (x[..., :, 1:] - x[..., :, :-1]).pow(2).mean()
+        return self.weight * (dh + dw) / 2
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight:g}"
+
+
+@LOSSES.register("anime_adversarial")
+class AnimeAdversarialLoss(AdversarialLoss):
+    """AnimeGAN's adversarial loss (sec. 3): the discriminator learns that the real anime
+    images are real and that the generated images, the *grayscale* anime images and the grayscale
+    *edge-smoothed* anime images are fake ([ops] ``discriminator_loss``), so the generator is pushed
+    towards colour (away from the gray) and sharp edges (away from the smoothed ones).
+
+    With ``r(z)`` the "real" and ``f(z)`` the "fake" term of ``mode`` (lsgan: ``mean((z - 1)^2)`` and
+    ``mean(z^2)``; vanilla: BCE with logits against 1 and 0; hinge: ``mean(relu(1 - z))``,
+    ``mean(relu(1 + z))``):
+
+    * discriminator: ``d_weight * (real_weight r(D(a)) + fake_weight f(D(G(p))) + gray_weight f(D(gray(a)))
+      + smooth_weight f(D(gray(smooth(a)))))``;
+    * generator: ``weight * r(D(G(p)))`` (lsgan; :class:`AdversarialLoss`'s generator side).
+
+    Defaults: lsgan ([train] ``--gan_type lsgan``), ``weight`` = ``d_weight`` = 300 ([train]
+    ``--g_adv_weight``, ``--d_adv_weight``), term weights 1.7, 1.7, 1.7, 1.0 ([ops]; its comment gives
+    1.2, 1.2, 1.2, 0.8 for Hayao and 1.0, 1.0, 1.0, 0.005 for Paprika).
+    """
+
+    def __init__(self, weight: float = 300.0, mode: str = "lsgan", d_weight: float = 300.0,
+                 real_weight: float = 1.7, fake_weight: float = 1.7, gray_weight: float = 1.7,
+                 smooth_weight: float = 1.0) -> None:
+        super().__init__(weight, mode)
+        self.d_weight = float(d_weight)
+        self.term_weights = {"real": float(real_weight), "fake": float(fake_weight), "gray": float(gray_weight),
+                             "smooth": float(smooth_weight)}
+
+    def _term(self, logits: Tensor, real: bool) -> Tensor:
+        z = logits.float()
+        if self.mode == "lsgan":
+            return (z - 1).pow(2).mean() if real else z.pow(2).mean()
+        if self.mode == "vanilla":
+            return F.binary_cross_entropy_with_logits(z, torch.full_like(z, float(real)))
+        return F.relu(1 - z).mean() if real else F.relu(1 + z).mean()
+
+    def discriminator(self, real: Tensor, fake: Tensor, gray: Tensor, smooth: Tensor) -> Tensor:  # type: ignore[override]
+        w = self.term_weights
+        return self.d_weight * (w["real"] * self._term(real, True) + w["fake"] * self._term(fake, False)
+                                + w["gray"] * self._term(gray, False) + w["smooth"] * self._term(smooth, False))
+
+    def extra_repr(self) -> str:
+        terms = ", ".join(f"{k}={v:g}" for k, v in self.term_weights.items())
+        return f"{super().extra_repr()}, d_weight={self.d_weight:g}, {terms}"
 
 
 def build_losses(spec: Mapping[str, Mapping[str, Any] | None]) -> nn.ModuleDict:
