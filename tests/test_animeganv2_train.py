@@ -284,12 +284,14 @@ def test_ddp_two_cpu_processes_then_resume_with_ckpt_path_last(run, offline_env,
     # the initialisation optimiser was not used again; the generator and discriminator ones continued
     assert [{int(s["step"]) for s in o["state"].values()} for o in final["optimizer_states"]] == [{2}, {5}, {5}]
 
-    # the trained generator, exported, is what `zoo stylize --model animeganv2 --weights DIR` loads
-    from zoo.nets.animeganv2 import load_generator
+    # the trained generator is what `zoo stylize --model animeganv2 --weights last.ckpt` (the family's checkpoint
+    # prefix) and `--weights DIR` (the variant's export) load
+    from zoo.stylizers import load_network
 
-    trained = AnimeGANv2.load_from_checkpoint(last.parents[2] / "version_1" / "checkpoints" / "last.ckpt",
-                                              backbone={"weights": None})
+    final_ckpt = last.parents[2] / "version_1" / "checkpoints" / "last.ckpt"
+    trained = AnimeGANv2.load_from_checkpoint(final_ckpt, backbone={"weights": None})
     trained.export(tmp_path / "export")
-    loaded = load_generator(str(tmp_path / "export"))
-    for k, v in loaded.state_dict().items():
-        assert torch.equal(v, final["state_dict"][f"generator.{k}"]), k
+    for weights in (final_ckpt, tmp_path / "export"):
+        loaded = load_network("animeganv2", weights)
+        for k, v in loaded.state_dict().items():
+            assert torch.equal(v, final["state_dict"][f"generator.{k}"]), (weights, k)

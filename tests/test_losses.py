@@ -74,7 +74,7 @@ def test_build_losses_from_recipe_spec_and_errors():
     losses = build_losses({"content": {"weight": 1.0, "layers": ["relu4_2"]}, "gram": {"weight": 1e5}, "tv": None})
     assert list(losses) == ["content", "gram", "tv"] and losses["gram"].weight == 1e5
     assert feature_layers(losses) == ["relu4_2", "relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-    with pytest.raises(KeyError, match="unknown loss 'grma'; valid names: adversarial, content, cycle, gram"):
+    with pytest.raises(KeyError, match=r"unknown loss 'grma'; valid names: .*\bgram\b"):
         build_losses({"grma": {}})
     with pytest.raises(TypeError, match="loss 'tv'"):
         build_losses({"tv": {"layers": ["relu1_1"]}})

@@ -26,7 +26,7 @@ def test_duplicate_names_are_refused():
 def test_unknown_name_lists_valid_ones():
     with pytest.raises(UnknownNameError) as e:
         LOSSES.get("styel")
-    assert str(e.value).startswith("unknown loss 'styel'; valid names: adversarial, content, cycle, gram")
+    assert str(e.value).startswith("unknown loss 'styel'; valid names: ") and ", gram," in str(e.value)
 
 
 def test_lazy_entries_import_on_first_get():
