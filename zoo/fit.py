@@ -1,6 +1,9 @@
 """``python -m zoo.fit RECIPE [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]``: train any variant
 from a recipe (``zoo fit`` is the same command).
 
+RECIPE is a recipe file, or the name of one of the recipes that come with the package (``zoo fit johnson``
+is ``recipes/johnson.yaml``; ``zoo list`` shows them): a file of that path wins over a name.
+
 A recipe is a LightningCLI config (``model``/``data`` with ``class_path`` and ``init_args``, ``trainer``,
 ``seed_everything``). Everything Lightning's CLI accepts works: ``--trainer.devices=4``,
 ``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--print_config``, and every key of the
@@ -36,7 +39,7 @@ from typing import Any, Sequence
 
 __all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
-USAGE = "usage: python -m zoo.fit RECIPE.yaml [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
+USAGE = "usage: python -m zoo.fit RECIPE[.yaml] [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
 LAST = "last.ckpt"
 
 
@@ -379,10 +382,16 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     extra: list[str] = []
     name = "run"
     if not args[0].startswith("-"):
-        recipe = Path(args.pop(0))
+        given = args.pop(0)
+        recipe = Path(given)
         if not recipe.is_file():
-            print(f"error: {recipe}: no such recipe file", file=sys.stderr)
-            return 2
+            from .resources import find_recipe, list_recipes
+
+            recipe = find_recipe(given)
+            if recipe is None:
+                names = ", ".join(r.stem for r in list_recipes()) or "none installed"
+                print(f"error: {given}: no such recipe file or recipe name (recipes: {names})", file=sys.stderr)
+                return 2
         extra, name = ["--config", str(recipe)], recipe.stem
     name = _take_option(args, "run_name") or name
     runs = Path(_take_option(args, "runs_dir") or "runs")
