@@ -333,18 +333,50 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
 
 _NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
                     r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
+# jsonargparse's three ways of saying that a key does not exist; group(1) is the key below the parser key.
+_UNKNOWN_KEY = re.compile(r"^(?:unrecognized arguments: --([\w.]+)|Option '([\w.]+)' is not accepted|"
+                          r"Group '(\w+)' does not accept option '([\w.]+)')")
+_CLASS_PATH = re.compile(r"Problem with given class_path '([\w.]+)'")
+
+
+def _options_of(class_path: str) -> list[str]:
+    """The argument names of the class a recipe section names (its dataclass fields or constructor
+    arguments); [] when it cannot be imported."""
+    import dataclasses
+    import importlib
+    import inspect
+
+    module, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        if dataclasses.is_dataclass(cls):
+            return [f.name for f in dataclasses.fields(cls)]
+        return [p for p in list(inspect.signature(cls.__init__).parameters)[1:]
+                if p not in ("args", "kwargs")]
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        return []
 
 
 def parse_error_line(message: str) -> str:
-    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``."""
+    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``, with the
+    whole key of an option that does not exist (``--model.losses.gram.wieght: no such option; valid: ...``)."""
     keys: list[str] = []
     reasons: list[str] = []
+    class_path = None
     for line in str(message).splitlines():
         line = line.strip().lstrip("- ").strip()
         key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
         if key:
             keys.append(key.group(1))
             line = key.group(2)
+        found = _CLASS_PATH.match(line)
+        if found:
+            class_path = found.group(1)
+        unknown = _UNKNOWN_KEY.match(line)
+        if unknown:
+            rest = [g for g in unknown.groups() if g]
+            valid = _options_of(class_path) if class_path and unknown.group(2) and "." not in rest[0] else []
+            return f"--{'.'.join(keys + rest)}: no such option" + (f"; valid: {', '.join(valid)}" if valid else "")
         if line and not _NOISE.match(line):
             reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
     reason = "; ".join(dict.fromkeys(reasons)) or "invalid value"
