@@ -240,13 +240,39 @@ def test_every_nested_recipe_key_is_typed_and_overridable(recipe, capsys):
         assert _print_config(capsys, *args, "--model.losses.identity=null")["model"]["init_args"]["network"]["ngf"] == 16
 
 
-def _arguments(section: dict) -> list[str]:
-    """The constructor arguments of a recipe section's class (model or data)."""
+def _class(section: dict) -> type:
     import importlib
-    import inspect
 
     module, _, name = section["class_path"].rpartition(".")
-    return list(inspect.signature(getattr(importlib.import_module(module), name).__init__).parameters)[1:]
+    return getattr(importlib.import_module(module), name)
+
+
+def _arguments(section: dict) -> list[str]:
+    """The constructor arguments of a recipe section's class (model or data)."""
+    import inspect
+
+    return list(inspect.signature(_class(section).__init__).parameters)[1:]
+
+
+def _untyped(cls: type, prefix: str = "") -> list[str]:
+    """Arguments of ``cls`` (and of the dataclasses it takes, recursively) that are not annotated, or
+    annotated with a type that lets any key or value through (Any, dict, Mapping)."""
+    import collections.abc
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls.__init__)
+    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else _arguments(
+        {"class_path": f"{cls.__module__}.{cls.__qualname__}"})
+    bad = []
+    for name in names:
+        kind = hints.get(name, typing.Any)
+        options = [kind, *typing.get_args(kind)]
+        if any(t is typing.Any or typing.get_origin(t) in (dict, collections.abc.Mapping) or t in (dict, typing.Any)
+               for t in options):
+            bad.append(prefix + name)
+        bad += [x for t in options if dataclasses.is_dataclass(t) for x in _untyped(t, f"{prefix}{name}.")]
+    return bad
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
@@ -258,6 +284,7 @@ def test_every_argument_is_typed_shown_and_checked_at_parse_time(recipe, run, ca
     config = _print_config(capsys, str(recipe))
     for section in ("model", "data"):
         assert list(config[section]["init_args"]) == _arguments(config[section]), section
+        assert _untyped(_class(config[section])) == [], section
     nested_number = next(k for k, v in _leaves({k: v for k, v in config["model"]["init_args"].items()
                                                if isinstance(v, dict)})
                          if isinstance(v, (int, float)) and not isinstance(v, bool))
