@@ -247,11 +247,11 @@ def _class(section: dict) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def _arguments(section: dict) -> list[str]:
-    """The constructor arguments of a recipe section's class (model or data)."""
+def _arguments(cls: type) -> list[str]:
+    """The constructor arguments of ``cls``."""
     import inspect
 
-    return list(inspect.signature(_class(section).__init__).parameters)[1:]
+    return list(inspect.signature(cls.__init__).parameters)[1:]
 
 
 def _untyped(cls: type, prefix: str = "") -> list[str]:
@@ -262,8 +262,7 @@ def _untyped(cls: type, prefix: str = "") -> list[str]:
     import typing
 
     hints = typing.get_type_hints(cls.__init__)
-    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else _arguments(
-        {"class_path": f"{cls.__module__}.{cls.__qualname__}"})
+    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else _arguments(cls)
     bad = []
     for name in names:
         kind = hints.get(name, typing.Any)
@@ -283,7 +282,7 @@ def test_every_argument_is_typed_shown_and_checked_at_parse_time(recipe, run, ca
 
     config = _print_config(capsys, str(recipe))
     for section in ("model", "data"):
-        assert list(config[section]["init_args"]) == _arguments(config[section]), section
+        assert list(config[section]["init_args"]) == _arguments(_class(config[section])), section
         assert _untyped(_class(config[section])) == [], section
     nested_number = next(k for k, v in _leaves({k: v for k, v in config["model"]["init_args"].items()
                                                if isinstance(v, dict)})
@@ -297,7 +296,7 @@ def test_every_argument_is_typed_shown_and_checked_at_parse_time(recipe, run, ca
         "--model.losses={grma: {weight: 1}}": ("model.losses.grma.weight", "no such option"),
         "--model.network.n_blocks=x": ("model.network.n_blocks", "Expected a int" if "cyclegan" in recipe.stem
                                        else "no such option"),
-        "--data.nosuch=1": ("data.nosuch", "no such option; valid: " + ", ".join(_arguments(config["data"]))),
+        "--data.nosuch=1": ("data.nosuch", "no such option; valid: " + ", ".join(_arguments(_class(config["data"])))),
     }
     for arg, (key, reason) in wrong.items():
         assert zoo.fit.main([str(recipe), arg, "--print_config"]) == 2, arg

@@ -333,7 +333,7 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
 
 _NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
                     r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
-# jsonargparse's three ways of saying that a key does not exist; group(1) is the key below the parser key.
+# jsonargparse's three ways of saying that a key does not exist; the groups are the key below the parser key.
 _UNKNOWN_KEY = re.compile(r"^(?:unrecognized arguments: --([\w.]+)|Option '([\w.]+)' is not accepted|"
                           r"Group '(\w+)' does not accept option '([\w.]+)')")
 _CLASS_PATH = re.compile(r"Problem with given class_path '([\w.]+)'")
@@ -351,8 +351,8 @@ def _options_of(class_path: str) -> list[str]:
         cls = getattr(importlib.import_module(module), name)
         if dataclasses.is_dataclass(cls):
             return [f.name for f in dataclasses.fields(cls)]
-        return [p for p in list(inspect.signature(cls.__init__).parameters)[1:]
-                if p not in ("args", "kwargs")]
+        return [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     except Exception:  # noqa: BLE001 - only a hint for the message
         return []
 
@@ -374,8 +374,8 @@ def parse_error_line(message: str) -> str:
             class_path = found.group(1)
         unknown = _UNKNOWN_KEY.match(line)
         if unknown:
-            rest = [g for g in unknown.groups() if g]
-            valid = _options_of(class_path) if class_path and unknown.group(2) and "." not in rest[0] else []
+            rest, option = [g for g in unknown.groups() if g], unknown.group(2)
+            valid = _options_of(class_path) if class_path and option and "." not in option else []
             return f"--{'.'.join(keys + rest)}: no such option" + (f"; valid: {', '.join(valid)}" if valid else "")
         if line and not _NOISE.match(line):
             reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
