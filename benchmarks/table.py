@@ -1,9 +1,10 @@
 """``python -m benchmarks.table``: the README zoo table, from benchmarks/results/*.json and published numbers.
 
 The table is written between the markers ``<!-- zoo-table:start -->`` and ``<!-- zoo-table:end -->`` of
-README.md; everything outside them is left alone. Only *usable* results appear: a result computed with
-random weights, random metric networks or a reduced protocol (``"usable": false`` in its JSON, see
-benchmarks/run.py) is listed on stderr as skipped and never written into the table.
+README.md; everything outside them is left alone. The results are read by :mod:`zoo.results`, and only
+*usable* ones appear: a result computed with random weights, random metric networks or a reduced protocol
+(``"usable": false`` in its JSON, see benchmarks/run.py) is listed on stderr as skipped and never written
+into the table.
 
 Published reference numbers sit beside ours, each with its source (:data:`REFERENCES`).
 :func:`model_metrics` returns the measured metrics of one model for its model card.
@@ -17,19 +18,19 @@ Published reference numbers sit beside ours, each with its source (:data:`REFERE
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
-__all__ = ["REFERENCES", "START", "END", "TableError", "load_results", "render_table", "update_readme",
+from zoo.results import METRICS, RESULTS_DIR, Record, load
+
+__all__ = ["REFERENCES", "START", "END", "TableError", "render_table", "update_readme",
            "model_metrics", "main"]
 
 START = "<!-- zoo-table:start -->"
 END = "<!-- zoo-table:end -->"
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 # Published numbers, each with where it was published.
 REFERENCES: list[dict] = [
@@ -65,42 +66,13 @@ REFERENCES: list[dict] = [
     },
 ]
 
-_STYLE_COLS = [("artfid", "ArtFID ↓", "{:.2f}"), ("fid_art", "FID (art) ↓", "{:.2f}"),
-               ("lpips_alex", "LPIPS ↓", "{:.3f}"), ("cfsd", "CFSD ↓", "{:.4f}")]
-_GAN_COLS = [("fid_inception", "FID ↓", "{:.2f}")]
-
-
-_PROTOCOLS = ("styleid", "cyclegan")
+# The metrics shown per protocol (names, headers and formats: zoo.results.METRICS).
+_STYLE_COLS = ("artfid", "fid_art", "lpips_alex", "cfsd")
+_GAN_COLS = ("fid_inception",)
 
 
 class TableError(RuntimeError):
     """The README has no (or broken) table markers."""
-
-
-def load_results(results_dir: str | Path = RESULTS_DIR) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """(usable results, [(file, why skipped)]) of every ``*.json`` in ``results_dir``, sorted by file name.
-
-    Each usable result gets a ``"_file"`` key with its path.
-    """
-    usable, skipped = [], []
-    for file in sorted(Path(results_dir).glob("*.json")):
-        try:
-            r = json.loads(file.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            skipped.append((file, f"unreadable ({type(e).__name__})"))
-            continue
-        proto = r.get("protocol") if isinstance(r, dict) else None
-        if not (isinstance(proto, dict) and proto.get("name") in _PROTOCOLS and isinstance(r.get("metrics"), dict)):
-            # e.g. the per-variant speed benchmarks, which share the folder
-            skipped.append((file, "not a benchmarks.run quality result"))
-            continue
-        if r.get("usable") is not True:
-            reasons = "; ".join(r.get("unusable_reasons") or ["not marked usable"])
-            skipped.append((file, f"unusable: {reasons}"))
-            continue
-        r["_file"] = file
-        usable.append(r)
-    return usable, skipped
 
 
 def _fmt(value, fmt: str, published: bool = False) -> str:
@@ -109,31 +81,21 @@ def _fmt(value, fmt: str, published: bool = False) -> str:
     return f"{value:g}" if published else fmt.format(value)
 
 
-def _device(r: dict) -> str:
-    env = r.get("environment", {})
-    if env.get("device_type") == "cuda":
-        return env.get("device_name", "cuda")
-    return f"{env.get('device_type', '?')} ({env.get('cpu_count', '?')} cores)"
+def _speed(r: Record) -> str:
+    return "–" if r.images_per_s is None else f"{r.images_per_s:.3g}"
 
 
-def _speed(r: dict) -> str:
-    ips = (r.get("speed") or {}).get("images_per_s")
-    return "–" if ips is None else f"{ips:.3g}"
+def _link(r: Record, base: Path) -> str:
+    rel = os.path.relpath(r.file.resolve(), base.resolve()).replace(os.sep, "/")
+    return f"[{r.file.name}]({rel})"
 
 
-def _link(r: dict, base: Path) -> str:
-    file = Path(r["_file"])
-    rel = os.path.relpath(file.resolve(), base.resolve()).replace(os.sep, "/")
-    return f"[{file.name}]({rel})"
+def _task(r: Record) -> str:
+    arrow = "A→B" if r.protocol_info.get("direction", "AtoB") == "AtoB" else "B→A"
+    return f"{r.dataset or '?'} {arrow}"
 
 
-def _task(r: dict) -> str:
-    p = r["protocol"]
-    arrow = "A→B" if p.get("direction", "AtoB") == "AtoB" else "B→A"
-    return f"{Path(p.get('data_dir', '?')).name} {arrow}"
-
-
-def render_table(results: Iterable[dict], references: Sequence[dict] = REFERENCES, base: str | Path = ROOT) -> str:
+def render_table(results: Iterable[Record], references: Sequence[dict] = REFERENCES, base: str | Path = ROOT) -> str:
     """The markdown of the zoo table: one section per protocol, published rows first, then ours.
 
     ``base`` is the folder links to result files are relative to (the README's folder).
@@ -143,24 +105,24 @@ def render_table(results: Iterable[dict], references: Sequence[dict] = REFERENCE
     lines: list[str] = []
 
     def section(protocol: str, title: str, cols, lead: list[str]) -> None:
-        ours = sorted((r for r in results if r["protocol"]["name"] == protocol), key=lambda r: (r["model"], str(r["_file"])))
+        ours = sorted((r for r in results if r.protocol == protocol), key=lambda r: (str(r.model), str(r.file)))
         refs = [ref for ref in references if ref["protocol"] == protocol]
         lines.append(title)
         lines.append("")
-        head = lead + [c[1] for c in cols] + ["img/s", "Device", "Source"]
+        head = lead + [METRICS[k].column for k in cols] + ["img/s", "Device", "Source"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---"] * len(lead) + ["---:"] * (len(cols) + 1) + ["---", "---"]) + "|")
         for ref in refs:
             first = [f"{ref['model']}, published"] + ([ref["task"]] if protocol == "cyclegan" else [])
             row = first + [ref["weights"], str(ref.get("n", "–"))]
-            row += [_fmt(ref["metrics"].get(k), f, published=True) for k, _, f in cols]
+            row += [_fmt(ref["metrics"].get(k), METRICS[k].fmt, published=True) for k in cols]
             row += ["–", "–", f"[{ref['source']}]({ref['url']})"]
             lines.append("| " + " | ".join(row) + " |")
         for r in ours:
-            first = [f"`{r['model']}`"] + ([_task(r)] if protocol == "cyclegan" else [])
-            row = first + [str(r.get("weights")), str(r["protocol"]["n"])]
-            row += [_fmt(r["metrics"].get(k), f) for k, _, f in cols]
-            row += [_speed(r), _device(r), _link(r, base)]
+            first = [f"`{r.model}`"] + ([_task(r)] if protocol == "cyclegan" else [])
+            row = first + [str(r.weights), str(r.n)]
+            row += [_fmt(r.metrics.get(k), METRICS[k].fmt) for k in cols]
+            row += [_speed(r), r.device, _link(r, base)]
             lines.append("| " + " | ".join(row) + " |")
         if not ours:
             lines.append("")
@@ -181,7 +143,7 @@ def render_table(results: Iterable[dict], references: Sequence[dict] = REFERENCE
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _weights_section(results: Sequence[dict]) -> list[str]:
+def _weights_section(results: Sequence[Record]) -> list[str]:
     """The pretrained tags of the weights table (zoo.weights), with the metrics ``results`` measured for them."""
     from zoo.weights import zoo_table_rows
 
@@ -194,7 +156,7 @@ def _weights_section(results: Sequence[dict]) -> list[str]:
             status = "converted from the original on first use"
         else:
             status = f"not published yet: `python -m zoo.fit {row['recipe']}`"
-        measured = {k: v for r in results if r["model"] == row["tag"] for k, v in r["metrics"].items()}
+        measured = {k: v for r in results if r.model == row["tag"] for k, v in r.metrics.items()}
         metrics = ", ".join(f"{k} {v:.3g}" for k, v in measured.items()) or "–"
         source = (f"[original checkpoint]({row['url']}), `{row['converter'].rsplit('.', 1)[-1]}`"
                   if row["kind"] == "canonical" else f"ours, `{row['recipe']}`")
@@ -226,15 +188,14 @@ def model_metrics(model: str, results_dir: str | Path = RESULTS_DIR) -> dict[str
     "versions": {...}, "file": path}}``; only usable results; the newest file wins when several exist.
     """
     out: dict[str, dict] = {}
-    usable, _ = load_results(results_dir)
-    for r in sorted(usable, key=lambda r: r.get("created", "")):
-        if r["model"] != model:
+    usable, _ = load(results_dir)
+    for r in sorted(usable, key=lambda r: str(r.data.get("created", ""))):
+        if r.model != model:
             continue
-        p = r["protocol"]
-        out[p["name"]] = {"metrics": dict(r["metrics"]), "n": p["n"], "size": p["size"], "weights": r.get("weights"),
-                          "device": _device(r), "images_per_s": (r.get("speed") or {}).get("images_per_s"),
-                          "metric_implementation": r.get("metric_implementation", {}),
-                          "versions": r.get("versions", {}), "file": str(r["_file"])}
+        out[r.protocol] = {"metrics": r.metrics, "n": r.n, "size": r.protocol_info.get("size"), "weights": r.weights,
+                           "device": r.device, "images_per_s": r.images_per_s,
+                           "metric_implementation": r.data.get("metric_implementation", {}),
+                           "versions": r.data.get("versions", {}), "file": str(r.file)}
     return out
 
 
@@ -245,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="do not write; exit 1 if the README is not up to date")
     p.add_argument("--print", dest="print_only", action="store_true", help="print the table, touch nothing")
     args = p.parse_args(argv)
-    usable, skipped = load_results(args.results)
+    usable, skipped = load(args.results)
     for file, why in skipped:
         print(f"skipped {file}: {why}", file=sys.stderr)
     readme = Path(args.readme)

@@ -229,7 +229,7 @@ def test_metrics_come_from_results_files(tmp_path, monkeypatch):
     results = tmp_path / "results"
     results.mkdir()
     (results / "cyclegan-cpu.json").write_text(json.dumps({
-        "protocol": "cyclegan", "results": [
+        "protocol": "cyclegan", "usable": True, "results": [
             {"weights": "cyclegan_horse2zebra", "dataset": "horse2zebra", "n": 120, "metrics": {"fid": 61.5}},
             {"weights": "cyclegan_horse2zebra", "random_weights": True, "metrics": {"fid": 300.0}},
         ]}))
@@ -616,7 +616,7 @@ def test_model_card_metadata(trained, isolated, register, monkeypatch):
     results = isolated / "results"
     results.mkdir()
     (results / "tiny-cpu-2core.json").write_text(json.dumps([
-        {"weights": "tiny_pub", "protocol": {"name": "styleid", "n": 800}, "dataset": "coco-wikiart",
+        {"weights": "tiny_pub", "usable": True, "protocol": {"name": "styleid", "n": 800}, "dataset": "coco-wikiart",
          "metrics": {"fid_inception": 18.5, "lpips_alex": 0.61, "artfid": 30.9, "content_loss": 2.0}},
         {"weights": "tiny_pub", "usable": False, "metrics": {"fid": 999.0}},
         {"weights": "someone_else", "metrics": {"fid": 1.0}},

@@ -199,7 +199,9 @@ def _add_list(sub) -> None:
 
 
 def recipes_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "recipes"
+    from .resources import recipes_dir
+
+    return recipes_dir()
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -394,13 +396,12 @@ def _add_bench(sub) -> None:
 
 
 def _cmd_bench(rest: list[str]) -> int:
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "benchmarks" / "run.py").is_file():
-        raise UsageError("zoo bench needs the benchmarks/ folder of a source checkout (pip install -e .)")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks.run import main as bench_main
+    from .resources import ResourceMissingError, import_benchmarks
 
+    try:
+        bench_main = import_benchmarks("run").main
+    except ResourceMissingError as e:
+        raise UsageError(f"zoo bench: {e}") from None
     return int(bench_main(rest) or 0)
 
 

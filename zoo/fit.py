@@ -1,6 +1,9 @@
 """``python -m zoo.fit RECIPE [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]``: train any variant
 from a recipe (``zoo fit`` is the same command).
 
+RECIPE is a recipe file, or the name of one of the recipes that come with the package (``zoo fit johnson``
+is ``recipes/johnson.yaml``; ``zoo list`` shows them): a file of that path wins over a name.
+
 A recipe is a LightningCLI config (``model``/``data`` with ``class_path`` and ``init_args``, ``trainer``,
 ``seed_everything``). Everything Lightning's CLI accepts works: ``--trainer.devices=4``,
 ``--trainer.strategy=ddp``, ``--trainer.precision=bf16-mixed``, ``--print_config``, and every key of the
@@ -36,7 +39,7 @@ from typing import Any, Sequence
 
 __all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
-USAGE = "usage: python -m zoo.fit RECIPE.yaml [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
+USAGE = "usage: python -m zoo.fit RECIPE[.yaml] [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
 LAST = "last.ckpt"
 
 
@@ -330,18 +333,50 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
 
 _NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
                     r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
+# jsonargparse's three ways of saying that a key does not exist; the groups are the key below the parser key.
+_UNKNOWN_KEY = re.compile(r"^(?:unrecognized arguments: --([\w.]+)|Option '([\w.]+)' is not accepted|"
+                          r"Group '(\w+)' does not accept option '([\w.]+)')")
+_CLASS_PATH = re.compile(r"Problem with given class_path '([\w.]+)'")
+
+
+def _options_of(class_path: str) -> list[str]:
+    """The argument names of the class a recipe section names (its dataclass fields or constructor
+    arguments); [] when it cannot be imported."""
+    import dataclasses
+    import importlib
+    import inspect
+
+    module, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        if dataclasses.is_dataclass(cls):
+            return [f.name for f in dataclasses.fields(cls)]
+        return [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        return []
 
 
 def parse_error_line(message: str) -> str:
-    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``."""
+    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``, with the
+    whole key of an option that does not exist (``--model.losses.gram.wieght: no such option; valid: ...``)."""
     keys: list[str] = []
     reasons: list[str] = []
+    class_path = None
     for line in str(message).splitlines():
         line = line.strip().lstrip("- ").strip()
         key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
         if key:
             keys.append(key.group(1))
             line = key.group(2)
+        found = _CLASS_PATH.match(line)
+        if found:
+            class_path = found.group(1)
+        unknown = _UNKNOWN_KEY.match(line)
+        if unknown:
+            rest, option = [g for g in unknown.groups() if g], unknown.group(2)
+            valid = _options_of(class_path) if class_path and option and "." not in option else []
+            return f"--{'.'.join(keys + rest)}: no such option" + (f"; valid: {', '.join(valid)}" if valid else "")
         if line and not _NOISE.match(line):
             reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
     reason = "; ".join(dict.fromkeys(reasons)) or "invalid value"
@@ -379,10 +414,16 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     extra: list[str] = []
     name = "run"
     if not args[0].startswith("-"):
-        recipe = Path(args.pop(0))
+        given = args.pop(0)
+        recipe = Path(given)
         if not recipe.is_file():
-            print(f"error: {recipe}: no such recipe file", file=sys.stderr)
-            return 2
+            from .resources import find_recipe, list_recipes
+
+            recipe = find_recipe(given)
+            if recipe is None:
+                names = ", ".join(r.stem for r in list_recipes()) or "none installed"
+                print(f"error: {given}: no such recipe file or recipe name (recipes: {names})", file=sys.stderr)
+                return 2
         extra, name = ["--config", str(recipe)], recipe.stem
     name = _take_option(args, "run_name") or name
     runs = Path(_take_option(args, "runs_dir") or "runs")

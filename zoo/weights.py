@@ -28,11 +28,11 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 from .registry import UnknownNameError
+from .resources import results_dir
 
 __all__ = [
     "CanonicalSource",
@@ -49,8 +49,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _TAG = re.compile(r"[a-z][a-z0-9_]*")  # a Python identifier: tags are hubconf function names
 
-#: Where the benchmark engineer's result files live (``benchmarks/results/*.json`` in the repository).
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+#: Where the benchmark results live (``benchmarks/results/*.json``; zoo.results, which reads them).
+RESULTS_DIR = results_dir()
 
 
 @dataclass(frozen=True)
@@ -484,67 +484,16 @@ for _name, _what, _data in (
 # Metrics from benchmarks/results
 # --------------------------------------------------------------------------------------------------
 
-_QUALITY_METRICS = ("fid", "lpips", "artfid", "content_loss", "style_loss", "cfsd")
-
-
-def _records(obj: Any) -> list[dict]:
-    if isinstance(obj, list):
-        return [r for r in obj if isinstance(r, dict)]
-    if isinstance(obj, dict):
-        if isinstance(obj.get("results"), list):
-            common = {k: v for k, v in obj.items() if k != "results"}
-            return [{**common, **r} for r in obj["results"] if isinstance(r, dict)]
-        return [obj]
-    return []
-
-
 def read_metrics(entry: PretrainedWeights | str, results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
-    """Quality metrics of ``entry`` found in ``results_dir`` (default ``benchmarks/results``).
+    """The usable quality metrics measured for ``entry`` (its tag or timm-style name) in ``results_dir``
+    (default :data:`RESULTS_DIR`): ``{"metric", "value", "protocol", "dataset", "n", "file"}`` per number,
+    as :func:`zoo.results.metrics_of` reads them (the layouts, and which records count, are described
+    there); none of it is typed by hand."""
+    from .results import metrics_of
 
-    Each ``*.json`` file holds one result record, a list of them, or ``{"results": [...], ...}`` whose
-    other keys apply to every record. A record belongs to the entry when one of its ``weights``,
-    ``tag`` or ``model`` fields equals the entry's tag, timm-style name or a former name. Its metrics are the numbers
-    under ``metrics`` (or top-level keys ``fid``, ``lpips``, ``artfid``, ...); ``protocol`` is a name or
-    a dict (``name``, ``n``, ``dataset`` or ``data_dir``), as benchmarks/run.py writes it. Records marked
-    ``"usable": false`` or ``"random_weights": true`` (computed with random or missing weights) are
-    skipped: they never reach a model card or the README. Each returned item is
-    ``{"metric", "value", "protocol", "dataset", "n", "file"}``; none of it is typed by hand.
-    """
     if isinstance(entry, str):
         entry = get_weights(entry)
-    keys = {entry.tag, entry.name, *entry.former}
-    root = Path(results_dir) if results_dir is not None else RESULTS_DIR
-    out: list[dict[str, Any]] = []
-    if not root.is_dir():
-        return out
-    for file in sorted(root.glob("*.json")):
-        try:
-            obj = json.loads(file.read_text())
-        except (OSError, ValueError):
-            continue  # a broken results file is the benchmark's problem, not a reason to fail loading
-        for rec in _records(obj):
-            if not keys & {rec.get("weights"), rec.get("tag"), rec.get("model")}:
-                continue
-            if rec.get("usable") is False or rec.get("random_weights") is True:
-                continue
-            metrics = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {
-                k: rec[k] for k in _QUALITY_METRICS if k in rec}
-            proto = rec.get("protocol")
-            info = proto if isinstance(proto, dict) else {}
-            dataset = rec.get("dataset") or info.get("dataset") or (
-                Path(str(info["data_dir"])).name if info.get("data_dir") else None)
-            for name, value in metrics.items():
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    continue
-                out.append({
-                    "metric": str(name).lower(),
-                    "value": float(value),
-                    "protocol": info.get("name") if isinstance(proto, dict) else proto,
-                    "dataset": dataset,
-                    "n": rec.get("n", info.get("n")),
-                    "file": file.name,
-                })
-    return out
+    return metrics_of({entry.tag, entry.name, *entry.former}, results_dir if results_dir is not None else RESULTS_DIR)
 
 
 def zoo_table_rows(results_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
