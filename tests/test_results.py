@@ -31,9 +31,10 @@ def test_one_rule_for_usable_records_in_every_reader(tmp_path, monkeypatch):
         ("e-speed.json", "not a benchmarks.run quality result"),
         ("f-broken.json", "unreadable (JSONDecodeError)"),
     ]
-    # the weights table (zoo list --pretrained, model cards) sees exactly the same numbers
+    # the weights table (zoo list --pretrained, model cards) sees exactly the same numbers (here under the
+    # tag's former name, adain)
     monkeypatch.setattr(weights, "RESULTS_DIR", tmp_path)
-    assert {(m["metric"], m["value"], m["file"]) for m in weights.get_weights("adain").metrics()} == {
+    assert {(m["metric"], m["value"], m["file"]) for m in weights.get_weights("adain_original").metrics()} == {
         ("artfid", 30.5, "a-good.json"), ("lpips_alex", 0.6, "a-good.json")}
 
 
