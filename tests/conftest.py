@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -66,6 +67,29 @@ def run(offline_env, tmp_path):
                               text=True, timeout=timeout)
 
     return _run
+
+
+@contextlib.contextmanager
+def offline_cache(root: Path):
+    """Inside: TORCH_HOME / HF_HOME under ``root``, the Hub offline, no STYLEZOO_CACHE, torch.hub's directory
+    re-read: where pretrained tags look for their files, for a test to place them. Yields the env dict."""
+    env = {"TORCH_HOME": str(root / "torch"), "HF_HOME": str(root / "hf"), "HF_HUB_OFFLINE": "1"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        mp.delenv("STYLEZOO_CACHE", raising=False)
+        mp.setattr(torch.hub, "_hub_dir", None)
+        yield env
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster and does not spin on a shared machine (a module uses it
+    with ``pytestmark = pytest.mark.usefixtures("one_thread")``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

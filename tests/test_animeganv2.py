@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import REPO, make_image
+from conftest import REPO, make_image, offline_cache
 from PIL import Image
 
 import originals
@@ -53,18 +53,13 @@ def _same_8bit(ours_file: Path, ref: torch.Tensor) -> None:
 def served(tmp_path_factory):
     """The port with random weights; its ``paprika.pt`` placed where the tag downloads it; the tag's network."""
     import zoo
-    from zoo import hub
+    from zoo import download
 
     root = tmp_path_factory.mktemp("animeganv2")
     port = originals.randomize_animeganv2(originals.AnimeGANv2Port(), seed=1)
     torch.save(port.state_dict(), root / "paprika.pt")
-    env = {"TORCH_HOME": str(root / "torch"), "HF_HOME": str(root / "hf"), "HF_HUB_OFFLINE": "1"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        mp.delenv("STYLEZOO_CACHE", raising=False)
-        mp.setattr(torch.hub, "_hub_dir", None)
-        dst = hub.canonical_download_path(TAG)
+    with offline_cache(root) as env:
+        dst = download.canonical_download_path(TAG)
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes((root / "paprika.pt").read_bytes())
         with warnings.catch_warnings():
@@ -206,7 +201,8 @@ def test_zoo_stylize_a_clip(served, run, offline_env, tmp_path):
 
 # ----------------------------------------------------------------------------------------- licences
 def test_the_tags_carry_the_non_commercial_terms_everywhere():
-    from zoo.hub import format_pretrained_table, pretrained_rows, render_model_card
+    from zoo.cli import format_pretrained_table, pretrained_rows
+    from zoo.publish import render_model_card
     from zoo.weights import PretrainedWeights, get_weights
 
     rows = {r["tag"]: r for r in pretrained_rows()}

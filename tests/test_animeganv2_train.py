@@ -20,13 +20,7 @@ from zoo.losses import (AnimeAdversarialLoss, ColorYUVLoss, ContentL1Loss, GramL
 from zoo.variants.animeganv2 import AnimeGANDiscriminator, AnimeGANv2
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is faster and does not spin on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------------------- losses

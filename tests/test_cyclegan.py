@@ -38,13 +38,7 @@ TINY_OVERRIDES = ["--data.load_size=36", "--data.crop_size=32", "--data.num_work
 
 # ------------------------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is faster and does not spin on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _rand_image(path: Path, h: int, w: int, seed: int, mode: str = "RGB") -> None:
@@ -187,7 +181,7 @@ def test_official_import_rejects_other_layouts():
 def test_every_official_checkpoint_is_a_pretrained_tag():
     """The 18 names of scripts/download_cyclegan_model.sh, each a tag converted from its https URL, listed by
     list_models(pretrained=True), torch.hub.list and the README table, with its licence and training data."""
-    from zoo.hub import list_models
+    from zoo.factory import list_models
     from zoo.weights import WEIGHTS
 
     official = {

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import REPO, make_image
+from conftest import REPO, make_image, offline_cache
 from PIL import Image
 
 import originals
@@ -277,12 +277,7 @@ def served(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("served")
     fams = {"johnson": _johnson(root), "adain": _adain(root), "cyclegan": _cyclegan(root, ngf=64, n_blocks=9)}
-    env = {"TORCH_HOME": str(root / "torch"), "HF_HOME": str(root / "hf"), "HF_HUB_OFFLINE": "1"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        mp.delenv("STYLEZOO_CACHE", raising=False)
-        mp.setattr(torch.hub, "_hub_dir", None)
+    with offline_cache(root) as env:
         for name, fam in fams.items():
             dst = download.canonical_download_path(TAGS[name])
             dst.parent.mkdir(parents=True, exist_ok=True)

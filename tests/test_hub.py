@@ -27,7 +27,6 @@ from torch import nn
 import zoo.cli as cli
 import zoo.download as download
 import zoo.factory as factory
-import zoo.hub as hub
 import zoo.publish as publishing
 import zoo.weights as weights
 from zoo.backbone import WeightsUnavailableError

@@ -31,7 +31,7 @@ from ..nets.adain import ENCODER_LAYERS, AdaINNet
 from ..backbone import VGGEncoder
 from ..nets.cyclegan import NLayerDiscriminator
 from .cyclegan import DiscriminatorOptions
-from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
+from .options import check_losses, check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 __all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES", "AdaINOptions", "AdaINBackboneOptions", "AdaINLosses"]
 
@@ -100,12 +100,7 @@ class AdaINGAN(L.LightningModule):
             raise ValueError(f"backbone: AdaIN uses {{arch: vgg19, weights: ...}} only, got {backbone}")
 
         spec = losses
-        bad = sorted(set(spec) - set(_ALLOWED_LOSSES))
-        if bad:
-            raise ValueError(f"losses: {bad} not supported by adain_gan; valid: {', '.join(_ALLOWED_LOSSES)}")
-        for needed in ("content", "mean_std"):
-            if needed not in spec:
-                raise ValueError(f"losses: {needed!r} is required (AdaIN's objective, paper eq. 11)")
+        check_losses(spec, _ALLOWED_LOSSES, ("content", "mean_std"), "AdaIN", "AdaIN's objective, paper eq. 11")
         self.losses = build_losses(spec)
         if list(self.losses["content"].layers) != ["relu4_1"]:
             raise ValueError("losses.content.layers must be [relu4_1]: the content loss compares with the AdaIN "

@@ -54,7 +54,7 @@ from ..backbone import VGGEncoder
 from ..losses import build_losses, check_finite, feature_layers, grayscale
 from ..nets.animeganv2 import AnimeGANv2Generator
 from ..stylize import check_whole
-from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
+from .options import check_losses, check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +155,8 @@ class AnimeGANv2(L.LightningModule):
         losses = losses_spec(losses, AnimeGANv2Losses)
         check_optimiser(init_lr=init_lr, lr=lr, d_lr=d_lr, beta1=beta1, beta2=beta2)
         check_whole("--model.init_epochs", init_epochs, 0)
-        bad = sorted(set(losses) - set(_ALLOWED_LOSSES))
-        if bad:
-            raise ValueError(f"losses: {bad} not used by AnimeGANv2; valid: {', '.join(_ALLOWED_LOSSES)}")
-        for needed in ("content_l1", "anime_adversarial"):
-            if needed not in losses:
-                raise ValueError(f"losses: {needed!r} is required (the AnimeGAN objective)")
+        check_losses(losses, _ALLOWED_LOSSES, ("content_l1", "anime_adversarial"), "AnimeGANv2",
+                     "the AnimeGAN objective")
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False

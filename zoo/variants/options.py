@@ -122,6 +122,18 @@ def losses_spec(value: Any, options: type) -> dict[str, dict[str, Any]]:
     return {k: _plain(v) for k, v in value.items() if v is not None}
 
 
+def check_losses(spec: Mapping[str, Any], allowed: Sequence[str], required: Sequence[str], family: str,
+                 why: str) -> None:
+    """A variant's ``losses`` section: only the ``allowed`` names, and every ``required`` one (``why``: the
+    objective they come from, for the message)."""
+    bad = sorted(set(spec) - set(allowed))
+    if bad:
+        raise ValueError(f"losses: {bad} not used by {family}; valid: {', '.join(allowed)}")
+    for needed in required:
+        if needed not in spec:
+            raise ValueError(f"losses: {needed!r} is required ({why})")
+
+
 def check_optimiser(**settings: float | None) -> None:
     """Optimiser settings of a recipe, checked before training: learning rates and decays finite and
     >= 0 (``lr``, ``d_lr``, ``lr_decay``, ``weight_decay``), Adam betas in [0, 1). None passes."""
