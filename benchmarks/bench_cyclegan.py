@@ -42,7 +42,7 @@ from benchmarks import peers
 from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
 from zoo.losses import build_losses
 from zoo.nets.cyclegan import NLayerDiscriminator, ResnetGenerator
-from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool
+from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool, to_channels_last
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_ONLY = {"bf16_cl_compile"}
@@ -79,7 +79,7 @@ def _zoo_nets(official: dict, network: dict, config: str, device: torch.device) 
         net.load_state_dict(official[src].state_dict(), strict=True)
         net.to(device)
         if config != "fp32":
-            net.to(memory_format=torch.channels_last)
+            to_channels_last(net)  # with the guard against torch's batch-1 instance-norm backward bug
         nets[name] = torch.compile(net) if config.endswith("compile") else net
     return nets
 
