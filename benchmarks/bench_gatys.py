@@ -74,11 +74,11 @@ def _images(size: int):
 def peer_run(encoder, content, style, iters: int, stop_below: float | None = None) -> dict:
     """The tutorial: build the model (targets), then ``iters`` L-BFGS iterations (or until ``stop_below``)."""
     t_start = time.perf_counter()
-    model, style_losses, content_losses = peers.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
+    model, style_losses, content_losses = peers.originals.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
                                                                      STYLE_LAYERS)
     input_img = content.clone()
-    optimizer = peers.tutorial_optimizer(input_img)
-    closure = peers.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
+    optimizer = peers.originals.tutorial_optimizer(input_img)
+    closure = peers.originals.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
     times, losses, stamps = [], [], []
     for _ in range(iters):
         t0 = time.perf_counter()

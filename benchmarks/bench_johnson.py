@@ -6,7 +6,7 @@
 
 For each image size (512, 1024) and batch size (1, 8) it measures images per second and peak memory of
 
-* ``peer``: pytorch/examples' own code path (``benchmarks.peers.ExamplesTransformerNet`` through
+* ``peer``: pytorch/examples' own code path (``benchmarks.peers.originals.FastNeuralStyleNet`` through
   ``examples_stylize``: stylize()'s x255, eval, ``torch.no_grad()``, fp32 NCHW, clamp; sources and
   deviations in :mod:`benchmarks.peers`), with the weights the zoo's network loads through
   ``convert_fast_neural_style_state_dict`` (the pytorch/examples configuration, random values), and
@@ -129,7 +129,7 @@ def measure(fns: dict, x: torch.Tensor, device: torch.device, warmup: int, reps:
 
 def peer_fn(peer):
     def run(x):
-        return peers.examples_stylize(peer, x)
+        return peers.originals.fast_neural_style_stylize(peer, x)
     return run
 
 
@@ -195,11 +195,11 @@ def variants(peer, net_factory, device: torch.device, compile_: bool, cpu_compil
     return fns, desc
 
 
-def _random_peer() -> peers.ExamplesTransformerNet:
+def _random_peer() -> peers.originals.FastNeuralStyleNet:
     """pytorch/examples' network with random, non-trivial weights (instance-norm affine included) and an
     output head spread over 0-255 like a trained one's, so the final clamp is exercised but not dominant."""
     torch.manual_seed(0)
-    peer = peers.ExamplesTransformerNet().eval()
+    peer = peers.originals.FastNeuralStyleNet().eval()
     with torch.no_grad():
         for name, p in peer.named_parameters():
             if p.ndim == 1:
