@@ -75,11 +75,12 @@ def _images(size: int):
 def peer_run(encoder, content, style, iters: int, stop_below: float | None = None) -> dict:
     """The tutorial: build the model (targets), then ``iters`` L-BFGS iterations (or until ``stop_below``)."""
     t_start = time.perf_counter()
-    model, style_losses, content_losses = peers.originals.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
-                                                                     STYLE_LAYERS)
+    tutorial = peers.originals
+    model, style_losses, content_losses = tutorial.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
+                                                                        STYLE_LAYERS)
     input_img = content.clone()
-    optimizer = peers.originals.tutorial_optimizer(input_img)
-    closure = peers.originals.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
+    optimizer = tutorial.tutorial_optimizer(input_img)
+    closure = tutorial.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
     times, losses, stamps = [], [], []
     for _ in range(iters):
         t0 = time.perf_counter()
@@ -144,7 +145,8 @@ def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: di
             "zoo": lambda: zoo_run(weights, content, style, iters, "32-true"),
             "zoo_bf16": lambda: zoo_run(weights, content, style, iters, "bf16-mixed")}
     # interleaved: every side's whole run once per round; the per-iteration times come from inside the runs
-    timed = interleaved({side: runs[side] for side in sides}, encoder.mean.device, warmup=0, repeats=rounds)
+    timed = interleaved({side: runs[side] for side in sides}, encoder.mean.device, warmup=0, repeats=rounds,
+                        keep_results=True)
     samples = {s: [t for r in timed[s]["results"] for t in r["times"][1:]] for s in sides}
     curves = {s: [r["losses"] for r in timed[s]["results"]] for s in sides}
     last = {s: timed[s]["results"][-1] for s in sides}

@@ -43,7 +43,7 @@ import torch
 
 from benchmarks import peers
 from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, write_json
-from benchmarks.timing import RSSPeak, interleaved, load_record, set_threads, sync
+from benchmarks.timing import RSSPeak, interleaved, load_record, set_threads
 from zoo.nets.transformer import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
 from zoo.tiling import tiled_apply
 

@@ -65,10 +65,10 @@ def set_threads(threads: int | None) -> int:
 
 
 def interleaved(fns: dict[str, Callable[[], Any]], device: torch.device | str, warmup: int = 1,
-                repeats: int = 3, memory: bool = True) -> dict[str, dict]:
+                repeats: int = 3, memory: bool = True, keep_results: bool = False) -> dict[str, dict]:
     """Time each zero-argument ``fns[name]`` ``repeats`` times, round-robin, after ``warmup`` untimed calls
     of each. Returns ``{name: {"median_s", "samples_s", "first_call_s" (with warmup), "peak_memory_mib"
-    (with memory), "results" (what each timed call returned)}}``."""
+    (with memory), "results" (with keep_results: what each timed call returned)}}``."""
     device = torch.device(device)
     first: dict[str, float] = {}
     for name, fn in fns.items():
@@ -90,16 +90,21 @@ def interleaved(fns: dict[str, Callable[[], Any]], device: torch.device | str, w
             ctx = RSSPeak() if memory and device.type == "cpu" else contextlib.nullcontext()
             with ctx:
                 t = time.perf_counter()
-                results[name].append(fn())
+                result = fn()
                 sync(device)
                 times[name].append(time.perf_counter() - t)
+            if keep_results:
+                results[name].append(result)
+            del result
             if memory:
                 peak = torch.cuda.max_memory_allocated(device) - base if device.type == "cuda" else ctx.peak
                 peaks[name] = max(peaks[name], peak)
     out = {}
     for name in fns:
         out[name] = {"median_s": round(statistics.median(times[name]), 4),
-                     "samples_s": [round(t, 4) for t in times[name]], "results": results[name]}
+                     "samples_s": [round(t, 4) for t in times[name]]}
+        if keep_results:
+            out[name]["results"] = results[name]
         if name in first:
             out[name]["first_call_s"] = round(first[name], 3)
         if memory:
