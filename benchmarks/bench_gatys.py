@@ -42,6 +42,7 @@ import torch.nn.functional as F
 
 from benchmarks import peers
 from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
+from benchmarks.timing import interleaved, load_record, set_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
@@ -74,11 +75,12 @@ def _images(size: int):
 def peer_run(encoder, content, style, iters: int, stop_below: float | None = None) -> dict:
     """The tutorial: build the model (targets), then ``iters`` L-BFGS iterations (or until ``stop_below``)."""
     t_start = time.perf_counter()
-    model, style_losses, content_losses = peers.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
-                                                                     STYLE_LAYERS)
+    tutorial = peers.originals
+    model, style_losses, content_losses = tutorial.tutorial_style_model(encoder, content, style, [CONTENT_LAYER],
+                                                                        STYLE_LAYERS)
     input_img = content.clone()
-    optimizer = peers.tutorial_optimizer(input_img)
-    closure = peers.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
+    optimizer = tutorial.tutorial_optimizer(input_img)
+    closure = tutorial.tutorial_closure(model, style_losses, content_losses, optimizer, input_img, STYLE_WEIGHT)
     times, losses, stamps = [], [], []
     for _ in range(iters):
         t0 = time.perf_counter()
@@ -139,20 +141,17 @@ def _psnr(a, b) -> float:
 def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: dict | None) -> dict:
     content, style = (t.to(encoder.mean.device) for t in _images(size))
     sides = ["peer", "zoo"] + (["zoo_bf16"] if bf16 else [])
-    samples = {s: [] for s in sides}
-    curves = {s: [] for s in sides}
-    last = {}
-    for _ in range(rounds):  # interleaved: every side once per round
-        for side in sides:
-            if side == "peer":
-                r = peer_run(encoder, content, style, iters)
-            else:
-                r = zoo_run(weights, content, style, iters, "bf16-mixed" if side == "zoo_bf16" else "32-true")
-            samples[side] += r["times"][1:]
-            curves[side].append(r["losses"])
-            last[side] = r
-        print(f"[{size}px] " + ", ".join(f"{s} {statistics.median(samples[s]):.3f}" for s in sides)
-              + f" s/iter; load {load_average()}", flush=True)
+    runs = {"peer": lambda: peer_run(encoder, content, style, iters),
+            "zoo": lambda: zoo_run(weights, content, style, iters, "32-true"),
+            "zoo_bf16": lambda: zoo_run(weights, content, style, iters, "bf16-mixed")}
+    # interleaved: every side's whole run once per round; the per-iteration times come from inside the runs
+    timed = interleaved({side: runs[side] for side in sides}, encoder.mean.device, warmup=0, repeats=rounds,
+                        keep_results=True)
+    samples = {s: [t for r in timed[s]["results"] for t in r["times"][1:]] for s in sides}
+    curves = {s: [r["losses"] for r in timed[s]["results"]] for s in sides}
+    last = {s: timed[s]["results"][-1] for s in sides}
+    print(f"[{size}px] " + ", ".join(f"{s} {statistics.median(samples[s]):.3f}" for s in sides)
+          + f" s/iter; load {load_average()}", flush=True)
     diff = max(_curves_agree(p, z) for p, z in zip(curves["peer"], curves["zoo"]))
     if diff > CURVE_RTOL:
         raise SystemExit(f"error: at {size} px the zoo's loss curve differs from the tutorial's by {diff:.2e} "
@@ -163,6 +162,7 @@ def per_iteration(size, iters, rounds, weights, encoder, bf16: bool, ceiling: di
     for side in sides:
         s = statistics.median(samples[side])
         row[side] = {"s_per_iter_median": round(s, 4), "samples": [round(t, 4) for t in samples[side]],
+                     "peak_memory_mib_per_run": timed[side]["peak_memory_mib"],
                      "fraction_of_conv_ceiling": ceiling_fraction(flops, s, ceiling, bf16=side == "zoo_bf16")
                      if ceiling else None}
     for side in sides[1:]:
@@ -238,6 +238,7 @@ def main(argv=None) -> int:
                    help="the tutorial's iterations whose final loss the zoo must reach (0: skip)")
     p.add_argument("--no-bf16", action="store_true", help="skip the bf16 path even where the CPU has native bf16")
     p.add_argument("--weights", default="none", help="VGG weights: none (random), imagenet or a path")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's, the core count)")
     p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/gatys-<device>.json)")
     args = p.parse_args(argv)
     if args.iters < 2 or args.rounds < 1:
@@ -245,6 +246,7 @@ def main(argv=None) -> int:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     sizes = [int(s) for s in args.sizes.split(",")]
     device = torch.device(args.device)
+    set_threads(args.threads)
     bf16 = (device.type == "cuda" or cpu_has_native_bf16()) and not args.no_bf16
     encoder = VGGEncoder("vgg19", weights=args.weights, layers=STYLE_LAYERS + [CONTENT_LAYER], pool="avg").to(device)
     ceiling = conv_ceiling() if device.type == "cpu" else None
@@ -260,7 +262,7 @@ def main(argv=None) -> int:
     for size in sizes if args.to_loss_iters else []:
         result["to_loss"].append(to_loss(size, args.to_loss_iters, args.weights, encoder))
     result["targets"] = _verdict(result)
-    result["environment"]["load_average_at_end"] = load_average()
+    result["environment"].update(load_record(result["environment"]["load_average_at_start"]))
     out = Path(args.out or ROOT / "benchmarks" / "results" / f"gatys-{device.type}.json")
     write_json(out, result)
     print(f"wrote {out}")

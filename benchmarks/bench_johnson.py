@@ -6,7 +6,7 @@
 
 For each image size (512, 1024) and batch size (1, 8) it measures images per second and peak memory of
 
-* ``peer``: pytorch/examples' own code path (``benchmarks.peers.ExamplesTransformerNet`` through
+* ``peer``: pytorch/examples' own code path (``benchmarks.peers.originals.FastNeuralStyleNet`` through
   ``examples_stylize``: stylize()'s x255, eval, ``torch.no_grad()``, fp32 NCHW, clamp; sources and
   deviations in :mod:`benchmarks.peers`), with the weights the zoo's network loads through
   ``convert_fast_neural_style_state_dict`` (the pytorch/examples configuration, random values), and
@@ -33,103 +33,40 @@ The weights are random (timing and memory do not depend on their values); this i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import torch
 
 from benchmarks import peers
-from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, load_average, write_json
+from benchmarks.env import ceiling_fraction, conv_ceiling, count_flops, environment, write_json
+from benchmarks.timing import RSSPeak, interleaved, load_record, set_threads
 from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
 from zoo.tiling import tiled_apply
 
 GiB = 1024 ** 3
 
 
-class RSSPeak:
-    """Peak resident memory (bytes) above the level at ``__enter__``, sampled by a thread (Linux)."""
-
-    def __init__(self, interval: float = 0.002) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
-        self._page = os.sysconf("SC_PAGE_SIZE")
-
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * self._page
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss() - self.base)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> "RSSPeak":
-        self.base = self._rss()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._rss() - self.base)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def measure(fns: dict, x: torch.Tensor, device: torch.device, warmup: int, reps: int) -> dict:
-    """images/s (median over ``reps``) and peak memory of each ``fn(x)`` of ``fns``. The variants run
-    round-robin (rep 1 of each, then rep 2 of each, ...) so that a changing machine load hits them alike.
-    The time of each variant's first (warm-up) call is kept as ``first_call_s`` (for compiled variants it
-    includes the compilation)."""
-    first: dict[str, float] = {}
-    for name, fn in fns.items():
-        for i in range(warmup):
-            t = time.perf_counter()
-            fn(x)
-            _sync(device)
-            if i == 0:
-                first[name] = time.perf_counter() - t
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    peaks: dict[str, int] = {name: 0 for name in fns}
-    for _ in range(reps):
-        for name, fn in fns.items():
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats(device)
-                base = torch.cuda.memory_allocated(device)
-                ctx = contextlib.nullcontext()
-            else:
-                ctx = RSSPeak()
-            with ctx:
-                t = time.perf_counter()
-                fn(x)
-                _sync(device)
-                times[name].append(time.perf_counter() - t)
-            peak = (torch.cuda.max_memory_allocated(device) - base) if device.type == "cuda" else ctx.peak
-            peaks[name] = max(peaks[name], peak)
+    """images/s (median over ``reps``) and peak memory of each ``fn(x)`` of ``fns``, timed round-robin by
+    :func:`benchmarks.timing.interleaved`; each variant's first (warm-up) call time is ``first_call_s`` (for
+    compiled variants it includes the compilation)."""
+    times = interleaved({name: (lambda fn=fn: fn(x)) for name, fn in fns.items()}, device, warmup, reps)
     out = {}
-    for name in fns:
-        sec = statistics.median(times[name])
-        out[name] = {"images_per_s": round(x.shape[0] / sec, 4), "seconds_per_batch": round(sec, 4),
-                     "times_s": [round(t, 4) for t in times[name]],
-                     "peak_memory_mib": round(peaks[name] / 2 ** 20, 1)}
-        if name in first:
-            out[name]["first_call_s"] = round(first[name], 3)
+    for name, t in times.items():
+        out[name] = {"images_per_s": round(x.shape[0] / t["median_s"], 4), "seconds_per_batch": t["median_s"],
+                     "times_s": t["samples_s"], "peak_memory_mib": t["peak_memory_mib"]}
+        if "first_call_s" in t:
+            out[name]["first_call_s"] = t["first_call_s"]
     return out
 
 
 def peer_fn(peer):
     def run(x):
-        return peers.examples_stylize(peer, x)
+        return peers.originals.fast_neural_style_stylize(peer, x)
     return run
 
 
@@ -195,11 +132,11 @@ def variants(peer, net_factory, device: torch.device, compile_: bool, cpu_compil
     return fns, desc
 
 
-def _random_peer() -> peers.ExamplesTransformerNet:
+def _random_peer() -> peers.originals.FastNeuralStyleNet:
     """pytorch/examples' network with random, non-trivial weights (instance-norm affine included) and an
     output head spread over 0-255 like a trained one's, so the final clamp is exercised but not dominant."""
     torch.manual_seed(0)
-    peer = peers.ExamplesTransformerNet().eval()
+    peer = peers.originals.FastNeuralStyleNet().eval()
     with torch.no_grad():
         for name, p in peer.named_parameters():
             if p.ndim == 1:
@@ -251,10 +188,12 @@ def main(argv=None) -> dict:
                         "shows the full compile time)")
     p.add_argument("--skip-variants", nargs="*", default=[],
                    help="variants (other than peer and fast) not to run, e.g. channels_last, to save time")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's, the core count)")
     p.add_argument("--out", default=None, help="results JSON (default: benchmarks/results/johnson-<env>.json)")
     args = p.parse_args(argv)
 
     device = torch.device(args.device)
+    set_threads(args.threads)
     cuda = device.type == "cuda"
     compiles = not args.no_compile and (cuda or args.cpu_compile)
     compile_cache = None
@@ -390,7 +329,7 @@ def main(argv=None) -> dict:
                     "compile_s_approx": round(r["compile_inductor"]["first_call_s"]
                                               - r["compile_inductor"]["seconds_per_batch"], 1)}
                 for r in measured}
-    result["environment"]["load_average_at_end"] = load_average()
+    result["environment"].update(load_record(result["environment"]["load_average_at_start"]))
     print(json.dumps(tiled), flush=True)
 
     out_path = Path(args.out) if args.out else (

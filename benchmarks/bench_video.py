@@ -273,7 +273,7 @@ def memory_child(clip: str, weights: str) -> None:
     of the process it was forked from, here the 512 px part.)"""
     import tracemalloc
 
-    from benchmarks.bench_johnson import RSSPeak
+    from benchmarks.timing import RSSPeak
     from zoo.stylize import StylizeOptions, build_stylizer
     from zoo.video import stylize_video
 

@@ -85,12 +85,17 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
     if a:
         res = a["results"]
         sizes = " / ".join(str(r["size"]) for r in res)
-        out.append(["AdaIN", f"a new content/style pair vs {a['peer']['peer']}, {sizes} px: default float32 ; "
-                             f"channels_last",
-                    " / ".join(f"{_x(r['zoo_vs_peer'])} ; {_x(r['zoo_channels_last_vs_peer'])}" for r in res),
-                    " / ".join(_x(r.get("zoo_bf16_vs_peer")) for r in res) if a.get("bf16_measured") else "not native here",
-                    f"default: {_verdict([r['zoo_vs_peer'] for r in res], 1.3)}; channels_last (not the "
-                    f"default): {_verdict([r['zoo_channels_last_vs_peer'] for r in res], 1.3)}",
+        extra = next((k for k in ("zoo_jit_frozen", "zoo_channels_last") if f"{k}_vs_peer" in res[0]), None)
+        label = {"zoo_jit_frozen": "traced + frozen (first call incl. freezing)",
+                 "zoo_channels_last": "channels_last"}.get(extra)
+        out.append(["AdaIN", f"a new content/style pair vs {a['peer']['peer']}, {sizes} px: zoo default"
+                             + (f" ; {label}" if extra else ""),
+                    " / ".join(_x(r["zoo_vs_peer"]) + (f" ; {_x(r[f'{extra}_vs_peer'])}" if extra else "")
+                               + (f" ({r[extra]['first_call_s']:.0f} s)" if extra == "zoo_jit_frozen" else "")
+                               for r in res),
+                    " / ".join(_x(r.get("zoo_bf16_vs_peer")) for r in res) if a.get("bf16_measured") else "not measured",
+                    f"default: {_verdict([r['zoo_vs_peer'] for r in res], 1.3)}"
+                    + (f"; {label}: {_verdict([r[f'{extra}_vs_peer'] for r in res], 1.3)}" if extra else ""),
                     " / ".join(_pct(r["zoo"]["fraction_of_conv_ceiling"]) for r in res), f"`{f}`"])
     c, f = _load(results, "cyclegan")
     if c:
@@ -114,12 +119,27 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
     return out
 
 
+def notes(results: Path = RESULTS) -> list[str]:
+    """One line per results file: the load it was measured under (busy machines flagged)."""
+    out = []
+    for key in FILES:
+        data, f = _load(results, key)
+        if not data:
+            continue
+        env = data.get("environment", {})
+        line = f"* `{f}`: load average at the start {env.get('load_average_at_start')}, end {env.get('load_average_at_end')}"
+        if env.get("load_high"):
+            line += f" on {env.get('cpu_count')} cores: a busy shared machine (absolute times inflated; ratios interleaved)"
+        out.append(line + ".")
+    return out
+
+
 def render(results: Path = RESULTS) -> str:
     head = ["model", "what, against which peer", "zoo float32 (default)", "zoo bf16 (opt-in, native bf16 only)",
             "target", "zoo float32: share of the conv ceiling", "file"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows(results)]
-    return "\n".join(lines)
+    return "\n".join(lines + [""] + notes(results))
 
 
 def update_readme(readme: Path, table: str) -> str:

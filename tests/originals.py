@@ -1,9 +1,11 @@
-"""The original implementations the zoo's pretrained networks come from, restated for the exactness tests.
+"""The original implementations the zoo is compared with, restated once: for the exactness tests and for the
+speed scripts (``benchmarks/peers.py`` imports this file from the repository checkout and adds what each
+benchmark deviates from the published script).
 
 Each builder restates the original network and its pre/post-processing from the authors' code (file and
 commit cited), in its own state-dict layout, so that random weights made for the original load into the
-zoo's network through the zoo's own importer. These are restatements for testing, written from the
-published code's structure; nothing here is used by the package.
+zoo's network through the zoo's own importer. These are restatements written from the published code's
+structure; nothing here is used by the package (the wheel does not ship it).
 
 * Johnson (pytorch/examples, commit 77f55b912142e11fcfdf5b530231fb9c52f181e8):
   ``fast_neural_style/neural_style/transformer_net.py`` (``TransformerNet``, ``ConvLayer``,
@@ -13,13 +15,19 @@ published code's structure; nothing here is used by the package.
   (``decoder``; ``vgg``, of which ``test.py`` keeps layers ``[:31]``, up to relu4_1), ``function.py``
   (``calc_mean_std``, ``adaptive_instance_normalization``, ``coral``) and ``test.py``
   (``style_transfer``; input ``ToTensor()``; ``torchvision.utils.save_image`` clamps to [0, 1]).
-* CycleGAN (junyanz/pytorch-CycleGAN-and-pix2pix, commit 29bbc96, ``models/networks.py``
-  ``ResnetGenerator``/``ResnetBlock`` with ``norm='instance'`` (``InstanceNorm2d(affine=False,
-  track_running_stats=False)``), ``use_bias=True``, ``padding_type='reflect'``, no dropout);
+* CycleGAN (junyanz/pytorch-CycleGAN-and-pix2pix, commit 78913853ab4a4f5eba717af8433809300c99f0bb,
+  ``models/networks.py`` ``ResnetGenerator``/``ResnetBlock`` with ``norm='instance'``
+  (``InstanceNorm2d(affine=False, track_running_stats=False)``), ``use_bias=True``,
+  ``padding_type='reflect'``, no dropout; ``NLayerDiscriminator``, ``GANLoss('lsgan')``;
+  ``models/cycle_gan_model.py`` ``optimize_parameters``);
   pre-processing ``Normalize((0.5,) * 3, (0.5,) * 3)`` (``data/base_dataset.py`` ``get_transform``), post
   ``(x + 1) / 2`` (``util/util.py`` ``tensor2im``). With ``--preprocess none`` its data loader also resizes
   each image to the nearest multiple of 4 (``__make_power_2``) before the network; the zoo does not
   resize, and the comparison is with the network on the image as given.
+* Gatys (the PyTorch "Neural Transfer" tutorial, pytorch/tutorials ``advanced_source/neural_style_tutorial.py``
+  at 0a7e68666de5faceafa90276ad2b7874cd32c5e0): ``gram_matrix``, ``ContentLoss``, ``StyleLoss``,
+  ``Normalization``, ``get_style_model_and_losses``, ``get_input_optimizer`` and ``run_style_transfer``'s
+  closure, on the weights of a zoo VGG encoder (deviations for the speed comparison: ``benchmarks/peers.py``).
 
 Minimum sizes (the originals raise on smaller inputs: a reflection pad must be smaller than the side it
 pads): Johnson and CycleGAN 5 px, AdaIN 9 px (:data:`MIN_SIZE`).
@@ -212,6 +220,171 @@ def cyclegan_translate(generator: nn.Module, image: Tensor) -> Tensor:
     """The test pipeline on an RGB [0, 1] batch: normalise to [-1, 1], the generator, ``(y + 1) / 2``."""
     with torch.no_grad():
         return (generator((image - 0.5) / 0.5) + 1) / 2
+
+
+class NLayerDiscriminator(nn.Module):
+    """``NLayerDiscriminator(3, ndf, n_layers=3, instance norm)``, the 70x70 PatchGAN: keys ``model.N.*``."""
+
+    def __init__(self, ndf: int = 64, n_layers: int = 3) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2 ** n, 8)
+            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride=2 if n < n_layers else 1, padding=1, bias=True),
+                       nn.InstanceNorm2d(ndf * mult), nn.LeakyReLU(0.2, True)]
+        layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
+
+
+class CycleGANStep:
+    """``cycle_gan_model.py`` ``optimize_parameters`` with its defaults (lsgan, lambda_A = lambda_B = 10,
+    lambda_identity 0.5, Adam lr 2e-4 betas (0.5, 0.999)): forward (fake_B, rec_A, fake_A, rec_B), G step
+    with the Ds frozen (identity, GAN and cycle losses, one backward), then D_A and D_B (each
+    0.5 * (MSE(D(real), 1) + MSE(D(pooled fake), 0)), one backward each), one Adam step. Images in [-1, 1];
+    ``pool_A`` / ``pool_B`` have the ``util/image_pool.py`` ``query`` method. Returns (loss_G, loss_D)."""
+
+    def __init__(self, G_A, G_B, D_A, D_B, pool_A, pool_B, lambda_A=10.0, lambda_B=10.0, lambda_idt=0.5):
+        self.G_A, self.G_B, self.D_A, self.D_B = G_A, G_B, D_A, D_B
+        self.pool_A, self.pool_B = pool_A, pool_B  # fake_A pool, fake_B pool
+        self.lambda_A, self.lambda_B, self.lambda_idt = lambda_A, lambda_B, lambda_idt
+        self.opt_G = torch.optim.Adam([*G_A.parameters(), *G_B.parameters()], lr=2e-4, betas=(0.5, 0.999))
+        self.opt_D = torch.optim.Adam([*D_A.parameters(), *D_B.parameters()], lr=2e-4, betas=(0.5, 0.999))
+        self.mse, self.l1 = nn.MSELoss(), nn.L1Loss()
+
+    def _gan(self, pred: Tensor, real: bool) -> Tensor:  # GANLoss('lsgan'): MSE against a target like pred
+        return self.mse(pred, torch.full_like(pred, 1.0 if real else 0.0))
+
+    def _set_requires_grad(self, nets, flag: bool) -> None:
+        for net in nets:
+            for p in net.parameters():
+                p.requires_grad = flag
+
+    def _backward_D_basic(self, netD, real: Tensor, fake: Tensor) -> Tensor:
+        loss = (self._gan(netD(real), True) + self._gan(netD(fake.detach()), False)) * 0.5
+        loss.backward()
+        return loss
+
+    def __call__(self, real_A: Tensor, real_B: Tensor) -> tuple[float, float]:
+        fake_B = self.G_A(real_A)
+        rec_A = self.G_B(fake_B)
+        fake_A = self.G_B(real_B)
+        rec_B = self.G_A(fake_A)
+        self._set_requires_grad([self.D_A, self.D_B], False)
+        self.opt_G.zero_grad()
+        idt_A = self.G_A(real_B)
+        loss_idt_A = self.l1(idt_A, real_B) * self.lambda_B * self.lambda_idt
+        idt_B = self.G_B(real_A)
+        loss_idt_B = self.l1(idt_B, real_A) * self.lambda_A * self.lambda_idt
+        loss_G = (self._gan(self.D_A(fake_B), True) + self._gan(self.D_B(fake_A), True)
+                  + self.l1(rec_A, real_A) * self.lambda_A + self.l1(rec_B, real_B) * self.lambda_B
+                  + loss_idt_A + loss_idt_B)
+        loss_G.backward()
+        self.opt_G.step()
+        self._set_requires_grad([self.D_A, self.D_B], True)
+        self.opt_D.zero_grad()
+        loss_D_A = self._backward_D_basic(self.D_A, real_B, self.pool_B.query(fake_B))
+        loss_D_B = self._backward_D_basic(self.D_B, real_A, self.pool_A.query(fake_A))
+        self.opt_D.step()
+        return loss_G.item(), (loss_D_A + loss_D_B).item()
+
+
+# ------------------------------------------------------------------------------------- PyTorch tutorial
+def tutorial_gram_matrix(x: Tensor) -> Tensor:
+    """``gram_matrix``: view (a*b, c*d), torch.mm with its transpose, divided by a*b*c*d."""
+    a, b, c, d = x.size()
+    f = x.view(a * b, c * d)
+    return torch.mm(f, f.t()).div(a * b * c * d)
+
+
+class _TutorialContentLoss(nn.Module):
+    def __init__(self, target: Tensor) -> None:
+        super().__init__()
+        self.target = target.detach()
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.loss = nn.functional.mse_loss(x, self.target)
+        return x
+
+
+class _TutorialStyleLoss(nn.Module):
+    def __init__(self, target_feature: Tensor) -> None:
+        super().__init__()
+        self.target = tutorial_gram_matrix(target_feature).detach()
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.loss = nn.functional.mse_loss(tutorial_gram_matrix(x), self.target)
+        return x
+
+
+class _TutorialNormalization(nn.Module):
+    def __init__(self, mean: Tensor, std: Tensor) -> None:
+        super().__init__()
+        self.mean = torch.as_tensor(mean).view(-1, 1, 1)
+        self.std = torch.as_tensor(std).view(-1, 1, 1)
+
+    def forward(self, img: Tensor) -> Tensor:
+        return (img - self.mean) / self.std
+
+
+def tutorial_style_model(encoder, content: Tensor, style: Tensor, content_layers, style_layers):
+    """``get_style_model_and_losses`` on the weights of ``encoder`` (a zoo VGGEncoder in torchvision layout):
+    an nn.Sequential of Normalization, Conv2d/ReLU(inplace=False)/pool layers with a ContentLoss/StyleLoss
+    module inserted after each loss layer (targets computed while building), trimmed after the last loss.
+    Layer names are the zoo's (relu4_2, ...); the pooling is the encoder's. The tutorial leaves the VGG
+    trainable; here it is frozen (``benchmarks/peers.py`` lists this deviation).
+    Returns (model, style_losses, content_losses)."""
+    from zoo.backbone import IMAGENET_MEAN, IMAGENET_STD
+
+    device = content.device
+    model = nn.Sequential(_TutorialNormalization(torch.tensor(IMAGENET_MEAN, device=device),
+                                                 torch.tensor(IMAGENET_STD, device=device)))
+    content_losses, style_losses = [], []
+    last = max(encoder.layer_names.index(n) for n in [*content_layers, *style_layers])
+    for name, kind, _ in encoder._plan[: last + 1]:
+        if kind == "conv":
+            w = getattr(encoder, f"{name}_weight")
+            layer = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=1)
+            layer.weight.data.copy_(w)
+            layer.bias.data.copy_(getattr(encoder, f"{name}_bias"))
+        elif kind == "relu":
+            layer = nn.ReLU(inplace=False)
+        else:
+            layer = nn.AvgPool2d(2, 2) if encoder.pool == "avg" else nn.MaxPool2d(2, 2)
+        model.add_module(name, layer.to(device))
+        if name in content_layers:
+            loss = _TutorialContentLoss(model(content).detach())
+            model.add_module(f"content_loss_{name}", loss)
+            content_losses.append(loss)
+        if name in style_layers:
+            loss = _TutorialStyleLoss(model(style).detach())
+            model.add_module(f"style_loss_{name}", loss)
+            style_losses.append(loss)
+    model.requires_grad_(False)
+    return model.eval(), style_losses, content_losses
+
+
+def tutorial_optimizer(input_img: Tensor, history_size: int = 50) -> torch.optim.LBFGS:
+    """``get_input_optimizer`` (L-BFGS on the image), one iteration per ``step``."""
+    return torch.optim.LBFGS([input_img.requires_grad_()], max_iter=1, history_size=history_size)
+
+
+def tutorial_closure(model, style_losses, content_losses, optimizer, input_img, style_weight=1e6,
+                     content_weight=1.0):
+    """``run_style_transfer``'s closure without its clamp: forward, sum the module losses, weight, backward,
+    return the total."""
+    def closure():
+        optimizer.zero_grad()
+        model(input_img)
+        style_score = sum(sl.loss for sl in style_losses) * style_weight
+        content_score = sum(cl.loss for cl in content_losses) * content_weight
+        loss = style_score + content_score
+        loss.backward()
+        return style_score + content_score
+    return closure
 
 
 # ------------------------------------------------------------------------------------- weights

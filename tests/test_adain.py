@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import originals
 from zoo.color import match_color, preserve_luminance, rgb_to_yiq
 from zoo.io import save_image
 from zoo.losses import NonFiniteLossError, mean_std
@@ -242,59 +243,9 @@ def test_save_pretrained_round_trip(net, tensors, tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------- importer
-def _original_pytorch_adain():
-    """pytorch-AdaIN's net.py architecture (decoder and vgg nn.Sequential), rebuilt from its description."""
-    pad = lambda: nn.ReflectionPad2d((1, 1, 1, 1))  # noqa: E731
-    decoder = nn.Sequential(
-        pad(), nn.Conv2d(512, 256, 3), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
-        pad(), nn.Conv2d(256, 256, 3), nn.ReLU(),
-        pad(), nn.Conv2d(256, 256, 3), nn.ReLU(),
-        pad(), nn.Conv2d(256, 256, 3), nn.ReLU(),
-        pad(), nn.Conv2d(256, 128, 3), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
-        pad(), nn.Conv2d(128, 128, 3), nn.ReLU(),
-        pad(), nn.Conv2d(128, 64, 3), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
-        pad(), nn.Conv2d(64, 64, 3), nn.ReLU(),
-        pad(), nn.Conv2d(64, 3, 3),
-    )
-    layers: list[nn.Module] = [nn.Conv2d(3, 3, 1)]
-    c_in = 3
-    for block, (c, n) in enumerate([(64, 2), (128, 2), (256, 4), (512, 4), (512, 4)]):
-        for _ in range(n):
-            layers += [pad(), nn.Conv2d(c_in, c, 3), nn.ReLU()]
-            c_in = c
-        if block < 4:
-            layers.append(nn.MaxPool2d(2, 2, 0, ceil_mode=True))
-    vgg = nn.Sequential(*layers)
-    assert len(vgg) == 53 and len(decoder) == 29
-    return vgg, decoder
-
-
-def _calc_mean_std(feat, eps=1e-5):  # pytorch-AdaIN function.py: unbiased Tensor.var
-    n, c = feat.shape[:2]
-    var = feat.view(n, c, -1).var(dim=2) + eps
-    return feat.view(n, c, -1).mean(dim=2).view(n, c, 1, 1), var.sqrt().view(n, c, 1, 1)
-
-
-def _original_adain(content_feat, style_feat):
-    s_mean, s_std = _calc_mean_std(style_feat)
-    c_mean, c_std = _calc_mean_std(content_feat)
-    return (content_feat - c_mean) / c_std * s_std + s_mean
-
-
-def _original_style_transfer(vgg, decoder, content, style, alpha=1.0, interpolation_weights=None):
-    content_f, style_f = vgg(content), vgg(style)
-    if interpolation_weights:
-        base = _original_adain(content_f.expand(style_f.shape[0], -1, -1, -1), style_f)
-        feat = sum(w * base[i:i + 1] for i, w in enumerate(interpolation_weights))
-        content_f = content_f[0:1]
-    else:
-        feat = _original_adain(content_f, style_f)
-    return decoder(feat * alpha + content_f * (1 - alpha))
-
-
 def test_import_pytorch_adain_matches_original(tmp_path, tensors):
     torch.manual_seed(1)
-    vgg, decoder = _original_pytorch_adain()
+    vgg, decoder = originals.adain_vgg(), originals.adain_decoder()  # vgg cut after relu4_1, as test.py cuts it
     with torch.no_grad():  # keep activations in a sane range through 10 random layers
         for m in list(vgg) + list(decoder):
             if isinstance(m, nn.Conv2d):
@@ -302,7 +253,6 @@ def test_import_pytorch_adain_matches_original(tmp_path, tensors):
                 m.bias.uniform_(-0.05, 0.05)
     torch.save(vgg.state_dict(), tmp_path / "vgg_normalised.pth")
     torch.save(decoder.state_dict(), tmp_path / "decoder.pth")
-    vgg_enc = nn.Sequential(*list(vgg.children())[:31])  # pytorch-AdaIN test.py: up to relu4_1
 
     net = AdaINNet.from_pytorch_adain(tmp_path / "decoder.pth", vgg=str(tmp_path / "vgg_normalised.pth"))
     assert net.unbiased_std and net.encoder.preprocessing == "caffe"
@@ -311,11 +261,12 @@ def test_import_pytorch_adain_matches_original(tmp_path, tensors):
     s2 = F.interpolate(s2, size=(40, 48))
     with torch.no_grad():
         # encoder: vgg_normalised.pth read by VGGEncoder equals the original nn.Sequential
-        torch.testing.assert_close(net.encode(content)["relu4_1"], vgg_enc(content), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(net.encode(content)["relu4_1"], vgg(content), atol=1e-4, rtol=1e-4)
         for alpha in (1.0, 0.6):
-            ref = _original_style_transfer(vgg_enc, decoder, content, s1, alpha).clamp(0, 1)
+            ref = originals.adain_style_transfer(vgg, decoder, content, s1, alpha)
             torch.testing.assert_close(net(content, s1, alpha=alpha), ref, atol=1e-4, rtol=1e-4)
-        ref = _original_style_transfer(vgg_enc, decoder, content, torch.cat([s1, s2]), 1.0, [0.3, 0.7]).clamp(0, 1)
+        ref = originals.adain_style_transfer(vgg, decoder, content.expand(2, -1, -1, -1), torch.cat([s1, s2]), 1.0,
+                                             [0.3, 0.7])
         torch.testing.assert_close(net(content, [s1, s2], style_weights=[0.3, 0.7]), ref, atol=1e-4, rtol=1e-4)
         # the biased default is measurably different on these tiny feature maps: the option matters
         biased = AdaINNet(backbone_weights=str(tmp_path / "vgg_normalised.pth"))
@@ -575,7 +526,7 @@ def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
     with pytest.raises(FileNotFoundError, match="no such weights file or folder, and not a pretrained tag"):
         load_adain(tmp_path / "missing.ckpt")
     # no weights: refused; "random" is an untrained decoder for smoke runs (benchmarks' --allow-random-weights)
-    with pytest.raises(ValueError, match="model 'adain_gan' needs --weights: .* --weights random runs an untrained"):
+    with pytest.raises(ValueError, match="model 'adain' needs --weights: .* --weights random runs an untrained"):
         build_adain_stylizer(StylizeOptions(model="adain_gan", backbone_weights="none", device="cpu"))
     assert "RANDOM" not in caplog.text
     stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", weights="random", backbone_weights="none",

@@ -757,13 +757,15 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     peer it measured against (with its commit), this CPU's convolution ceiling, and the check that the zoo
     computed what the peer computed (the scripts exit non-zero when it did not)."""
     out = tmp_path / "r.json"
-    r = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", *args, "--out", str(out)], env=offline_env,
+    r = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", *args, "--threads", "1", "--out", str(out)],
+                       env=offline_env,
                        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(out.read_text())
     env = result["environment"]
     assert env["device_type"] == "cpu" and env["cpu_count"] == os.cpu_count() and env["torch"] == torch.__version__
     assert len(env["load_average_at_start"]) == 3 and len(env["load_average_at_end"]) == 3
+    assert env["torch_threads"] == 1 and isinstance(env["load_high"], bool)
     assert result[key]
     assert len(result["peer"]["source"].rsplit(" @ ", 1)[1]) == 40  # cites the peer's commit
     assert result["conv_ceiling"]["fp32_channels_last_gflops"] > 0
@@ -781,15 +783,19 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
         assert result["runs"][0]["max_abs_diff_vs_peer"]["fast"] <= 1e-4 and result["runs"][0]["speedup"]["fast"] > 0
 
 
-def test_peer_restatements_are_the_zoos_functions():
-    """The restated peers compute what the zoo computes: the tutorial's Gram matrix is the zoo's, and
-    pytorch-AdaIN's decoder/vgg layouts are the ones the zoo imports (module counts of net.py)."""
+def test_peer_restatements_are_the_tests_originals():
+    """The speed scripts' peers are tests/originals.py (one restatement, the module the tests import), and
+    they compute what the zoo computes: the tutorial's Gram matrix is the zoo's; pytorch-AdaIN's decoder and
+    vgg (cut after relu4_1, as test.py cuts it) have net.py's module counts."""
+    import originals
+
     from benchmarks import peers
 
+    assert peers.originals is originals
     f = torch.randn(1, 6, 5, 7)
-    torch.testing.assert_close(peers.tutorial_gram_matrix(f), gram_matrix(f)[0], rtol=1e-6, atol=1e-7)
-    assert len(peers.adain_vgg()) == 53 and len(peers.adain_decoder()) == 29
-    assert sum(isinstance(m, nn.Conv2d) for m in peers.OfficialResnetGenerator(ngf=4, n_blocks=2).modules()) == 8
+    torch.testing.assert_close(originals.tutorial_gram_matrix(f), gram_matrix(f)[0], rtol=1e-6, atol=1e-7)
+    assert len(originals.adain_vgg()) == 31 and len(originals.adain_decoder()) == 29
+    assert sum(isinstance(m, nn.Conv2d) for m in originals.CycleGANGenerator(ngf=4, n_blocks=2).modules()) == 8
 
 
 def test_readme_speed_table_is_generated_from_the_committed_results(tmp_path):

@@ -39,7 +39,8 @@ from .options import check_optimiser, losses_options, losses_spec, options_of, t
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CycleGAN", "ImagePool", "linear_decay", "GeneratorOptions", "DiscriminatorOptions", "CycleGANLosses"]
+__all__ = ["CycleGAN", "ImagePool", "linear_decay", "GeneratorOptions", "DiscriminatorOptions", "CycleGANLosses",
+           "to_channels_last"]
 
 DEFAULT_LOSSES = {
     "adversarial": {"mode": "lsgan", "weight": 1.0},  # LSGAN (Mao et al. 2017), paper sec. 4
@@ -55,6 +56,30 @@ DiscriminatorOptions = options_of(NLayerDiscriminator, "DiscriminatorOptions", e
                                   module=__name__)
 CycleGANLosses = losses_options("CycleGANLosses", ("adversarial", "cycle", "identity"), DEFAULT_LOSSES,
                                 module=__name__)
+
+
+def _contiguous_grad(module: torch.nn.Module, inputs: Any, output: Tensor) -> None:
+    if output.requires_grad:
+        output.register_hook(torch.Tensor.contiguous)
+
+
+def to_channels_last(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` in channels_last memory format, made safe to train on CPU.
+
+    In torch 2.14 (CPU), the input gradient of ``instance_norm`` is wrong when the batch has one image and
+    the incoming gradient is in channels_last memory format (a convolution with channels_last weights
+    after the norm returns such gradients): the gradients of the layers below are then garbage (relative
+    error ~1) while the forward is right, so a training step diverges from the NCHW one after its first
+    update. Batches of 2 and more are unaffected. Here each instance norm's output gradient is made
+    contiguous (NCHW) before that backward: one copy of one activation's gradient. Tested in
+    ``tests/test_speed_paths.py``.
+    """
+    module.to(memory_format=torch.channels_last)
+    for m in module.modules():
+        if isinstance(m, torch.nn.InstanceNorm2d) and not getattr(m, "_zoo_contiguous_grad", False):
+            m.register_forward_hook(_contiguous_grad)
+            m._zoo_contiguous_grad = True
+    return module
 
 
 class ImagePool:
