@@ -274,7 +274,7 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     if not opts.weights:
         raise _needs_weights("adain", "adain", "; --weights random runs an untrained decoder (smoke runs only)")
     if opts.weights == "random":
-        log.warning("adain_gan: --weights random, the decoder is RANDOM (smoke runs only)")
+        log.warning("adain: --weights random, the decoder is RANDOM (smoke runs only)")
         net = AdaINNet(backbone_weights=backbone or "caffe")
     else:
         net = load_adain(opts.weights, backbone)
