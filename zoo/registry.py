@@ -86,4 +86,6 @@ class Registry(Generic[T]):
 # The registries shared by the whole package. Builders are registered where they are defined.
 MODELS: Registry[Callable[..., Any]] = Registry("model")  # name -> builder returning an nn.Module
 LOSSES: Registry[type] = Registry("loss")  # name -> nn.Module subclass
-STYLIZERS: Registry[Callable[..., Any]] = Registry("stylizer")  # family -> builder(StylizeOptions) -> callable
+# Read by nothing since the families are declared in zoo.families (Family.stylizer); kept for one release
+# because the network modules still register their builders here.
+STYLIZERS: Registry[Callable[..., Any]] = Registry("stylizer")
