@@ -69,9 +69,9 @@ def _entry(name, target=None):
     if len(directions) > 1:
         def entry(pretrained=default, direction=directions[0], **config):
             if direction not in directions:
-                raise ValueError(f"direction must be one of {', '.join(directions)}, got {direction!r}")
+                raise ValueError(f"direction must be {' or '.join(map(repr, directions))}, got {direction!r}")
             if direction != directions[0] and pretrained:
-                raise ValueError(f"{name}: only the {directions[0]} network has pretrained weights; use "
+                raise ValueError(f"{name}: only the {directions[0]} generator has pretrained weights; use "
                                  f"pretrained=False for {direction}")
             return _create_model(name, pretrained=pretrained, **config)
     else:

@@ -322,3 +322,15 @@ def test_no_family_is_named_outside_the_declarations():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_every_recipe_belongs_to_its_family():
+    """Each recipes/*.yaml is declared by exactly one family and trains that family's LightningModule."""
+    import yaml
+
+    owners = {r: name for name in FAMILIES.names() for r in FAMILIES[name].recipes}
+    files = sorted(p.stem for p in (REPO / "recipes").glob("*.yaml"))
+    assert sorted(owners) == files
+    for recipe, family in owners.items():
+        model = yaml.safe_load((REPO / "recipes" / f"{recipe}.yaml").read_text())["model"]
+        assert model["class_path"] == FAMILIES[family].module_path, recipe

@@ -737,7 +737,7 @@ def test_hubconf_direction_and_deprecated_entry():
     g = torch.hub.load(str(REPO), "cyclegan_horse2zebra", source="local", pretrained=False, direction="BtoA",
                        n_blocks=1, ngf=8)
     assert sum(p.numel() for p in g.parameters()) > 0
-    with pytest.raises(ValueError, match="only the AtoB network has pretrained weights"):
+    with pytest.raises(ValueError, match="only the AtoB generator has pretrained weights"):
         torch.hub.load(str(REPO), "cyclegan_horse2zebra", source="local", pretrained=True, direction="BtoA")
     with pytest.warns(DeprecationWarning, match="'cyclegan_resnet' is deprecated.*use 'cyclegan'"):
         old = torch.hub.load(str(REPO), "cyclegan_resnet", source="local", n_blocks=1, ngf=8)

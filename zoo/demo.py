@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
-__all__ = ["Demo", "CONTROLS", "controls", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "is_video", "video_available",
-           "build_app", "serve", "launch"]
+__all__ = ["Demo", "CONTROLS", "controls", "VIDEO_EXTENSIONS", "family_of", "parse_weights", "is_video",
+           "video_available", "build_app", "serve", "launch"]
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,17 @@ def parse_weights(items: Sequence[str] | None) -> dict[str, str]:
     Returns {model or "": weights}."""
     from .families import UnknownNameError, resolve
 
+    def is_model(name: str) -> bool:
+        try:
+            resolve(name, warn=False)
+        except UnknownNameError:
+            return False
+        return True
+
     out: dict[str, str] = {}
     for item in items or []:
         name, _, value = item.partition("=")
-        try:
-            known = bool(value) and resolve(name) is not None
-        except UnknownNameError:
-            known = False
-        if known:
+        if value and is_model(name):
             out[name] = value
         else:
             out[""] = item

@@ -162,7 +162,7 @@ class Family:
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", frozenset(self.options))
         object.__setattr__(self, "checkpoint_prefix", MappingProxyType(dict(self.checkpoint_prefix)))
-        if not self.name.isidentifier() or self.name != self.name.lower() or "." in self.name:
+        if not self.name.isidentifier() or self.name != self.name.lower():
             raise ValueError(f"family name {self.name!r} must be a lower-case Python identifier")
         if not self.checkpoint_prefix:
             raise ValueError(f"family {self.name!r}: checkpoint_prefix needs at least one entry")
@@ -237,13 +237,15 @@ class FamilyRegistry(Mapping[str, Family]):
             try:
                 obj = ep.load()
                 for family in obj if isinstance(obj, (list, tuple)) else [obj]:
-                    if family.name not in self._families or self._families[family.name] is not family:
+                    if self._families.get(family.name) is not family:  # a name clash is refused, logged
                         self.register(family)
             except Exception as e:  # one broken plugin must not break the zoo
                 log.warning("entry point %s = %s (%s): not loaded: %s: %s", ep.name, ep.value, ENTRY_POINT_GROUP,
                             type(e).__name__, e)
 
     def get(self, name: str, default: Any = None) -> Family:  # type: ignore[override]
+        """The family ``name``; an unknown name raises :class:`UnknownNameError` (``default`` is not used:
+        a missing family is always an error)."""
         self._discover()
         if name in self._families:
             return self._families[name]
