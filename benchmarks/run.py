@@ -50,6 +50,7 @@ from zoo.fileio import OutputExistsError, write_bytes
 from zoo.io import ImageReadError, load_image, save_image
 from zoo.families import FAMILIES, one_line_warnings, resolve
 from zoo.registry import UnknownNameError
+from zoo.results import PROTOCOL_METRICS
 from zoo.stylize import StylizeOptions, build_stylizer, resolve_device
 
 from . import metrics as M
@@ -59,10 +60,7 @@ __all__ = ["main", "resolve_model", "build_parser", "SCHEMA_VERSION", "METRICS"]
 
 SCHEMA_VERSION = 1
 WORK_DIR = Path("bench-work")  # default parent of the work directories, in the current folder
-METRICS = {
-    "styleid": ("artfid", "fid_art", "lpips_alex", "lpips_vgg", "fid_inception", "content_loss", "style_loss", "cfsd"),
-    "cyclegan": ("fid_inception", "lpips_alex"),
-}
+METRICS = PROTOCOL_METRICS  # the metrics each protocol computes, named once in zoo/results.py
 
 
 def _progress(iterable, total: int, desc: str, enabled: bool):

@@ -17,8 +17,10 @@ import json
 import sys
 from pathlib import Path
 
+from zoo.results import RESULTS_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = RESULTS_DIR  # zoo/results.py: the one place that says where results live
 START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
 FILES = {"gatys": "gatys-cpu.json", "johnson": "johnson-cpu-2core.json", "adain": "adain-cpu-2core.json",
          "cyclegan": "cyclegan-cpu-2core.json"}

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Literal, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -146,7 +146,7 @@ class VGGEncoder(nn.Module):
 
     def __init__(
         self,
-        arch: str = "vgg19",
+        arch: Literal["vgg16", "vgg19"] = "vgg19",
         weights: str | os.PathLike | None = "imagenet",
         layers: Sequence[str] | None = None,
         pool: str = "max",

@@ -31,6 +31,7 @@ from .download import CONFIG_FILE, WEIGHTS_FILE, WeightsUnavailableError, offlin
 from .factory import build_network, canonical_arch
 from .families import FAMILIES, Family, deprecated, load
 from .fileio import OutputExistsError, write_bytes
+from .results import METRICS
 from .weights import WEIGHTS, PretrainedWeights, get_weights
 
 __all__ = ["read_export", "load_export", "export_for_hub", "render_model_card", "publish", "ExportResult",
@@ -206,13 +207,6 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
 
 
 # benchmarks/run.py metric names -> (model-index type, display name); plain names are accepted too.
-_CARD_METRICS = {
-    "fid": ("fid", "FID"), "fid_inception": ("fid", "FID (Inception-v3)"), "fid_art": ("fid", "FID (ArtFID Inception)"),
-    "lpips": ("lpips", "LPIPS"), "lpips_alex": ("lpips", "LPIPS (AlexNet)"), "lpips_vgg": ("lpips", "LPIPS (VGG)"),
-    "artfid": ("artfid", "ArtFID"),
-}
-
-
 def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entry: PretrainedWeights | None = None,
                       repo_id: str | None = None, licence: str | None = None,
                       results_dir: str | os.PathLike | None = None) -> str:
@@ -228,15 +222,15 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
     results = []
     metrics = entry.metrics(results_dir) if entry is not None else []
     for m in metrics:
-        if m["metric"] not in _CARD_METRICS:
+        spec = METRICS.get(m["metric"])
+        if spec is None or spec.index_type is None:
             continue
         dataset = m["dataset"] or m["protocol"] or "unspecified"
         results.append(EvalResult(
             task_type="image-to-image", task_name="Style transfer",
             dataset_type=str(dataset), dataset_name=str(dataset),
             dataset_config=str(m["protocol"]) if m["protocol"] else None,
-            metric_type=_CARD_METRICS[m["metric"]][0], metric_value=m["value"],
-            metric_name=_CARD_METRICS[m["metric"]][1],
+            metric_type=spec.index_type, metric_value=m["value"], metric_name=spec.label,
         ))
     data = ModelCardData(
         library_name="pytorch",
