@@ -506,7 +506,7 @@ def test_stylizer_from_export_and_official_pth(trained_ckpt, tmp_path):
     for weights in (tmp_path / "g_ba", tmp_path / "g_ba" / "model.safetensors"):
         out = build_stylizer(StylizeOptions(model="cyclegan", weights=str(weights), device="cpu"))(x, [])
         torch.testing.assert_close(out, expected)
-    with pytest.raises(ValueError, match="single generator"):
+    with pytest.raises(ValueError, match="holds a single network"):
         load_generator(str(tmp_path / "g_ba"), "BtoA")
     ref, sd = _official_state_dict()
     torch.save(sd, tmp_path / "latest_net_G.pth")

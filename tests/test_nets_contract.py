@@ -72,8 +72,9 @@ def test_any_size_in_same_size_out_in_unit_range(arch, size):
 def test_save_pretrained_round_trip_is_exact(arch, tmp_path):
     name, net = arch
     net.save_pretrained(tmp_path)
-    config = json.loads((tmp_path / "config.json").read_text())
-    assert {k: config[k] for k in TINY.get(name, {})} == TINY.get(name, {})
+    if TINY.get(name):  # a network without constructor arguments (AnimeGANv2's) writes no config.json
+        config = json.loads((tmp_path / "config.json").read_text())
+        assert {k: config[k] for k in TINY[name]} == TINY[name]
     back = type(net).from_pretrained(tmp_path)
     assert not back.training
     a, b = net.state_dict(), back.state_dict()

@@ -68,7 +68,6 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     ``backbone_weights``).
     """
     from .families import FAMILIES, load
-    from .weights import WEIGHTS
 
     fam = FAMILIES[family]
     importers = [load(i) for i in fam.importers]
@@ -78,15 +77,16 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     config_from_hparams = load(fam.network_config) if fam.network_config else _network_config
     name = os.fspath(weights)
 
-    if name in WEIGHTS:
-        if prefix != prefixes[0]:
-            raise ValueError(f"pretrained tag {name!r} holds one network, not the {prefix!r} one of a "
-                             "training checkpoint")
-        from .factory import pretrained_net
-
-        return pretrained_net(name, family, **overrides).eval()
     path = Path(weights)
     if not path.exists():
+        from .factory import pretrained_net
+
+        net = pretrained_net(name, family, **overrides)  # a tag, or a family name meaning its default tag
+        if net is not None:
+            if prefix != prefixes[0]:
+                raise ValueError(f"pretrained tag {name!r} holds one network, not the {prefix!r} one of a "
+                                 "training checkpoint")
+            return net.eval()
         canonical = _canonical_files(family)
         if name in canonical:
             raise FileNotFoundError(f"{name}: no such file; the reference {family} file {name!r} is published at "
