@@ -306,12 +306,17 @@ def test_every_argument_is_typed_shown_and_checked_at_parse_time(recipe, run, ca
         assert zoo.fit.main([str(recipe), arg, "--print_config"]) == 2, arg
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.startswith(f"error: --{key}: {reason}"), (arg, line)
-    # as users run it: the recipe by name, a typo in a nested key
-    r = run("-m", "zoo", "fit", recipe.stem, "--model.losses.gram.wieght=1", "--trainer.max_steps=1")
-    assert r.returncode == 2 and r.stdout == ""
+    # the recipe by name, a typo in a nested key: as users run it (one subprocess, for one recipe; the same
+    # call in-process for the others)
     valid = "; valid: weight, layers, layer_weights" if "gram" in sections.get("losses", {}) else ""
-    assert r.stderr.strip().splitlines() == [
-        f"error: --model.losses.gram.wieght: no such option{valid} (see python -m zoo.fit RECIPE --help)"], r.stderr
+    expected = [f"error: --model.losses.gram.wieght: no such option{valid} (see python -m zoo.fit RECIPE --help)"]
+    if recipe.stem == "johnson":
+        r = run("-m", "zoo", "fit", recipe.stem, "--model.losses.gram.wieght=1", "--trainer.max_steps=1")
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.strip().splitlines() == expected, r.stderr
+    else:
+        assert zoo.fit.main([recipe.stem, "--model.losses.gram.wieght=1", "--trainer.max_steps=1"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == expected
 
 
 def test_help_shows_nested_keys_with_type_and_default(capsys):
