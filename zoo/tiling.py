@@ -194,7 +194,7 @@ class AlignCornersResize(nn.Module):
     of the whole map is read at input coordinate i * (in - 1) / (out - 1) of the whole map."""
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
-        return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 def _groups(m: nn.Module) -> int:
