@@ -348,8 +348,7 @@ FAMILIES.register(Family(
     name="animeganv2",
     description="AnimeGANv2 generator (Chen, Liu & Chen; bryandlee/animegan2-pytorch's port): photo to anime",
     stylizer="zoo.stylizers:build_image_stylizer",
-    # no --tile: its layer norms and align_corners up-sampling see the whole image (not tiled exactly yet)
-    options=frozenset({"preserve_color"}),
+    options=frozenset({"tile", "preserve_color"}),
     network="zoo.nets.animeganv2:AnimeGANv2Generator",
     module="zoo.variants.animeganv2:AnimeGANv2",
     checkpoint_prefix={"": "generator."},

@@ -5,7 +5,8 @@ the outputs are blended with weights that are zero in a margin along every inner
 tile lacks context) and ramp linearly to one across the rest of the overlap, so no seam shows. For a
 network whose receptive-field radius is at most ``overlap // 4`` and which has no global operations,
 the result equals the untiled output; networks with instance normalisation see per-tile statistics,
-close but not identical.
+close but not identical. :func:`tiled_apply_exact` gives the untiled output of networks whose global
+operations are instance or group normalisation and :class:`AlignCornersResize` up-sampling.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile"]
+__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "AlignCornersResize"]
 
 
 def _starts(length: int, tile: int, stride: int) -> list[int]:
@@ -98,14 +100,16 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
                       progress: bool = False) -> Tensor:
     """``net(image)`` in bounded memory, equal to the untiled output within float rounding.
 
-    For image-to-image networks whose only global operations are ``nn.InstanceNorm2d`` layers (Johnson,
-    CycleGAN). Every instance norm is given the *whole image's* statistics, collected tile by tile: pass k
-    runs each tile up to norm k (norms before it frozen at their whole-image mean and variance) and sums
-    that norm's input over the tile's own region; a last pass runs the tiles through and keeps each tile's
-    own region. Without global statistics the network is local, so a tile whose window extends ``margin``
-    pixels (at least the network's receptive-field radius) past its own region computes that region exactly
-    as the whole image does. Windows start on multiples of ``align`` (the network's total stride) so every
-    feature map lines up with the whole image's.
+    For image-to-image networks whose only global operations are ``nn.InstanceNorm2d`` and ``nn.GroupNorm``
+    layers (Johnson, CycleGAN, AnimeGANv2's layer norms) and :class:`AlignCornersResize` up-samplings
+    (AnimeGANv2). Every norm is given the *whole image's* statistics, collected tile by tile: pass k runs
+    each tile up to norm k (norms before it frozen at their whole-image mean and variance) and sums that
+    norm's input over the tile's own region; a last pass runs the tiles through and keeps each tile's own
+    region. Every up-sampling in a tile interpolates at the whole image's coordinates (the whole feature
+    map's rows and columns, from the whole map's sizes). The network is then local, so a tile whose window
+    extends ``margin`` pixels (at least the network's receptive-field radius) past its own region computes
+    that region exactly as the whole image does. Windows start on multiples of ``align`` (the network's total
+    stride) so every feature map lines up with the whole image's.
 
     Memory: one window of at most ``tile`` x ``tile`` pixels at a time, plus the output. Time: one pass per
     norm layer, each up to that layer, plus one: about (number of norm layers / 2 + 1) untiled forwards.
@@ -121,15 +125,21 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     xs = [(a, min(a + own, w)) for a in range(0, w, own)]
     windows = [(y, x) for y in ys for x in xs]
 
-    norms, scales = _norm_layers(net, image)
-    stats: dict[nn.Module, tuple[Tensor, Tensor]] = {}
-
     def region(own_span: tuple[int, int], start: int, length: int, size: int, scale: float) -> slice:
         a, b = own_span  # the tile's own pixels, in image coordinates; start: its window's first pixel
         return slice(int((a - start) * scale), int((b - start) * scale) if b < length else size)
 
     def window(span: tuple[int, int], length: int) -> tuple[int, int]:
         return max(0, span[0] - margin), min(length, span[1] + margin)
+
+    norms, scales, resize_scales = _probe(net, image)
+    stats: dict[nn.Module, tuple[Tensor, Tensor]] = {}
+    # each resize's whole-image (input, output) sizes: the bottom-right window's, shifted by its start
+    corner = (window(ys[-1], h)[0], window(xs[-1], w)[0])
+    with _ResizeSizes(resize_scales) as sizes:
+        net(image[:, :, corner[0]:, corner[1]:])
+    whole = {m: [tuple(round(c * s) + n for c, s, n in zip(corner, scale, size))
+                 for scale, size in zip(resize_scales[m], sizes[m])] for m in resize_scales}
 
     steps = [(k, norm) for k, norm in enumerate(norms)] + [(len(norms), None)]
     bar = None
@@ -148,14 +158,17 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
                 nonlocal sums
                 part = x[:, :, region(ys_own, y0, h, x.shape[-2], scales[k]),
                          region(xs_own, x0, w, x.shape[-1], scales[k])].double()
-                s = torch.stack([part.sum((2, 3)), part.pow(2).sum((2, 3)),
-                                 torch.full(part.shape[:2], float(part[0, 0].numel()), dtype=part.dtype,
+                part = part.reshape(part.shape[0], _groups(m), -1)  # the values each mean and variance cover
+                s = torch.stack([part.sum(2), part.pow(2).sum(2),
+                                 torch.full(part.shape[:2], float(part.shape[2]), dtype=part.dtype,
                                             device=part.device)])
                 sums = s if sums is None else sums + s
                 raise _Collected
 
+            placed = {m: [(round(y0 * s[0]), round(x0 * s[1])) for s in resize_scales[m]] + whole[m]
+                      for m in resize_scales}
             try:
-                with _frozen_norms(stats, target, collect):
+                with _frozen_norms(stats, target, collect), _whole_image_resizes(placed):
                     y = net(patch)
             except _Collected:
                 pass
@@ -175,19 +188,90 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     return out
 
 
-def _norm_layers(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float]]:
-    """The network's InstanceNorm2d layers in the order its forward calls them, and the scale of each
-    one's input relative to the network's input (from a 64 x 64 probe)."""
+class AlignCornersResize(nn.Module):
+    """``F.interpolate(x, size, mode="bilinear", align_corners=True)`` as a layer, so that
+    :func:`tiled_apply_exact` can make a tile interpolate at the whole image's coordinates: output pixel i
+    of the whole map is read at input coordinate i * (in - 1) / (out - 1) of the whole map."""
+
+    def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
+
+
+def _groups(m: nn.Module) -> int:
+    """How many (mean, variance) pairs per image the norm ``m`` takes: one per channel, or per group."""
+    return m.num_groups if isinstance(m, nn.GroupNorm) else m.num_features
+
+
+def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float], dict[nn.Module, list]]:
+    """The network's norm layers (InstanceNorm2d, GroupNorm) in the order its forward calls them, the scale
+    of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s (input,
+    output) scales per axis (from a 64 x 64 probe)."""
     seen: list[tuple[nn.Module, float]] = []
     probe = 64
     handles = [m.register_forward_pre_hook(lambda m, args: seen.append((m, args[0].shape[-2] / probe)))
-               for m in net.modules() if isinstance(m, nn.InstanceNorm2d)]
+               for m in net.modules() if isinstance(m, (nn.InstanceNorm2d, nn.GroupNorm))]
     try:
-        net(image.new_zeros(1, image.shape[1], probe, probe))
+        with _ResizeSizes([m for m in net.modules() if isinstance(m, AlignCornersResize)]) as sizes:
+            net(image.new_zeros(1, image.shape[1], probe, probe))
     finally:
         for handle in handles:
             handle.remove()
-    return [m for m, _ in seen], [s for _, s in seen]
+    resizes = {m: [tuple(n / probe for n in size) for size in pair] for m, pair in sizes.items()}
+    return [m for m, _ in seen], [s for _, s in seen], resizes
+
+
+class _ResizeSizes:
+    """Within the block: records each of ``resizes``' (input, output) sizes, (h, w) each, as called."""
+
+    def __init__(self, resizes) -> None:
+        self.resizes, self.sizes, self.handles = list(resizes), {}, []
+
+    def __enter__(self) -> dict:
+        def record(m: nn.Module, args: tuple) -> None:
+            self.sizes[m] = [tuple(args[0].shape[-2:]), tuple(args[1])]
+        self.handles = [m.register_forward_pre_hook(record) for m in self.resizes]
+        return self.sizes
+
+    def __exit__(self, *exc) -> bool:
+        for handle in self.handles:
+            handle.remove()
+        return False
+
+
+class _whole_image_resizes:
+    """Within the block: each :class:`AlignCornersResize` in ``placed`` (its tile's first input and output
+    pixel in the whole feature maps, and the whole maps' sizes, (y, x) each) interpolates at the whole image's
+    coordinates; the rows and columns it reads outside the tile's input are clamped to it (they fall in the
+    margin)."""
+
+    def __init__(self, placed: dict) -> None:
+        self.placed = placed
+
+    def __enter__(self) -> None:
+        for m, (start_in, start_out, whole_in, whole_out) in self.placed.items():
+            m.forward = self._apply(start_in, start_out, whole_in, whole_out)
+
+    def __exit__(self, *exc) -> bool:
+        for m in self.placed:
+            m.__dict__.pop("forward", None)
+        return False
+
+    @staticmethod
+    def _apply(start_in, start_out, whole_in, whole_out) -> Callable[[Tensor, tuple[int, int]], Tensor]:
+        def axis(n_in: int, n_out: int, a_in: int, a_out: int, full_in: int, full_out: int, device):
+            scale = (full_in - 1) / (full_out - 1) if full_out > 1 else 0.0
+            at = ((torch.arange(n_out, dtype=torch.float64, device=device) + a_out) * scale - a_in).clamp(0, n_in - 1)
+            i0 = at.floor().long()
+            return i0, (i0 + 1).clamp_max(n_in - 1), (at - i0)
+
+        def forward(x: Tensor, size: tuple[int, int]) -> Tensor:
+            (y0, y1, fy), (x0, x1, fx) = (
+                axis(x.shape[d - 2], size[d], start_in[d], start_out[d], whole_in[d], whole_out[d], x.device)
+                for d in range(2))
+            fy, fx = fy.to(x.dtype)[:, None], fx.to(x.dtype)
+            rows = x[:, :, y0] * (1 - fy) + x[:, :, y1] * fy
+            return rows[..., x0] * (1 - fx) + rows[..., x1] * fx
+        return forward
 
 
 class _frozen_norms:
@@ -212,7 +296,9 @@ class _frozen_norms:
     @staticmethod
     def _apply(m: nn.Module, mean: Tensor, var: Tensor) -> Callable[[Tensor], Tensor]:
         def forward(x: Tensor) -> Tensor:
-            y = (x - mean[:, :, None, None].to(x.dtype)) * torch.rsqrt(var[:, :, None, None] + m.eps).to(x.dtype)
+            g = x.reshape(x.shape[0], mean.shape[1], -1)  # each image's groups (instance norm: its channels)
+            g = (g - mean[:, :, None].to(x.dtype)) * torch.rsqrt(var[:, :, None] + m.eps).to(x.dtype)
+            y = g.reshape(x.shape)
             if m.weight is not None:
                 y = y * m.weight[None, :, None, None] + m.bias[None, :, None, None]
             return y
