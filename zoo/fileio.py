@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "check_writable", "describe_os_error",
+__all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "save_pretrained", "check_writable",
+           "describe_os_error",
            "DISK_ERRNOS"]
 
 _ADVICE = {
@@ -142,6 +143,20 @@ def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) ->
         with open(tmp, "wb") as f:
             f.write(data)
     return Path(path)
+
+
+def save_pretrained(net, folder: str | os.PathLike) -> Path:
+    """``net.save_pretrained(folder)`` (the hub mixin's layout) with each file appearing whole: written in a
+    temporary folder beside them, then renamed into ``folder``."""
+    import tempfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=folder) as tmp:
+        net.save_pretrained(tmp)
+        for f in Path(tmp).iterdir():
+            os.replace(f, folder / f.name)
+    return folder
 
 
 def check_writable(folder: str | os.PathLike, what: str) -> None:

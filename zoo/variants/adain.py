@@ -183,13 +183,6 @@ class AdaINGAN(L.LightningModule):
     def export(self, folder: str) -> None:
         """Write the network (decoder weights + config.json; no encoder weights) with ``save_pretrained``;
         each file appears whole (written in a temporary folder beside it, then renamed)."""
-        import os
-        import tempfile
-        from pathlib import Path
+        from ..fileio import save_pretrained
 
-        folder_path = Path(folder)
-        folder_path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".export-", dir=folder_path) as tmp:
-            self.net.save_pretrained(tmp)
-            for f in Path(tmp).iterdir():
-                os.replace(f, folder_path / f.name)
+        save_pretrained(self.net, folder)

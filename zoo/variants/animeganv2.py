@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
-from pathlib import Path
 from typing import Any, Optional
 
 import lightning as L
@@ -51,6 +49,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..backbone import VGGEncoder
+from ..fileio import save_pretrained
 from ..losses import build_losses, check_finite, feature_layers, grayscale
 from ..nets.animeganv2 import AnimeGANv2Generator
 from ..stylize import check_whole
@@ -256,9 +255,4 @@ class AnimeGANv2(L.LightningModule):
         """Write the generator with ``save_pretrained`` (``model.safetensors`` and the hub mixin's model card),
         the folder ``zoo stylize --model animeganv2 --weights FOLDER`` reads; each file appears whole (written
         in a temporary folder beside it, then renamed)."""
-        folder_path = Path(folder)
-        folder_path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".export-", dir=folder_path) as tmp:
-            self.generator.save_pretrained(tmp)
-            for f in Path(tmp).iterdir():
-                os.replace(f, folder_path / f.name)
+        save_pretrained(self.generator, folder)
