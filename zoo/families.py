@@ -119,7 +119,8 @@ class Family:
         loader: ``(weights, **options) -> nn.Module``: the trained network from a checkpoint, an export,
             a canonical file or a pretrained tag (``zoo export``, ``zoo convert``). Default, for a family
             with a network: :func:`zoo.stylizers.load_network` over this declaration.
-        loader_options: the StylizeOptions fields the loader takes as keyword arguments.
+        loader_options: the StylizeOptions fields ``zoo export`` / ``zoo convert`` pass to the loader (by
+            default: ``direction`` picks a training checkpoint's network, the others override its config).
         converters: dotted names of the functions importing canonical published checkpoints (the
             weights table's ``canonical.converter`` must be one of them).
         importers: dotted names of :class:`zoo.checkpoint.Importer` s: the reference implementations'
@@ -188,12 +189,19 @@ class Family:
         return self.loader is not None or self.network is not None
 
     def load_trained(self, weights: Any, **options: Any) -> Any:
-        """The trained network from ``weights`` (see ``loader``); ``options`` are ``loader_options``."""
+        """The trained network from ``weights`` (see ``loader``); ``options`` are ``loader_options``: by default
+        ``direction`` picks the network of a training checkpoint, the others (not None) override its config."""
         if self.loader is not None:
             return load(self.loader)(weights, **options)
         from .stylizers import load_network
 
-        return load_network(self.name, weights, **options)
+        direction = options.pop("direction", None)
+        prefix = None
+        if direction is not None and len(self.checkpoint_prefix) > 1:
+            if direction not in self.checkpoint_prefix:
+                raise ValueError(f"--direction must be {' or '.join(self.checkpoint_prefix)}, got {direction!r}")
+            prefix = self.checkpoint_prefix[direction]
+        return load_network(self.name, weights, prefix, **{k: v for k, v in options.items() if v is not None})
 
     def build_network(self, **config: Any) -> Any:
         if self.network is None:
@@ -300,7 +308,6 @@ FAMILIES.register(Family(
     network="zoo.nets.johnson:TransformerNet",
     module="zoo.variants.johnson:PerceptualVariant",
     former_modules=("zoo.variants.perceptual.PerceptualVariant",),
-    loader="zoo.stylizers:load_transformer",
     converters=("zoo.nets.johnson.convert_fast_neural_style_state_dict",),
     importers=("zoo.nets.johnson:FAST_NEURAL_STYLE",),
     recipes=("johnson",),
@@ -314,7 +321,6 @@ FAMILIES.register(Family(
     network="zoo.nets.cyclegan:ResnetGenerator",
     module="zoo.variants.cyclegan:CycleGAN",
     checkpoint_prefix={"AtoB": "G_AB.", "BtoA": "G_BA."},
-    loader="zoo.stylizers:load_generator",
     loader_options=("direction",),
     converters=("zoo.nets.cyclegan.convert_official_state_dict",),
     importers=("zoo.nets.cyclegan:OFFICIAL",),
@@ -332,7 +338,6 @@ FAMILIES.register(Family(
     module="zoo.variants.adain:AdaINGAN",
     former_modules=("zoo.variants.adain_gan.AdaINGAN",),
     network_config="zoo.nets.adain:net_config_from_hparams",
-    loader="zoo.stylizers:load_adain",
     loader_options=("backbone_weights",),
     converters=("zoo.nets.adain.convert_pytorch_adain_state_dict",),
     importers=("zoo.nets.adain:PYTORCH_ADAIN",),
