@@ -146,17 +146,7 @@ def bench_train(config, device, batch, size, warmup, reps, network, ceiling) -> 
     times = interleaved({"peer": lambda: peer(a, b), "zoo": lambda: zoo(a, b)}, device, warmup, reps)
     row = {"config": config, "size": size, "batch": batch, "loss_rel_diff_first_step": round(diffs[0], 7),
            "loss_rel_diff_after_one_update": round(diffs[1], 7)}
-    for k in times:
-        row[f"{k}_sec_per_step"] = times[k]["median_s"]
-        row[f"{k}_samples_s"] = times[k]["samples_s"]
-        row[f"{k}_peak_memory_mib"] = times[k]["peak_memory_mib"]
-    row["zoo_vs_peer"] = round(row["peer_sec_per_step"] / row["zoo_sec_per_step"], 3)
-    if ceiling:
-        flops = count_flops(lambda: peer(a, b))
-        row["fraction_of_conv_ceiling"] = {
-            k: ceiling_fraction(flops, row[f"{k}_sec_per_step"], ceiling, bf16=k == "zoo" and "bf16" in config)
-            for k in times}
-    return row
+    return _timed(row, times, "step", config, ceiling, lambda: peer(a, b))
 
 
 @torch.no_grad()
@@ -181,15 +171,21 @@ def bench_infer(config, device, size, warmup, reps, network, ceiling) -> dict:
                          f"(allowed {tol}): they do not compute the same thing")
     times = interleaved({"peer": lambda: peer(x), "zoo": lambda: zoo(x)}, device, warmup, reps)
     row = {"config": config, "size": size, "max_abs_diff_vs_peer": round(diff, 7)}
+    return _timed(row, times, "image", config, ceiling, lambda: peer(x))
+
+
+def _timed(row: dict, times: dict, unit: str, config: str, ceiling, peer_call) -> dict:
+    """``row`` with each side's median seconds per ``unit``, samples and peak memory, the ratio, and each
+    side's share of the convolution ceiling (the peer's FLOPs counted once)."""
     for k in times:
-        row[f"{k}_sec_per_image"] = times[k]["median_s"]
+        row[f"{k}_sec_per_{unit}"] = times[k]["median_s"]
         row[f"{k}_samples_s"] = times[k]["samples_s"]
         row[f"{k}_peak_memory_mib"] = times[k]["peak_memory_mib"]
-    row["zoo_vs_peer"] = round(row["peer_sec_per_image"] / row["zoo_sec_per_image"], 3)
+    row["zoo_vs_peer"] = round(row[f"peer_sec_per_{unit}"] / row[f"zoo_sec_per_{unit}"], 3)
     if ceiling:
-        flops = count_flops(lambda: peer(x))
+        flops = count_flops(peer_call)
         row["fraction_of_conv_ceiling"] = {
-            k: ceiling_fraction(flops, row[f"{k}_sec_per_image"], ceiling, bf16=k == "zoo" and "bf16" in config)
+            k: ceiling_fraction(flops, row[f"{k}_sec_per_{unit}"], ceiling, bf16=k == "zoo" and "bf16" in config)
             for k in times}
     return row
 
