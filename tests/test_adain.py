@@ -18,7 +18,7 @@ from zoo.color import match_color, preserve_luminance, rgb_to_yiq
 from zoo.io import save_image
 from zoo.losses import NonFiniteLossError, mean_std
 from zoo.nets.adain import (
-    CANONICAL, ENCODER_LAYERS, AdaINNet, StyleCode, adaptive_instance_norm, convert_pytorch_adain_state_dict,
+    CANONICAL, ENCODER_LAYERS, AdaINDecoder, AdaINNet, StyleCode, adaptive_instance_norm, convert_pytorch_adain_state_dict,
     feature_stats,
 )
 from zoo.families import FAMILIES
@@ -286,7 +286,8 @@ def test_import_pytorch_adain_matches_original(tmp_path, tensors):
     stylizer = build_adain_stylizer(StylizeOptions(model="adain_gan", weights=str(tmp_path / "decoder.pth"),
                                                    backbone_weights=str(tmp_path / "vgg_normalised.pth"),
                                                    device="cpu"))
-    torch.testing.assert_close(stylizer(content, [s1]), net(content, s1), rtol=0, atol=0)
+    with torch.no_grad():  # as a user stylises; with autograd the decoder runs its plain forward (~1e-6 apart)
+        torch.testing.assert_close(stylizer(content, [s1]), net(content, s1), rtol=0, atol=0)
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -592,3 +593,28 @@ def test_zoo_stylize_cli(trained, tmp_path, offline_env):
         "error: pretrained weights 'adain_gan' are not published yet. Train them with `python -m zoo.fit "
         "recipes/adain.yaml`")
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "y.png").exists()
+
+
+def test_decode_without_autograd_on_cpu_is_the_fast_decoder_and_the_same_picture():
+    """AdaINNet.decode takes AdaINDecoder.forward_fast (channels_last, phase convolutions, narrow RGB head)
+    on CPU without autograd, and the plain decoder otherwise (training, tracing, export); both give the same
+    picture at odd sizes, the 9 px minimum included, and the fast path never runs under autograd."""
+    from unittest import mock
+
+    net = AdaINNet(backbone_weights="none").eval()
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for p in net.decoder.parameters():
+            p.copy_(0.05 * torch.randn(p.shape, generator=g))
+    for h, w in [(70, 90), (257, 131), (9, 13)]:
+        feat = torch.randn(2, 512, -(-h // 8), -(-w // 8), generator=g).relu()
+        with torch.no_grad():
+            with mock.patch.object(AdaINDecoder, "forward_fast", autospec=True,
+                                   side_effect=AdaINDecoder.forward_fast) as fast:
+                out = net.decode(feat)
+            assert fast.call_count == 1
+            ref = net.decoder(feat)
+        assert out.shape == ref.shape == (2, 3, 8 * -(-h // 8), 8 * -(-w // 8))
+        assert (out - ref).abs().max() <= 1e-5 * ref.abs().max()  # float rounding (outputs here reach ~50)
+    with mock.patch.object(AdaINDecoder, "forward_fast", side_effect=AssertionError("fast path under autograd")):
+        assert net.decode(feat).requires_grad

@@ -27,6 +27,31 @@ def test_torchvision_state_dict_gives_identical_features_at_every_layer(arch, tm
             assert torch.equal(out[name], h), name
 
 
+def test_relus_in_place_leave_requested_features_and_gradients_as_torchvision_gives_them(tmp_path):
+    """The encoder applies ReLU in place on conv outputs nobody asked for: requested conv outputs keep
+    their negative values, and the input gradient (Gatys optimises the image) is torchvision's."""
+    reference = torchvision.models.vgg19(weights=None).eval()
+    torch.save(reference.state_dict(), tmp_path / "vgg19.pth")
+    encoder = VGGEncoder("vgg19", weights=tmp_path / "vgg19.pth")
+    names = layer_names("vgg19")
+    wanted = ["relu1_1", "conv2_1", "relu2_1", "relu3_1", "conv4_2", "relu5_1"]
+    x = torch.rand(1, 3, 37, 50, requires_grad=True)
+    out = encoder(x, wanted)
+    h, ref = torchvision.transforms.functional.normalize(x, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), {}
+    for name, module in zip(names, reference.features):
+        h = module(h)
+        if name in wanted:
+            ref[name] = h.clone() if name.startswith("conv") else h  # torchvision's ReLU(inplace=True)
+        if name == wanted[-1]:
+            break
+    assert list(out) == wanted and (out["conv4_2"] < 0).any()
+    for name in wanted:
+        assert torch.equal(out[name], ref[name]), name
+    grad = torch.autograd.grad(sum(f.square().sum() for f in out.values()), x)[0]
+    grad_ref = torch.autograd.grad(sum(f.square().sum() for f in ref.values()), x)[0]
+    torch.testing.assert_close(grad, grad_ref, atol=1e-6, rtol=1e-5)
+
+
 def test_paper_layer_indices():
     names = layer_names("vgg19")
     # DESIGN.md / torchvision vgg19 features indices

@@ -89,39 +89,6 @@ def test_forward_fast_equals_forward(name):
         assert ref.std() > 1e-3  # not a constant image: the comparison means something
 
 
-def test_fast_instance_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
-    """forward_fast's instance norm (group norm in channels_last) centres each channel first: the raw
-    channels_last group-norm kernel computes E[x^2] - E[x]^2 and is off by ~10 on such channels."""
-    from zoo.nets.johnson import _fast_norm
-
-    norm = _randomize(nn.InstanceNorm2d(8, affine=True), seed=12)
-    g = torch.Generator().manual_seed(13)
-    x = 10.0 + 0.01 * torch.randn(2, 8, 64, 64, generator=g, dtype=torch.float64)
-    ref = F.instance_norm(x, weight=norm.weight.double(), bias=norm.bias.double())
-    with torch.no_grad():
-        out = _fast_norm(norm, x.float().contiguous(memory_format=torch.channels_last))
-        plain = norm(x.float())
-    assert out.is_contiguous(memory_format=torch.channels_last)
-    plain_err = (plain.double() - ref).abs().max().item()
-    assert (out.double() - ref).abs().max().item() <= max(1e-3, 2 * plain_err)
-
-
-def test_fast_upsample_conv_equals_upsample_then_conv():
-    """forward_fast's resize-convolution (a 2x2 convolution per output phase at the input's resolution)
-    is x2 nearest upsampling + reflection pad 1 + 3x3 conv, at odd and non-square sizes, borders included."""
-    from zoo.nets.johnson import ConvLayer, _fast_upsample_conv
-
-    layer = _randomize(ConvLayer(5, 7, 3), seed=14)
-    g = torch.Generator().manual_seed(15)
-    for h, w in [(2, 2), (3, 5), (9, 4)]:
-        x = torch.randn(2, 5, h, w, generator=g).contiguous(memory_format=torch.channels_last)
-        with torch.no_grad():
-            ref = layer(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-            out = _fast_upsample_conv(layer, x, {})
-        assert out.shape == ref.shape == (2, 7, 2 * h, 2 * w)
-        torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
-
-
 def test_forward_fast_follows_weight_changes_and_keeps_state_dict():
     net = _randomize(TransformerNet(**TINY), seed=5).eval()
     keys = sorted(net.state_dict())

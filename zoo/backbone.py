@@ -278,7 +278,7 @@ class VGGEncoder(nn.Module):
                 f"{self.layer_names[-1]}; pass them in `layers=` when constructing it"
             )
         out: dict[str, Tensor] = {}
-        h = self.preprocess(x)
+        h, prev = self.preprocess(x), None
         for name, kind, _ in self._plan:
             if not wanted.difference(out):
                 break  # nothing deeper is needed
@@ -288,14 +288,15 @@ class VGGEncoder(nn.Module):
                     h = F.conv2d(F.pad(h, (1, 1, 1, 1), mode="reflect"), w.to(h.dtype), b.to(h.dtype))
                 else:
                     h = F.conv2d(h, w.to(h.dtype), b.to(h.dtype), padding=1)
-            elif kind == "relu":
-                h = F.relu(h)
+            elif kind == "relu":  # in place on a conv output no one keeps (a conv's backward does not need it)
+                h = F.relu(h, inplace=prev not in wanted)
             elif self.pool == "max":
                 h = F.max_pool2d(h, 2, 2, ceil_mode=self.ceil_mode)
             else:
                 h = F.avg_pool2d(h, 2, 2, ceil_mode=self.ceil_mode)
             if name in wanted:
                 out[name] = h
+            prev = name
         return out
 
     def extra_repr(self) -> str:

@@ -58,6 +58,7 @@ from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
 from ..registry import MODELS
 from .base import ZooNet, moved_names, pad_to_min
+from .fast import cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d, upsample_conv2d
 
 __all__ = [
     "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats", "masks_to_tensor",
@@ -166,6 +167,30 @@ class AdaINDecoder(nn.Module):
                 h = F.interpolate(h, scale_factor=2.0, mode="nearest")
         return h
 
+    @torch.no_grad()
+    def forward_fast(self, h: Tensor) -> Tensor:
+        """:meth:`forward` within float rounding (~1e-6), for inference on CPU (what :meth:`AdaINNet.decode`
+        runs there without autograd), in channels_last: each upsampling + convolution as one 2x2
+        convolution per output phase at the low resolution (:func:`zoo.nets.fast.upsample_conv2d`: 16/36
+        of the multiply-adds), the last convolution to RGB as a 3x1 convolution to 9 channels and 3
+        shifted sums (:func:`zoo.nets.fast.narrow_conv2d`), weights converted once, ReLU in place."""
+        cache = self.__dict__.setdefault("_fast_weights", {})  # plain attribute: never in the state_dict
+        h, last, upsampled = h.contiguous(memory_format=torch.channels_last), _DECODER[-1][0], False
+        for name, _, _, up, _ in _DECODER:
+            conv = getattr(self, name)
+            if upsampled and is_upsample_conv(conv):
+                h = upsample_conv2d(conv, h, cache)
+            else:
+                if upsampled:
+                    h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+                h = F.pad(h, (1, 1, 1, 1), mode="reflect")
+                h = narrow_conv2d(conv, h, cache) if is_narrow(conv) else F.conv2d(
+                    h, cached_weight(conv.weight, cache, id(conv), channels_last), conv.bias)
+            if name != last:
+                h = h.relu_()
+            upsampled = up
+        return h
+
 
 class AdaINNet(ZooNet):
     """AdaIN style transfer network: frozen VGG19 encoder to relu4_1, AdaIN, trained decoder.
@@ -222,7 +247,11 @@ class AdaINNet(ZooNet):
         return adaptive_instance_norm(content_feat, style_mean, style_std, self.eps, self.unbiased_std)
 
     def decode(self, feat: Tensor) -> Tensor:
-        """Decoder output (unclamped), as used by the training losses."""
+        """Decoder output (unclamped), as used by the training losses. Without autograd on CPU (inference)
+        (:func:`zoo.nets.fast.inference_on_cpu`) the decoder's :meth:`AdaINDecoder.forward_fast`, the same
+        function within float rounding."""
+        if inference_on_cpu(feat):
+            return self.decoder.forward_fast(feat)
         return self.decoder(feat)
 
     @torch.no_grad()

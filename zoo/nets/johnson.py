@@ -44,6 +44,8 @@ from torch import Tensor, nn
 from ..checkpoint import Importer
 from ..registry import MODELS
 from .base import ZooNet
+from .fast import (cached_weight, channels_last, fast_norm, is_narrow, is_upsample_conv, narrow_conv2d,
+                   upsample_conv2d)
 
 __all__ = [
     "TransformerNet", "build_johnson", "convert_fast_neural_style_state_dict", "fast_neural_style_config",
@@ -107,90 +109,26 @@ class ResidualBlock(nn.Module):
         return x + self.norm2(self.conv2(y))
 
 
-def _fast_norm(norm: nn.Module, x: Tensor) -> Tensor:
-    """``norm(x)`` for :meth:`TransformerNet.forward_fast`; may overwrite ``x`` (a fresh conv output).
-
-    Instance norm (no running statistics) runs as a group norm with one group per channel, which keeps
-    channels_last and is fast in it. That kernel computes the variance as E[x^2] - E[x]^2 in float32, which
-    cancels catastrophically when a channel's mean is large against its spread (mean 10, std 0.01 gives
-    errors of ~10). Instance norm does not depend on a per-channel shift, so each channel is first
-    centred in place on the mean of a ~8 x 8 subsample: what is left of the mean is then of the order of
-    the spread, and the result is as accurate as ``nn.InstanceNorm2d`` (tested). Anything else runs as is.
-    """
-    if isinstance(norm, nn.InstanceNorm2d) and not norm.track_running_stats:
-        step = max(1, min(x.shape[-2], x.shape[-1]) // 8)
-        x = x.sub_(x[:, :, ::step, ::step].mean((2, 3), keepdim=True))
-        return F.group_norm(x, x.shape[1], norm.weight, norm.bias, norm.eps)
-    return norm(x)
-
-
-def _cached_weight(layer: "ConvLayer", cache: dict, make) -> Tensor:
-    """``make(weight)`` for ``layer``'s convolution weight, computed once and cached (keyed on the layer and
-    the parameter's storage and in-place version counter, so new or changed weights are picked up).
-    Weights made under ``torch.inference_mode`` have no version counter, so they are never cached."""
-    weight = layer.conv.weight
-    if weight.is_inference():
-        return make(weight)
-    stamp = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
-    hit = cache.get(id(layer))
-    if hit is None or hit[0] != stamp:
-        hit = cache[id(layer)] = (stamp, make(weight.detach()))
-    return hit[1]
-
-
 def _fast_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
     """``layer(x)`` with the convolution weight in channels_last, converted once (otherwise oneDNN would
-    reorder the weight on every call)."""
-    weight = _cached_weight(layer, cache, lambda w: w.contiguous(memory_format=torch.channels_last))
+    reorder the weight on every call); a head to RGB as :func:`zoo.nets.fast.narrow_conv2d`."""
+    if is_narrow(layer.conv):
+        return narrow_conv2d(layer.conv, layer.pad(x), cache)
+    weight = cached_weight(layer.conv.weight, cache, id(layer.conv), channels_last)
     return F.conv2d(layer.pad(x), weight, layer.conv.bias, layer.conv.stride)
-
-
-def _phase_weights(w: Tensor) -> Tensor:
-    """(O, I, 3, 3) -> (4 O, I, 2, 2): the 3x3 kernel seen through a x2 nearest upsampling, one 2x2 kernel
-    per output phase (a, b) in the order (0, 0), (0, 1), (1, 0), (1, 1). Output row 2i lies on upsampled
-    rows 2i-1, 2i, 2i+1 = input rows i-1, i, i, so its kernel rows are (w0, w1 + w2) on input rows
-    (i-1, i); row 2i+1 lies on input rows i, i, i+1: (w0 + w1, w2) on (i, i+1). Columns likewise."""
-    def split(t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
-        t0, t1, t2 = t.unbind(dim)
-        return torch.stack([t0, t1 + t2], dim), torch.stack([t0 + t1, t2], dim)
-
-    return torch.cat([k for rows in split(w, 2) for k in split(rows, 3)], 0)
-
-
-def _fast_upsample_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
-    """``layer(interpolate(x, scale_factor=2, mode="nearest"))`` for a 3x3, stride-1, reflection-padded
-    ``layer``, without making the upsampled image: one 2x2 convolution with four output groups (one per
-    phase, :func:`_phase_weights`) at the input's resolution, interleaved into the x2 output -- 16/36 of
-    the multiply-adds. Border: reflecting the upsampled image by 1 reads the same pixels as replicating the
-    input by 1 (upsampled row -1 is row 1, a copy of input row 0), so the input is padded by replication.
-    Position p of the 2x2 convolution covers input rows p-1 and p: phase a of output row i sits at p = i + a.
-    """
-    n, _, h, w = x.shape
-    bias = layer.conv.bias
-    weight = _cached_weight(layer, cache, lambda k: _phase_weights(k).contiguous(memory_format=torch.channels_last))
-    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, None if bias is None else bias.repeat(4))
-    c = y.shape[1] // 4
-    y = y.permute(0, 2, 3, 1)  # (n, h + 1, w + 1, 4 c); contiguous for a channels_last y
-    out = torch.empty(n, c, 2 * h, 2 * w, dtype=y.dtype, device=y.device, memory_format=torch.channels_last)
-    phases = out.permute(0, 2, 3, 1).view(n, h, 2, w, 2, c)
-    for a in (0, 1):
-        for b in (0, 1):
-            k = 2 * a + b
-            phases[:, :, a, :, b, :] = y[:, a:a + h, b:b + w, k * c:(k + 1) * c]
-    return out
 
 
 def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tensor:
     conv = layer.conv.conv
-    if (layer.upsample == "nearest" and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
-            and isinstance(layer.conv.pad, nn.ReflectionPad2d) and layer.conv.pad.padding == (1, 1, 1, 1)):
-        x = _fast_upsample_conv(layer.conv, x, cache)
+    if (layer.upsample == "nearest" and is_upsample_conv(conv) and isinstance(layer.conv.pad, nn.ReflectionPad2d)
+            and layer.conv.pad.padding == (1, 1, 1, 1)):
+        x = upsample_conv2d(conv, x, cache)
     else:
         if layer.upsample is not None:
             x = F.interpolate(x, scale_factor=2.0, mode=layer.upsample,
                               **({} if layer.upsample == "nearest" else {"align_corners": False}))
         x = _fast_conv(layer.conv, x, cache)
-    return _fast_norm(layer.norm, x).relu_()
+    return fast_norm(layer.norm, x).relu_()
 
 
 class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "johnson2016"]):
@@ -286,10 +224,13 @@ class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "j
           statistics and affine: Wu & He 2018, "Group Normalization", sec. 3.1, note instance norm is the
           group norm with G = C), which has a fast NHWC kernel, whereas ``nn.InstanceNorm2d`` (batch norm
           over a reshaped copy) is ~4x slower in NHWC -- the reason plain channels_last did not help;
-          each channel is centred first so that kernel's E[x^2] - E[x]^2 stays accurate (:func:`_fast_norm`);
+          each channel is centred first so that kernel's E[x^2] - E[x]^2 stays accurate
+          (:func:`zoo.nets.fast.fast_norm`);
         * each nearest-upsampling + 3x3 convolution runs as one 2x2 convolution per output phase at the
-          low resolution, interleaved into the upsampled output (:func:`_fast_upsample_conv`): 16/36 of
-          the multiply-adds, and the upsampled image is never made;
+          low resolution, interleaved into the upsampled output (:func:`zoo.nets.fast.upsample_conv2d`):
+          16/36 of the multiply-adds, and the upsampled image is never made;
+        * the 9x9 convolution to RGB runs as a 9x1 convolution to 27 channels and 9 shifted sums
+          (:func:`zoo.nets.fast.narrow_conv2d`: oneDNN would compute 16 channels and keep 3);
         * ReLU and the residual addition are done in place.
 
         Runs without autograd (gradients are never needed at stylisation time); the output is a contiguous
@@ -304,8 +245,8 @@ class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "j
         for layer in self.down:
             x = _fast_conv_norm_relu(layer, x, cache)
         for block in self.res:
-            y = _fast_norm(block.norm1, _fast_conv(block.conv1, x, cache)).relu_()
-            x = _fast_norm(block.norm2, _fast_conv(block.conv2, y, cache)).add_(x)
+            y = fast_norm(block.norm1, _fast_conv(block.conv1, x, cache)).relu_()
+            x = fast_norm(block.norm2, _fast_conv(block.conv2, y, cache)).add_(x)
         for layer in self.up:
             x = _fast_conv_norm_relu(layer, x, cache)
         y = self.crop_output(_fast_conv(self.head, x, cache), image)

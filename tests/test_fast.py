@@ -1,0 +1,90 @@
+"""The CPU inference helpers behind the networks' ``forward_fast`` (zoo/nets/fast.py): each is the plain
+layer's function within float rounding, at odd and non-square sizes, borders included."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo.nets.fast import cached_weight, fast_norm, is_narrow, is_upsample_conv, narrow_conv2d, upsample_conv2d
+
+CL = torch.channels_last
+
+
+def _randomize(module: nn.Module, seed: int) -> nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_((1.0 if p.ndim == 1 and p is getattr(module, "weight", None) else 0.0)
+                    + 0.3 * torch.randn(p.shape, generator=g))
+    return module
+
+
+def test_fast_norm_is_accurate_when_a_channel_mean_dwarfs_its_spread():
+    """The channels_last group-norm kernel computes E[x^2] - E[x]^2 and is off by ~10 on such channels;
+    fast_norm centres each channel first and is as accurate as nn.InstanceNorm2d."""
+    norm = _randomize(nn.InstanceNorm2d(8, affine=True), seed=12)
+    g = torch.Generator().manual_seed(13)
+    x = 10.0 + 0.01 * torch.randn(2, 8, 64, 64, generator=g, dtype=torch.float64)
+    ref = F.instance_norm(x, weight=norm.weight.double(), bias=norm.bias.double())
+    with torch.no_grad():
+        out = fast_norm(norm, x.float().contiguous(memory_format=CL))
+        plain = norm(x.float())
+    assert out.is_contiguous(memory_format=CL)
+    plain_err = (plain.double() - ref).abs().max().item()
+    assert (out.double() - ref).abs().max().item() <= max(1e-3, 2 * plain_err)
+
+
+def test_upsample_conv_equals_upsample_pad_conv():
+    conv = _randomize(nn.Conv2d(5, 7, 3), seed=14)
+    assert is_upsample_conv(conv) and not is_upsample_conv(nn.Conv2d(5, 7, 3, padding=1))
+    g = torch.Generator().manual_seed(15)
+    for h, w in [(2, 2), (3, 5), (9, 4)]:
+        x = torch.randn(2, 5, h, w, generator=g).contiguous(memory_format=CL)
+        with torch.no_grad():
+            ref = conv(F.pad(F.interpolate(x, scale_factor=2.0, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
+            out = upsample_conv2d(conv, x, {})
+        assert out.shape == ref.shape == (2, 7, 2 * h, 2 * w)
+        torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, padding, bias", [(7, 0, True), (9, 0, True), (3, 1, False), ((3, 5), (1, 2), True)])
+def test_narrow_conv_equals_conv(kernel, padding, bias):
+    conv = _randomize(nn.Conv2d(6, 3, kernel, padding=padding, bias=bias), seed=16)
+    assert is_narrow(conv)
+    g = torch.Generator().manual_seed(17)
+    for h, w in [(70, 90), (257, 131), (9, 13)]:
+        x = torch.randn(2, 6, h, w, generator=g)
+        with torch.no_grad():
+            ref = conv(x)
+            for fmt in (torch.contiguous_format, CL):
+                out = narrow_conv2d(conv, x.contiguous(memory_format=fmt), {})
+                assert out.shape == ref.shape
+                torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_narrow_is_only_for_few_output_channels_at_stride_one():
+    assert is_narrow(nn.Conv2d(64, 3, 7))
+    for conv in (nn.Conv2d(64, 16, 7), nn.Conv2d(64, 3, 1), nn.Conv2d(64, 3, 3, stride=2),
+                 nn.Conv2d(64, 3, 3, padding=1, padding_mode="reflect"), nn.Conv2d(64, 3, 3, padding="same")):
+        assert not is_narrow(conv), conv
+
+
+def test_cached_weight_follows_in_place_changes_and_new_parameters():
+    conv = nn.Conv2d(2, 2, 3)
+    cache, calls = {}, []
+
+    def make(w):
+        calls.append(1)
+        return w * 2
+
+    first = cached_weight(conv.weight, cache, "k", make)
+    assert cached_weight(conv.weight, cache, "k", make) is first and len(calls) == 1
+    with torch.no_grad():
+        conv.weight.add_(1.0)  # in place: the version counter moves
+    torch.testing.assert_close(cached_weight(conv.weight, cache, "k", make), conv.weight.detach() * 2)
+    conv.weight = nn.Parameter(torch.zeros_like(conv.weight))  # a new parameter
+    assert cached_weight(conv.weight, cache, "k", make).abs().max() == 0
+    assert len(calls) == 3
