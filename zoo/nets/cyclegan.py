@@ -151,7 +151,7 @@ class ResnetGenerator(ZooNet):
 
         * activations in channels_last (NHWC), oneDNN's native layout: the transposed convolutions are
           ~3x faster there than in NCHW, where PyTorch runs them through a slower path;
-        * instance norm as a per-channel group norm, which keeps NHWC (:func:`zoo.nets.fast.fast_norm`);
+        * instance norm in place on the NHWC tensor (:func:`zoo.nets.fast.fast_norm`);
         * the 7x7 convolution to RGB as a 7x1 convolution to 21 channels and 7 shifted sums
           (:func:`zoo.nets.fast.narrow_conv2d`; oneDNN would compute 16 channels and keep 3);
         * weights converted to NHWC once, ReLU, tanh and the residual additions in place.
@@ -173,18 +173,18 @@ def _fast_layers(layers: nn.Sequential, x: Tensor, cache: dict) -> Tensor:
             x = _fast_layers(layer.conv_block, x, cache).add_(x)
         elif isinstance(layer, nn.Conv2d) and is_narrow(layer):
             x = narrow_conv2d(layer, x, cache)
-        elif isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-            x = layer._conv_forward(x, cached_weight(layer.weight, cache, id(layer), channels_last), layer.bias) \
-                if isinstance(layer, nn.Conv2d) else F.conv_transpose2d(
-                    x, cached_weight(layer.weight, cache, id(layer), channels_last), layer.bias, layer.stride,
-                    layer.padding, layer.output_padding, layer.groups, layer.dilation)
+        elif isinstance(layer, nn.Conv2d):
+            x = layer._conv_forward(x, cached_weight(layer.weight, cache, id(layer), channels_last), layer.bias)
+        elif isinstance(layer, nn.ConvTranspose2d):
+            x = F.conv_transpose2d(x, cached_weight(layer.weight, cache, id(layer), channels_last), layer.bias,
+                                   layer.stride, layer.padding, layer.output_padding, layer.groups, layer.dilation)
         elif isinstance(layer, nn.InstanceNorm2d):
-            x = fast_norm(layer, x)
+            x = fast_norm(layer, x, cache)
         elif isinstance(layer, nn.ReLU):
             x = x.relu_()
         elif isinstance(layer, nn.Tanh):
             x = x.tanh_()
-        elif not isinstance(layer, nn.Dropout):  # dropout: identity at inference
+        else:  # reflection pads (they keep channels_last), dropout
             x = layer(x)
     return x
 

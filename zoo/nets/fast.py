@@ -6,7 +6,7 @@ most of its work on convolutions with a few output channels. Inference only: no 
 :func:`fast_norm` overwrites its input.
 
 * :func:`cached_weight`: a layer's weight in the layout a fast path wants, converted once.
-* :func:`fast_norm`: instance norm that keeps channels_last (``nn.InstanceNorm2d`` reshapes to NCHW).
+* :func:`fast_norm`: instance norm in place on channels_last (``nn.InstanceNorm2d`` reshapes to NCHW).
 * :func:`narrow_conv2d`: a convolution to a few output channels (an RGB head) as a (k x 1) convolution
   to ``out_channels * k`` channels and k shifted sums.
 * :func:`upsample_conv2d`: nearest x2 up-sampling, reflection pad 1 and a 3x3 convolution as one 2x2
@@ -55,23 +55,33 @@ def channels_last(w: Tensor) -> Tensor:
     return w.contiguous(memory_format=torch.channels_last)
 
 
-def fast_norm(norm: nn.Module, x: Tensor) -> Tensor:
-    """``norm(x)`` for a fresh convolution output ``x`` in channels_last; may overwrite ``x``.
+def fast_norm(norm: nn.Module, x: Tensor, cache: dict) -> Tensor:
+    """``norm(x)`` for a fresh convolution output ``x`` in channels_last; overwrites ``x``.
 
-    Instance norm (no running statistics) runs as a group norm with one group per channel (the same
-    statistics and affine: Wu & He 2018, "Group Normalization", sec. 3.1), which has a fast channels_last
-    kernel, whereas ``nn.InstanceNorm2d`` (batch norm over a reshaped copy) is ~4x slower there. That
-    kernel computes the variance as E[x^2] - E[x]^2 in float32, which cancels catastrophically when a
-    channel's mean is large against its spread (mean 10, std 0.01 gives errors of ~10). Instance norm does
-    not depend on a per-channel shift, so each channel is first centred in place on the mean of a ~8 x 8
-    subsample: what is left of the mean is then of the order of the spread, and the result is as accurate
-    as ``nn.InstanceNorm2d`` (tested). Anything else runs as is.
+    Instance norm (no running statistics) is computed in place on the (N, H W, C) view of the channels_last
+    tensor: ``nn.InstanceNorm2d`` runs batch norm over an NCHW copy (~4x slower on channels_last input), and
+    the channels_last kernels of ``F.group_norm`` / ``F.batch_norm`` sum in plain float32, which is off by up
+    to ~1e-3 on a 1024 x 1024 map. Here the mean is a pairwise (cascade) sum, each channel is centred in
+    place, and the variance is the mean of the centred squares (written to a scratch buffer kept in
+    ``cache``, so no page-faulting allocation per call): as accurate as ``nn.InstanceNorm2d`` at every
+    size (~1e-6, tested), and about as fast as the group-norm kernel. Anything else runs as is.
     """
-    if isinstance(norm, nn.InstanceNorm2d) and not norm.track_running_stats:
-        step = max(1, min(x.shape[-2], x.shape[-1]) // 8)
-        x = x.sub_(x[:, :, ::step, ::step].mean((2, 3), keepdim=True))
-        return F.group_norm(x, x.shape[1], norm.weight, norm.bias, norm.eps)
-    return norm(x)
+    if not (isinstance(norm, nn.InstanceNorm2d) and not norm.track_running_stats):
+        return norm(x)
+    x = x.contiguous(memory_format=torch.channels_last)
+    n, c, h, w = x.shape
+    v = x.permute(0, 2, 3, 1).view(n, h * w, c)
+    v.sub_(v.mean(1, keepdim=True))
+    scratch = cache.get("scratch")
+    if scratch is None or scratch.numel() < v.numel() or scratch.dtype != v.dtype or scratch.device != v.device:
+        scratch = cache["scratch"] = torch.empty(v.numel(), dtype=v.dtype, device=v.device)
+    squares = torch.mul(v, v, out=scratch[:v.numel()].view(v.shape))
+    scale = squares.mean(1, keepdim=True).add_(norm.eps).rsqrt_()
+    if norm.weight is None:
+        v.mul_(scale)
+    else:
+        v.mul_(scale * norm.weight.view(1, 1, c)).add_(norm.bias.view(1, 1, c))
+    return x
 
 
 def _narrow_weight(w: Tensor) -> Tensor:
@@ -90,7 +100,7 @@ def narrow_conv2d(conv: nn.Conv2d, x: Tensor, cache: dict) -> Tensor:
     """
     o, _, _, kw = conv.weight.shape
     ph, pw = conv.padding if isinstance(conv.padding, tuple) else (conv.padding, conv.padding)
-    q = F.conv2d(x, cached_weight(conv.weight, cache, id(conv), _narrow_weight), None, 1, (ph, pw))
+    q = F.conv2d(x, cached_weight(conv.weight, cache, (id(conv), "narrow"), _narrow_weight), None, 1, (ph, pw))
     n, _, h, wq = q.shape
     q = q.view(n, o, kw, h, wq)
     w_out = wq - kw + 1

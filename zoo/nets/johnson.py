@@ -128,7 +128,7 @@ def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tenso
             x = F.interpolate(x, scale_factor=2.0, mode=layer.upsample,
                               **({} if layer.upsample == "nearest" else {"align_corners": False}))
         x = _fast_conv(layer.conv, x, cache)
-    return fast_norm(layer.norm, x).relu_()
+    return fast_norm(layer.norm, x, cache).relu_()
 
 
 class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "johnson2016"]):
@@ -220,12 +220,9 @@ class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "j
         * activations are kept in channels_last (NHWC) memory format, the layout oneDNN's convolutions
           work in natively -- in NCHW every convolution reorders its input and output (the convolutions
           alone are ~1.5x faster in NHWC);
-        * instance normalisation is computed by ``F.group_norm`` with one group per channel (the same
-          statistics and affine: Wu & He 2018, "Group Normalization", sec. 3.1, note instance norm is the
-          group norm with G = C), which has a fast NHWC kernel, whereas ``nn.InstanceNorm2d`` (batch norm
-          over a reshaped copy) is ~4x slower in NHWC -- the reason plain channels_last did not help;
-          each channel is centred first so that kernel's E[x^2] - E[x]^2 stays accurate
-          (:func:`zoo.nets.fast.fast_norm`);
+        * instance normalisation is computed in place on the NHWC tensor, with pairwise sums
+          (:func:`zoo.nets.fast.fast_norm`), whereas ``nn.InstanceNorm2d`` (batch norm over a reshaped
+          copy) is ~4x slower in NHWC -- the reason plain channels_last did not help;
         * each nearest-upsampling + 3x3 convolution runs as one 2x2 convolution per output phase at the
           low resolution, interleaved into the upsampled output (:func:`zoo.nets.fast.upsample_conv2d`):
           16/36 of the multiply-adds, and the upsampled image is never made;
@@ -245,8 +242,8 @@ class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "j
         for layer in self.down:
             x = _fast_conv_norm_relu(layer, x, cache)
         for block in self.res:
-            y = fast_norm(block.norm1, _fast_conv(block.conv1, x, cache)).relu_()
-            x = fast_norm(block.norm2, _fast_conv(block.conv2, y, cache)).add_(x)
+            y = fast_norm(block.norm1, _fast_conv(block.conv1, x, cache), cache).relu_()
+            x = fast_norm(block.norm2, _fast_conv(block.conv2, y, cache), cache).add_(x)
         for layer in self.up:
             x = _fast_conv_norm_relu(layer, x, cache)
         y = self.crop_output(_fast_conv(self.head, x, cache), image)
