@@ -7,17 +7,21 @@ The peer is :mod:`benchmarks.peers`' restatement of junyanz/pytorch-CycleGAN-and
 (``ResnetGenerator``, ``NLayerDiscriminator`` and ``CycleGANModel.optimize_parameters`` with the default
 options: 9 blocks, ngf 64, instance norm, LSGAN, lambda 10, identity 0.5, Adam 2e-4, image pools of 50).
 Both sides get the same weights (the zoo's networks have the official layout) and the same images.
-Before timing, the script checks that they compute the same thing: equal generator outputs (1e-5), and
-equal generator and discriminator losses at the first training step (1e-4 relative; the
-second step's, after one Adam update on each side, 1e-3 relative in float32).
+Before timing, the script checks that they compute the same thing: equal generator outputs (1e-4, the
+project's exactness bound: forward_fast sums in another order), and equal generator and discriminator
+losses at the first training step (1e-4 relative; the second step's, after one Adam update on each side,
+1e-3 relative in float32).
 
 Zoo configurations (``--configs``), each timed interleaved with the peer, step by step:
 
-* ``fp32``             :class:`zoo.nets.cyclegan.ResnetGenerator` / the zoo's training step (what
+* ``fp32``             the default. Inference: what ``zoo stylize`` runs, on CPU
+                       :meth:`zoo.nets.cyclegan.ResnetGenerator.forward_fast` (channels_last, instance norm as
+                       a group norm, the RGB head as a narrow convolution; the same function within float
+                       rounding), elsewhere its plain forward. Training: the zoo's step (what
                        :class:`zoo.variants.cyclegan.CycleGAN` does per batch: 6 generator and 2
                        discriminator forwards, one backward, Adam; then 4 discriminator forwards on pooled
-                       fakes, one backward, Adam), float32, NCHW: the default.
-* ``fp32_cl``          the same in channels_last memory format.
+                       fakes, one backward, Adam), float32, NCHW.
+* ``fp32_cl``          the plain networks in channels_last memory format (``to_channels_last``).
 * ``bf16_cl``          bf16 autocast + channels_last (opt-in; on CPU only where it has native bf16).
 * ``bf16_cl_compile``  the same under ``torch.compile`` (GPU only).
 
@@ -161,11 +165,13 @@ def bench_infer(config, device, size, warmup, reps, network, ceiling) -> dict:
         return (peer_g(x * 2 - 1) + 1) / 2
 
     def zoo(x):
+        if config == "fp32" and device.type == "cpu":  # what zoo stylize runs there (ImageStylizer)
+            return zoo_g.forward_fast(x)
         with _amp(config, device):
             return zoo_g(_fmt(x, config)).float()
 
     diff = float((zoo(x) - peer(x)).abs().max())
-    tol = 1e-5 if config.startswith("fp32") else None
+    tol = 1e-4 if config.startswith("fp32") else None
     if tol is not None and diff > tol:
         raise SystemExit(f"error: {config} generator output differs from the official one by {diff:.2e} "
                          f"(allowed {tol}): they do not compute the same thing")
@@ -208,12 +214,21 @@ def _with_targets(result: dict) -> dict:
         targets[kind] = {"zoo_default_fp32": default, "best_float32": best(result[kind], True),
                          "best_any": best(result[kind], False),
                          "met_by_default": bool(default) and all(v >= TARGET for v in default.values())}
-    if not (targets["train"]["met_by_default"] and targets["inference"]["met_by_default"]):
-        targets["why_missed_by_default"] = (
-            "the zoo's generator is the official nn.Sequential (same layers, same weight layout); in float32 "
-            "both run the same oneDNN convolutions, reflection pads and instance norms, so the default is at "
-            "parity; channels_last slows the reflection pads and instance norms on CPU about as much as it "
-            "speeds the convolutions; bf16 (opt-in, native only) is the path that can go further")
+    why = {
+        "inference": "the residual blocks' 3x3 convolutions, ~87% of the generator's multiply-adds, already run "
+                     "at this CPU's convolution peak in the official code; forward_fast gains only on the rest "
+                     "(transposed convolutions, instance norms, RGB head)",
+        "train": "the training step is ~80% convolution forward and backward passes, which run at this CPU's "
+                 "convolution peak on both sides (the zoo's networks are the official nn.Sequentials); "
+                 "forward_fast's layout tricks are inference-only, and the channels_last step is slower "
+                 "(instance norm and its backward reshape to NCHW); bf16 (opt-in, native only) is the path "
+                 "that goes further",
+    }
+    for kind in why:
+        short = {k: round(TARGET - v, 3) for k, v in targets[kind]["zoo_default_fp32"].items() if v < TARGET}
+        if short:
+            targets[kind]["missed_by"] = short
+            targets.setdefault("why_missed_by_default", {})[kind] = why[kind]
     return {**result, "targets": targets,
             "environment": {**result["environment"], **load_record(result["environment"]["load_average_at_start"])}}
 

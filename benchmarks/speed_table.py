@@ -101,7 +101,8 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
                     " / ".join(_pct(r["zoo"]["fraction_of_conv_ceiling"]) for r in res), f"`{f}`"])
     c, f = _load(results, "cyclegan")
     if c:
-        for kind, what in (("inference", "generator forward"), ("train", "training step")):
+        for kind, what, default in (("inference", "generator forward", "default (`forward_fast`, what `zoo stylize` runs)"),
+                                    ("train", "training step", "default float32")):
             rs = c[kind]
             if not rs:
                 continue
@@ -110,7 +111,7 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
             cl = {label(r): r for r in rs if r["config"] == "fp32_cl"}
             bf = {label(r): r for r in rs if r["config"] == "bf16_cl"}
             out.append(["CycleGAN", f"{what} vs the {c['peer']['peer']}, {' / '.join(label(r) for r in fp32)}: "
-                                    "default float32 ; channels_last",
+                                    f"{default} ; channels_last",
                         " / ".join(f"{_x(r['zoo_vs_peer'])} ; {_x(cl[label(r)]['zoo_vs_peer'] if label(r) in cl else None)}"
                                    for r in fp32),
                         " / ".join(_x(bf[label(r)]["zoo_vs_peer"]) if label(r) in bf else "n/a" for r in fp32)

@@ -58,7 +58,8 @@ from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
 from ..registry import MODELS
 from .base import ZooNet, moved_names, pad_to_min
-from .fast import cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d, upsample_conv2d
+from .fast import (cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d,
+                   upsample_conv2d)
 
 __all__ = [
     "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats", "masks_to_tensor",

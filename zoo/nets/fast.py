@@ -1,4 +1,5 @@
-"""CPU inference helpers shared by the networks' ``forward_fast`` (Johnson, CycleGAN).
+"""CPU inference helpers shared by the networks' fast paths (Johnson's and CycleGAN's ``forward_fast``,
+AdaIN's decoder).
 
 Each computes the same function as the plain layer within float rounding (~1e-6); they exist because
 oneDNN, PyTorch's CPU convolution library, is fastest in channels_last (NHWC) memory format and wastes
@@ -21,9 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["inference_on_cpu", "cached_weight", "channels_last", "fast_norm", "narrow_conv2d", "is_narrow", "upsample_conv2d",
-           "is_upsample_conv",
-           "NARROW_CHANNELS"]
+__all__ = ["inference_on_cpu", "cached_weight", "channels_last", "fast_norm", "narrow_conv2d", "is_narrow",
+           "upsample_conv2d", "is_upsample_conv", "NARROW_CHANNELS"]
 
 # oneDNN computes output channels in blocks of 16 (AVX-512) and throws away the rest of a block: a
 # convolution to 3 channels runs at ~3/16 of the machine's speed. narrow_conv2d is used below this.
@@ -52,6 +52,7 @@ def cached_weight(weight: Tensor, cache: dict, key: object, make: Callable[[Tens
 
 
 def channels_last(w: Tensor) -> Tensor:
+    """``w`` in channels_last memory format (the layout oneDNN wants a convolution weight in)."""
     return w.contiguous(memory_format=torch.channels_last)
 
 
@@ -99,8 +100,7 @@ def narrow_conv2d(conv: nn.Conv2d, x: Tensor, cache: dict) -> Tensor:
     of shifted planes. ~3x faster than ``conv`` on CPU for a 7x7 or 9x9 head.
     """
     o, _, _, kw = conv.weight.shape
-    ph, pw = conv.padding if isinstance(conv.padding, tuple) else (conv.padding, conv.padding)
-    q = F.conv2d(x, cached_weight(conv.weight, cache, (id(conv), "narrow"), _narrow_weight), None, 1, (ph, pw))
+    q = F.conv2d(x, cached_weight(conv.weight, cache, (id(conv), "narrow"), _narrow_weight), None, 1, conv.padding)
     n, _, h, wq = q.shape
     q = q.view(n, o, kw, h, wq)
     w_out = wq - kw + 1
