@@ -23,7 +23,11 @@ Zoo configurations (``--configs``), each timed interleaved with the peer, step b
                        fakes, one backward, Adam), float32, NCHW.
 * ``fp32_cl``          the plain networks in channels_last memory format (``to_channels_last``).
 * ``bf16_cl``          bf16 autocast + channels_last (opt-in; on CPU only where it has native bf16).
-* ``bf16_cl_compile``  the same under ``torch.compile`` (GPU only).
+* ``fp32_compile``     inference only: the plain generator under ``torch.compile`` (inductor; on CPU with
+                       ``freezing``: oneDNN weight prepacking and fused C++ kernels for the norms, pads and
+                       activations), static shapes; its first call, the compilation with an empty
+                       inductor cache, is reported as ``zoo_first_call_s``.
+* ``bf16_cl_compile``  bf16 + channels_last under ``torch.compile`` (GPU only).
 
 Ratios are peer seconds / zoo seconds. On CPU each row also gives its fraction of this machine's
 convolution ceiling (:func:`benchmarks.env.conv_ceiling`). Weights are random: speed only.
@@ -34,6 +38,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
+import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +55,7 @@ from zoo.variants.cyclegan import DEFAULT_LOSSES, ImagePool, to_channels_last
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_ONLY = {"bf16_cl_compile"}
+INFERENCE_ONLY = {"fp32_compile"}  # compiling the whole training step is not measured
 TARGET = 1.2  # issue 17: inference and training step >= 1.2x the official code
 
 
@@ -76,9 +83,10 @@ def _zoo_nets(official: dict, network: dict, config: str, device: torch.device) 
     for name, (src, net) in pairs.items():
         net.load_state_dict(official[src].state_dict(), strict=True)
         net.to(device)
-        if config != "fp32":
+        if "_cl" in config:
             to_channels_last(net)  # with the guard against torch's batch-1 instance-norm backward bug
-        nets[name] = torch.compile(net) if config.endswith("compile") else net
+        # static shapes: one compilation per image size (inductor's freezing fails on dynamic ones)
+        nets[name] = torch.compile(net, dynamic=False) if config.endswith("compile") else net
     return nets
 
 
@@ -87,7 +95,7 @@ def _amp(config: str, device: torch.device):
 
 
 def _fmt(x: torch.Tensor, config: str) -> torch.Tensor:
-    return x.contiguous(memory_format=torch.channels_last) if config != "fp32" else x
+    return x.contiguous(memory_format=torch.channels_last) if "_cl" in config else x
 
 
 def zoo_train_step(nets: dict, config: str, device: torch.device):
@@ -170,13 +178,23 @@ def bench_infer(config, device, size, warmup, reps, network, ceiling) -> dict:
         with _amp(config, device):
             return zoo_g(_fmt(x, config)).float()
 
-    diff = float((zoo(x) - peer(x)).abs().max())
+    if config.endswith("compile"):  # a cold compile: not one served from an earlier run's cache
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_cyclegan_inductor_")
+    if config == "fp32_compile" and device.type == "cpu":
+        import torch._inductor.config as inductor_config
+        inductor_config.freezing = True  # weights are constants at inference: prepack them, fold what folds
+    start = time.perf_counter()
+    first = zoo(x)  # compiles, for the compiled configs
+    first_call_s = time.perf_counter() - start
+    diff = float((first - peer(x)).abs().max())
     tol = 1e-4 if config.startswith("fp32") else None
     if tol is not None and diff > tol:
         raise SystemExit(f"error: {config} generator output differs from the official one by {diff:.2e} "
                          f"(allowed {tol}): they do not compute the same thing")
     times = interleaved({"peer": lambda: peer(x), "zoo": lambda: zoo(x)}, device, warmup, reps)
     row = {"config": config, "size": size, "max_abs_diff_vs_peer": round(diff, 7)}
+    if config.endswith("compile"):
+        row["zoo_first_call_s"] = round(first_call_s, 1)
     return _timed(row, times, "image", config, ceiling, lambda: peer(x))
 
 
@@ -238,7 +256,7 @@ def main(argv=None) -> dict:
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="auto")
-    p.add_argument("--configs", nargs="+", default=["fp32", "fp32_cl", "bf16_cl", "bf16_cl_compile"])
+    p.add_argument("--configs", nargs="+", default=["fp32", "fp32_cl", "fp32_compile", "bf16_cl", "bf16_cl_compile"])
     p.add_argument("--train-sizes", nargs="+", type=int, default=[256])
     p.add_argument("--batches", nargs="+", type=int, default=[1])
     p.add_argument("--infer-sizes", nargs="+", type=int, default=[256, 512])
@@ -281,7 +299,7 @@ def main(argv=None) -> dict:
             write_json(out, _with_targets(result))
     for size in args.train_sizes:
         for batch in args.batches:
-            for config in active:
+            for config in (c for c in active if c not in INFERENCE_ONLY):
                 result["train"].append(bench_train(config, device, batch, size, warmup, reps, network, ceiling))
                 print("train", json.dumps(result["train"][-1]), f"load {load_average()}", flush=True)
                 write_json(out, _with_targets(result))

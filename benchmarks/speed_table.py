@@ -108,16 +108,24 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
                 continue
             label = lambda r: f"{r['size']} px" + (f" b{r['batch']}" if "batch" in r else "")  # noqa: E731
             fp32 = [r for r in rs if r["config"] == "fp32"]
-            cl = {label(r): r for r in rs if r["config"] == "fp32_cl"}
+            others = [(name, {label(r): r for r in rs if r["config"] == config})
+                      for config, name in (("fp32_cl", "channels_last"),
+                                           ("fp32_compile", "torch.compile, steady state (compile time)"))]
+            others = [(name, by) for name, by in others if by]
             bf = {label(r): r for r in rs if r["config"] == "bf16_cl"}
+
+            def cell(r, by):
+                o = by.get(label(r))
+                return _x(o and o["zoo_vs_peer"]) + (f" ({o['zoo_first_call_s']:.0f} s)" if o and "zoo_first_call_s" in o else "")
+
             out.append(["CycleGAN", f"{what} vs the {c['peer']['peer']}, {' / '.join(label(r) for r in fp32)}: "
-                                    f"{default} ; channels_last",
-                        " / ".join(f"{_x(r['zoo_vs_peer'])} ; {_x(cl[label(r)]['zoo_vs_peer'] if label(r) in cl else None)}"
-                                   for r in fp32),
+                                    + " ; ".join([default] + [name for name, _ in others]),
+                        " / ".join(" ; ".join([_x(r["zoo_vs_peer"])] + [cell(r, by) for _, by in others]) for r in fp32),
                         " / ".join(_x(bf[label(r)]["zoo_vs_peer"]) if label(r) in bf else "n/a" for r in fp32)
                         if bf else "not measured",
-                        f"default: {_verdict([r['zoo_vs_peer'] for r in fp32], 1.2)}; channels_last: "
-                        f"{_verdict([cl[label(r)]['zoo_vs_peer'] if label(r) in cl else None for r in fp32], 1.2)}",
+                        "; ".join([f"default: {_verdict([r['zoo_vs_peer'] for r in fp32], 1.2)}"]
+                                  + [f"{name}: {_verdict([by[label(r)]['zoo_vs_peer'] if label(r) in by else None for r in fp32], 1.2)}"
+                                     for name, by in others]),
                         " / ".join(_pct(r.get("fraction_of_conv_ceiling", {}).get("zoo")) for r in fp32), f"`{f}`"])
     return out
 
