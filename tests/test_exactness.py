@@ -158,15 +158,19 @@ def test_below_the_originals_minimum_the_image_is_padded_by_repetition(family):
     torch.testing.assert_close(ours, family.original(padded)[..., :small, :13], atol=TOL, rtol=0)
 
 
+@pytest.fixture(scope="module", params=["johnson", "cyclegan"])
+def fast_family(request, tmp_path_factory) -> Family:
+    """The families with a ``forward_fast`` (AdaIN's fast path is its decoder without autograd on CPU, so
+    every AdaIN test here runs it; tests/test_adain.py compares it with the plain decoder)."""
+    return {"johnson": _johnson, "cyclegan": _cyclegan}[request.param](tmp_path_factory.mktemp(request.param))
+
+
 @pytest.mark.parametrize("size", [*SIZES, (17, 21), (33, 130)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_forward_fast_gives_the_originals_picture(family, size):
-    """``forward_fast``, what ``zoo stylize`` runs on CPU (Johnson, CycleGAN), is the original's picture too,
-    batch of two, at odd sizes and under its 16 px fallback (9x13)."""
-    if family.name == "adain":
-        pytest.skip("AdaIN's fast path is its decoder without autograd on CPU: every AdaIN test here runs it "
-                    "(under torch.no_grad); tests/test_adain.py compares it with the plain decoder")
+def test_forward_fast_gives_the_originals_picture(fast_family, size):
+    """``forward_fast``, what ``zoo stylize`` runs on CPU, is the original's picture too, batch of two, at
+    odd sizes and under its 16 px fallback (9x13)."""
     x = _image(2, *size, seed=8)
-    _check(family, x, family.zoo.forward_fast(x))
+    _check(fast_family, x, fast_family.zoo.forward_fast(x))
 
 
 # ----------------------------------------------------------------------------------------- tiles
