@@ -162,15 +162,16 @@ class ResnetGenerator(ZooNet):
             return self(x)
         cache = self.__dict__.setdefault("_fast_weights", {})  # plain attribute: never in the state_dict
         y = self.any_size(lambda z: _fast_layers(self.model, z.contiguous(memory_format=torch.channels_last),
-                                                 cache), x * 2 - 1)
+                                                 cache, scratch={}), x * 2 - 1)
         return y.add_(1).div_(2).contiguous()
 
 
-def _fast_layers(layers: nn.Sequential, x: Tensor, cache: dict) -> Tensor:
-    """``layers(x)`` for :meth:`ResnetGenerator.forward_fast`; ``x`` in channels_last, may be overwritten."""
+def _fast_layers(layers: nn.Sequential, x: Tensor, cache: dict, scratch: dict) -> Tensor:
+    """``layers(x)`` for :meth:`ResnetGenerator.forward_fast`; ``x`` in channels_last, may be overwritten;
+    ``cache``: the converted weights, ``scratch``: buffers for this pass."""
     for layer in layers:
         if isinstance(layer, ResnetBlock):
-            x = _fast_layers(layer.conv_block, x, cache).add_(x)
+            x = _fast_layers(layer.conv_block, x, cache, scratch).add_(x)
         elif isinstance(layer, nn.Conv2d) and is_narrow(layer):
             x = narrow_conv2d(layer, x, cache)
         elif isinstance(layer, nn.Conv2d):
@@ -179,7 +180,7 @@ def _fast_layers(layers: nn.Sequential, x: Tensor, cache: dict) -> Tensor:
             x = F.conv_transpose2d(x, cached_weight(layer.weight, cache, id(layer), channels_last), layer.bias,
                                    layer.stride, layer.padding, layer.output_padding, layer.groups, layer.dilation)
         elif isinstance(layer, nn.InstanceNorm2d):
-            x = fast_norm(layer, x, cache)
+            x = fast_norm(layer, x, scratch)
         elif isinstance(layer, nn.ReLU):
             x = x.relu_()
         elif isinstance(layer, nn.Tanh):

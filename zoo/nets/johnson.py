@@ -118,7 +118,7 @@ def _fast_conv(layer: "ConvLayer", x: Tensor, cache: dict) -> Tensor:
     return F.conv2d(layer.pad(x), weight, layer.conv.bias, layer.conv.stride)
 
 
-def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tensor:
+def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict, scratch: dict) -> Tensor:
     conv = layer.conv.conv
     if (layer.upsample == "nearest" and is_upsample_conv(conv) and isinstance(layer.conv.pad, nn.ReflectionPad2d)
             and layer.conv.pad.padding == (1, 1, 1, 1)):
@@ -128,7 +128,7 @@ def _fast_conv_norm_relu(layer: "ConvNormReLU", x: Tensor, cache: dict) -> Tenso
             x = F.interpolate(x, scale_factor=2.0, mode=layer.upsample,
                               **({} if layer.upsample == "nearest" else {"align_corners": False}))
         x = _fast_conv(layer.conv, x, cache)
-    return fast_norm(layer.norm, x, cache).relu_()
+    return fast_norm(layer.norm, x, scratch).relu_()
 
 
 class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "johnson2016"]):
@@ -239,13 +239,14 @@ class TransformerNet(ZooNet, library_name="stylezoo", tags=["style-transfer", "j
         if self.input_scale != 1.0:
             x = x * self.input_scale
         cache = self.__dict__.setdefault("_fast_weights", {})  # plain attribute: never in the state_dict
+        scratch: dict = {}  # buffers for this pass only
         for layer in self.down:
-            x = _fast_conv_norm_relu(layer, x, cache)
+            x = _fast_conv_norm_relu(layer, x, cache, scratch)
         for block in self.res:
-            y = fast_norm(block.norm1, _fast_conv(block.conv1, x, cache), cache).relu_()
-            x = fast_norm(block.norm2, _fast_conv(block.conv2, y, cache), cache).add_(x)
+            y = fast_norm(block.norm1, _fast_conv(block.conv1, x, cache), scratch).relu_()
+            x = fast_norm(block.norm2, _fast_conv(block.conv2, y, cache), scratch).add_(x)
         for layer in self.up:
-            x = _fast_conv_norm_relu(layer, x, cache)
+            x = _fast_conv_norm_relu(layer, x, cache, scratch)
         y = self.crop_output(_fast_conv(self.head, x, cache), image)
         if self.output_scale != 1.0:
             y = y * self.output_scale
