@@ -15,9 +15,9 @@ losses at the first training step (1e-4 relative; the second step's, after one A
 Zoo configurations (``--configs``), each timed interleaved with the peer, step by step:
 
 * ``fp32``             the default. Inference: what ``zoo stylize`` runs, on CPU
-                       :meth:`zoo.nets.cyclegan.ResnetGenerator.forward_fast` (channels_last, instance norm as
-                       a group norm, the RGB head as a narrow convolution; the same function within float
-                       rounding), elsewhere its plain forward. Training: the zoo's step (what
+                       :meth:`zoo.nets.cyclegan.ResnetGenerator.forward_fast` (channels_last, instance norm in
+                       place, the RGB head as a narrow convolution; the same function within float rounding),
+                       elsewhere its plain forward. Training: the zoo's step (what
                        :class:`zoo.variants.cyclegan.CycleGAN` does per batch: 6 generator and 2
                        discriminator forwards, one backward, Adam; then 4 discriminator forwards on pooled
                        fakes, one backward, Adam), float32, NCHW.
@@ -36,8 +36,10 @@ convolution ceiling (:func:`benchmarks.env.conv_ceiling`). Weights are random: s
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import time
 from contextlib import nullcontext
@@ -179,7 +181,9 @@ def bench_infer(config, device, size, warmup, reps, network, ceiling) -> dict:
             return zoo_g(_fmt(x, config)).float()
 
     if config.endswith("compile"):  # a cold compile: not one served from an earlier run's cache
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_cyclegan_inductor_")
+        cache_dir = tempfile.mkdtemp(prefix="bench_cyclegan_inductor_")
+        atexit.register(shutil.rmtree, cache_dir, True)
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache_dir
     if config == "fp32_compile" and device.type == "cpu":
         import torch._inductor.config as inductor_config
         inductor_config.freezing = True  # weights are constants at inference: prepack them, fold what folds
