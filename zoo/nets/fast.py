@@ -33,9 +33,9 @@ NARROW_CHANNELS = 8
 def inference_on_cpu(x: Tensor) -> bool:
     """Whether a network given ``x`` may take its fast path: on CPU, without autograd, and not being traced,
     scripted, compiled or exported (those record the plain layers)."""
-    return (x.device.type == "cpu" and not torch.is_grad_enabled() and not torch.jit.is_tracing()
-            and not torch.jit.is_scripting() and not torch.compiler.is_compiling()
-            and not torch.compiler.is_exporting() and not torch.onnx.is_in_onnx_export())
+    recording = (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export()
+                 or any(getattr(torch.compiler, f, lambda: False)() for f in ("is_compiling", "is_exporting")))
+    return x.device.type == "cpu" and not torch.is_grad_enabled() and not recording
 
 
 def cached_weight(weight: Tensor, cache: dict, key: object, make: Callable[[Tensor], Tensor]) -> Tensor:
