@@ -515,6 +515,24 @@ def test_stylizer_from_export_and_official_pth(trained_ckpt, tmp_path):
         torch.testing.assert_close(out, ((ref(x * 2 - 1) + 1) / 2).clamp(0, 1), rtol=1e-5, atol=1e-5)
 
 
+def test_stylizer_runs_forward_fast_on_cpu(tmp_path):
+    """What zoo stylize runs for CycleGAN on CPU is ResnetGenerator.forward_fast (the benchmarked path,
+    the official picture within 1e-4: tests/test_exactness.py), at an odd size."""
+    from unittest import mock
+
+    ref, sd = _official_state_dict()
+    torch.save(sd, tmp_path / "latest_net_G.pth")
+    stylizer = build_stylizer(StylizeOptions(model="cyclegan", weights=str(tmp_path / "latest_net_G.pth"),
+                                             device="cpu"))
+    x = torch.rand(1, 3, 37, 45)
+    with mock.patch.object(ResnetGenerator, "forward_fast", autospec=True,
+                           side_effect=ResnetGenerator.forward_fast) as fast:
+        out = stylizer(x, [])
+    assert fast.call_count == 1
+    with torch.no_grad():
+        torch.testing.assert_close(out, ((ref(x * 2 - 1) + 1) / 2).clamp(0, 1)[..., :37, :45], rtol=0, atol=1e-4)
+
+
 def test_stylizer_size_and_tiles(trained_ckpt):
     path, model = trained_ckpt
     from zoo.tiling import min_tile
