@@ -125,10 +125,10 @@ def variants(peer, net_factory, device: torch.device, compile_: bool, cpu_compil
                                         "backend, torch.no_grad(); first_call_s includes compilation")
         fns["fast"] = fast_fn(net_factory())
         desc["fast"] = ("TransformerNet.forward_fast under torch.no_grad() -- what zoo stylize --model johnson "
-                        "runs on CPU: fp32, channels_last activations, instance norm as F.group_norm(groups=C), "
+                        "runs on CPU: fp32, channels_last activations, instance norm in place (zoo.nets.fast.fast_norm), "
                         "cached channels_last conv weights, nearest-upsample + 3x3 conv as one 2x2 conv per "
-                        "output phase at low resolution, in-place ReLU and residual addition, no input "
-                        "padding when H, W are multiples of 4")
+                        "output phase at low resolution, the 9x9 RGB head as a 9x1 conv to 27 channels, "
+                        "in-place ReLU and residual addition, no input padding when H, W are multiples of 4")
     return fns, desc
 
 
