@@ -28,7 +28,6 @@ from benchmarks import metrics as M
 from benchmarks import protocols as P
 from benchmarks import run as R
 from benchmarks import table as T
-from zoo.allocator import supported as allocator_supported
 from zoo.backbone import VGGEncoder
 from zoo.losses import gram_matrix
 from zoo.families import FAMILIES, Family
@@ -782,21 +781,6 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
         assert result["inference"][0]["max_abs_diff_vs_peer"] <= 1e-5
     else:
         assert result["runs"][0]["max_abs_diff_vs_peer"]["fast"] <= 1e-4 and result["runs"][0]["speedup"]["fast"] > 0
-
-
-@pytest.mark.skipif(not allocator_supported(), reason="glibc's malloc only")
-def test_allocator_benchmark_runs_each_side_in_a_fresh_process(tmp_path, offline_env):
-    """bench_allocator, as docs/benchmarks.md runs it, at a tiny size: a Gatys run with freed memory given
-    back (off) and one retaining it (on), each in its own process, with times and page faults per iteration."""
-    out = tmp_path / "a.json"
-    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_allocator", "--gatys-sizes", "32", "--stylize-sizes",
-                        "", "--iters", "2", "--rounds", "1", "--threads", "1", "--out", str(out)], env=offline_env,
-                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    (row,) = json.loads(out.read_text())["results"]
-    assert row["workload"] == "gatys" and row["size"] == 32 and row["gain"] > 0
-    for side in ("off", "on"):
-        assert len(row[side]["samples_s"]) == 1 and row[side]["page_faults_per_iteration_median"] >= 0
 
 
 def test_peer_restatements_are_the_tests_originals():
