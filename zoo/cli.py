@@ -111,13 +111,6 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .allocator import retain_freed_memory
-
-    with retain_freed_memory():  # every image (or frame) reuses the memory the one before freed
-        return _stylize(args)
-
-
-def _stylize(args: argparse.Namespace) -> int:
     from .fileio import check_writable
     from .fit import configure_lightning_logging
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,

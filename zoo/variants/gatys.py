@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..allocator import RetainFreedMemory
 from ..backbone import VGGEncoder
 from ..color import check_preserve_color, match_color, preserve_luminance
 from ..fileio import check_writable
@@ -170,10 +169,6 @@ class Gatys(pl.LightningModule):
             + [nn.Parameter(torch.zeros(1, 3, h, w, device=device)) for h, w in sizes[1:]]
         )
         self._targets, self._targets_scale = {}, None
-
-    def configure_callbacks(self) -> list[pl.Callback]:
-        # on CPU every iteration frees and remakes the same activations: keep that memory (zoo/allocator.py)
-        return [RetainFreedMemory()]
 
     def _initial_image(self, h: int, w: int) -> Tensor:
         if self.init_image is not None:
