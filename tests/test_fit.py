@@ -1,6 +1,7 @@
 """`python -m zoo.fit` as users run it: every recipe with fast_dev_run, runs that own their checkpoints,
 resume after a kill, atomic checkpoints, every nested recipe key on the command line, precision, errors."""
 
+import csv
 import errno
 import signal
 import subprocess
@@ -93,6 +94,9 @@ def test_gatys_run_directory_and_resume(run, tmp_path):
     config = yaml.safe_load((root / "version_0" / "config.yaml").read_text())  # written atomically:
     assert not [p.name for p in (root / "version_0").iterdir() if p.name.startswith(".")]  # no temporary left
     assert config["model"]["class_path"] == "zoo.variants.gatys.Gatys" and config["trainer"]["max_steps"] == 3
+    with open(root / "version_0" / "metrics.csv", newline="") as f:  # zoo.loggers.CSVLogger: whole files
+        assert [row["step"] for row in csv.DictReader(f) if row["loss"]] == ["0", "1", "2"]
+    assert yaml.safe_load((root / "version_0" / "hparams.yaml").read_text())["optimizer"] == "adam"
     first = torch.load(root / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
     assert first["global_step"] == 3
     assert first["state_dict"]["images.1"].shape == (1, 3, 40, 48)  # the finer scale

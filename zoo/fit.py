@@ -13,10 +13,11 @@ recipe, nested ones included (``--model.network.ngf=32``, ``--model.losses.gram.
 Runs are kept under ``runs/<run name>/`` (``--runs_dir`` changes ``runs``; the run name is the recipe's
 file name unless ``--run_name`` is given). Each run has its own folder:
 
-* ``version_N/``: ``config.yaml`` (the fully resolved recipe), the CSV logs (metrics.csv, hparams.yaml;
-  ``--trainer.logger`` selects another logger) and ``checkpoints/``: ``last.ckpt`` and the periodic
-  checkpoints of that run only. Checkpoints are written to a temporary name and renamed: a crash or a
-  full disk never leaves a truncated checkpoint and never damages the previous one.
+* ``version_N/``: ``config.yaml`` (the fully resolved recipe), the CSV logs (metrics.csv, hparams.yaml,
+  by :class:`zoo.loggers.CSVLogger`; ``--trainer.logger`` selects another logger) and ``checkpoints/``:
+  ``last.ckpt`` and the periodic checkpoints of that run only. Every one of these files is written to a
+  temporary name and renamed: a crash or a full disk never leaves a truncated file and never damages the
+  previous one.
 * ``--trainer.fast_dev_run=true`` (a smoke run) writes nothing at all.
 * ``--ckpt_path=last`` resumes from ``last.ckpt`` of the latest run of this run name (the highest
   ``version_N`` that has one) and says which file and step; with nothing to resume it stops with an
@@ -462,7 +463,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
             save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
             trainer_defaults={
                 "default_root_dir": str(run_root),
-                "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                "logger": {"class_path": "zoo.loggers.CSVLogger",
                            "init_args": {"save_dir": str(runs), "name": name}},
             },
             parser_kwargs={"exit_on_error": False, "fit": {"default_env": False, "exit_on_error": False}},
