@@ -751,6 +751,7 @@ def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
     ("bench_adain", ["--sizes", "32", "--repeats", "1", "--warmup", "0", "--no-bf16"], "results"),
     ("bench_gatys", ["--sizes", "32", "--iters", "2", "--rounds", "1", "--to-loss-iters", "0", "--no-bf16"],
      "per_iteration"),
+    ("bench_conv_paths", ["--sizes", "6", "--channels", "4", "--reps", "1", "--warmup", "0"], "results"),
 ])
 def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     """Each speed script, as docs/benchmarks.md runs it, at a tiny size: a results JSON with the machine, the
@@ -776,6 +777,11 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     elif script == "bench_adain":
         row = result["results"][0]
         assert row["equal_outputs"]["zoo"]["max_abs_diff_vs_peer"] <= 1e-4 and row["zoo_vs_peer"] > 0
+    elif script == "bench_conv_paths":
+        row = result["results"][0]
+        assert row["per_convolution"]["winograd"]["max_abs_err_vs_float64"] <= 1e-5
+        assert row["residual_block"]["max_abs_diff_winograd_vs_official"] <= 1e-5
+        assert ("bf16_math_split3" in row["per_convolution"]) == result["bf16_measured"]
     elif script == "bench_cyclegan":
         assert result["train"][0]["loss_rel_diff_first_step"] <= 1e-4
         assert result["inference"][0]["max_abs_diff_vs_peer"] <= 1e-5
