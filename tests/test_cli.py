@@ -69,6 +69,24 @@ def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplo
     assert "broken.png: not an image" in caplog.text and "a.png exists" in caplog.text
 
 
+def test_gatys_refuses_a_too_small_picture_by_name_and_a_folder_goes_on(tmp_path, images, run, caplog):
+    """Gatys needs 16 px on the smaller side at its first scale: a folder skips the picture that has less
+    (named, the others written); alone it is a one-line error naming it, before any optimisation."""
+    src = tmp_path / "photos"
+    make_image(src / "a.png", (40, 36), seed=4)
+    make_image(src / "tiny.png", (12, 40), seed=5)
+    out = tmp_path / "styled"
+    assert main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+    assert f"skipping {src / 'tiny.png'}: a 12x40 picture is too small for gatys" in caplog.text
+    r = run("-m", "zoo", "stylize", str(src / "a.png"), "--style", str(images["style"]), "--scales", "0.25,1",
+            "-o", str(tmp_path / "one.png"), *FAST)
+    assert r.returncode == 1 and r.stderr.strip() == (
+        f"error: {src / 'a.png'}: a 40x36 picture is too small for gatys at scale 0.25: its smaller side must be "
+        "at least 16 px (raise the first --scales value)")
+    assert not (tmp_path / "one.png").exists()
+
+
 @pytest.mark.parametrize("argv,message", [
     (["stylize", "{missing}", "--style", "{style}", "-o", "{out}"], "error: {missing}: no such file"),
     (["stylize", "{content}", "--style", "{missing}", "-o", "{out}"], "error: {missing}: no such file"),

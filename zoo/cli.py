@@ -167,13 +167,19 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         try:
             content = first if first is not None else load_image(src, args.max_pixels)
             check_output_size(opts, *long_edge_size(*content.shape[-2:], args.size), args.max_pixels)
-        except (ImageReadError, OptionError) as e:
+            result = stylizer(resize_long_edge(content, args.size), styles)
+        except ImageReadError as e:
             if not to_folder:
                 raise
-            log.warning("skipping %s", e if isinstance(e, ImageReadError) else f"{src}: {e}")
+            log.warning("skipping %s", e)
             skipped += 1
             continue
-        result = stylizer(resize_long_edge(content, args.size), styles)
+        except OptionError as e:  # this picture cannot work with these options (its size)
+            if not to_folder:
+                raise OptionError(f"{src}: {e}") from None
+            log.warning("skipping %s: %s", src, e)
+            skipped += 1
+            continue
         try:
             save_image(result, dst, overwrite=args.overwrite)
         except ImageWriteError as e:

@@ -28,9 +28,9 @@ from torch import Tensor, nn
 from ..backbone import VGGEncoder
 from ..color import check_preserve_color, match_color, preserve_luminance
 from ..fileio import check_writable
-from ..io import ImageWriteError, save_image
+from ..io import ImageWriteError, long_edge_size, save_image
 from ..losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
-from ..stylize import StylizeOptions, reject_options, resolve_device
+from ..stylize import OptionError, StylizeOptions, reject_options, resolve_device
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 __all__ = ["Gatys", "DEFAULT_LOSSES", "GatysBackboneOptions", "GatysLosses"]
@@ -319,6 +319,12 @@ class GatysStylizer:
             pl.seed_everything(self.opts.seed, verbose=False)
         self.model.init_image = init
         self.model.scales, self.model.scale_steps = ([1.0], []) if init is not None else self.schedule
+        h, w = long_edge_size(*content.shape[-2:], self.opts.size)
+        first = self.model.scales[0]
+        if min(round(h * first), round(w * first)) < MIN_SIDE:  # before any work, as an option error
+            at = f" at scale {first:g}" if first < 1 else ""
+            raise OptionError(f"a {w}x{h} picture is too small for gatys{at}: its smaller side must be at least "
+                              f"{MIN_SIDE} px" + (" (raise the first --scales value)" if at else ""))
         dm = GatysData.from_tensors(content, styles, self.opts.style_weights, size=self.opts.size)
         trainer = pl.Trainer(
             max_steps=steps or self.steps, max_epochs=1, accelerator=self.device.type, devices=1, logger=False,
