@@ -152,6 +152,10 @@ CASES = [
          "error: `max_steps` must be a non-negative integer or -1"),
     Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
          "error: --device cuda: CUDA is not available on this machine", fault="no_gpu"),
+    Case("unknown-device", [*STYLIZE, "-o", "out.png", "--device", "tpu", *FAST], 1,
+         "error: --device tpu: expected auto, cpu, cuda, cuda:N or mps"),
+    Case("device-torch-knows-but-cannot-run", [*STYLIZE, "-o", "out.png", "--device", "meta", *FAST], 1,
+         "error: --device meta: expected auto, cpu, cuda, cuda:N or mps"),
 ]
 
 
