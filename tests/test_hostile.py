@@ -6,7 +6,7 @@ Add a row to CASES to add a case. Commands run in-process (fast) in a fresh fold
 and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style2}`` (small images made for
 the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
 (the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
-``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks. ``before`` is a command that must succeed
+``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks, ``evil.pth`` a state dict with a pickled payload. ``before`` is a command that must succeed
 first. ``fault`` injects an environment fault:
 
 * ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
@@ -152,6 +152,16 @@ CASES = [
          "error: `max_steps` must be a non-negative integer or -1"),
     Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
          "error: --device cuda: CUDA is not available on this machine", fault="no_gpu"),
+    # ---------------------------------------------------------------- weights files
+    Case("weights-an-image", ["zoo", "export", "-m", "johnson", "--weights", "{content}", "--format", "torchscript",
+                              "-o", "out.pt"], 1,
+         "content.png: not a readable weights file (neither safetensors nor a file of torch.save, or a damaged one)",
+         absent=("out.pt",)),
+    Case("weights-with-pickled-code", ["zoo", "export", "-m", "johnson", "--weights", "evil.pth", "--format",
+                                       "torchscript", "-o", "out.pt"], 1,
+         "error: evil.pth: holds Python objects besides tensors (io.open), which are never unpickled (torch.load "
+         "weights_only=True); save the state dict alone, or as safetensors", given=("evil.pth",),
+         absent=("out.pt", "pwned")),
     Case("unknown-device", [*STYLIZE, "-o", "out.png", "--device", "tpu", *FAST], 1,
          "error: --device tpu: expected auto, cpu, cuda, cuda:N or mps"),
     Case("device-torch-knows-but-cannot-run", [*STYLIZE, "-o", "out.png", "--device", "meta", *FAST], 1,
@@ -159,11 +169,23 @@ CASES = [
 ]
 
 
+class _OpensAFile:
+    """Unpickling this creates ``marker``: proof that a file's Python objects were (not) unpickled."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
 def _make(path: Path) -> None:
     """A file of ``given``: see the module docstring."""
     name = path.name
     if name.endswith((".png", ".jpg")):
         make_image(path, (48, 40), seed=len(str(path)))
+    elif name == "evil.pth":  # a state dict whose unpickling would create the file "pwned"
+        torch.save({"weight": torch.zeros(2), "payload": _OpensAFile(path.with_name("pwned"))}, path)
     elif name.endswith(".json"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}\n")

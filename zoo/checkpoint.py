@@ -7,8 +7,9 @@ Nothing is unpickled beyond tensors and plain containers: torch files are read w
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import torch
@@ -51,8 +52,17 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
         return tensors, hparams
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle errors, truncated zip, not a torch file
-        raise ValueError(f"{path}: not a readable weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+    except (OSError, MemoryError):
+        raise
+    except Exception as e:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+        if found:  # a pickled object (a class, a function call) that weights_only refused to create
+            raise ValueError(f"{path}: holds Python objects besides tensors ({found.group(1)}), which are never "
+                             "unpickled (torch.load weights_only=True); save the state dict alone, or as "
+                             "safetensors") from None
+        # a truncated zip, a text file, an image ...: torch's own message says nothing useful here
+        raise ValueError(f"{path}: not a readable weights file (neither safetensors nor a file of torch.save, "
+                         "or a damaged one)") from None
     if not isinstance(obj, Mapping):
         raise ValueError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
     if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
