@@ -247,7 +247,7 @@ def _inject(fault: str | None, monkeypatch) -> None:
         return raise_
 
     if fault == "read_only":
-        monkeypatch.setattr(zoo.fileio, "_new_temp", fail(errno.EROFS, "Read-only file system"))
+        monkeypatch.setattr(zoo.fileio, "new_temp", fail(errno.EROFS, "Read-only file system"))
     elif fault == "disk_full":
         monkeypatch.setattr(zoo.fileio, "_flush_to_disk", fail(errno.ENOSPC, "No space left on device"))
     elif fault == "no_gpu":

@@ -208,7 +208,7 @@ def test_check_writable_names_the_folder_and_the_option(tmp_path, monkeypatch):
     def read_only(path):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(zoo.fileio, "_new_temp", read_only)
+    monkeypatch.setattr(zoo.fileio, "new_temp", read_only)
     with pytest.raises(WriteError, match=r"ro: cannot write \(Read-only file system\); the file system is "
                                          r"read-only: choose another folder \(-o\)"):
         check_writable(tmp_path / "ro", "-o")

@@ -170,6 +170,10 @@ def test_cli_subprocess_shows_a_frame_progress_bar_and_refuses_to_overwrite(run,
     assert r.returncode == 0, r.stderr
     assert "8/8" in r.stderr and "frame/s" in r.stderr  # tqdm: frames, frames/s and time left
     assert probe(out)["n"] == 8
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a plain open()'s permissions, not mkstemp's 0600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
     before = out.read_bytes()
     r = run("-m", "zoo", "stylize", str(clip), *family_args("johnson", nets), "-o", str(out))
     assert r.returncode == 1

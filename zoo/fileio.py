@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 __all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "save_pretrained", "check_writable",
-           "describe_os_error",
-           "DISK_ERRNOS"]
+           "describe_os_error", "new_temp", "publish", "DISK_ERRNOS"]
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full: free some space or write elsewhere",
@@ -87,7 +86,7 @@ def _rename_new(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
-def _new_temp(path: Path) -> Path:
+def new_temp(path: Path) -> Path:
     """A new empty file ``.<stem>.<random>.tmp<suffix>`` beside ``path``, with the permissions a plain
     ``open`` would give (``tempfile.mkstemp`` makes files only their owner can read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,11 +115,25 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
     if not overwrite and path.exists():
         raise OutputExistsError(f"{path}: file exists; pass --overwrite to replace it", errno.EEXIST)
     try:
-        tmp = _new_temp(path)
+        tmp = new_temp(path)
     except OSError as e:
         raise WriteError(describe_os_error(path, e), e.errno) from e
     try:
         yield tmp
+        publish(tmp, path, overwrite)
+    except WriteError:
+        raise
+    except OSError as e:  # the writer's own failure (a full disk mid-write)
+        raise WriteError(describe_os_error(path, e), e.errno) from e
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def publish(tmp: Path, path: Path, overwrite: bool = True) -> None:
+    """Sync the finished temporary file ``tmp`` (from :func:`new_temp`) and rename it to ``path``; ``tmp`` is
+    gone afterwards, whatever happens. ``overwrite=False`` never replaces a ``path`` that exists, even one
+    that appeared a moment ago (:class:`OutputExistsError`); OS failures are :class:`WriteError` s."""
+    try:
         _flush_to_disk(tmp)
         if overwrite:
             os.replace(tmp, path)
@@ -165,6 +178,6 @@ def check_writable(folder: str | os.PathLike, what: str) -> None:
     ``what`` names the option or setting that chose the folder, for the message.
     """
     try:
-        _new_temp(Path(folder) / "write-test").unlink()
+        new_temp(Path(folder) / "write-test").unlink()
     except OSError as e:
         raise WriteError(f"{describe_os_error(folder, e)} ({what})", e.errno) from e

@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from . import fileio
 from .flow import FLOW_METHODS
 from .io import IMAGE_EXTENSIONS, SAVE_FORMATS, ImageWriteError, list_images, load_image, resize_long_edge, save_image
 
@@ -287,9 +288,7 @@ class _VideoSink:
                 raise VideoWriteError(f"{path}: a {path.suffix} file cannot carry the {stream.codec_context.name} "
                                       f"audio of {source.path} unchanged; write .mkv or .mov instead")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self.tmp = fileio.new_temp(path)  # the permissions of a plain open (mkstemp's are owner-only)
         self.container = None
         self.pending: list = []   # audio packets that arrive before the first frame opens the file
         self.frames = 0
@@ -406,16 +405,11 @@ def _format_of(path: Path) -> str:
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
-    """Move the finished temporary file to ``path``; without ``overwrite`` never replace a file that appeared."""
+    """:func:`zoo.fileio.publish` (synced, renamed; never replaces a file that appeared without ``overwrite``)."""
     try:
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the file exists
-    except FileExistsError:
+        fileio.publish(tmp, path, overwrite)
+    except fileio.OutputExistsError:
         raise VideoWriteError(f"{path}: file exists; pass --overwrite (overwrite=True) to replace it") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _to_uint8(frame: Tensor) -> np.ndarray:
