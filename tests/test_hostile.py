@@ -6,8 +6,8 @@ Add a row to CASES to add a case. Commands run in-process (fast) in a fresh fold
 and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style2}`` (small images made for
 the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
 (the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
-``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks, ``evil.pth`` a state dict with a pickled payload. ``before`` is a command that must succeed
-first. ``fault`` injects an environment fault:
+``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks, ``evil.pth`` a state dict with a pickled
+payload, ``broken.yaml`` and ``empty.yaml`` bad recipes. ``before`` is a command that must succeed first. ``fault`` injects an environment fault:
 
 * ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
 * ``disk_full``: flushing any written file to disk fails with ENOSPC (a full disk);
@@ -122,6 +122,13 @@ CASES = [
          given=("h2z/testA/0.png", "h2z/testB/0.png", "r.json")),
     # ---------------------------------------------------------------- zoo fit / python -m zoo.fit
     Case("zoo-fit-help", ["zoo", "fit", "--help"], 0, out="usage: python -m zoo.fit"),
+    Case("recipe-not-yaml", ["zoo.fit", "broken.yaml"], 2,
+         "error: broken.yaml: not valid YAML at line 2, column 1: expected ',' or ']', but got '<stream end>'",
+         given=("broken.yaml",), absent=("runs",)),
+    Case("recipe-an-image", ["zoo.fit", "{content}"], 2, "content.png: not a text file (a recipe is YAML)",
+         absent=("runs",)),
+    Case("recipe-empty", ["zoo.fit", "empty.yaml"], 2, "error: empty.yaml: a recipe is a mapping of sections "
+         "(model:, data:, trainer: ...), not an empty file", given=("empty.yaml",), absent=("runs",)),
     Case("resume-nothing", ["zoo.fit", "{gatys}", "--ckpt_path=last"], 1,
          "error: --ckpt_path=last: nothing to resume, runs/gatys has no earlier run", absent=("runs/gatys",)),
     Case("resume-missing-file", ["zoo", "fit", "{gatys}", "--ckpt_path=nope.ckpt"], 1,
@@ -186,6 +193,10 @@ def _make(path: Path) -> None:
         make_image(path, (48, 40), seed=len(str(path)))
     elif name == "evil.pth":  # a state dict whose unpickling would create the file "pwned"
         torch.save({"weight": torch.zeros(2), "payload": _OpensAFile(path.with_name("pwned"))}, path)
+    elif name == "broken.yaml":
+        path.write_text("model: [1\n")
+    elif name == "empty.yaml":
+        path.write_text("")
     elif name.endswith(".json"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}\n")

@@ -411,6 +411,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _recipe_problem(recipe: Path) -> str | None:
+    """Why ``recipe`` is not a recipe (unreadable, not YAML, not a mapping of sections), or None."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "not a text file (a recipe is YAML)"
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return f"not valid YAML{where}: {getattr(e, 'problem', None) or e}"
+    if not isinstance(data, dict):
+        what = "an empty file" if data is None else f"a {type(data).__name__}"
+        return f"a recipe is a mapping of sections (model:, data:, trainer: ...), not {what}"
+    return None
+
+
 def _main(args: list[str], context: dict[str, str]) -> int:
     extra: list[str] = []
     name = "run"
@@ -425,6 +443,10 @@ def _main(args: list[str], context: dict[str, str]) -> int:
                 names = ", ".join(r.stem for r in list_recipes()) or "none installed"
                 print(f"error: {given}: no such recipe file or recipe name (recipes: {names})", file=sys.stderr)
                 return 2
+        problem = _recipe_problem(recipe)
+        if problem:
+            print(f"error: {recipe}: {problem}", file=sys.stderr)
+            return 2
         extra, name = ["--config", str(recipe)], recipe.stem
     name = _take_option(args, "run_name") or name
     runs = Path(_take_option(args, "runs_dir") or "runs")
