@@ -7,7 +7,8 @@ and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style
 the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
 (the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
 ``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks, ``evil.pth`` a state dict with a pickled
-payload, ``broken.yaml`` and ``empty.yaml`` bad recipes. ``before`` is a command that must succeed first. ``fault`` injects an environment fault:
+payload, ``broken.yaml`` and ``empty.yaml`` bad recipes. ``before`` is a command that must succeed first.
+``fault`` injects an environment fault:
 
 * ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
 * ``disk_full``: flushing any written file to disk fails with ENOSPC (a full disk);
