@@ -212,3 +212,33 @@ def test_check_writable_names_the_folder_and_the_option(tmp_path, monkeypatch):
     with pytest.raises(WriteError, match=r"ro: cannot write \(Read-only file system\); the file system is "
                                          r"read-only: choose another folder \(-o\)"):
         check_writable(tmp_path / "ro", "-o")
+
+
+_PICTURE = torch.rand(1, 3, 20, 24, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("content,message", [
+    (_PICTURE[0], r"content: expected an RGB image batch \(N, 3, H, W\), got shape \(3, 20, 24\) \(add the batch "
+                  r"dimension: image\[None\]\)"),
+    (_PICTURE[:, :1], r"content: expected an RGB image batch \(N, 3, H, W\), got shape \(1, 1, 20, 24\)$"),
+    ((_PICTURE * 255).byte(), r"content: expected float values in \[0, 1\], got torch.uint8 \(image.float\(\) / 255\)"),
+    (_PICTURE * 255, r"content: values span \[.*, 25\d.*\], expected \[0, 1\] \(a 0-255 image: divide it by 255\)"),
+    (_PICTURE - 0.5, r"content: values span \[-0.4.*, 0.4.*\], expected \[0, 1\]$"),
+    (torch.where(_PICTURE > 0.5, float("nan"), _PICTURE), "content: has NaN or infinite values"),
+])
+def test_python_api_refuses_a_tensor_that_is_not_a_picture(content, message):
+    """zoo.stylize takes (N, 3, H, W) floats in [0, 1]; anything else is refused by name, not stylised wrongly."""
+    import zoo
+
+    with pytest.raises(ValueError, match=message):
+        zoo.stylize(content, [_PICTURE], model="gatys", backbone_weights="none", steps=1)
+    with pytest.raises(ValueError, match=message.replace("content", r"styles\[1\]")):
+        zoo.stylize(_PICTURE, [_PICTURE, content], model="gatys", backbone_weights="none", steps=1)
+
+
+def test_python_api_takes_a_picture_that_resampling_overshot_slightly():
+    import zoo
+
+    out = zoo.stylize(_PICTURE * 1.005 - 0.002, [_PICTURE], model="gatys", backbone_weights="none", steps=1,
+                      progress=False)
+    assert out.shape == _PICTURE.shape and 0 <= float(out.min()) and float(out.max()) <= 1

@@ -15,15 +15,15 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import torch
 from torch import Tensor
 
 from .families import Resolved, load, resolve
 
-__all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "reject_options", "resolve_device",
-           "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
+__all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
+           "resolve_device", "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
            "check_number", "check_whole", "check_weights", "check_styles"]
 
 
@@ -222,7 +222,33 @@ def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str = "gatys"
     """
     from .io import long_edge_size
 
+    check_image_tensor(content, "content")
+    for i, style in enumerate(styles):
+        check_image_tensor(style, f"styles[{i}]")
     opts = StylizeOptions(model=model, **options)
     check_output_size(opts, *long_edge_size(*content.shape[-2:], opts.size))
     stylizer = build_stylizer(opts)
     return stylizer(content, list(styles))
+
+
+def check_image_tensor(image: Any, name: str) -> None:
+    """Refuse, naming ``name``, what is not an RGB float image batch (N, 3, H, W) with finite values in
+    [0, 1] -- the Python API's picture format -- instead of returning a wrong picture for it."""
+    if not isinstance(image, Tensor):
+        raise TypeError(f"{name}: expected a tensor (N, 3, H, W), got {type(image).__name__} (zoo.load_image "
+                        "reads a file)")
+    if image.ndim != 4 or image.shape[1] != 3:
+        hint = " (add the batch dimension: image[None])" if image.ndim == 3 and image.shape[0] == 3 else ""
+        raise ValueError(f"{name}: expected an RGB image batch (N, 3, H, W), got shape {tuple(image.shape)}{hint}")
+    if not image.is_floating_point():
+        raise ValueError(f"{name}: expected float values in [0, 1], got {image.dtype}"
+                         + (" (image.float() / 255)" if image.dtype == torch.uint8 else ""))
+    if not bool(torch.isfinite(image).all()):
+        raise ValueError(f"{name}: has NaN or infinite values")
+    low, high = float(image.min()), float(image.max())
+    if low < -_RANGE_SLACK or high > 1 + _RANGE_SLACK:
+        hint = " (a 0-255 image: divide it by 255)" if high > 2 else ""
+        raise ValueError(f"{name}: values span [{low:.4g}, {high:.4g}], expected [0, 1]{hint}")
+
+
+_RANGE_SLACK = 0.01  # resampling overshoots [0, 1] a little (bicubic): such images are still pictures
