@@ -130,8 +130,9 @@ def measure(size: int, channels: int, warmup: int, reps: int, bf16: bool) -> dic
         conv["bf16_math_split3_conv_only"] = _bf16_math(lambda: F.conv2d(xs, ws))
     ref = F.conv2d(xp.double(), w.double())
     with torch.no_grad():
-        errors = {name: (fn() if "winograd" not in name else fn().permute(0, 3, 1, 2)).double().sub(ref).abs().max().item()
-                  for name, fn in conv.items() if name != "winograd_matmuls_only"}
+        outputs = {name: fn() for name, fn in conv.items() if name != "winograd_matmuls_only"}
+        outputs["winograd"] = outputs["winograd"].permute(0, 3, 1, 2)  # channels-last order back to NCHW
+        errors = {name: (y.double() - ref).abs().max().item() for name, y in outputs.items()}
     for name in ("direct_nchw", "direct_channels_last", "winograd"):
         if errors[name] > MAX_ERR:
             raise SystemExit(f"error: {name} differs from the float64 convolution by {errors[name]:.2e} (> {MAX_ERR})")
@@ -145,13 +146,13 @@ def measure(size: int, channels: int, warmup: int, reps: int, bf16: bool) -> dic
 
     block = peers.originals.randomize(peers.originals._CycleBlock(channels), seed=size).eval()
     u1, u2 = winograd_weight(block.conv_block[1].weight.detach()), winograd_weight(block.conv_block[5].weight.detach())
+    sides = {"official": lambda: block(x),
+             "winograd": lambda: winograd_block(block, u1, u2, x.permute(0, 2, 3, 1).contiguous())}
     with torch.no_grad():
-        diff = (winograd_block(block, u1, u2, x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2) - block(x)).abs().max().item()
+        diff = (sides["winograd"]().permute(0, 3, 1, 2) - sides["official"]()).abs().max().item()
         if diff > MAX_ERR:
             raise SystemExit(f"error: the Winograd residual block differs from the official one by {diff:.2e}")
-        tb = interleaved({"official": lambda: block(x),
-                          "winograd": lambda: winograd_block(block, u1, u2, x.permute(0, 2, 3, 1).contiguous())},
-                         "cpu", warmup=warmup, repeats=reps, memory=False)
+        tb = interleaved(sides, "cpu", warmup=warmup, repeats=reps, memory=False)
     return {"size": size, "channels": channels, "per_convolution": per_conv,
             "residual_block": {"max_abs_diff_winograd_vs_official": float(f"{diff:.2e}"),
                                "official_s": tb["official"]["median_s"], "winograd_s": tb["winograd"]["median_s"],
@@ -173,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--no-bf16", action="store_true", help="skip the bf16 paths even where the CPU has native bf16")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's, the core count)")
-    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/conv-paths-cpu-<cores>core.json)")
+    p.add_argument("--out", default=None,
+                   help="results JSON (default benchmarks/results/conv-paths-cpu-<cores>core.json)")
     args = p.parse_args(argv)
     if any(s % 2 for s in args.sizes):
         p.error("--sizes must be even (Winograd F(2x2, 3x3) tiles)")

@@ -231,6 +231,9 @@ def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str = "gatys"
     return stylizer(content, list(styles))
 
 
+_RANGE_SLACK = 0.01  # resampling overshoots [0, 1] a little (bicubic): such images are still pictures
+
+
 def check_image_tensor(image: Any, name: str) -> None:
     """Refuse, naming ``name``, what is not an RGB float image batch (N, 3, H, W) with finite values in
     [0, 1] -- the Python API's picture format -- instead of returning a wrong picture for it."""
@@ -250,5 +253,3 @@ def check_image_tensor(image: Any, name: str) -> None:
         hint = " (a 0-255 image: divide it by 255)" if high > 2 else ""
         raise ValueError(f"{name}: values span [{low:.4g}, {high:.4g}], expected [0, 1]{hint}")
 
-
-_RANGE_SLACK = 0.01  # resampling overshoots [0, 1] a little (bicubic): such images are still pictures
