@@ -1,6 +1,6 @@
 """Ways past the direct 3x3 convolution's float32 peak on this CPU, measured (none is used by the zoo).
 
-    python -m benchmarks.bench_conv_paths        # ~1 minute -> benchmarks/results/conv-paths-cpu-<cores>core.json
+    python -m benchmarks.bench_conv_paths        # ~15 s on 2 cores -> benchmarks/results/conv-paths-cpu-<cores>core.json
 
 Most of CycleGAN's and Gatys' time is 3x3 convolutions that already run at oneDNN's peak (the README's
 speed section), so their missed float32 targets could only be met by a convolution that beats the direct
