@@ -4,7 +4,9 @@ Every file the project writes (images, checkpoints, exports, benchmark results) 
 :func:`atomic_path`: the content is written to a temporary file in the destination's folder, flushed to
 disk (``fsync``) and only then renamed over the destination (``os.replace``, atomic on POSIX and
 Windows). A crash, a kill or a full disk therefore never leaves a truncated file under the real name and
-never damages the file that was there before; the temporary file is removed on failure.
+never damages the file that was there before; the temporary file is removed on failure. Only a killed
+process (SIGKILL, power loss) can leave its hidden temporary behind; :func:`remove_temporaries` clears
+those where the work resumes (``zoo.fit --ckpt_path=last``).
 
 Failures are raised as :class:`WriteError`, an ``OSError`` whose one-line message names the file and
 says what to do (``No space left on device``, ``Permission denied``, read-only file systems).
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 __all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "save_pretrained", "check_writable",
-           "describe_os_error", "new_temp", "publish", "DISK_ERRNOS"]
+           "describe_os_error", "new_temp", "publish", "remove_temporaries", "DISK_ERRNOS"]
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full: free some space or write elsewhere",
@@ -86,8 +89,11 @@ def _rename_new(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
+_TEMPORARY = re.compile(r"\..*\.[0-9a-f]{8}\.tmp(\.[^.]+)?")  # the names new_temp gives
+
+
 def new_temp(path: Path) -> Path:
-    """A new empty file ``.<stem>.<random>.tmp<suffix>`` beside ``path``, with the permissions a plain
+    """A new empty file ``.<stem>.<8 hex digits>.tmp<suffix>`` beside ``path``, with the permissions a plain
     ``open`` would give (``tempfile.mkstemp`` makes files only their owner can read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -148,6 +154,17 @@ def publish(tmp: Path, path: Path, overwrite: bool = True) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files of :func:`new_temp` in ``folder``: writes a killed process never finished
+    (no live writer may be using the folder). Returns what was removed."""
+    folder = Path(folder)
+    found = sorted(p for p in folder.iterdir() if _TEMPORARY.fullmatch(p.name) and p.is_file()) \
+        if folder.is_dir() else []
+    for p in found:
+        p.unlink(missing_ok=True)
+    return found
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:

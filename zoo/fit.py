@@ -112,6 +112,17 @@ def _checkpoint_position(path: Path) -> tuple[int, int]:
                        f"{str(e).splitlines()[0][:200] if str(e) else ''})") from None
 
 
+def _remove_unfinished_writes(checkpoint: Path) -> None:
+    """The hidden temporary files a killed run left beside its checkpoints and logs (writes it never
+    finished; its real files are whole, zoo.fileio), removed before the run resumes."""
+    from .fileio import remove_temporaries
+
+    removed = [p for folder in (checkpoint.parent, checkpoint.parent.parent) for p in remove_temporaries(folder)]
+    if removed:
+        print(f"removed {len(removed)} unfinished write(s) of the interrupted run: "
+              + ", ".join(str(p) for p in removed), file=sys.stderr)
+
+
 def _is_main_process() -> bool:
     """False in the worker processes DDP starts by re-running this command."""
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
@@ -469,6 +480,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
         epoch, start_step = _checkpoint_position(resumed)
         if _is_main_process():
             print(f"resuming from {resumed} (epoch {epoch}, step {start_step})", file=sys.stderr)
+            _remove_unfinished_writes(resumed)
         args.append(f"--ckpt_path={resumed}")
     elif ckpt_path is not None:
         args.append(f"--ckpt_path={ckpt_path}")
