@@ -91,6 +91,8 @@ def test_gatys_run_directory_and_resume(run, tmp_path):
     assert (root / "version_0" / "result.png").is_file()
     assert f"result written to {Path('runs/gatys/version_0/result.png')}" in r.stdout  # says where it went
     assert r.stderr.count("Seed set to 0") == 1  # Lightning's INFO lines once each
+    for noise in ("Tip: For seamless", "skip_none parameter was deprecated", "LeafSpec"):  # ads, others' deprecations
+        assert noise not in r.stderr
     config = yaml.safe_load((root / "version_0" / "config.yaml").read_text())  # written atomically:
     assert not [p.name for p in (root / "version_0").iterdir() if p.name.startswith(".")]  # no temporary left
     assert config["model"]["class_path"] == "zoo.variants.gatys.Gatys" and config["trainer"]["max_steps"] == 3

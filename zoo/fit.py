@@ -68,13 +68,22 @@ def debug() -> bool:
 
 def configure_lightning_logging(verbose: bool = True) -> None:
     """Lightning's INFO lines once each (its ``lightning`` logger has its own handler and would also
-    propagate to a configured root logger), or none at all when not ``verbose``."""
+    propagate to a configured root logger) and without its advertising tips, or none at all when not
+    ``verbose``."""
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         if logger.handlers:
             logger.propagate = False
+        for handler in logger.handlers:
+            if _no_tips not in handler.filters:
+                handler.addFilter(_no_tips)
         if not verbose:
             logger.setLevel(logging.ERROR)
+
+
+def _no_tips(record: logging.LogRecord) -> bool:
+    """False for Lightning's "💡 Tip: ... try installing litlogger / litmodels" lines."""
+    return "Tip: For seamless" not in str(record.msg)
 
 
 def quiet_known_warnings() -> None:
@@ -87,6 +96,10 @@ def quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training")
     # A resumed run writes its checkpoints into its own version folder, not the folder it resumes from.
     warnings.filterwarnings("ignore", message=".*The dirpath has changed from")
+    # Lightning's SaveConfigCallback still passes jsonargparse's deprecated skip_none (Lightning 2.6).
+    warnings.filterwarnings("ignore", message=r"\s*skip_none parameter was deprecated")
+    # Lightning 2.6 with torch 2.14: Lightning's own use of a torch.utils._pytree name torch deprecated.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 
 
 # ------------------------------------------------------------------------------------------ runs
