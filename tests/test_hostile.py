@@ -130,6 +130,11 @@ CASES = [
          absent=("runs",)),
     Case("recipe-empty", ["zoo.fit", "empty.yaml"], 2, "error: empty.yaml: a recipe is a mapping of sections "
          "(model:, data:, trainer: ...), not an empty file", given=("empty.yaml",), absent=("runs",)),
+    Case("resume-from-an-image", ["zoo.fit", "{gatys}", "--ckpt_path={content}"], 1,
+         "content.png: not a readable weights file (neither safetensors nor a file of torch.save, or a damaged one)"),
+    Case("resume-from-pickled-code", ["zoo.fit", "{gatys}", "--ckpt_path=evil.pth"], 1,
+         "error: --ckpt_path=evil.pth: holds Python objects besides tensors (io.open), which are never unpickled",
+         given=("evil.pth",), absent=("pwned",)),
     Case("resume-nothing", ["zoo.fit", "{gatys}", "--ckpt_path=last"], 1,
          "error: --ckpt_path=last: nothing to resume, runs/gatys has no earlier run", absent=("runs/gatys",)),
     Case("resume-missing-file", ["zoo", "fit", "{gatys}", "--ckpt_path=nope.ckpt"], 1,

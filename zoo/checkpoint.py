@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import Tensor
 
-__all__ = ["read_checkpoint", "strip_prefix", "load_strict", "Importer"]
+__all__ = ["read_checkpoint", "load_torch_file", "strip_prefix", "load_strict", "Importer"]
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:
@@ -50,8 +50,19 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
         elif config.is_file():
             hparams = json.loads(config.read_text())
         return tensors, hparams
+    obj = load_torch_file(path)
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
+    if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        return dict(obj["state_dict"]), dict(obj.get("hyper_parameters") or {})
+    return dict(obj), {}
+
+
+def load_torch_file(path: str | os.PathLike, **kwargs: Any) -> Any:
+    """``torch.load(path, map_location="cpu", weights_only=True, **kwargs)``; a file it cannot read is a
+    one-line ValueError that starts with the path and says why (torch's own messages do not)."""
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, **kwargs)
     except (OSError, MemoryError):
         raise
     except Exception as e:
@@ -60,14 +71,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
             raise ValueError(f"{path}: holds Python objects besides tensors ({found.group(1)}), which are never "
                              "unpickled (torch.load weights_only=True); save the state dict alone, or as "
                              "safetensors") from None
-        # a truncated zip, a text file, an image ...: torch's own message says nothing useful here
+        # a truncated zip, a text file, an image ...
         raise ValueError(f"{path}: not a readable weights file (neither safetensors nor a file of torch.save, "
                          "or a damaged one)") from None
-    if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
-    if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        return dict(obj["state_dict"]), dict(obj.get("hyper_parameters") or {})
-    return dict(obj), {}
 
 
 def strip_prefix(state_dict: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:

@@ -115,14 +115,15 @@ def find_last_checkpoint(run_root: str | os.PathLike) -> Path | None:
 
 def _checkpoint_position(path: Path) -> tuple[int, int]:
     """(epoch, global step) recorded in a Lightning checkpoint."""
-    import torch
+    from .checkpoint import load_torch_file
 
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        return int(ckpt.get("epoch", 0)), int(ckpt["global_step"])
-    except Exception as e:  # truncated, not a checkpoint, unpicklable
-        raise FitError(f"--ckpt_path={path}: not a readable Lightning checkpoint ({type(e).__name__}: "
-                       f"{str(e).splitlines()[0][:200] if str(e) else ''})") from None
+        ckpt = load_torch_file(path, mmap=True)
+    except ValueError as e:
+        raise FitError(f"--ckpt_path={e}") from None
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("global_step"), int):
+        raise FitError(f"--ckpt_path={path}: not a Lightning checkpoint (it has no global_step)")
+    return int(ckpt.get("epoch", 0)), ckpt["global_step"]
 
 
 def _remove_unfinished_writes(checkpoint: Path) -> None:
