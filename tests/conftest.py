@@ -31,6 +31,14 @@ def make_image(path: Path, size=(48, 40), mode="RGB", seed=0) -> Path:
     return path
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (``-n 2`` in pyproject's addopts) each worker, and every subprocess it starts, runs
+    torch on one thread: two workers then share two cores instead of four threads spinning on them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        torch.set_num_threads(1)
+
+
 @pytest.fixture
 def images(tmp_path: Path) -> dict[str, Path]:
     """A content image, two style images and a folder of content images."""
