@@ -22,12 +22,22 @@ def load_average() -> list[float] | None:
         return None
 
 
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return None
+
+
 def environment(device: torch.device | str) -> dict:
-    """Python, torch, platform, processor, cores, torch threads, device (and GPU name, CUDA version) and the
-    load average at the start of the run."""
+    """Python, torch, platform, processor (model name from /proc/cpuinfo where there is one) and the SIMD level
+    torch's CPU kernels use (AVX2, AVX512: the ratios differ between them), cores, torch threads, device (and
+    GPU name, CUDA version) and the load average at the start of the run."""
     device = torch.device(device)
     env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
            "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+           "cpu_model": _cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
            "torch_threads": torch.get_num_threads(), "device": str(device), "device_type": device.type}
     if device.type == "cuda":
         env["device_name"] = torch.cuda.get_device_name(device)
