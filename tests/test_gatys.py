@@ -84,10 +84,23 @@ def test_initialisation(init):
         assert (model.image.detach() - content).abs().mean() > 0.05
 
 
+@pytest.mark.parametrize("init", ["content", "style"])
+def test_the_callers_images_are_left_as_they_were(init):
+    """The image starts as a copy: optimising it in place must not overwrite the caller's content or style
+    (it did at the content's own size, and then the colour preservation read the stylised picture)."""
+    content, styles = _images()
+    styles = [torch.rand(1, 3, 40, 48)]  # the content's size: no resize, which would copy anyway
+    before = [content.clone(), styles[0].clone()]
+    model = Gatys(backbone=NO_WEIGHTS, losses=SMALL_LOSSES, init=init)
+    _fit(model, GatysData.from_tensors(content, styles), 2)
+    assert (model.image.detach() - before[0 if init == "content" else 1]).abs().max() > 1e-3  # it did optimise
+    assert torch.equal(content, before[0]) and torch.equal(styles[0], before[1])
+
+
 def test_preserve_color_luminance_keeps_content_chroma():
     content, styles = _images()
     model = Gatys(backbone=NO_WEIGHTS, losses=SMALL_LOSSES, preserve_color="luminance")
-    _fit(model, GatysData.from_tensors(content, styles[:1]), 3)
+    _fit(model, GatysData.from_tensors(content.clone(), styles[:1]), 3)  # a clone: `content` stays the original
     out = model.result()
     raw = model.image.detach().clamp(0, 1)
     assert torch.allclose(rgb_to_yiq(out)[:, 0], rgb_to_yiq(raw)[:, 0], atol=0.02)

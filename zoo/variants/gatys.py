@@ -171,12 +171,15 @@ class Gatys(pl.LightningModule):
         self._targets, self._targets_scale = {}, None
 
     def _initial_image(self, h: int, w: int) -> Tensor:
-        if self.init_image is not None:
-            return _resize(self.init_image.detach().float().cpu(), (h, w)).clone(memory_format=torch.contiguous_format)
-        if self.hparams.init == "noise":
+        if self.hparams.init == "noise" and self.init_image is None:
             return torch.rand(1, 3, h, w)
-        src = self._content if self.hparams.init == "content" else self._styles[0]
-        return _resize(src, (h, w))
+        if self.init_image is not None:
+            src = self.init_image.detach().float().cpu()
+        else:
+            src = self._content if self.hparams.init == "content" else self._styles[0]
+        # Always a copy: the optimiser updates the image in place, and at the source's own size _resize returns
+        # the source itself, the caller's tensor, which the colour preservation and the targets read as well.
+        return _resize(src, (h, w)).clone(memory_format=torch.contiguous_format)
 
     @property
     def image(self) -> nn.Parameter:
