@@ -751,6 +751,7 @@ def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
     ("bench_adain", ["--sizes", "32", "--repeats", "1", "--warmup", "0", "--no-bf16"], "results"),
     ("bench_gatys", ["--sizes", "32", "--iters", "2", "--rounds", "1", "--to-loss-iters", "0", "--no-bf16"],
      "per_iteration"),
+    ("bench_gatys", ["--sizes", "64", "--rounds", "0", "--to-loss-iters", "2", "--pairs", "2", "--no-bf16"], "to_loss"),
     ("bench_conv_paths", ["--sizes", "6", "--channels", "4", "--reps", "1", "--warmup", "0"], "results"),
 ])
 def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
@@ -770,7 +771,17 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     assert result[key]
     assert len(result["peer"]["source"].rsplit(" @ ", 1)[1]) == 40  # cites the peer's commit
     assert result["conv_ceiling"]["fp32_channels_last_gflops"] > 0
-    if script == "bench_gatys":
+    if key == "to_loss":  # the time to the tutorial's loss over two image pairs, per pair and as their median
+        row = result["to_loss"][0]
+        assert result["per_iteration"] == [] and "per_iteration_vs_peer" not in result["targets"]
+        assert [p["seed"] for p in row["pairs"]] == [0, 1]
+        assert row["pairs"][0]["target_loss"] != row["pairs"][1]["target_loss"]  # two different image pairs
+        assert all(p["loss_curves_max_rel_diff_first_3"] <= 1e-3 for p in row["pairs"])
+        for name in ("zoo_single_scale", "zoo_coarse_to_fine"):
+            ratios = [p[f"{name}_vs_peer"] or 0.0 for p in row["pairs"]]
+            assert row[f"{name}_vs_peer"] == pytest.approx(sum(ratios) / 2, abs=1e-3)
+            assert row[name]["reached"] == sum(p[name]["reached"] for p in row["pairs"])
+    elif script == "bench_gatys":
         row = result["per_iteration"][0]
         assert row["loss_curves_max_rel_diff"] <= 1e-3 and len(row["loss_curve_zoo"]) == 2
         assert row["zoo_vs_peer"] > 0 and 0 < row["zoo"]["fraction_of_conv_ceiling"]
@@ -815,3 +826,30 @@ def test_readme_speed_table_is_generated_from_the_committed_results(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text((REPO / "README.md").read_text().replace(ST.END, "| Gatys | 9x faster |\n" + ST.END))
     assert ST.main(["--check", "--readme", str(readme)]) == 1
+
+
+def test_speed_table_takes_the_time_to_loss_from_the_per_pair_measurement_only(tmp_path, capsys):
+    """The Gatys "to its loss" row is the median over image pairs, with how many pairs got there; a to-loss
+    part from before that measurement (one pair, measured with the content-aliasing bug) is not shown."""
+    from benchmarks import speed_table as ST
+
+    peer = {"peer": "PyTorch neural style tutorial"}
+    old = {"peer": peer, "environment": {}, "per_iteration": [], "to_loss": [
+        {"size": 256, "peer_iterations": 12, "zoo_single_scale_vs_peer": 1.16, "zoo_coarse_to_fine_vs_peer": 2.08}]}
+    (tmp_path / "gatys-cpu.json").write_text(json.dumps(old))
+    assert ST.rows(tmp_path) == []
+    assert "skipped the to-loss part of gatys-cpu.json" in capsys.readouterr().err
+
+    def size(s, single, multi, reached):
+        return {"size": s, "peer_iterations": 12, "image_pairs": 5, "zoo_single_scale": {"reached": reached[0]},
+                "zoo_single_scale_vs_peer": single, "zoo_coarse_to_fine": {"reached": reached[1]},
+                "zoo_coarse_to_fine_vs_peer": multi, "pairs": [{}] * 5}
+
+    new = {"peer": peer, "per_iteration": [], "to_loss": [size(256, 1.05, 0.0, (5, 2)), size(512, 1.2, 2.5, (5, 4))],
+           "environment": {"cpu_model": "AMD EPYC", "cpu_capability": "AVX2", "load_average_at_start": [1, 1, 1]}}
+    (tmp_path / "gatys-to-loss-cpu.json").write_text(json.dumps(new))
+    [row] = ST.rows(tmp_path)
+    assert "median of 5 image pairs" in row[1] and row[-1] == "`gatys-to-loss-cpu.json`"
+    assert row[2] == "1.05x (5/5) ; 0.00x (2/5) / 1.20x (5/5) ; 2.50x (4/5)"
+    assert row[4] == "missed: lowest 1.05x, 19% short of 1.3x"  # the best configuration at each size
+    assert "* `gatys-to-loss-cpu.json`: AMD EPYC (AVX2); load average" in ST.render(tmp_path)
