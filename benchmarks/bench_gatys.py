@@ -261,8 +261,7 @@ def _verdict(result) -> dict:
                 "and about 80% of it is those 13 convolutions and their backward, which run at this CPU's "
                 "convolution peak in the peer too (no convolution can be skipped: every layer up to conv5_1 "
                 "feeds a loss); channels_last, the one-matmul Gram backward and in-place ReLUs remove what the "
-                "zoo can remove; bf16 (opt-in, native only) or fewer iterations at full size (coarse-to-fine) "
-                "are what go further")
+                "zoo can remove; bf16 (opt-in, native only) is what goes further")
     if result["to_loss"]:
         t = TARGETS["to_loss_vs_peer"]
         best = {r["size"]: max(r[k] or 0.0 for k in r if k.endswith("_vs_peer")) for r in result["to_loss"]}
