@@ -78,7 +78,8 @@ def rows(results: Path = RESULTS) -> list[list[str]]:
             peer = t["peer"]["peer"] + " (VGG frozen)"
             out.append(["Gatys", f"wall-clock vs {peer} to its loss after {tl[0]['peer_iterations']} iterations, "
                                  f"{' / '.join(str(r['size']) for r in tl)} px, median of {tl[0]['image_pairs']} "
-                                 "image pairs (pairs that got there): single-scale ; coarse-to-fine 0.25-0.5-1",
+                                 "image pairs (in brackets: the pairs that got there): single-scale ; "
+                                 "coarse-to-fine 0.25-0.5-1",
                         " / ".join(" ; ".join(f"{_x(r[f'{k}_vs_peer'])} ({r[k].get('reached', 0)}/{r['image_pairs']})"
                                               for k in ("zoo_single_scale", "zoo_coarse_to_fine")) for r in tl), "-",
                         _verdict([max(r["zoo_single_scale_vs_peer"] or 0, r["zoo_coarse_to_fine_vs_peer"] or 0)
