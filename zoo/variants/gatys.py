@@ -171,10 +171,10 @@ class Gatys(pl.LightningModule):
         self._targets, self._targets_scale = {}, None
 
     def _initial_image(self, h: int, w: int) -> Tensor:
-        if self.hparams.init == "noise" and self.init_image is None:
-            return torch.rand(1, 3, h, w)
         if self.init_image is not None:
             src = self.init_image.detach().float().cpu()
+        elif self.hparams.init == "noise":
+            return torch.rand(1, 3, h, w)
         else:
             src = self._content if self.hparams.init == "content" else self._styles[0]
         # Always a copy: the optimiser updates the image in place, and at the source's own size _resize returns
