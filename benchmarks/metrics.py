@@ -55,13 +55,14 @@ from torch import Tensor, nn
 
 from zoo.backbone import VGGEncoder, WeightsUnavailableError, load_state_dict_file
 from zoo.download import checkpoints_dir, fetch_hub_file, fetch_url, torchvision_weights_file
+from zoo.pins import Pin
 from zoo.losses import ContentLoss, GramLoss
 
 __all__ = [
     "to_uint8", "resize_uint8", "resize_shorter_side", "prepare_inception", "FrechetDistance", "FID",
     "FIDInception", "FID_PIPELINES", "load_fid_inception", "ArtInception", "load_art_inception",
     "art_fid_distance", "LPIPS", "lpips_network", "artfid", "cfsd", "FeatureLosses", "RandomFeatures",
-    "WeightsUnavailableError", "INCEPTION_URL", "INCEPTION_SHA256", "ART_INCEPTION_REPO", "ART_INCEPTION_FILE",
+    "WeightsUnavailableError", "INCEPTION_URL", "INCEPTION_SHA256", "INCEPTION_SOURCE", "ART_INCEPTION_REPO", "ART_INCEPTION_FILE",
     "ART_INCEPTION_REVISION", "ART_INCEPTION_SHA256",
 ]
 
@@ -74,6 +75,9 @@ INCEPTION_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 )
 INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+INCEPTION_SOURCE = ("the Hugging Face LFS pointer of pytorch-fid's identical file (huggingface.co, "
+                    "RaphaelLiu/EvalCrafter-Models commit 6040b4d, pt_inception-2015-12-05-6726825d.pth), "
+                    "beginning with the prefix torch-fidelity publishes in the name")
 # ArtFID's art-fine-tuned Inception-v3 (matthias-wright/art-fid, art_fid/art_fid.py: CKPT_URL), pinned to the
 # commit that uploaded it ("Upload art_inception.pth", 2022-08-10, the latest) and the LFS sha256 the Hub
 # publishes for it (huggingface.co/matthias-wright/art_inception/blob/main/art_inception.pth).
@@ -284,7 +288,8 @@ def load_fid_inception(weights: str | os.PathLike | None = None, pipeline: str =
     and loaded strictly (the 1008-class ``fc`` head is unused).
     """
     if weights is None:
-        file = fetch_url(INCEPTION_URL, checkpoints_dir() / INCEPTION_URL.rsplit("/", 1)[-1], INCEPTION_SHA256,
+        file = fetch_url(INCEPTION_URL, checkpoints_dir() / INCEPTION_URL.rsplit("/", 1)[-1],
+                         Pin(sha256=INCEPTION_SHA256, source=INCEPTION_SOURCE),
                          what="Inception-v3 FID weights", manual="; or pass --inception-weights PATH",
                          progress=progress)
     else:

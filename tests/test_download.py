@@ -14,11 +14,13 @@ import os
 import re
 import subprocess
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
 
 from zoo import download as D
+from zoo.pins import file_digests
 
 SHA_A = hashlib.sha256(b"weights A" * 1000).hexdigest()
 
@@ -101,48 +103,69 @@ def test_download_is_streamed_verified_and_renamed(serve, cache):
     assert D.fetch_url(f"{base}/nothing-there", dst, SHA_A, what="test weights") == dst  # cached: not fetched
 
 
-def test_first_download_is_recorded_then_modified_or_substituted_copies_are_refused(serve, cache):
+def test_pinned_cached_copy_that_fails_is_moved_aside_and_never_blocks_a_good_copy(serve, cache, capfd):
+    """A truncated hand-copied file is refused in one line and moved aside, so the good copy placed (or
+    downloaded) afterwards loads; nothing is ever recorded beside the file."""
+    root, base = serve
+    good = b"weights A" * 1000
+    (root / "w.pth").write_bytes(good)
+    url, dst = f"{base}/w.pth", cache / "w.pth"
+    pin = D.Pin(sha256=SHA_A, source="test: the sha256 of the stand-in file")
+    cache.mkdir(parents=True)
+    dst.write_bytes(good[:1234])  # copied by hand, cut short
+    with pytest.raises(D.ChecksumMismatchError) as err:
+        D.fetch_url(url, dst, pin, what="test weights", manual="; or pass --x PATH")
+    msg = _one_line(err)
+    assert f"refusing to load test weights: {dst} has sha256 " in msg and f"expected {SHA_A[:12]}..." in msg
+    assert f"moved aside to {D.rejected_path(dst)}" in msg and f"Run again to download {url} afresh" in msg
+    assert msg.endswith("--x PATH.") and SHA_A not in msg  # short checksums only
+    assert not dst.exists() and D.rejected_path(dst).read_bytes() == good[:1234]
+
+    dst.write_bytes(good)  # the good copy, by hand
+    assert D.fetch_url(url, dst, pin, what="test weights").read_bytes() == good
+    dst.write_bytes(good[:99])  # truncated again; this time the next run downloads it afresh
+    with pytest.raises(D.ChecksumMismatchError):
+        D.fetch_url(url, dst, pin, what="test weights", progress=False)
+    assert D.fetch_url(url, dst, pin, what="test weights", progress=False).read_bytes() == good
+    assert sorted(p.name for p in cache.iterdir()) == ["w.pth", "w.pth.rejected"]  # no record, no partial
+    assert "warning" not in capfd.readouterr().err  # a pinned file: nothing to warn about
+
+
+def test_a_record_beside_the_file_is_never_trusted(serve, cache, capfd):
+    """A forged ``<file>.sha256`` can neither make a swapped file load nor block the genuine one."""
+    root, base = serve
+    url, dst = f"{base}/w.pth", cache / "w.pth"
+    pin = D.Pin(sha256=SHA_A, source="test: the sha256 of the stand-in file")
+    cache.mkdir(parents=True)
+    swapped = b"weights B" * 1000
+    dst.write_bytes(swapped)
+    D.record_path(dst).write_text(f"{hashlib.sha256(swapped).hexdigest()}  w.pth\n")  # forged to match it
+    with pytest.raises(D.ChecksumMismatchError, match="refusing to load test weights"):
+        D.fetch_url(url, dst, pin, what="test weights")
+    assert not dst.exists()
+    err = capfd.readouterr().err
+    assert f"warning: ignoring {D.record_path(dst)}: it records sha256 " in err and "(delete it)" in err
+    assert len(err.strip().splitlines()) == 1
+
+    dst.write_bytes(b"weights A" * 1000)  # the genuine file, with the forged record still beside it
+    assert D.fetch_url(url, dst, pin, what="test weights").read_bytes() == b"weights A" * 1000
+
+
+def test_unpinned_file_is_used_with_a_one_line_warning_on_stderr(serve, cache, capfd):
+    """A file without an independent hash: no record is written or read; every process says so once."""
     root, base = serve
     (root / "w.pth").write_bytes(b"weights A" * 1000)
     url, dst = f"{base}/w.pth", cache / "w.pth"
-    with pytest.warns(UserWarning, match="no published checksum"):
-        D.fetch_url(url, dst, None, what="test weights", progress=False)
-    record = D.record_path(dst)
-    assert record.read_text() == f"{SHA_A}  w.pth\n"
-    assert subprocess.run(["sha256sum", "-c", record.name], cwd=cache, capture_output=True).returncode == 0
-    D.fetch_url(url, dst, None, what="test weights")  # the same file again: fine, no new warning
-
-    corrupt(dst)  # a modified cached copy
-    with pytest.raises(D.ChecksumMismatchError) as err:
-        D.fetch_url(url, dst, None, what="test weights", manual="; or pass --x PATH")
-    msg = _one_line(err)
-    assert f"refusing to load test weights: {dst} has sha256 " in msg and f"expected {SHA_A[:12]}..." in msg
-    assert str(record) in msg and f"Delete it and download {url} again; or pass --x PATH." in msg
-    assert SHA_A not in msg  # short checksums only
-
-    dst.unlink()  # the next download is a different file (the upstream changed, or someone swapped it)
-    (root / "w.pth").write_bytes(b"weights B" * 1000)
-    with pytest.raises(D.ChecksumMismatchError) as err:
-        D.fetch_url(url, dst, None, what="test weights", progress=False)
-    msg = _one_line(err)
-    assert f"refusing test weights downloaded from {url}" in msg and "nothing was saved" in msg
-    assert f"if the new file is genuine, delete {record}" in msg
-    assert sorted(p.name for p in cache.iterdir()) == ["w.pth.sha256"]
-    assert record.read_text() == f"{SHA_A}  w.pth\n"  # the record is not overwritten
-
-    (root / "w.pth").write_bytes(b"weights A" * 1000)  # the genuine file again
-    assert D.fetch_url(url, dst, None, what="test weights", progress=False).read_bytes() == b"weights A" * 1000
-
-
-def test_published_prefix_is_checked_and_the_full_sha256_recorded(serve, cache):
-    root, base = serve
-    (root / "vgg-1a2b3c4d.pth").write_bytes(b"weights A" * 1000)
-    url = f"{base}/vgg-1a2b3c4d.pth"
-    with pytest.raises(D.ChecksumMismatchError, match="sha256 prefix published in its name"):
-        D.fetch_url(url, cache / "v.pth", "1a2b3c4d", what="test weights", progress=False)
-    assert not (cache / "v.pth").exists()
-    dst = D.fetch_url(url, cache / "v.pth", SHA_A[:8], what="test weights", progress=False)
-    assert D.record_path(dst).read_text().split()[0] == SHA_A
+    pin = D.Pin(unpinned="the test upstream publishes no checksum")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not a Python warning (the CLI silences those without -v): stderr
+        D.fetch_url(url, dst, pin, what="test weights", progress=False)
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == [f"warning: test weights: {dst} is used unverified: the test upstream publishes no checksum "
+                   f"(docs/hub.md, 'Files without a pinned hash'); compare it with a copy you trust"]
+    D.fetch_url(url, dst, pin, what="test weights")  # the same process: said once
+    assert capfd.readouterr().err == ""
+    assert sorted(p.name for p in cache.iterdir()) == ["w.pth"]  # nothing recorded beside it
 
 
 def test_wrong_published_sha256_refuses_the_download(serve, cache):
@@ -150,8 +173,34 @@ def test_wrong_published_sha256_refuses_the_download(serve, cache):
     (root / "w.pth").write_bytes(b"weights A" * 1000)
     with pytest.raises(D.ChecksumMismatchError) as err:
         D.fetch_url(f"{base}/w.pth", cache / "w.pth", "0" * 64, what="test weights", progress=False)
-    assert "expected 000000000000... (its published sha256)" in _one_line(err)
+    msg = _one_line(err)
+    assert "expected 000000000000... (the hash pinned in Stylezoo)" in msg and "nothing was saved" in msg
     assert list(cache.iterdir()) == []  # nothing saved, no partial file
+
+
+def test_git_blob_pin_is_the_id_git_gives_the_file(tmp_path):
+    """A git blob id pin (AnimeGANv2's files) checks the content the way `git hash-object` names it."""
+    f = tmp_path / "w.pt"
+    f.write_bytes(b"weights A" * 1000)
+    blob = subprocess.run(["git", "hash-object", str(f)], capture_output=True, text=True, check=True).stdout.strip()
+    assert file_digests(f).git_blob == blob
+    pin = D.Pin(git_blob=blob, source="test: git hash-object of the stand-in")
+    assert D.verify_file(f, pin, what="test weights", fix="") == SHA_A
+    corrupt(f)
+    with pytest.raises(D.ChecksumMismatchError, match=f"has git blob id [0-9a-f]{{12}}..., expected {blob[:12]}"):
+        D.verify_file(f, pin, what="test weights", fix="")
+    with pytest.raises(D.ChecksumMismatchError, match="has 9000 bytes, expected 9001"):
+        D.verify_file(f, D.Pin(sha256=SHA_A, size=9001, source="test: a size that differs"), what="w", fix="")
+
+
+def test_a_pin_must_be_well_formed_and_cited():
+    assert D.Pin(sha256=SHA_A, source="where it is published").problems() == []
+    assert "cite" in " ".join(D.Pin(sha256=SHA_A).problems())
+    assert "64 lower-case hex" in " ".join(D.Pin(sha256=SHA_A[:8], source="a name's prefix").problems())
+    assert "40 lower-case hex" in " ".join(D.Pin(git_blob="abc", source="a git tree somewhere").problems())
+    assert "no reason" in " ".join(D.Pin().problems())
+    with pytest.raises(ValueError, match="64 lower-case hex"):
+        D.fetch_url("https://example.invalid/w.pth", "w.pth", SHA_A[:8], what="test weights")
 
 
 def test_cut_download_leaves_nothing_behind(serve, cache):
@@ -185,14 +234,6 @@ def test_file_url_mirror(tmp_path, cache):
     assert dst.read_bytes() == src.read_bytes()
 
 
-def test_unreadable_record_is_refused(tmp_path):
-    f = tmp_path / "w.pth"
-    f.write_bytes(b"weights A" * 1000)
-    D.record_path(f).write_text("not a checksum\n")
-    with pytest.raises(D.ChecksumMismatchError, match=re.escape(f"{D.record_path(f)} is not a checksum record")):
-        D.verify_file(f, None, what="test weights", fix="")
-
-
 def test_hub_file_is_checked_against_its_pinned_sha256(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -209,15 +250,61 @@ def test_hub_file_is_checked_against_its_pinned_sha256(tmp_path, monkeypatch):
         D.fetch_hub_file("org/other", "model.safetensors", rev, SHA_A, what="test weights")
 
 
-def test_pinned_checksums_agree_with_the_names_that_publish_their_prefix():
+def _every_download():
+    """(name, url or Hub repository, Pin) of every file Stylezoo downloads, from the constants that hold them."""
     from benchmarks import metrics as M
     from zoo import backbone as B
+    from zoo.weights import WEIGHTS
 
-    for url, sha in [*D.TORCHVISION_WEIGHTS.values(), (M.INCEPTION_URL, M.INCEPTION_SHA256)]:
-        assert url.startswith("https://")
-        prefix = re.search(r"-([0-9a-f]{8,})\.pth$", url).group(1)
-        assert re.fullmatch(r"[0-9a-f]{8,64}", sha) and sha.startswith(prefix), url
-    for repo, rev, sha in [*B.TIMM_WEIGHTS.values(), (M.ART_INCEPTION_REPO, M.ART_INCEPTION_REVISION,
-                                                     M.ART_INCEPTION_SHA256)]:
-        assert re.fullmatch(r"[0-9a-f]{40}", rev) and re.fullmatch(r"[0-9a-f]{64}", sha), repo
-    assert B.CAFFE_VGG19_URL.startswith("https://")
+    out = []
+    for tag in WEIGHTS.names():
+        e = WEIGHTS.get(tag)
+        if e.canonical is not None:
+            out.append((tag, e.canonical.url, e.canonical.pin))
+        if e.published:  # Hub LFS sha256 at the pinned commit; the table's schema checks the commit
+            out.append((tag, e.repo_id, D.Pin(sha256=e.sha256, source=f"Hub LFS at {e.revision}")))
+    out += [(name, url, pin) for name, (url, pin) in D.TORCHVISION_WEIGHTS.items()]
+    out.append(("caffe vgg19", B.CAFFE_VGG19_URL, B.CAFFE_VGG19_PIN))
+    out.append(("fid inception", M.INCEPTION_URL, D.Pin(sha256=M.INCEPTION_SHA256, source=M.INCEPTION_SOURCE)))
+    hub = [*B.TIMM_WEIGHTS.values(), (M.ART_INCEPTION_REPO, M.ART_INCEPTION_REVISION, M.ART_INCEPTION_SHA256)]
+    for repo, rev, sha in hub:
+        assert re.fullmatch(r"[0-9a-f]{40}", rev), repo  # the Hub's LFS sha256 of that commit
+        out.append((repo, repo, D.Pin(sha256=sha, source=f"the Hub's LFS metadata at commit {rev}")))
+    return out
+
+
+def _unpinned_section() -> str:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "hub.md").read_text()
+    return text.split("### Files without a pinned hash", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("name, url, pin", _every_download(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_download_has_a_well_formed_cited_pin_or_is_listed_without_one(name, url, pin):
+    assert isinstance(pin, D.Pin) and pin.problems() == [], (name, pin.problems())
+    assert url.startswith("https://") or "/" in url and "://" not in url, url  # a URL, or a Hub repository
+    file = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    prefix = re.search(r"-([0-9a-f]{8})\.pth$", file)  # torchvision's convention: the sha256's first 8 digits
+    if prefix:
+        assert pin.sha256 is not None and pin.sha256.startswith(prefix.group(1)), name
+    if pin.pinned:
+        assert file not in _unpinned_section(), f"{file} is pinned now: take it off the list in docs/hub.md"
+    else:
+        assert f"`{file}`" in _unpinned_section(), f"{file} has no pinned hash: list it in docs/hub.md, with why"
+
+
+def test_animeganv2_pins_are_blob_ids_of_the_pinned_commit():
+    from zoo.weights import WEIGHTS
+
+    entries = [WEIGHTS.get(t) for t in WEIGHTS.names() if WEIGHTS.get(t).arch == "animeganv2"]
+    assert len(entries) == 4
+    for e in entries:
+        commit = re.search(r"/raw/([0-9a-f]{40})/weights/", e.canonical.url).group(1)
+        pin = e.canonical.pin
+        assert pin.git_blob and commit in pin.source and e.canonical.url.rsplit("/", 1)[-1] in pin.source
+
+
+def test_raft_pins_are_torchvisions_default_files():
+    from torchvision.models import optical_flow as of
+
+    assert D.TORCHVISION_WEIGHTS["raft_large"][0] == of.Raft_Large_Weights.DEFAULT.url
+    assert D.TORCHVISION_WEIGHTS["raft_small"][0] == of.Raft_Small_Weights.DEFAULT.url

@@ -32,6 +32,7 @@ import zoo.weights as weights
 from zoo.backbone import WeightsUnavailableError
 from zoo.families import FAMILIES, Family, deprecated_names
 from zoo.registry import MODELS, UnknownNameError
+from zoo.pins import Pin
 from zoo.weights import WEIGHTS, CanonicalSource, PretrainedWeights, get_weights
 
 from test_download import corrupt, fill_hub_cache
@@ -309,7 +310,7 @@ def test_wrong_checksum_is_refused_and_never_loaded(tiny_arch, register, isolate
         factory.create_model("tiny_pub", pretrained=True)
     msg = str(err.value)
     assert "refusing to load pretrained weights 'tiny_pub'" in msg and "testorg/tiny-pub" in msg
-    assert "expected ffffffffffff... (its published sha256)" in msg and "\n" not in msg
+    assert "expected ffffffffffff... (the hash pinned in Stylezoo)" in msg and "\n" not in msg
     assert "tampered" in msg and "hf download testorg/tiny-pub model.safetensors --revision" in msg
     assert loads == []
 
@@ -364,9 +365,13 @@ def test_unpublished_tag_names_its_recipe(tag):
 
 @pytest.fixture
 def canonical(register):
+    """canonical(...) registers a tag served from a canonical checkpoint: pinned to ``sha`` (a sha256), or
+    without a pinned hash (``sha=None``: used with a warning)."""
     def _canonical(tag="tiny_canon", url="https://example.invalid/models/tiny_style.pth", member=None, sha=None):
+        pin = (Pin(sha256=sha, source="test: the sha256 of the stand-in upstream file") if sha
+               else Pin(unpinned="the test upstream publishes no checksum"))
         return register(tag=tag, canonical=CanonicalSource(
-            url=url, member=member, sha256=sha, licence="mit", citation="test upstream",
+            url=url, member=member, pin=pin, licence="mit", citation="test upstream",
             converter=f"{__name__}.convert_tiny_state_dict"))
     return _canonical
 
@@ -377,63 +382,73 @@ def _torch_bytes(obj) -> bytes:
     return buf.getvalue()
 
 
-def test_canonical_checkpoint_converted_once_and_cached(tiny_arch, canonical, monkeypatch):
+def test_canonical_checkpoint_is_verified_and_converted_on_every_use(tiny_arch, canonical, monkeypatch):
     ref = _random_tiny(5)
-    entry = canonical()
+    data = _torch_bytes(_upstream(ref.state_dict()))
+    entry = canonical(sha=hashlib.sha256(data).hexdigest())
     original = download.canonical_download_path(entry)
     assert original == Path(torch.hub.get_dir()) / "checkpoints" / "tiny_style.pth"
     original.parent.mkdir(parents=True)
-    original.write_bytes(_torch_bytes(_upstream(ref.state_dict())))
+    original.write_bytes(data)
     built = []
     monkeypatch.setitem(MODELS._items, TINY, lambda **c: built.append(c) or build_tiny(**c))
-    with pytest.warns(UserWarning, match="no published checksum"):
-        net = factory.create_model("tiny_canon", pretrained=True, channels=4)
+    net = factory.create_model("tiny_canon", pretrained=True, channels=4)
     _assert_same_tensors(net, ref)
     assert built == [{"channels": 4}]  # one network, built with the caller's config, checks the conversion
-
-    folder = download.converted_dir("tiny_canon")
-    record = json.loads((folder / "source.json").read_text())
-    assert record["original_sha256"] == hashlib.sha256(original.read_bytes()).hexdigest()
-    assert record["sha256"] == download.sha256_file(folder / "model.safetensors")
-    assert json.loads((folder / "config.json").read_text()) == {"channels": 4}
-    # Second use: served from the converted cache, without the original and without the converter.
-    original.unlink()
-    monkeypatch.setattr(sys.modules[__name__], "convert_tiny_state_dict", None)
+    # Nothing is cached beside the original: no record, no conversion (neither could be pinned).
+    assert sorted(p.name for p in original.parent.iterdir()) == ["tiny_style.pth"]
+    assert not download.converted_dir("tiny_canon").exists()
     _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)
-    # A corrupted conversion is refused.
-    corrupt(folder / "model.safetensors")
-    with pytest.raises(download.ChecksumMismatchError, match=f"Delete {folder}"):
+    corrupt(original)  # a modified original is refused, moved aside, and never converted
+    with pytest.raises(download.ChecksumMismatchError) as err:
         factory.create_model("tiny_canon", pretrained=True)
+    msg = str(err.value)
+    assert "refusing to load pretrained weights 'tiny_canon' (the canonical checkpoint)" in msg and "\n" not in msg
+    assert f"moved aside to {download.rejected_path(original)}" in msg and not original.exists()
 
 
-def test_canonical_download_is_verified_on_every_path(tiny_arch, canonical, isolated, monkeypatch):
-    """From a local mirror (file://): the first download is converted and its sha256 recorded; a modified
-    cached original and a substituted download are refused before anything is read or converted."""
+def test_canonical_truncated_then_good_copy(tiny_arch, canonical, isolated, monkeypatch):
+    """From a local mirror (file://): a truncated copy put in the cache by hand is refused in one line and
+    moved aside; the good copy downloaded (or copied) afterwards loads; a substituted download is refused."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     mirror = isolated / "mirror" / "tiny_style.pth"
     mirror.parent.mkdir()
     ref = _random_tiny(10)
-    mirror.write_bytes(_torch_bytes(_upstream(ref.state_dict())))
-    entry = canonical(url=mirror.as_uri())
-    original, folder = download.canonical_download_path(entry), download.converted_dir("tiny_canon")
-    with pytest.warns(UserWarning, match="no published checksum"):
-        _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)
-    assert (original.parent / "tiny_style.pth.sha256").read_text().split()[0] == download.sha256_file(mirror)
-
-    shutil.rmtree(folder)  # convert again, from the cached original, which was modified meanwhile
-    corrupt(original)
-    with pytest.raises(download.ChecksumMismatchError) as err:
+    data = _torch_bytes(_upstream(ref.state_dict()))
+    mirror.write_bytes(data)
+    entry = canonical(url=mirror.as_uri(), sha=hashlib.sha256(data).hexdigest())
+    original = download.canonical_download_path(entry)
+    original.parent.mkdir(parents=True)
+    original.write_bytes(data[: len(data) // 2])
+    with pytest.raises(download.ChecksumMismatchError, match=f"Run again to download {mirror.as_uri()} afresh"):
         factory.create_model("tiny_canon", pretrained=True)
-    msg = str(err.value)
-    assert "refusing to load pretrained weights 'tiny_canon' (the canonical checkpoint)" in msg and str(original) in msg
-    assert f"Delete it and download {mirror.as_uri()} again" in msg and "\n" not in msg
-    assert not folder.exists()
+    _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)  # downloaded afresh
+    assert original.read_bytes() == data
 
-    original.unlink()  # download again: the upstream file is not the one first downloaded
+    original.unlink()  # download again: the upstream file is not the pinned one
     mirror.write_bytes(_torch_bytes(_upstream(_random_tiny(11).state_dict())))
     with pytest.raises(download.ChecksumMismatchError, match="nothing was saved"):
         factory.create_model("tiny_canon", pretrained=True)
-    assert not original.exists() and not folder.exists()
+    assert not original.exists()
+
+
+def test_unpinned_canonical_file_warns_and_an_unreadable_copy_is_moved_aside(tiny_arch, canonical, capfd):
+    ref = _random_tiny(6)
+    entry = canonical()
+    original = download.canonical_download_path(entry)
+    original.parent.mkdir(parents=True)
+    data = _torch_bytes(_upstream(ref.state_dict()))
+    original.write_bytes(data[:-300])  # truncated: no hash to tell, so reading it tells
+    with pytest.raises(download.UnreadableDownloadError) as err:
+        factory.create_model("tiny_canon", pretrained=True)
+    msg = str(err.value)
+    assert "\n" not in msg and str(original) in msg and f"moved aside to {download.rejected_path(original)}" in msg
+    assert "HF_HUB_OFFLINE" not in msg and "copy it to" in msg  # offline: where to put the good copy
+    assert not original.exists()
+    original.write_bytes(data)  # the good copy: nothing recorded from the bad one stands in its way
+    _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)
+    err = capfd.readouterr().err
+    assert f"warning: pretrained weights 'tiny_canon' (the canonical checkpoint): {original} is used unverified" in err
 
 
 def test_canonical_zip_member(tiny_arch, canonical):
@@ -445,8 +460,7 @@ def test_canonical_zip_member(tiny_arch, canonical):
     with zipfile.ZipFile(zpath, "w") as zf:
         zf.writestr("saved_models/other.pth", b"x")
         zf.writestr("saved_models/tiny.pth", _torch_bytes(_upstream(ref.state_dict())))
-    with pytest.warns(UserWarning):
-        _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)
+    _assert_same_tensors(factory.create_model("tiny_canon", pretrained=True), ref)
 
 
 def test_canonical_pinned_checksum_mismatch_refused(tiny_arch, canonical):
@@ -456,7 +470,6 @@ def test_canonical_pinned_checksum_mismatch_refused(tiny_arch, canonical):
     path.write_bytes(_torch_bytes(_upstream(_random_tiny(7).state_dict())))
     with pytest.raises(download.ChecksumMismatchError, match=r"weights 'tiny_canon' \(the canonical checkpoint\)"):
         factory.create_model("tiny_canon", pretrained=True)
-    assert not download.converted_dir("tiny_canon").exists()
 
 
 def test_canonical_missing_offline_says_where_to_put_it(tiny_arch, canonical):
@@ -485,11 +498,17 @@ def test_pickle_with_arbitrary_object_is_refused(tiny_arch, canonical, isolated)
     sd = _upstream(_random_tiny(8).state_dict())
     sd["evil"] = _Payload(marker)
     path.write_bytes(_torch_bytes(sd))
-    with pytest.warns(UserWarning), pytest.raises(download.UnsafeCheckpointError) as err:
+    with pytest.raises(download.UnreadableDownloadError) as err:
         factory.create_model("tiny_canon", pretrained=True)
     assert "weights_only=True" in str(err.value) and "never unpickles" in str(err.value)
+    assert isinstance(err.value.__cause__, download.UnsafeCheckpointError)
+    assert not marker.exists() and not path.exists() and download.rejected_path(path).exists()
+    # Pinned to its own sha256 (a hostile pin cannot make it run either): refused, not moved (it is "genuine")
+    entry2 = canonical(tag="tiny_canon2", sha=hashlib.sha256(download.rejected_path(path).read_bytes()).hexdigest())
+    download.rejected_path(path).rename(path)
+    with pytest.raises(download.UnsafeCheckpointError):
+        factory.create_model(entry2.tag, pretrained=True)
     assert not marker.exists()
-    assert not download.converted_dir("tiny_canon").exists()
 
 
 # ---------------------------------------------------------------------------------------------------

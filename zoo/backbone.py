@@ -21,7 +21,7 @@ before every read (a modified cached copy is refused):
 ``"caffe"``
     The "normalised" Caffe VGG19 used by the original Gatys and AdaIN code, as converted by
     pytorch-AdaIN (``vgg_normalised.pth``, release v0.0.0 of naoto0804/pytorch-AdaIN; no checksum is
-    published, so the one seen at the first download is recorded and checked). It starts with
+    published nor known from an independent source, so it is used with a warning). It starts with
     a 1x1 convolution that turns RGB [0, 1] into mean-subtracted BGR 0-255 (the Caffe preprocessing),
     uses reflection padding and ceil-mode pooling, as that code does.
 ``"none"`` / ``None``
@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .download import WeightsUnavailableError, checkpoints_dir, fetch_hub_file, fetch_url, torchvision_weights_file
+from .pins import Pin
 
 __all__ = ["VGGEncoder", "WeightsUnavailableError", "layer_names", "load_state_dict_file"]
 
@@ -67,8 +68,11 @@ TIMM_WEIGHTS = {
               "11aea017b543ff59233749d8f1cf544cda749378f5790d2fedab841fb86b7669"),
 }
 # pytorch-AdaIN's converted Caffe VGG19 (README of naoto0804/pytorch-AdaIN, release v0.0.0). The release
-# (2017) predates GitHub's asset digests and the repository publishes no checksum: recorded at first download.
+# (2017) predates GitHub's asset digests, the repository publishes no checksum and no hash from an independent
+# source is known: it is used unverified, with a warning (docs/hub.md, zoo.download).
 CAFFE_VGG19_URL = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/vgg_normalised.pth"
+CAFFE_VGG19_PIN = Pin(unpinned="release v0.0.0 of naoto0804/pytorch-AdaIN (2017) predates GitHub's release-asset "
+                               "digests; no checksum is published and no hash from an independent source is known")
 _BY_HAND = "; or pass a local file with --backbone-weights PATH"
 # Index of each conv layer of vgg_normalised.pth's nn.Sequential (1x1 input conv at 0, then a
 # ReflectionPad2d before every 3x3 conv), in order conv1_1 .. conv5_4 (pytorch-AdaIN net.py).
@@ -118,7 +122,7 @@ def _timm_weights(arch: str) -> dict[str, Tensor]:
 
 
 def _caffe_weights(progress: bool) -> dict[str, Tensor]:
-    file = fetch_url(CAFFE_VGG19_URL, checkpoints_dir() / "vgg_normalised.pth", None, progress=progress,
+    file = fetch_url(CAFFE_VGG19_URL, checkpoints_dir() / "vgg_normalised.pth", CAFFE_VGG19_PIN, progress=progress,
                      what="Caffe-normalised VGG19 weights (vgg_normalised.pth)", manual=_BY_HAND)
     return load_state_dict_file(file)
 

@@ -1,20 +1,25 @@
 """Every file Stylezoo fetches from outside is fetched, verified and cached here (docs/hub.md).
 
-* A file is verified each time before it is read: a cached copy as much as a fresh download.
-* The expected checksum is the full sha256 published for the file (each constant cites where), or the
-  sha256 prefix published in its name (torchvision's ``<name>-<prefix>.pth`` convention, which
-  ``torch.hub`` checks only when it downloads). Where no full sha256 is published, the one seen the
-  first time the file is verified on this machine is recorded beside it, in ``<file>.sha256``
-  (``sha256sum`` format, so ``sha256sum -c <file>.sha256`` checks it too), and every later use and
-  every re-download is checked against that record.
-* :func:`fetch_url` downloads to a temporary name in the target folder, hashes while it streams (with a
-  progress bar), checks the length and the checksum, and only then renames the file into place: a
-  failed or refused download leaves nothing behind. ``https://`` and ``file://`` URLs (a local mirror)
-  are accepted, plain ``http://`` too (tests serve from 127.0.0.1), where verification is the protection.
+* Every file is checked against a hash **pinned in the package** (:class:`zoo.pins.Pin`), from a source
+  independent of the download (the host's published sha256, the git blob id of the original repository's
+  tree at a pinned commit, or the sha256 several independent projects pin), each cited beside its
+  constant. It is checked each time before it is read: a cached copy as much as a fresh download.
+  Nothing written beside a cached file is trusted: a ``<file>.sha256`` record left there (by an earlier
+  version, or by anyone) is ignored, with a one-line notice when it disagrees with the pin.
+* A file for which no independent hash exists carries the reason instead (``Pin(unpinned=...)``, listed
+  in docs/hub.md); it is used with a one-line warning on stderr, visible without ``-v``, once per
+  process.
+* :func:`fetch_url` downloads to a temporary name in the target folder (with a progress bar), checks the
+  length and the pin, and only then renames the file into place: a failed or refused download leaves
+  nothing behind. ``https://`` and ``file://`` URLs (a local mirror) are accepted, plain ``http://`` too
+  (tests serve from 127.0.0.1), where the pin is the protection.
+* A cached file that fails its pin (truncated, corrupted, swapped), or an unpinned one that cannot be
+  read, is moved aside to ``<file>.rejected`` with a one-line error saying so and what to do; the next
+  run downloads it afresh (or uses the good copy put in its place). A bad copy never blocks a good one.
 * :func:`fetch_hub_file` serves a file of a Hugging Face Hub repository pinned to a commit, from the
   Hugging Face cache, and checks it against the Hub's LFS sha256 of that commit.
 * A mismatch raises :class:`ChecksumMismatchError`, one line naming the file, the actual and expected
-  sha256 (first 12 hex digits) and what to do. ``HF_HUB_OFFLINE=1`` (or ``TRANSFORMERS_OFFLINE=1``)
+  hash (first 12 hex digits) and what to do. ``HF_HUB_OFFLINE=1`` (or ``TRANSFORMERS_OFFLINE=1``)
   forbids every download: a file that is not cached is then an error naming where to put it.
 
 Pretrained weights of the weights table (:mod:`zoo.weights`, loaded by ``zoo.create_model(tag,
@@ -23,11 +28,11 @@ pretrained=True)``, :mod:`zoo.factory`):
 * **published on the Hub**: ``hf_hub_download(repo_id, filename, revision=<pinned commit>)``. Only
   ``.safetensors`` files are fetched; the file's sha256 is compared with the table's before it is read.
 * **canonical checkpoint**: the reference implementation's file is downloaded from its original URL into
-  ``$TORCH_HOME/hub/checkpoints`` and verified by :func:`fetch_url`, read with
+  ``$TORCH_HOME/hub/checkpoints``, verified against the entry's pin by :func:`fetch_url`, read with
   ``torch.load(weights_only=True)`` (a pickle holding anything but tensors and plain containers is
-  refused: :class:`UnsafeCheckpointError`), converted by the importer named in the entry, loaded strictly
-  into its network, and cached as safetensors under :func:`converted_dir`. The cached file's sha256 is
-  recorded beside it and checked on every use.
+  refused: :class:`UnsafeCheckpointError`), converted by the importer named in the entry and loaded
+  strictly into its network, on every use (the original is the only cached file, so it is the only
+  thing to verify; there is no second, unpinnable cache to trust).
 * **not published**: :class:`NotPublishedError`, naming the recipe that trains the weights.
 """
 
@@ -38,46 +43,54 @@ import importlib
 import io
 import json
 import os
-import pickle
-import re
+import sys
 import urllib.request
-import warnings
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .fileio import write_bytes
+from .pins import SHORT as _SHORT
+from .pins import Pin, coerce, file_digests
 from .weights import PretrainedWeights, get_weights
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
 __all__ = [
-    "WeightsUnavailableError", "ChecksumMismatchError", "sha256_file", "record_path", "verify_file",
-    "fetch_url", "fetch_hub_file", "torchvision_weights_file", "checkpoints_dir", "hf_cache_dir", "offline",
-    "TORCHVISION_WEIGHTS", "NotPublishedError", "UnsafeCheckpointError", "converted_dir", "canonical_download_path",
-    "load_pretrained_state_dict", "pretrained_state", "safetensors_bytes", "cached", "WEIGHTS_FILE", "CONFIG_FILE",
+    "WeightsUnavailableError", "ChecksumMismatchError", "UnreadableDownloadError", "sha256_file", "record_path",
+    "rejected_path", "verify_file", "fetch_url", "fetch_hub_file", "torchvision_weights_file", "checkpoints_dir",
+    "hf_cache_dir", "offline", "TORCHVISION_WEIGHTS", "NotPublishedError", "UnsafeCheckpointError", "converted_dir",
+    "canonical_download_path", "load_pretrained_state_dict", "pretrained_state", "safetensors_bytes", "cached",
+    "WEIGHTS_FILE", "CONFIG_FILE", "Pin", "read_torch_file",
 ]
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_PREFIX = re.compile(r"[0-9a-f]{8,64}")
-_SHORT = 12  # hex digits shown in messages
-
-# torchvision's ImageNet weights that Stylezoo reads: {architecture: (url, sha256)}. torchvision publishes
-# the first 8 hex digits of each file's sha256 in its name (torchvision/models/vgg.py, alexnet.py:
-# ``IMAGENET1K_V1``), which is what is checked where no full sha256 is published.
-TORCHVISION_WEIGHTS: dict[str, tuple[str, str]] = {
-    # Full sha256 as Hugging Face's LFS pointers of two mirrors of this file record it (huggingface.co,
-    # CSWRY/VOSR and blanchon/image-gs-models-utils, torch_cache|torch/checkpoints/alexnet-owt-7be5be79.pth);
-    # it begins with the published prefix 7be5be79.
-    "alexnet": ("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
-                "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"),
-    # Full sha256 as the LFS pointer of a mirror records it (huggingface.co, Keiser41/mangaaa,
-    # model/vgg16-397923af.pth); it begins with the published prefix 397923af.
-    "vgg16": ("https://download.pytorch.org/models/vgg16-397923af.pth",
-              "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0"),
-    # Only the prefix in the name is published; the full sha256 is recorded at first use.
-    "vgg19": ("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", "dcbb9e9d"),
+# torchvision's weights that Stylezoo reads: {name: (url, pin)}. torchvision publishes only the first 8 hex
+# digits of each file's sha256, in its name (``<name>-<prefix>.pth``; torch.hub checks them only when it
+# downloads); the full sha256 pinned here begins with that prefix (the schema test checks it) and comes
+# from sources independent of download.pytorch.org, cited with each.
+TORCHVISION_WEIGHTS: dict[str, tuple[str, Pin | str]] = {
+    "alexnet": ("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", Pin(
+        sha256="7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
+        source="Hugging Face LFS pointers of two mirrors of the file (huggingface.co CSWRY/VOSR and "
+               "blanchon/image-gs-models-utils, torch_cache/torch/checkpoints/alexnet-owt-7be5be79.pth)")),
+    "vgg16": ("https://download.pytorch.org/models/vgg16-397923af.pth", Pin(
+        sha256="397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0", size=553433881,
+        source="the Hugging Face LFS pointer of a mirror (huggingface.co Keiser41/mangaaa, "
+               "model/vgg16-397923af.pth); the same sha256 and size in public projects' weight manifests")),
+    "vgg19": ("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", Pin(
+        sha256="dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44", size=574673361,
+        source="pinned, with this size, by at least 8 independent public projects' weight manifests and "
+               "download scripts (GitHub code search for the name and the prefix dcbb9e9d, 2026-12)")),
+    # RAFT (torchvision.models.optical_flow): Raft_Large_Weights.C_T_SKHT_V2 and Raft_Small_Weights.C_T_V2,
+    # the DEFAULT weights of torchvision 0.13 and later (zoo.flow).
+    "raft_large": ("https://download.pytorch.org/models/raft_large_C_T_SKHT_V2-ff5fadd5.pth", Pin(
+        sha256="ff5fadd56d26b40647388883af1547351ea17868b765c05b27231e72dd16a322", size=21106607,
+        source="pinned, with this size, by at least 10 independent public projects' manifests and loaders "
+               "(GitHub code search for the prefix ff5fadd5, 2026-12)")),
+    "raft_small": ("https://download.pytorch.org/models/raft_small_C_T_V2-01064c6d.pth", Pin(
+        sha256="01064c6dba73b0fc9fc8edf772248560a00a3acfd62ac6677e9eeebad9680e27",
+        source="pinned by at least 10 independent public projects' manifests and loaders "
+               "(GitHub code search for the prefix 01064c6d, 2026-12)")),
 }
 
 
@@ -86,7 +99,11 @@ class WeightsUnavailableError(RuntimeError):
 
 
 class ChecksumMismatchError(WeightsUnavailableError):
-    """A downloaded or cached file whose sha256 is not the expected one. It is never loaded."""
+    """A downloaded or cached file whose content is not the pinned one. It is never loaded."""
+
+
+class UnreadableDownloadError(WeightsUnavailableError):
+    """A downloaded file without a pinned hash that cannot be read or converted; it was moved aside."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -124,7 +141,7 @@ def checkpoints_dir() -> Path:
 
 
 # --------------------------------------------------------------------------------------------------
-# Checksums
+# Checks
 # --------------------------------------------------------------------------------------------------
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -137,86 +154,88 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def record_path(path: str | os.PathLike) -> Path:
-    """Where the sha256 of ``path`` seen at its first download is recorded: ``<path>.sha256``."""
+    """``<path>.sha256``: where earlier versions recorded a file's first-seen sha256. Never trusted now."""
     path = Path(path)
     return path.with_name(path.name + ".sha256")
 
 
-def _recorded(path: Path) -> str | None:
-    rec = record_path(path)
-    if not rec.is_file():
-        return None
-    words = rec.read_text().split()
-    if not words or not _SHA256.fullmatch(words[0]):
-        raise ChecksumMismatchError(
-            f"{rec} is not a checksum record ('<sha256>  {path.name}'); delete it and {path}, then download again")
-    return words[0]
+def rejected_path(path: str | os.PathLike) -> Path:
+    """``<path>.rejected``: where a cached file that failed its check is moved aside."""
+    path = Path(path)
+    return path.with_name(path.name + ".rejected")
 
 
-def _needs_record(expected: str | None) -> bool:
-    return expected is None or len(expected) < 64
+_told: set[str] = set()  # one-line notices already printed by this process
 
 
-def _mismatch(digest: str, path: Path, expected: str | None) -> tuple[str, str, bool] | None:
-    """None if ``digest`` is the one expected for ``path``, else (expected value, where it comes from,
-    whether that is the record of the first download)."""
-    if expected is not None and not digest.startswith(expected):
-        return expected, ("its published sha256" if len(expected) == 64
-                          else "the sha256 prefix published in its name"), False
-    if _needs_record(expected):
-        recorded = _recorded(path)
-        if recorded is not None and recorded != digest:
-            return recorded, f"the sha256 recorded at its first download in {record_path(path)}", True
-    return None
-
-
-def _accept(digest: str, path: Path, expected: str | None, source: str) -> None:
-    """Record the first-seen sha256 of a file that has no full published one."""
-    if not _needs_record(expected) or _recorded(path) is not None:
+def _notice(key: str, line: str) -> None:
+    """Print ``warning: <line>`` on stderr once per process (visible without -v: not a Python warning,
+    which the CLI silences)."""
+    if key in _told:
         return
+    _told.add(key)
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
+def _stale_record(path: Path, pin: Pin) -> None:
+    """A ``<file>.sha256`` beside ``path`` is never trusted; one that disagrees with the pin is refused in one line."""
     rec = record_path(path)
-    tmp = rec.with_name(f".{rec.name}.{os.getpid()}.tmp")
-    tmp.write_text(f"{digest}  {path.name}\n")
-    os.replace(tmp, rec)
-    if expected is None:
-        warnings.warn(f"{source} has no published checksum: recorded the sha256 of {path} ({digest[:_SHORT]}...) "
-                      f"in {rec}; every later use is checked against it", stacklevel=4)
+    if not (pin.sha256 and rec.is_file()):
+        return
+    try:
+        words = rec.read_text(errors="replace").split()
+    except OSError:
+        return
+    if not words or words[0] != pin.sha256:
+        seen = f"sha256 {words[0][:_SHORT]}..." if words else "nothing"
+        _notice(f"record:{rec}", f"ignoring {rec}: it records {seen}, not the sha256 pinned in Stylezoo "
+                                 f"({pin.sha256[:_SHORT]}...); checksums are never read from beside a file (delete it)")
 
 
-def _well_formed(expected: str | None) -> str | None:
-    if expected is not None and not _PREFIX.fullmatch(expected):
-        raise ValueError(f"expected sha256 {expected!r} is not 8 to 64 lower-case hex digits")
-    return expected
+def _warn_unpinned(path: Path, pin: Pin, what: str) -> None:
+    _notice(f"unpinned:{path}", f"{what}: {path} is used unverified: {pin.unpinned} (docs/hub.md, "
+                                f"'Files without a pinned hash'); compare it with a copy you trust")
 
 
-def verify_file(path: str | os.PathLike, expected: str | None = None, *, what: str, fix: str) -> str:
-    """Check ``path`` before it is read and return its sha256.
+def _quarantine(path: Path) -> Path:
+    """Move ``path`` aside to ``<path>.rejected`` (replacing an earlier one) and return where it went."""
+    dst = rejected_path(path)
+    os.replace(path, dst)
+    return dst
 
-    ``expected``: the full published sha256, a published prefix, or None. Without a full one, the sha256
-    recorded beside the file is checked too (and recorded now if there is none yet). A mismatch raises
-    :class:`ChecksumMismatchError` naming ``what`` and ``path``, ending with ``fix`` (what to do).
+
+def verify_file(path: str | os.PathLike, expected: Pin | str | None = None, *, what: str, fix: str,
+                quarantine: bool = False) -> str:
+    """Check ``path`` against its pin before it is read; return its sha256.
+
+    ``expected``: a :class:`Pin`, a full published sha256, or None (no pinned hash: the file is used with a
+    warning). A mismatch raises :class:`ChecksumMismatchError` naming ``what`` and ``path`` and ending with
+    ``fix`` (what to do); with ``quarantine`` the file is first moved aside to ``<path>.rejected``.
     """
-    path, expected = Path(path), _well_formed(expected)
-    digest = sha256_file(path)
-    bad = _mismatch(digest, path, expected)
+    path = Path(path)
+    pin = coerce(expected, str(path))
+    _stale_record(path, pin)
+    digests = file_digests(path)
+    bad = pin.mismatch(digests) if pin.pinned else None
     if bad is not None:
-        again = f" If the source changed on purpose, delete {record_path(path)} as well." if bad[2] else ""
+        moved = f"; it was moved aside to {_quarantine(path)}" if quarantine else ""
         raise ChecksumMismatchError(
-            f"refusing to load {what}: {path} has sha256 {digest[:_SHORT]}..., expected {bad[0][:_SHORT]}... "
-            f"({bad[1]}); the file is corrupted or was tampered with and was not loaded. {fix}{again}")
-    _accept(digest, path, expected, str(path))
-    return digest
+            f"refusing to load {what}: {path} has {bad} (the hash pinned in Stylezoo): it is truncated, "
+            f"corrupted or was tampered with and was not loaded{moved}. {fix}")
+    if not pin.pinned:
+        _warn_unpinned(path, pin, what)
+    return digests.sha256
 
 
 # --------------------------------------------------------------------------------------------------
 # Downloads
 # --------------------------------------------------------------------------------------------------
 
-def _download(url: str, tmp: Path, progress: bool, name: str) -> str:
-    """Stream ``url`` into ``tmp``; return its sha256. A short read (fewer bytes than announced) is an error."""
+def _download(url: str, tmp: Path, progress: bool, name: str) -> None:
+    """Stream ``url`` into ``tmp``. A short read (fewer bytes than announced) is an error."""
     from tqdm.auto import tqdm
 
-    h, done = hashlib.sha256(), 0
+    done = 0
     request = urllib.request.Request(url, headers={"User-Agent": "stylezoo"})
     with urllib.request.urlopen(request, timeout=60) as response, open(tmp, "wb") as out:
         size = response.headers.get("Content-Length")
@@ -225,51 +244,60 @@ def _download(url: str, tmp: Path, progress: bool, name: str) -> str:
                   disable=not progress) as bar:
             for block in iter(lambda: response.read(1 << 20), b""):
                 out.write(block)
-                h.update(block)
                 done += len(block)
                 bar.update(len(block))
     if total is not None and done != total:
         raise OSError(f"the download stopped after {done} of {total} bytes")
-    return h.hexdigest()
 
 
-def fetch_url(url: str, dst: str | os.PathLike, expected: str | None = None, *, what: str, manual: str = "",
+def _place(url: str, dst: Path, manual: str) -> str:
+    return f"Download {url} on a machine with internet and copy it to {dst} (or set TORCH_HOME){manual}."
+
+
+def _again(url: str, dst: Path, manual: str) -> str:
+    """What to do about a bad cached file (now moved aside)."""
+    if offline():
+        return _place(url, dst, manual)
+    return f"Run again to download {url} afresh, or copy the genuine file to {dst}{manual}."
+
+
+def fetch_url(url: str, dst: str | os.PathLike, expected: Pin | str | None = None, *, what: str, manual: str = "",
               progress: bool = True) -> Path:
     """The verified file ``dst``, downloaded from ``url`` if it is not there yet (see the module doc).
 
+    ``expected``: the file's :class:`Pin` (or its full sha256; None: no pinned hash, used with a warning).
     ``what`` names the file in messages, in the plural ("Caffe-normalised VGG19 weights": "... are not
     available: ..."); ``manual`` is the way to give a file by hand, appended to them ("; or pass
     --backbone-weights PATH").
     """
-    dst, expected = Path(dst), _well_formed(expected)
+    dst, pin = Path(dst), coerce(expected, url)
     if dst.is_file():
-        verify_file(dst, expected, what=what, fix=f"Delete it and download {url} again{manual}.")
+        verify_file(dst, pin, what=what, fix=_again(url, dst, manual), quarantine=True)
         return dst
-    place = f"Download {url} on a machine with internet and copy it to {dst} (or set TORCH_HOME){manual}."
     if offline():
         raise WeightsUnavailableError(
-            f"{what} are not available: {dst} is not cached and HF_HUB_OFFLINE=1 forbids downloading it. {place}")
+            f"{what} are not available: {dst} is not cached and HF_HUB_OFFLINE=1 forbids downloading it. "
+            f"{_place(url, dst, manual)}")
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.partial")
     try:
         try:
-            digest = _download(url, tmp, progress, dst.name)
+            _download(url, tmp, progress, dst.name)
         except Exception as e:  # URLError/HTTPError (OSError), http.client errors, timeouts, bad URLs
             first = (str(e).strip().splitlines() or [""])[0][:200]
             raise WeightsUnavailableError(
                 f"{what} are not available: {dst} is not cached and could not be downloaded from {url} "
-                f"({type(e).__name__}: {first}). {place}") from e
-        bad = _mismatch(digest, dst, expected)
+                f"({type(e).__name__}: {first}). {_place(url, dst, manual)}") from e
+        bad = pin.mismatch(file_digests(tmp)) if pin.pinned else None
         if bad is not None:
-            trust = f"; if the new file is genuine, delete {record_path(dst)} and download again" if bad[2] else ""
             raise ChecksumMismatchError(
-                f"refusing {what} downloaded from {url}: sha256 {digest[:_SHORT]}..., expected "
-                f"{bad[0][:_SHORT]}... ({bad[1]}); nothing was saved. Check the source (a changed upload, a "
-                f"proxy or login page answering for it, or tampering){trust}{manual}.")
+                f"refusing {what} downloaded from {url}: {bad} (the hash pinned in Stylezoo); nothing was saved. "
+                f"Check the source (a changed upload, a proxy or login page answering for it, or tampering){manual}.")
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
-    _accept(digest, dst, expected, url)
+    if not pin.pinned:
+        _warn_unpinned(dst, pin, what)
     return dst
 
 
@@ -279,8 +307,7 @@ def fetch_hub_file(repo_id: str, filename: str, revision: str, sha256: str, *, w
     (downloaded there when missing and allowed), checked against ``sha256`` (the LFS sha256 at that commit)."""
     from huggingface_hub import hf_hub_download
 
-    if not _SHA256.fullmatch(sha256 or ""):
-        raise ValueError(f"{repo_id}/{filename}: a Hub file needs its full sha256, got {sha256!r}")
+    pin = coerce(sha256)
     cache, off = hf_cache_dir(), offline()
     where = f"{repo_id}/{filename} (revision {revision})"
     get = f"`hf download {repo_id} {filename} --revision {revision}`"
@@ -298,15 +325,14 @@ def fetch_hub_file(repo_id: str, filename: str, revision: str, sha256: str, *, w
         raise WeightsUnavailableError(
             f"{what} are not available: {where} could not be downloaded ({type(e).__name__}: {first}). "
             f"Check the network, or run {get} where there is one and copy the cache to {cache}{manual}.") from e
-    verify_file(path, sha256, what=f"{what} ({where})",
+    verify_file(path, pin, what=f"{what} ({where})",
                 fix=f"Delete the cache folder {cache / folder} and download again with {get}{manual}.")
     return path
 
 
 def torchvision_weights_file(arch: str, *, what: str, manual: str = "", progress: bool = True) -> Path:
-    """torchvision's ImageNet weights of ``arch`` (:data:`TORCHVISION_WEIGHTS`), verified, in
-    ``$TORCH_HOME/hub/checkpoints`` under the name torchvision gives them (a copy torchvision downloaded
-    before is used as is, once verified)."""
+    """torchvision's weights ``arch`` (:data:`TORCHVISION_WEIGHTS`), verified, in ``$TORCH_HOME/hub/checkpoints``
+    under the name torchvision gives them (a copy torchvision downloaded before is used, once verified)."""
     if arch not in TORCHVISION_WEIGHTS:
         raise ValueError(f"no torchvision weights known for {arch!r}; known: {', '.join(TORCHVISION_WEIGHTS)}")
     url, expected = TORCHVISION_WEIGHTS[arch]
@@ -314,9 +340,15 @@ def torchvision_weights_file(arch: str, *, what: str, manual: str = "", progress
                      progress=progress)
 
 
+def read_torch_file(path: str | os.PathLike) -> dict[str, Tensor]:
+    """A state dict of tensors from a torch file, read with ``torch.load(weights_only=True)``
+    (:class:`UnsafeCheckpointError` for anything else)."""
+    return _torch_load_weights_only(Path(path).read_bytes(), str(path))
+
+
 # --------------------------------------------------------------------------------------------------
 # Pretrained weights of the weights table (zoo.weights): from the Hub, or converted from their
-# canonical checkpoint and cached as safetensors. zoo.factory builds the networks that load them.
+# verified canonical checkpoint. zoo.factory builds the networks that load them.
 # --------------------------------------------------------------------------------------------------
 
 WEIGHTS_FILE = "model.safetensors"
@@ -339,8 +371,9 @@ def _zoo_cache() -> Path:
 
 
 def converted_dir(tag: str) -> Path:
-    """Where the safetensors conversion of a canonical checkpoint is cached:
-    ``$STYLEZOO_CACHE/converted/<tag>`` (default ``$TORCH_HOME/hub/stylezoo/converted/<tag>``)."""
+    """``$STYLEZOO_CACHE/converted/<tag>`` (default ``$TORCH_HOME/hub/stylezoo/converted/<tag>``), where
+    earlier versions cached conversions. Nothing is read from or written there any more: a conversion
+    cannot be checked against a pinned hash, so every use converts the verified original."""
     return _zoo_cache() / "converted" / tag
 
 
@@ -350,10 +383,6 @@ def canonical_download_path(entry: PretrainedWeights | str) -> Path:
     if entry.canonical is None:
         raise ValueError(f"{entry.tag!r} is not served from a canonical checkpoint")
     return checkpoints_dir() / entry.canonical.filename
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _safetensors_from_bytes(data: bytes, what: str) -> dict[str, Tensor]:
@@ -372,7 +401,9 @@ def _torch_load_weights_only(data: bytes, what: str) -> dict[str, Tensor]:
 
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError, EOFError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:  # pickle.UnpicklingError, RuntimeError, UnicodeDecodeError, EOFError...: bytes, not tensors
         first = (str(e).strip().splitlines() or [""])[0][:300]
         raise UnsafeCheckpointError(
             f"{what}: refused: torch.load(weights_only=True) cannot read it as plain tensors "
@@ -470,35 +501,40 @@ def _resolve_converter(dotted: str) -> Callable[[Mapping[str, Tensor]], Mapping[
 def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
     c = entry.canonical
     assert c is not None
-    return fetch_url(c.url, canonical_download_path(entry), c.sha256, progress=progress,
+    return fetch_url(c.url, canonical_download_path(entry), c.pin, progress=progress,
                      what=f"pretrained weights {entry.tag!r} (the canonical checkpoint)")
 
 
 def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
-                          ) -> tuple[dict[str, Tensor], nn.Module | None]:
-    """(state dict, None) from the converted cache, or (state dict, network loaded with it) after a
-    fresh conversion, which is checked by loading it strictly into ``make_net()`` (default: the entry's
-    config) before it is cached."""
+                          ) -> tuple[dict[str, Tensor], nn.Module]:
+    """(state dict, network loaded with it): the canonical file, verified against its pin, read as plain
+    tensors, converted and loaded strictly into ``make_net()`` (default: a network of the entry's config).
+
+    A file without a pinned hash that cannot be read, converted or loaded is moved aside
+    (:class:`UnreadableDownloadError`), so that the next run downloads it afresh. A pinned file that
+    verified but does not convert is a bug here, and keeps its traceback.
+    """
     c = entry.canonical
     assert c is not None
-    folder = converted_dir(entry.tag)
-    st_path, record_path = folder / WEIGHTS_FILE, folder / "source.json"
-    again = f"Delete {folder} to convert the canonical checkpoint again."
-    if st_path.is_file():
-        try:
-            expected = json.loads(record_path.read_text())["sha256"]
-            if not (isinstance(expected, str) and len(expected) == 64):
-                raise ValueError(expected)
-        except (OSError, ValueError, KeyError, TypeError):
-            raise ChecksumMismatchError(
-                f"refusing to load {st_path}: its checksum record {record_path} is missing or unreadable. {again}"
-            ) from None
-        verify_file(st_path, expected, what=f"converted weights {entry.tag!r}", fix=again)
-        return _safetensors_from_bytes(st_path.read_bytes(), str(st_path)), None
-
     original = _fetch_canonical(entry, progress)  # verified
+    try:
+        return _convert(entry, original, make_net)
+    except (WeightsUnavailableError, UnsafeCheckpointError, ValueError, KeyError, RuntimeError, EOFError) as e:
+        if c.pin.pinned or not original.is_file():
+            raise
+        moved = _quarantine(original)
+        first = (str(e).strip().splitlines() or [""])[0][:1000]
+        raise UnreadableDownloadError(
+            f"pretrained weights {entry.tag!r}: {original} cannot be used ({first}); it has no pinned hash, "
+            f"so it may be truncated or swapped, and was moved aside to {moved}. {_again(c.url, original, '')}"
+        ) from e
+
+
+def _convert(entry: PretrainedWeights, original: Path, make_net: Callable[[], nn.Module] | None
+             ) -> tuple[dict[str, Tensor], nn.Module]:
+    c = entry.canonical
+    assert c is not None
     raw = original.read_bytes()
-    digest = _sha256(raw)
     what = str(original)
     if c.member is not None:
         try:
@@ -507,17 +543,12 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
         except KeyError:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
                 names = zf.namelist()
-            raise WeightsUnavailableError(
-                f"{original} has no member {c.member} (it has: {', '.join(names[:10])}); delete it and "
-                f"download {c.url} again."
-            ) from None
-        except zipfile.BadZipFile:
-            raise WeightsUnavailableError(f"{original} is not a zip archive; delete it and download {c.url} again.") from None
+            raise WeightsUnavailableError(f"{original} has no member {c.member} (it has: {', '.join(names[:10])})") from None
+        except (zipfile.BadZipFile, EOFError, OSError) as e:
+            raise WeightsUnavailableError(f"{original} is not a readable zip archive ({type(e).__name__})") from None
         what = f"{original}!{c.member}"
     state_dict = _torch_load_weights_only(raw, what)
-    converter = _resolve_converter(c.converter)
-    converted = dict(converter(state_dict))
-    # Check the conversion against the network before caching it: only loadable weights are cached.
+    converted = dict(_resolve_converter(c.converter)(state_dict))
     from .checkpoint import load_strict
 
     if make_net is None:
@@ -527,15 +558,7 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
     else:
         net = make_net()
     load_strict(net, converted, source=f"{what} converted by {c.converter}")
-    data = safetensors_bytes(converted, entry.arch, entry.config_dict(),
-                              {"source": c.url, "converter": c.converter})
-    write_bytes(st_path, data)
-    write_bytes(folder / CONFIG_FILE, json.dumps(entry.config_dict(), sort_keys=True, indent=2).encode())
-    write_bytes(record_path, json.dumps({
-        "tag": entry.tag, "url": c.url, "member": c.member, "original_sha256": digest,
-        "converter": c.converter, "sha256": _sha256(data),
-    }, indent=2).encode())
-    return _safetensors_from_bytes(data, str(st_path)), net
+    return converted, net
 
 
 def cached(entry: PretrainedWeights) -> bool:
@@ -545,5 +568,5 @@ def cached(entry: PretrainedWeights) -> bool:
         hit = try_to_load_from_cache(entry.repo_id, entry.filename, cache_dir=hf_cache_dir(), revision=entry.revision)
         return isinstance(hit, str)
     if entry.canonical is not None:
-        return (converted_dir(entry.tag) / WEIGHTS_FILE).is_file() or canonical_download_path(entry).is_file()
+        return canonical_download_path(entry).is_file()
     return False

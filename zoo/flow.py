@@ -8,8 +8,10 @@ Estimators (no training needed):
 
 * :class:`DISFlow`: OpenCV's Dense Inverse Search (Kroeger et al., "Fast Optical Flow using Dense Inverse
   Search", ECCV 2016; ``cv2.DISOpticalFlow``), a classical estimator without weights, on the CPU;
-* :class:`RAFTFlow`: torchvision's RAFT (Teed & Deng, ECCV 2020) with its published weights, used from the
-  torch hub cache (``$TORCH_HOME/hub/checkpoints``) and downloaded there (hash-checked) when missing.
+* :class:`RAFTFlow`: torchvision's RAFT (Teed & Deng, ECCV 2020) with its published weights, fetched by
+  :func:`zoo.download.torchvision_weights_file` like every other download: from the torch hub cache
+  (``$TORCH_HOME/hub/checkpoints``, downloaded there when missing), checked against the sha256 pinned in
+  the package before it is read, and read as plain tensors (``weights_only=True``).
 
 Occlusion (:func:`reliable_mask`) is the forward-backward consistency check of Ruder, Dosovitskiy & Brox,
 "Artistic style transfer for videos" (GCPR 2016; manuelruder/artistic-videos
@@ -90,21 +92,13 @@ class RAFTFlow:
     def __init__(self, size: str = "large", device: torch.device | str = "cpu", num_flow_updates: int = 12) -> None:
         from torchvision.models import optical_flow as of
 
-        from .backbone import WeightsUnavailableError
+        from .download import read_torch_file, torchvision_weights_file
 
-        build, weights = {"large": (of.raft_large, of.Raft_Large_Weights.DEFAULT),
-                          "small": (of.raft_small, of.Raft_Small_Weights.DEFAULT)}[size]
-        try:  # the cached file, else a download whose sha256 prefix (in the file name) is checked
-            state = torch.hub.load_state_dict_from_url(weights.url, map_location="cpu", check_hash=True,
-                                                       weights_only=True, progress=False)
-        except (OSError, RuntimeError) as e:
-            from pathlib import Path
-
-            file = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-            raise WeightsUnavailableError(
-                f"RAFT weights are not available: {file} is not cached and could not be downloaded from "
-                f"{weights.url} ({type(e).__name__}). Copy that file there, or use --flow dis (no weights)."
-            ) from e
+        build = {"large": of.raft_large, "small": of.raft_small}[size]
+        # zoo.download.TORCHVISION_WEIGHTS["raft_<size>"]: the file of Raft_<Size>_Weights.DEFAULT, its sha256 pinned
+        file = torchvision_weights_file(f"raft_{size}", what="RAFT weights",
+                                        manual="; or use --flow dis (no weights)")
+        state = read_torch_file(file)
         self.net = build(weights=None)
         self.net.load_state_dict(state, strict=True)
         self.net = self.net.eval().to(device)

@@ -11,10 +11,9 @@ Where the weights come from (exactly one of these holds for every entry):
 * ``published=True``: a ``.safetensors`` file in a Hugging Face Hub repository, pinned to a commit
   (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.download`).
 * ``canonical=CanonicalSource(...)``: the public checkpoint of the reference implementation, downloaded
-  from its original URL (https), verified (:mod:`zoo.download`: against ``sha256`` where one is
-  published, else against the sha256 recorded at its first download), read with
-  ``torch.load(weights_only=True)``, converted once by the importer named in ``converter`` and cached as
-  safetensors (until we mirror it on the Hub).
+  from its original URL (https), verified against the hash pinned here (``pin``, citing a source
+  independent of the download; :mod:`zoo.download`), read with ``torch.load(weights_only=True)`` and
+  converted by the importer named in ``converter`` on every use (until we mirror it on the Hub).
 * neither: our own weights that are not published yet; ``pretrained=True`` raises an error that names
   ``recipe``, the config that trains them.
 
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
+from .pins import Pin
 from .registry import UnknownNameError
 from .resources import results_dir
 
@@ -61,12 +61,12 @@ class CanonicalSource:
     a local mirror. ``member`` is the path of the checkpoint inside the downloaded archive when ``url`` is
     a ``.zip`` (pytorch/examples ships its four styles in one zip). ``converter`` is the dotted path of
     the importer ``convert_<source>_state_dict(sd) -> dict`` in the network's module; it is imported only
-    when the weights are first converted. ``sha256`` is the full sha256 of the downloaded file where the
-    upstream publishes one (none of the current upstreams does); when it is ``None`` the sha256 seen at
-    the first download is recorded beside the file (``<file>.sha256``) and checked on every later use
-    and re-download. ``file`` is the local file name in ``$TORCH_HOME/hub/checkpoints`` (default: the
-    URL's last path component). ``licence`` is the upstream licence (SPDX id, lower case as the Hub
-    writes it).
+    when the weights are converted. ``pin`` (:class:`zoo.pins.Pin`) is the downloaded file's content hash
+    from a source independent of the download, citing where it is published, or the reason why none
+    exists (such a file is used with a warning; docs/hub.md lists them); ``sha256`` is a shorthand for a
+    pin of that sha256 cited by ``citation``. ``file`` is the local file name in
+    ``$TORCH_HOME/hub/checkpoints`` (default: the URL's last path component). ``licence`` is the upstream
+    licence (SPDX id, lower case as the Hub writes it).
     """
 
     url: str
@@ -76,6 +76,11 @@ class CanonicalSource:
     member: str | None = None
     sha256: str | None = None
     file: str | None = None
+    pin: Pin = Pin()
+
+    def __post_init__(self) -> None:
+        if self.sha256 is not None and self.pin == Pin():
+            object.__setattr__(self, "pin", Pin(sha256=self.sha256, source=self.citation))
 
     @property
     def filename(self) -> str:
@@ -168,8 +173,9 @@ class PretrainedWeights:
                 problems.append(f"canonical url {c.url!r} is not https:// (or file:// for a local mirror)")
             if not re.fullmatch(r"[A-Za-z_][\w.]*\.convert_[a-z0-9_]+_state_dict", c.converter):
                 problems.append(f"converter {c.converter!r} is not <module>.convert_<source>_state_dict")
-            if c.sha256 is not None and not _SHA256.fullmatch(c.sha256):
-                problems.append(f"canonical sha256 {c.sha256!r} is not 64 lower-case hex digits")
+            if c.sha256 is not None and c.pin.sha256 != c.sha256:
+                problems.append(f"canonical sha256 {c.sha256!r} differs from its pin's")
+            problems.extend(f"canonical pin: {p}" for p in c.pin.problems())
             if c.url.split("?", 1)[0].endswith(".zip") != (c.member is not None):
                 problems.append("a .zip url needs the member path of the checkpoint inside it (and only a zip)")
             if c.licence != self.licence:
@@ -253,7 +259,10 @@ _HUB_OWNER = "stylezoo"  # the Hub organisation we publish to (repositories are 
 
 # pytorch/examples fast_neural_style: the four pretrained styles ship in one zip, downloaded by
 # fast_neural_style/download_saved_models.py; the repository is BSD-3-Clause (pytorch/examples LICENSE).
-# No checksum is published for the zip: recorded at first download.
+# No checksum is published for the zip (nor for the four .pth in it), and no independent copy's hash was
+# found: it is used unverified, with a warning (docs/hub.md).
+_FNS_PIN = Pin(unpinned="pytorch/examples publishes no checksum for saved_models.zip (served from Dropbox) "
+                        "and no hash of it from an independent source is known")
 _FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
 # The TransformerNet config that reproduces pytorch/examples' network through the [0, 1] interface
 # (it reads and writes 0-255 pixels, no output non-linearity): zoo.nets.johnson.fast_neural_style_config();
@@ -283,6 +292,7 @@ for _style, _title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess
             converter="zoo.nets.johnson.convert_fast_neural_style_state_dict",
             licence="bsd-3-clause",
             citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
+            pin=_FNS_PIN,
         ),
         paper=_JOHNSON_PAPER,
     ))
@@ -314,12 +324,15 @@ WEIGHTS.register(PretrainedWeights(
 # terms. The script says http://, but the host serves https: Taesung Park's pointer to
 # https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/ (taesungp/contrastive-unpaired-translation
 # issue #171, "worked for me") and the scripts of other projects that fetch this host over https
-# (eriklindernoren/PyTorch-GAN pull request #203). No checksum is published: recorded at first download.
+# (eriklindernoren/PyTorch-GAN pull request #203). No checksum is published and no independent copy's hash
+# was found: used unverified, with a warning (docs/hub.md).
 # Each file is one generator, named after its direction; the tag's network maps its first domain to its
 # second. Training data: docs/datasets.md of the same repository (what each dataset holds and where it was
 # collected); the style_* generators map a photo to the painter's style and were trained on the
 # <painter>2photo sets (CycleGAN paper, section 5.2 "collection style transfer").
 CYCLEGAN_OFFICIAL_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+_CYCLEGAN_PIN = Pin(unpinned="the CycleGAN authors publish no checksum for their generators (plain files on "
+                             "efrosgans.eecs.berkeley.edu) and no hash of them from an independent source is known")
 _IMAGENET = "downloaded from ImageNet by the CycleGAN authors"
 _PAINTINGS = ("{painter} paintings from WikiArt and Flickr landscape photos (the {set} set of the "
               "CycleGAN authors)")
@@ -380,6 +393,7 @@ for _name, _what, _data, _dataset in _CYCLEGAN_OFFICIAL:
             converter="zoo.nets.cyclegan.convert_official_state_dict",
             licence="bsd-2-clause",
             citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
+            pin=_CYCLEGAN_PIN,
         ),
         datasets=(_dataset,),
         paper=_CYCLEGAN_PAPER,
@@ -389,7 +403,8 @@ _ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Ada
                 "Normalization. ICCV 2017")
 
 # pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0. The release
-# (2017) predates GitHub's release-asset digests and no checksum is published: recorded at first download.
+# (2017) predates GitHub's release-asset digests, no checksum is published and no independent copy's hash
+# was found: used unverified, with a warning (docs/hub.md).
 WEIGHTS.register(PretrainedWeights(
     tag="adain_original",
     name="adain.original",
@@ -406,6 +421,8 @@ WEIGHTS.register(PretrainedWeights(
         converter="zoo.nets.adain.convert_pytorch_adain_state_dict",
         licence="mit",
         citation="naoto0804/pytorch-AdaIN, README (models), release v0.0.0, MIT licence",
+        pin=Pin(unpinned="release v0.0.0 of naoto0804/pytorch-AdaIN (2017) predates GitHub's release-asset "
+                         "digests; no checksum is published and no hash from an independent source is known"),
     ),
     datasets=("huggan/wikiart",),
     paper=_ADAIN_PAPER,
@@ -430,8 +447,9 @@ WEIGHTS.register(PretrainedWeights(
 # AnimeGANv2 (Chen, Liu & Chen): the four generators of bryandlee/animegan2-pytorch, downloaded by its
 # hubconf.py ``generator(pretrained=<name>)`` from https://github.com/bryandlee/animegan2-pytorch/raw/main/
 # weights/<name>.pt (README "Torch Hub Usage"); pinned here to the commit of that repository we read
-# (25d7b01, 2021-11-30), so the bytes cannot change under the URL. No sha256 is published (git records each
-# file's blob id, see docs/animeganv2.md): recorded at first download.
+# (25d7b01, 2021-11-30). The files are plain git blobs there (not LFS), so git's tree at that commit names
+# each one's content: its blob id, sha1 of b"blob <size>\0" + content, read with `git ls-tree -r 25d7b01
+# weights/` in a clone of the repository; that is the pin (it is the same at the repository's HEAD).
 # Licences: the port's repository (code and weight files) is MIT (its LICENSE, Copyright (c) 2021 Bryan Lee);
 # AnimeGANv2 itself (TachibanaYoshino/AnimeGANv2, README "License") is "made freely available to academic and
 # non-academic entities for non-commercial purposes such as academic research, teaching, scientific
@@ -444,6 +462,13 @@ _ANIMEGAN_TERMS = "non-commercial use only (AnimeGANv2 terms); port MIT"
 _ANIMEGAN_LINK = "https://github.com/TachibanaYoshino/AnimeGANv2#license"
 _ANIMEGAN_URL = ("https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/"
                  "weights/{name}.pt")
+
+_ANIMEGAN_BLOBS = {  # weights/<name>.pt -> git blob id at 25d7b01 (git ls-tree)
+    "celeba_distill": "3b7ea61b02254980831cc3bc77af30666dbc999c",
+    "face_paint_512_v1": "19c1a1da4d9580186109a2b055d91044e5127de6",
+    "face_paint_512_v2": "d75102f8f201ddaf8dbe6b913b1a97585b55f838",
+    "paprika": "58086c9db9fc7a9e5c2876ca31b8079599352643",
+}
 
 for _name, _what, _data in (
     ("celeba_distill", "photo -> webtoon-style face, distilled by Bryan Lee from his webtoon face model "
@@ -475,6 +500,9 @@ for _name, _what, _data in (
             converter="zoo.nets.animeganv2.convert_bryandlee_state_dict",
             licence="other",
             citation=f"bryandlee/animegan2-pytorch, hubconf.py generator(pretrained={_name!r}), weights/{_name}.pt",
+            pin=Pin(git_blob=_ANIMEGAN_BLOBS[_name],
+                    source=f"git blob id of weights/{_name}.pt in the tree of bryandlee/animegan2-pytorch at "
+                           f"commit 25d7b017267208dfaf34026aa3425e518372aa2f (git ls-tree)"),
         ),
         paper=_ANIMEGAN_PAPER,
     ))
