@@ -10,7 +10,6 @@ checkpoint (offline): the zoo converts it with ``convert_bryandlee_state_dict``.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +57,15 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("animeganv2")
     port = originals.randomize_animeganv2(originals.AnimeGANv2Port(), seed=1)
     torch.save(port.state_dict(), root / "paprika.pt")
-    with offline_cache(root) as env:
+    from test_download import pinned_stand_ins
+
+    data = (root / "paprika.pt").read_bytes()
+    with offline_cache(root) as env, pinned_stand_ins({TAG: data}, root / "site") as pin_env:
+        env.update(pin_env)  # the tag's pin (the git blob id of the real file) replaced by the stand-in's
         dst = download.canonical_download_path(TAG)
         dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.write_bytes((root / "paprika.pt").read_bytes())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "no published checksum: recorded the sha256 ..."
-            net = zoo.create_model(TAG, pretrained=True)
+        dst.write_bytes(data)
+        net = zoo.create_model(TAG, pretrained=True)
         yield {"port": port, "net": net, "env": env, "pt": root / "paprika.pt"}
 
 

@@ -172,8 +172,11 @@ def _publish(source: str, tmp_path, monkeypatch, data: bytes) -> Path:
     mirror.write_bytes(data)
     if source == "imagenet":
         monkeypatch.setitem(download.TORCHVISION_WEIGHTS, "vgg19", (mirror.as_uri(), sha))
-    else:  # no published checksum: the first download's is recorded
+    else:  # no published checksum upstream: pinned here to the stand-in's, to test the verified path
+        from zoo.pins import Pin
+
         monkeypatch.setattr(backbone, "CAFFE_VGG19_URL", mirror.as_uri())
+        monkeypatch.setattr(backbone, "CAFFE_VGG19_PIN", Pin(sha256=sha, source="test: the stand-in's sha256"))
     return mirror
 
 
@@ -212,7 +215,7 @@ def test_every_weight_source_is_verified_before_it_is_read(source, tmp_path, mon
     with pytest.raises(ChecksumMismatchError, match=f"refusing to load .*{cached.name}.*--backbone-weights PATH"):
         VGGEncoder("vgg19", weights=source, layers=["relu1_1"], progress=False)
     if source != "timm":  # the Hub path has no download here; its cached file is what the test above refuses
-        cached.unlink()
+        assert not cached.exists() and cached.with_name(cached.name + ".rejected").exists()  # moved aside
         upstream.write_bytes(payload(1))  # a different file at the source
         with pytest.raises(ChecksumMismatchError, match="nothing was saved"):
             VGGEncoder("vgg19", weights=source, layers=["relu1_1"], progress=False)

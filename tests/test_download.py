@@ -7,6 +7,8 @@ are used by the tests of each download path (test_backbone, test_hub, test_bench
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import hashlib
 import http.server
@@ -80,6 +82,35 @@ def fill_hub_cache(cache: Path, repo_id: str, revision: str, filename: str, data
     (repo / "refs").mkdir(exist_ok=True)
     (repo / "refs" / "main").write_text(revision)
     return snap
+
+
+@contextlib.contextmanager
+def pinned_stand_ins(files: dict[str, bytes], site: Path):
+    """Inside: each weights tag of ``files`` pinned to the sha256 of its stand-in bytes (a test's file in
+    place of the published one), in this process and in subprocesses started with the yielded environment
+    (a ``sitecustomize`` module in ``site`` re-pins them there; nothing in the package reads a test hook)."""
+    from zoo.pins import Pin
+    from zoo.weights import WEIGHTS
+
+    pins = {tag: hashlib.sha256(data).hexdigest() for tag, data in files.items()}
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "sitecustomize.py").write_text(
+        "import dataclasses\nfrom zoo.pins import Pin\nfrom zoo.weights import WEIGHTS\n"
+        f"for tag, sha in {pins!r}.items():\n"
+        "    e = WEIGHTS.unregister(tag)\n"
+        "    WEIGHTS.register(dataclasses.replace(e, canonical=dataclasses.replace(\n"
+        "        e.canonical, pin=Pin(sha256=sha, source='test: the sha256 of the stand-in file'))))\n")
+    before = {tag: WEIGHTS.unregister(tag) for tag in pins}
+    for tag, e in before.items():
+        WEIGHTS.register(dataclasses.replace(e, canonical=dataclasses.replace(
+            e.canonical, pin=Pin(sha256=pins[tag], source="test: the sha256 of the stand-in file"))))
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        yield {"PYTHONPATH": os.pathsep.join([str(site), str(repo)])}
+    finally:
+        for tag, e in before.items():
+            WEIGHTS.unregister(tag)
+            WEIGHTS.register(e)
 
 
 def _one_line(err: pytest.ExceptionInfo) -> str:
@@ -308,3 +339,82 @@ def test_raft_pins_are_torchvisions_default_files():
 
     assert D.TORCHVISION_WEIGHTS["raft_large"][0] == of.Raft_Large_Weights.DEFAULT.url
     assert D.TORCHVISION_WEIGHTS["raft_small"][0] == of.Raft_Small_Weights.DEFAULT.url
+
+
+class _Payload:
+    """An object whose unpickling would create a file: proof that it was (not) unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("content", ["pickle", "random bytes", "truncated"])
+def test_bad_raft_cache_is_one_line_naming_the_file_and_the_fix(content, tmp_path, monkeypatch):
+    """RAFT's weights go through the verified path: whatever sits in its cache is checked against the pinned
+    sha256 before anything reads it; a bad file is moved aside with one line saying what to do."""
+    import torch
+
+    from zoo.flow import build_flow
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    url = D.TORCHVISION_WEIGHTS["raft_large"][0]
+    cached = tmp_path / "th" / "hub" / "checkpoints" / url.rsplit("/", 1)[-1]
+    cached.parent.mkdir(parents=True)
+    marker = tmp_path / "pwned"
+    if content == "pickle":
+        torch.save({"weight": torch.zeros(1), "evil": _Payload(marker)}, cached)
+    elif content == "random bytes":
+        cached.write_bytes(os.urandom(4096))
+    else:
+        cached.write_bytes(b"PK\x03\x04" + os.urandom(100))
+    with pytest.raises(D.ChecksumMismatchError) as err:
+        build_flow("raft")
+    msg = _one_line(err)
+    assert msg.startswith(f"refusing to load RAFT weights: {cached} has ") and "(the hash pinned in Stylezoo)" in msg
+    assert f"moved aside to {D.rejected_path(cached)}" in msg
+    assert f"copy it to {cached}" in msg and msg.endswith("or use --flow dis (no weights).")
+    assert not marker.exists() and not cached.exists()
+    with pytest.raises(D.WeightsUnavailableError, match="RAFT weights are not available: .* is not cached"):
+        build_flow("raft")  # the bad copy is out of the way: the next run fetches (here: offline, where to put it)
+
+
+def test_first_use_of_an_unpinned_tag_says_so_on_stderr_without_verbose(run, offline_env, tmp_path):
+    """`zoo stylize --model johnson_candy` (pytorch/examples' zip has no pinned hash): a one-line warning on
+    stderr, without -v; a truncated zip is moved aside in one line (exit 1), the good one put back works."""
+    import io
+    import zipfile
+
+    import torch
+    from PIL import Image
+
+    from test_johnson import _original_state_dict
+    from zoo.weights import WEIGHTS
+
+    _, sd = _original_state_dict(old_format=True)
+    buf, archive = io.BytesIO(), io.BytesIO()
+    torch.save(sd, buf)
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("saved_models/candy.pth", buf.getvalue())
+    entry = WEIGHTS.get("johnson_candy")
+    cached = Path(offline_env["TORCH_HOME"]) / "hub" / "checkpoints" / entry.canonical.filename
+    cached.parent.mkdir(parents=True)
+    Image.new("RGB", (24, 20), (120, 80, 40)).save(tmp_path / "in.png")
+    args = ("-m", "zoo", "stylize", "in.png", "--model", "johnson_candy", "-o", "out.png", "--overwrite")
+
+    cached.write_bytes(archive.getvalue()[:-40])  # copied by hand, cut short
+    bad = run(*args)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    line = [l for l in bad.stderr.splitlines() if l.startswith("error: ")]
+    assert len(line) == 1 and str(cached) in line[0] and f"moved aside to {D.rejected_path(cached)}" in line[0]
+    assert not cached.exists()
+
+    cached.write_bytes(archive.getvalue())  # the good copy: nothing left from the bad one stands in its way
+    good = run(*args)
+    assert good.returncode == 0, good.stderr
+    warned = [l for l in good.stderr.splitlines() if "used unverified" in l]
+    assert len(warned) == 1 and warned[0].startswith("warning: ") and str(cached) in warned[0]
+    assert "docs/hub.md" in warned[0] and (tmp_path / "out.png").is_file()

@@ -453,7 +453,13 @@ def test_raft_from_the_cache_and_a_one_line_error_without_it(tmp_path, monkeypat
         build_flow("raft-small")
     cached = tmp_path / "hub" / "checkpoints" / Path(Raft_Small_Weights.DEFAULT.url).name
     cached.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(raft_small(weights=None).state_dict(), cached)  # stands in for the published file
+    torch.save(raft_small(weights=None).state_dict(), cached)  # stands in for the published file, pinned to it
+    import hashlib
+
+    from zoo import download
+
+    monkeypatch.setitem(download.TORCHVISION_WEIGHTS, "raft_small",
+                        (Raft_Small_Weights.DEFAULT.url, hashlib.sha256(cached.read_bytes()).hexdigest()))
     assert isinstance(build_flow("raft-small"), RAFTFlow)
     estimator = RAFTFlow("small", num_flow_updates=2)  # fewer refinement steps than the default 12: quicker
     a, b = _shifted(3, 2, 24, 32)

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .pins import SHORT as _SHORT
-from .pins import Pin, coerce, file_digests
+from .pins import Digests, Pin, bytes_digests, coerce, file_digests
 from .weights import PretrainedWeights, get_weights
 
 if TYPE_CHECKING:
@@ -177,19 +177,21 @@ def _notice(key: str, line: str) -> None:
     print(f"warning: {line}", file=sys.stderr, flush=True)
 
 
-def _stale_record(path: Path, pin: Pin) -> None:
+def _stale_record(path: Path, pin: Pin, digests: Digests) -> None:
     """A ``<file>.sha256`` beside ``path`` is never trusted; one that disagrees with the pin is refused in one line."""
     rec = record_path(path)
-    if not (pin.sha256 and rec.is_file()):
+    if not (pin.pinned and rec.is_file()):
         return
+    # the sha256 the pin stands for: its own, or (a git blob pin) the file's when the file matches the pin
+    expected = pin.sha256 or (digests.sha256 if pin.mismatch(digests) is None else None)
     try:
         words = rec.read_text(errors="replace").split()
     except OSError:
         return
-    if not words or words[0] != pin.sha256:
+    if expected is None or not words or words[0] != expected:
         seen = f"sha256 {words[0][:_SHORT]}..." if words else "nothing"
-        _notice(f"record:{rec}", f"ignoring {rec}: it records {seen}, not the sha256 pinned in Stylezoo "
-                                 f"({pin.sha256[:_SHORT]}...); checksums are never read from beside a file (delete it)")
+        _notice(f"record:{rec}", f"ignoring {rec}: it records {seen}, which is not the content pinned in Stylezoo "
+                                 f"({pin.describe()}); checksums are never read from beside a file (delete it)")
 
 
 def _warn_unpinned(path: Path, pin: Pin, what: str) -> None:
@@ -197,11 +199,14 @@ def _warn_unpinned(path: Path, pin: Pin, what: str) -> None:
                                 f"'Files without a pinned hash'); compare it with a copy you trust")
 
 
-def _quarantine(path: Path) -> Path:
-    """Move ``path`` aside to ``<path>.rejected`` (replacing an earlier one) and return where it went."""
+def _quarantine(path: Path) -> str:
+    """Move ``path`` aside to ``<path>.rejected`` (replacing an earlier one); say so, in words."""
     dst = rejected_path(path)
-    os.replace(path, dst)
-    return dst
+    try:
+        os.replace(path, dst)
+    except OSError as e:  # a read-only cache: the user deletes it
+        return f"it could not be moved aside ({type(e).__name__}: {e.strerror or e}): delete {path}"
+    return f"it was moved aside to {dst}"
 
 
 def verify_file(path: str | os.PathLike, expected: Pin | str | None = None, *, what: str, fix: str,
@@ -214,11 +219,11 @@ def verify_file(path: str | os.PathLike, expected: Pin | str | None = None, *, w
     """
     path = Path(path)
     pin = coerce(expected, str(path))
-    _stale_record(path, pin)
     digests = file_digests(path)
+    _stale_record(path, pin, digests)
     bad = pin.mismatch(digests) if pin.pinned else None
     if bad is not None:
-        moved = f"; it was moved aside to {_quarantine(path)}" if quarantine else ""
+        moved = f"; {_quarantine(path)}" if quarantine else ""
         raise ChecksumMismatchError(
             f"refusing to load {what}: {path} has {bad} (the hash pinned in Stylezoo): it is truncated, "
             f"corrupted or was tampered with and was not loaded{moved}. {fix}")
@@ -522,11 +527,11 @@ def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Ca
     except (WeightsUnavailableError, UnsafeCheckpointError, ValueError, KeyError, RuntimeError, EOFError) as e:
         if c.pin.pinned or not original.is_file():
             raise
-        moved = _quarantine(original)
         first = (str(e).strip().splitlines() or [""])[0][:1000]
+        moved = _quarantine(original)
         raise UnreadableDownloadError(
             f"pretrained weights {entry.tag!r}: {original} cannot be used ({first}); it has no pinned hash, "
-            f"so it may be truncated or swapped, and was moved aside to {moved}. {_again(c.url, original, '')}"
+            f"so it may be truncated or swapped; {moved}. {_again(c.url, original, '')}"
         ) from e
 
 
@@ -535,6 +540,9 @@ def _convert(entry: PretrainedWeights, original: Path, make_net: Callable[[], nn
     c = entry.canonical
     assert c is not None
     raw = original.read_bytes()
+    bad = c.pin.mismatch(bytes_digests(raw)) if c.pin.pinned else None
+    if bad is not None:  # the bytes read are the bytes verified: refuse a file swapped in between
+        raise ChecksumMismatchError(f"refusing to load {original}: it changed after it was verified ({bad})")
     what = str(original)
     if c.member is not None:
         try:
