@@ -8,7 +8,6 @@ are used by the tests of each download path (test_backbone, test_hub, test_bench
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import http.server
@@ -84,33 +83,59 @@ def fill_hub_cache(cache: Path, repo_id: str, revision: str, filename: str, data
     return snap
 
 
-@contextlib.contextmanager
-def pinned_stand_ins(files: dict[str, bytes], site: Path):
-    """Inside: each weights tag of ``files`` pinned to the sha256 of its stand-in bytes (a test's file in
-    place of the published one), in this process and in subprocesses started with the yielded environment
-    (a ``sitecustomize`` module in ``site`` re-pins them there; nothing in the package reads a test hook)."""
-    from zoo.pins import Pin
+CAFFE_VGG19 = "caffe_vgg19"  # pinned_stand_ins' key for zoo.backbone.CAFFE_VGG19_PIN (vgg_normalised.pth)
+
+_REPIN = """
+import dataclasses
+from zoo.pins import Pin
+
+
+def repin(pins):
+    from zoo import backbone
     from zoo.weights import WEIGHTS
 
-    pins = {tag: hashlib.sha256(data).hexdigest() for tag, data in files.items()}
+    before = {}
+    for key, sha in pins.items():
+        pin = Pin(sha256=sha, source="test: the sha256 of the stand-in file")
+        if key == "caffe_vgg19":
+            before[key] = backbone.CAFFE_VGG19_PIN
+            backbone.CAFFE_VGG19_PIN = pin
+        else:
+            e = before[key] = WEIGHTS.unregister(key)
+            WEIGHTS.register(dataclasses.replace(e, canonical=dataclasses.replace(e.canonical, pin=pin)))
+    return before
+
+
+def restore(before):
+    from zoo import backbone
+    from zoo.weights import WEIGHTS
+
+    for key, old in before.items():
+        if key == "caffe_vgg19":
+            backbone.CAFFE_VGG19_PIN = old
+        else:
+            WEIGHTS.unregister(key)
+            WEIGHTS.register(old)
+"""
+
+
+@contextlib.contextmanager
+def pinned_stand_ins(files: dict[str, bytes], site: Path):
+    """Inside: each weights tag of ``files`` (or :data:`CAFFE_VGG19`) pinned to the sha256 of its stand-in
+    bytes (a test's file in place of the published one), in this process and in subprocesses started with
+    the yielded environment (a ``sitecustomize`` module in ``site`` re-pins them there; nothing in the
+    package reads a test hook)."""
+    pins = {key: hashlib.sha256(data).hexdigest() for key, data in files.items()}
     site.mkdir(parents=True, exist_ok=True)
-    (site / "sitecustomize.py").write_text(
-        "import dataclasses\nfrom zoo.pins import Pin\nfrom zoo.weights import WEIGHTS\n"
-        f"for tag, sha in {pins!r}.items():\n"
-        "    e = WEIGHTS.unregister(tag)\n"
-        "    WEIGHTS.register(dataclasses.replace(e, canonical=dataclasses.replace(\n"
-        "        e.canonical, pin=Pin(sha256=sha, source='test: the sha256 of the stand-in file'))))\n")
-    before = {tag: WEIGHTS.unregister(tag) for tag in pins}
-    for tag, e in before.items():
-        WEIGHTS.register(dataclasses.replace(e, canonical=dataclasses.replace(
-            e.canonical, pin=Pin(sha256=pins[tag], source="test: the sha256 of the stand-in file"))))
+    (site / "sitecustomize.py").write_text(f"{_REPIN}\nrepin({pins!r})\n")
+    namespace: dict = {}
+    exec(compile(_REPIN, "<repin>", "exec"), namespace)
+    before = namespace["repin"](pins)
     repo = Path(__file__).resolve().parent.parent
     try:
         yield {"PYTHONPATH": os.pathsep.join([str(site), str(repo)])}
     finally:
-        for tag, e in before.items():
-            WEIGHTS.unregister(tag)
-            WEIGHTS.register(e)
+        namespace["restore"](before)
 
 
 def _one_line(err: pytest.ExceptionInfo) -> str:

@@ -280,11 +280,15 @@ def _adain_parts(family: Family):
 def served(tmp_path_factory):
     """The three families' original files placed where the pretrained tags look for them (offline): the
     canonical download paths, and pytorch-AdaIN's vgg_normalised.pth in torch's checkpoint cache."""
+    from test_download import CAFFE_VGG19, pinned_stand_ins
     from zoo import download
 
     root = tmp_path_factory.mktemp("served")
     fams = {"johnson": _johnson(root), "adain": _adain(root), "cyclegan": _cyclegan(root, ngf=64, n_blocks=9)}
-    with offline_cache(root) as env:
+    # pytorch-AdaIN's files are pinned to the published ones' sha256: pin them to the stand-ins' instead
+    stand_ins = {TAGS["adain"]: fams["adain"].files["pth"].read_bytes(), CAFFE_VGG19: fams["adain"].files["vgg"].read_bytes()}
+    with offline_cache(root) as env, pinned_stand_ins(stand_ins, root / "site") as pin_env:
+        env.update(pin_env)
         for name, fam in fams.items():
             dst = download.canonical_download_path(TAGS[name])
             dst.parent.mkdir(parents=True, exist_ok=True)

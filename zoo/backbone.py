@@ -20,8 +20,8 @@ before every read (a modified cached copy is refused):
     safetensors), pinned to a commit and its LFS sha256 (honours ``HF_HUB_OFFLINE`` and the HF cache).
 ``"caffe"``
     The "normalised" Caffe VGG19 used by the original Gatys and AdaIN code, as converted by
-    pytorch-AdaIN (``vgg_normalised.pth``, release v0.0.0 of naoto0804/pytorch-AdaIN; no checksum is
-    published nor known from an independent source, so it is used with a warning). It starts with
+    pytorch-AdaIN (``vgg_normalised.pth``, release v0.0.0 of naoto0804/pytorch-AdaIN; verified against the
+    sha256 independent projects pin for it, ``CAFFE_VGG19_PIN``). It starts with
     a 1x1 convolution that turns RGB [0, 1] into mean-subtracted BGR 0-255 (the Caffe preprocessing),
     uses reflection padding and ceil-mode pooling, as that code does.
 ``"none"`` / ``None``
@@ -68,11 +68,13 @@ TIMM_WEIGHTS = {
               "11aea017b543ff59233749d8f1cf544cda749378f5790d2fedab841fb86b7669"),
 }
 # pytorch-AdaIN's converted Caffe VGG19 (README of naoto0804/pytorch-AdaIN, release v0.0.0). The release
-# (2017) predates GitHub's asset digests, the repository publishes no checksum and no hash from an independent
-# source is known: it is used unverified, with a warning (docs/hub.md, zoo.download).
+# (2017) predates GitHub's asset digests and the repository publishes no checksum; the sha256 and size pinned
+# here are the ones independent public projects pin for this file (zoo.download checks them before reading).
 CAFFE_VGG19_URL = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/vgg_normalised.pth"
-CAFFE_VGG19_PIN = Pin(unpinned="release v0.0.0 of naoto0804/pytorch-AdaIN (2017) predates GitHub's release-asset "
-                               "digests; no checksum is published and no hash from an independent source is known")
+CAFFE_VGG19_PIN = Pin(sha256="804ca2835ecf7539f0cd2a7ac3c18ce81e6f8468969ae7117ac0c148d286bb4a", size=80102481,
+                      source="pinned, with this size, by at least 5 independent public projects (weight manifests, "
+                             "download scripts, and the Git LFS record of a project shipping the file; GitHub code "
+                             "search, 2026-12)")
 _BY_HAND = "; or pass a local file with --backbone-weights PATH"
 # Index of each conv layer of vgg_normalised.pth's nn.Sequential (1x1 input conv at 0, then a
 # ReflectionPad2d before every 3x3 conv), in order conv1_1 .. conv5_4 (pytorch-AdaIN net.py).

@@ -403,8 +403,9 @@ _ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Ada
                 "Normalization. ICCV 2017")
 
 # pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0. The release
-# (2017) predates GitHub's release-asset digests, no checksum is published and no independent copy's hash
-# was found: used unverified, with a warning (docs/hub.md).
+# (2017) predates GitHub's release-asset digests and the repository publishes no checksum; the sha256 pinned
+# here is the one independent public projects pin for this release file (weight manifests and download
+# scripts of at least 3 projects, GitHub code search, 2026-12).
 WEIGHTS.register(PretrainedWeights(
     tag="adain_original",
     name="adain.original",
@@ -421,8 +422,9 @@ WEIGHTS.register(PretrainedWeights(
         converter="zoo.nets.adain.convert_pytorch_adain_state_dict",
         licence="mit",
         citation="naoto0804/pytorch-AdaIN, README (models), release v0.0.0, MIT licence",
-        pin=Pin(unpinned="release v0.0.0 of naoto0804/pytorch-AdaIN (2017) predates GitHub's release-asset "
-                         "digests; no checksum is published and no hash from an independent source is known"),
+        pin=Pin(sha256="379ca41d59f3a37eed3599bbbc2560c19da5c458870a5ffd3a9dd41aa88f9472",
+                source="pinned for releases/download/v0.0.0/decoder.pth by at least 3 independent public projects' "
+                       "weight manifests and download scripts (GitHub code search, 2026-12)"),
     ),
     datasets=("huggan/wikiart",),
     paper=_ADAIN_PAPER,
