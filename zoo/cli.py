@@ -424,7 +424,7 @@ def _add_demo(sub) -> None:
         "demo", help="a web page to stylise pictures in the browser (needs the demo extra)",
         description="Serve a web page on HOST:PORT: upload a photo, pick a model, set its options, download the "
                     "result. Requests run one at a time and queue. Smoke run without downloads: "
-                    "zoo demo --weights random --backbone-weights none. See docs/demo.md.")
+                    "zoo demo --weights random. See docs/demo.md.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                                                        "only; 0.0.0.0 opens the page to the network)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")

@@ -351,7 +351,7 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     if not opts.weights:
         raise _needs_weights("adain", "adain", "; --weights random runs an untrained decoder (smoke runs only)")
     if opts.weights == RANDOM:  # the smoke path: random decoder, and a random encoder unless one is named
-        log.warning("adain: --weights random, the network is RANDOM (smoke runs only)")
+        log.warning("adain: --weights random, the decoder is RANDOM (smoke runs only)")
         net = AdaINNet(backbone_weights=backbone or "none")
     else:
         net = load_adain(opts.weights, backbone)
