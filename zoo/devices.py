@@ -19,6 +19,9 @@ __all__ = ["accelerator", "resolve_device", "available_memory", "pin_memory", "D
 
 # Device types that DataLoader's pinned memory speeds up (page-locked host memory for their copies).
 PINNED_TYPES = ("cuda", "xpu")
+# torch device types that are accelerators (torch.accelerator's); others (meta, ...) cannot run a model.
+ACCELERATOR_TYPES = ("cuda", "mps", "xpu", "hpu", "mtia", "privateuseone")
+EXPECTED = "expected auto, cpu or an accelerator such as cuda, cuda:1, mps or xpu"
 
 
 class DeviceError(ValueError):
@@ -69,8 +72,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise DeviceError(f"--device {device}: expected auto, cpu or an accelerator such as cuda, cuda:1, mps or "
-                          "xpu") from None
+        dev = None
+    if dev is None or dev.type not in ("cpu", *ACCELERATOR_TYPES):
+        raise DeviceError(f"--device {device}: {EXPECTED}")
     if dev.type == "cpu":
         return dev
     found = accelerator()
