@@ -130,34 +130,62 @@ def test_a_file_that_names_no_family_is_one_line_on_the_command_line(run, images
 
 
 # ------------------------------------------------------------------------------------- Ctrl-C during Gatys
-@pytest.mark.parametrize("verbose", [[], ["-v"]])
-def test_ctrl_c_during_gatys_exits_130_saying_interrupted(offline_env, images, tmp_path, verbose):
-    """Ctrl-C once the optimisation is under way (its progress bar has counted a step): exit 130, one
-    'interrupted' line, no picture -- as for the other families."""
-    out = tmp_path / "out.png"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zoo", *verbose, "stylize", str(images["content"]), "--style", str(images["style"]),
-         "--model", "gatys", "--weights", "random", "--steps", "1000000", "-o", str(out)],
-        cwd=tmp_path, env=offline_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _interrupt(args, env, cwd, started_when) -> tuple[int, str]:
+    """Run ``python -m zoo ARGS``, send SIGINT once ``started_when(stderr so far)`` holds, return (exit status,
+    stderr). Waits on the program's own output, with generous limits, never on a sleep."""
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     seen, started = bytearray(), threading.Event()
 
     def read():
         while chunk := os.read(proc.stderr.fileno(), 4096):
             seen.extend(chunk)
-            if b"/1000000" in seen and any(f" {n}/1000000".encode() in seen for n in range(1, 10)):
+            if started_when(bytes(seen)):
                 started.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        assert started.wait(timeout=300), f"no optimisation step within 300 s: {bytes(seen)[-2000:]!r}"
+        assert started.wait(timeout=300), f"no sign of work within 300 s: {bytes(seen)[-2000:]!r}"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=120) == 130, bytes(seen)[-2000:]
+        code = proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
     reader.join(timeout=30)
-    lines = [line.strip() for line in bytes(seen).decode(errors="replace").replace("\r", "\n").splitlines()]
-    assert lines[-1] == "interrupted"
-    assert "Traceback" not in bytes(seen).decode(errors="replace")
+    return code, bytes(seen).decode(errors="replace")
+
+
+def _last_line(err: str) -> str:
+    return [line.strip() for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_ctrl_c_during_gatys_exits_130_saying_interrupted(offline_env, images, tmp_path, verbose):
+    """Ctrl-C once the optimisation is under way (its progress bar has counted a step): exit 130, one
+    'interrupted' line, no picture -- as for the other families."""
+    out = tmp_path / "out.png"
+    code, err = _interrupt(
+        [*verbose, "stylize", str(images["content"]), "--style", str(images["style"]), "--model", "gatys",
+         "--weights", "random", "--steps", "1000000", "-o", str(out)], offline_env, tmp_path,
+        lambda seen: any(f" {n}/1000000".encode() in seen for n in range(1, 10)))
+    assert code == 130, err[-2000:]
+    assert _last_line(err) == "interrupted"
+    assert "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_ctrl_c_during_a_gatys_video_exits_130_saying_interrupted(offline_env, images, tmp_path):
+    pytest.importorskip("av")
+    from test_video import make_video
+
+    clip = make_video(tmp_path / "clip.mp4", n=3)
+    out = tmp_path / "out.mp4"
+    code, err = _interrupt(
+        ["stylize", str(clip), "--style", str(images["style"]), "--model", "gatys", "--weights", "random",
+         "--steps", "1000000", "-o", str(out)], offline_env, tmp_path,
+        lambda seen: b"0/3" in seen)  # the frames bar: the clip is open, the first frame's optimisation starts
+    assert code == 130, err[-2000:]
+    assert _last_line(err) == "interrupted"
+    assert "Traceback" not in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

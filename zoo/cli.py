@@ -520,6 +520,17 @@ def _error_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+def _close_progress_bars() -> None:
+    """End the line of every progress bar still open (one inside an interrupted generator stays open until
+    the generator is collected), so that the ``interrupted`` line is a line of its own."""
+    std = sys.modules.get("tqdm.std")
+    for bar in list(getattr(getattr(std, "tqdm", None), "_instances", ()) or ()):
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - a bar that cannot close must not hide the interruption
+            pass
+
+
 def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
     """(options before the subcommand, the subcommand, its arguments)."""
     for i, a in enumerate(argv):
@@ -552,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
+        _close_progress_bars()
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `zoo list | head`
