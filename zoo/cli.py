@@ -525,10 +525,14 @@ def _close_progress_bars() -> None:
     the generator is collected), so that the ``interrupted`` line is a line of its own."""
     std = sys.modules.get("tqdm.std")
     for bar in list(getattr(getattr(std, "tqdm", None), "_instances", ()) or ()):
+        # a bar interrupted while it was being made has printed itself but closes silently: end its line here
+        half_made = not hasattr(bar, "last_print_t") and getattr(bar, "sp", None) is not None
         try:
             bar.close()
         except Exception:  # noqa: BLE001 - a bar that cannot close must not hide the interruption
-            pass
+            half_made = True
+        if half_made:
+            print(file=sys.stderr)
 
 
 def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
