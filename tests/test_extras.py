@@ -66,6 +66,14 @@ def test_a_command_without_its_extra_is_one_line_naming_it(run, tmp_path, extra,
     assert not (tmp_path / "out.mp4").exists()
 
 
+def test_python_m_zoo_fit_without_the_train_extra_is_one_line(run):
+    r = run("-c", "import sys; sys.modules.update(dict.fromkeys(%r)); from zoo.fit import main; "
+                  "sys.exit(main(sys.argv[1:]))" % (BLOCKED,), "recipes/johnson.yaml")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == ['error: training (zoo fit, the recipes) needs lightning, which is not '
+                                             'installed: pip install "stylezoo[train]"']
+
+
 def test_pictures_are_stylised_without_any_extra(run, images, tmp_path):
     r = run("-c", BLOCKING_MAIN, "stylize", str(images["content"]), "--model", "johnson", "--weights", "random",
             "--quiet", "-o", str(tmp_path / "out.png"))
