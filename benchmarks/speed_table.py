@@ -1,13 +1,13 @@
-"""``python -m benchmarks.speed_table``: the README speed table, from the speed scripts' JSON results.
+"""``python -m benchmarks.speed_table``: the speed table of docs/speed.md, from the speed scripts' JSON results.
 
 Every ratio is *peer seconds / zoo seconds* against the peer's own code path named in its row (see
 :mod:`benchmarks.peers`), measured in the same process by ``python -m benchmarks.bench_<model>``. The table
-is written between ``<!-- speed-table:start -->`` and ``<!-- speed-table:end -->`` in README.md.
+is written between ``<!-- speed-table:start -->`` and ``<!-- speed-table:end -->`` in docs/speed.md.
 
 ::
 
-    python -m benchmarks.speed_table            # rewrite the table in README.md
-    python -m benchmarks.speed_table --check    # exit 1 if README.md is not up to date
+    python -m benchmarks.speed_table            # rewrite the table in docs/speed.md
+    python -m benchmarks.speed_table --check    # exit 1 if docs/speed.md is not up to date
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zoo.results import RESULTS_DIR
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = RESULTS_DIR  # zoo/results.py: the one place that says where results live
 START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
+DOCUMENT = ROOT / "docs" / "speed.md"  # where the table lives (the README links to it)
 FILES = {"gatys": "gatys-cpu.json", "gatys_to_loss": "gatys-to-loss-cpu.json", "johnson": "johnson-cpu-2core.json",
          "adain": "adain-cpu-2core.json", "cyclegan": "cyclegan-cpu-2core.json"}
 
@@ -176,8 +177,9 @@ def update_readme(readme: Path, table: str) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
-    p.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    p.add_argument("--check", action="store_true", help="exit 1 if the document is not up to date")
+    p.add_argument("--readme", type=Path, default=DOCUMENT, help="markdown file with the table's markers "
+                                                                  "(default: docs/speed.md)")
     p.add_argument("--results", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     new = update_readme(args.readme, render(args.results))

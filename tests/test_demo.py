@@ -321,7 +321,8 @@ def test_import_zoo_does_not_import_gradio():
 def test_zoo_demo_without_gradio_is_one_line(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio fails
     assert main(["demo"]) == 1
-    assert capsys.readouterr().err == 'error: zoo demo needs the demo extra: pip install -e ".[demo]"\n'
+    assert capsys.readouterr().err == ('error: the web page (zoo demo) needs gradio, which is not installed: '
+                                       'pip install "stylezoo[demo]"\n')
 
 
 def test_zoo_demo_on_a_busy_port_is_one_line(capsys):

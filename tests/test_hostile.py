@@ -164,7 +164,8 @@ CASES = [
     Case("negative-max-steps", ["zoo.fit", "{gatys}", "--trainer.max_steps=-5"], 1,
          "error: `max_steps` must be a non-negative integer or -1"),
     Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
-         "error: --device cuda: CUDA is not available on this machine", fault="no_gpu"),
+         "error: --device cuda: this machine has no CUDA device (it has none); use --device auto or cpu",
+         fault="no_gpu"),
     # ---------------------------------------------------------------- weights files
     Case("weights-an-image", ["zoo", "export", "-m", "johnson", "--weights", "{content}", "--format", "torchscript",
                               "-o", "out.pt"], 1,
@@ -176,9 +177,9 @@ CASES = [
          "weights_only=True); save the state dict alone, or as safetensors", given=("evil.pth",),
          absent=("out.pt", "pwned")),
     Case("unknown-device", [*STYLIZE, "-o", "out.png", "--device", "tpu", *FAST], 1,
-         "error: --device tpu: expected auto, cpu, cuda, cuda:N or mps"),
+         "error: --device tpu: expected auto, cpu or an accelerator such as cuda, cuda:1, mps or xpu"),
     Case("device-torch-knows-but-cannot-run", [*STYLIZE, "-o", "out.png", "--device", "meta", *FAST], 1,
-         "error: --device meta: expected auto, cpu, cuda, cuda:N or mps"),
+         "error: --device meta: expected auto, cpu or an accelerator such as cuda, cuda:1, mps or xpu"),
 ]
 
 
@@ -269,6 +270,7 @@ def _inject(fault: str | None, monkeypatch) -> None:
         monkeypatch.setattr(zoo.fileio, "_flush_to_disk", fail(errno.ENOSPC, "No space left on device"))
     elif fault == "no_gpu":
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        monkeypatch.setattr(torch.accelerator, "is_available", lambda: False)  # zoo.devices asks it
         monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     elif fault is not None:
         raise ValueError(f"unknown fault {fault!r}")

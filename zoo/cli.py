@@ -48,11 +48,15 @@ def _add_stylize(sub) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="content image(s) or folder(s) of images")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (one input) or folder")
-    p.add_argument("--model", "-m", default="gatys", help="model family or pretrained tag (see `zoo list`)")
+    p.add_argument("--model", "-m", default=None,
+                   help="model family or pretrained tag (see `zoo list`); default: the family --weights names "
+                        "(an export folder, a checkpoint, a tag), else gatys")
     p.add_argument("--style", nargs="+", default=[], metavar="IMG", help="style image(s)")
     p.add_argument("--style-weights", type=_floats, default=None, metavar="W1,W2",
                    help="blend weights of several styles, e.g. 0.3,0.7")
-    p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder) or pretrained tag")
+    p.add_argument("--weights", default=None,
+                   help="checkpoint (.ckpt, .safetensors, export folder), pretrained tag, or random (an untrained "
+                        "network and VGG: the smoke run of every model, nothing downloaded)")
     p.add_argument("--size", type=_size, default=None, help="long edge of the output in pixels (default: input's)")
     p.add_argument("--steps", type=_size, default=None, help="optimisation steps (gatys; default 500)")
     p.add_argument("--scales", type=_floats, default=None, metavar="S1,S2,..",
@@ -112,11 +116,11 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
     from .fileio import check_writable
-    from .fit import configure_lightning_logging
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
                      save_image)
-    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles
+    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles, model_for
 
+    args.model = model_for(args.model, args.weights)  # an export folder or checkpoint names its family
     # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
     from .video import run_cli as stylize_clip
 
@@ -149,7 +153,6 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if first is not None:  # one image: its size is checked before the model is built
         check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
-    configure_lightning_logging(args.verbose)  # Gatys' Trainer: no Lightning INFO lines unless --verbose
     check_styles(args.model, stylizer, len(styles), args.style_weights)
 
     written, skipped = 0, 0
@@ -402,12 +405,16 @@ def _add_bench(sub) -> None:
 
 
 def _cmd_bench(rest: list[str]) -> int:
+    from .extras import MissingExtraError, require
     from .resources import ResourceMissingError, import_benchmarks
 
     try:
+        require("torchmetrics", "bench")
         bench_main = import_benchmarks("run").main
     except ResourceMissingError as e:
         raise UsageError(f"zoo bench: {e}") from None
+    except MissingExtraError as e:
+        raise UsageError(str(e)) from None
     return int(bench_main(rest) or 0)
 
 
@@ -417,7 +424,7 @@ def _add_demo(sub) -> None:
         "demo", help="a web page to stylise pictures in the browser (needs the demo extra)",
         description="Serve a web page on HOST:PORT: upload a photo, pick a model, set its options, download the "
                     "result. Requests run one at a time and queue. Smoke run without downloads: "
-                    "zoo demo --weights random --backbone-weights none. See docs/demo.md.")
+                    "zoo demo --weights random. See docs/demo.md.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                                                        "only; 0.0.0.0 opens the page to the network)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -435,10 +442,9 @@ def _add_demo(sub) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise UsageError('zoo demo needs the demo extra: pip install -e ".[demo]"') from None
+    from .extras import require
+
+    require("gradio", "demo")
     from .demo import Demo, parse_weights, serve
 
     demo = Demo(parse_weights(args.weights), args.backbone_weights, args.max_size, args.max_pixels, args.device)
@@ -457,7 +463,7 @@ def _add_fit(sub) -> None:
 
 
 def _cmd_fit(rest: list[str]) -> int:
-    from .fit import main as fit_main
+    from .fit import main as fit_main  # without the [train] extra: one line naming it
 
     return int(fit_main(rest) or 0)
 
@@ -485,12 +491,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
+    from .extras import MissingExtraError
     from .io import ImageReadError
     from .losses import NonFiniteLossError
     from .registry import UnknownNameError
 
-    return (UsageError, ImageReadError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
+    # (zoo.data's EmptyFolderError is an OSError: zoo.data imports Lightning, which the core install lacks)
+    return (UsageError, ImageReadError, MissingExtraError, WeightsUnavailableError, NonFiniteLossError,
             UnknownNameError, OSError, ValueError, MemoryError)
 
 
@@ -505,6 +512,21 @@ def _error_line(error: BaseException) -> str:
     if out_of_memory(error):
         return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _close_progress_bars() -> None:
+    """End the line of every progress bar still open (one inside an interrupted generator stays open until
+    the generator is collected), so that the ``interrupted`` line is a line of its own."""
+    std = sys.modules.get("tqdm.std")
+    for bar in list(getattr(getattr(std, "tqdm", None), "_instances", ()) or ()):
+        # a bar interrupted while it was being made has printed itself but closes silently: end its line here
+        half_made = not hasattr(bar, "last_print_t") and getattr(bar, "sp", None) is not None
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - a bar that cannot close must not hide the interruption
+            half_made = True
+        if half_made:
+            print(file=sys.stderr)
 
 
 def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -539,6 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
+        _close_progress_bars()
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `zoo list | head`

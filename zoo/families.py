@@ -127,8 +127,10 @@ class Family:
             files ``--weights`` may name, recognised by their keys and converted on load.
         needs_weights: the stylizer needs trained weights (``--weights`` or a tag).
         needs_style: the stylizer needs style images at run time.
-        random_weights: the stylizer takes ``--weights random`` itself (else smoke runs export a random
-            network of ``network`` and pass its folder).
+        random_weights: the stylizer draws ``--weights random`` itself, its own way (Gatys: a random VGG;
+            AdaIN: a random decoder and VGG); the page and the benchmarks export a random network of the other
+            families once and pass its folder. Every family takes ``--weights random`` on the command line
+            and in ``zoo.stylize`` (:func:`zoo.stylizers.load_network`): the smoke path.
         default_tag: the pretrained tag a bare family name means (``--model adain``,
             ``create_model("adain", pretrained=True)``).
         recipes: recipe names (``recipes/<name>.yaml``) that train the family.
@@ -289,11 +291,13 @@ FAMILIES = FamilyRegistry()
 FAMILIES.register(Family(
     name="gatys",
     description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
-    stylizer="zoo.variants.gatys:GatysStylizer",
-    options=frozenset({"style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
+    stylizer="zoo.gatys:GatysStylizer",
+    # weights: only ``random`` (a random VGG, the smoke path every family shares)
+    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
     module="zoo.variants.gatys:Gatys",
     needs_weights=False,
     needs_style=True,
+    random_weights=True,
     recipes=("gatys",),
     # Peak memory per output pixel, measured with `zoo stylize` on CPU at 384 and 768 px (random weights,
     # ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain ~1.2 KB, cyclegan

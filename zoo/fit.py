@@ -425,6 +425,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         print(__doc__)
         return 0 if args else 2
+    from .extras import MissingExtraError, require
+
+    try:  # the training packages come with the [train] extra: without them, one line naming it
+        require("lightning", "train"), require("jsonargparse", "train")
+    except MissingExtraError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     context: dict[str, str] = {}
     try:
         return _main(args, context)
