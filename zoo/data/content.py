@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 from ..io import load_image, resize_long_edge
 from ..stylize import check_weights, check_whole
 from .folder import ImageFolder, ResizeCrop
+from .hub import data_file, data_folder
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +63,20 @@ class ContentData(LightningDataModule):
         val_images: how many validation images (they also make the logged grid).
         flip: random horizontal flips of the training crops.
         max_pixels: refuse images larger than this (default: zoo.io's limit).
+        limit: use only the first N content images (and fetch only what they need).
+
+    ``content_dir`` and ``val_dir`` may name Hub datasets (``hf://datasets/ORG/NAME@REVISION``) and ``style``
+    files by URL (``https://...#sha256=HEX``): fetched and verified on first use (:mod:`zoo.data.hub`).
     """
 
     def __init__(self, content_dir: str, style: str | list[str] | None = None,
                  style_weights: list[float] | None = None, image_size: int = 256, style_size: int | None = 256,
                  batch_size: int = 4, num_workers: int = 4, val_dir: str | None = None, val_images: int = 8,
-                 flip: bool = False, max_pixels: int | None = None) -> None:
+                 flip: bool = False, max_pixels: int | None = None, limit: int | None = None) -> None:
         super().__init__()
         for key, value, least in (("image_size", image_size, 1), ("style_size", style_size, 1),
                                   ("batch_size", batch_size, 1), ("num_workers", num_workers, 0),
-                                  ("val_images", val_images, 0)):
+                                  ("val_images", val_images, 0), ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         self.save_hyperparameters()
         self.content_dir = content_dir
@@ -84,20 +89,32 @@ class ContentData(LightningDataModule):
         self.image_size, self.style_size = int(image_size), style_size
         self.batch_size, self.num_workers = int(batch_size), int(num_workers)
         self.val_dir, self.val_images, self.flip, self.max_pixels = val_dir, int(val_images), flip, max_pixels
+        self.limit = limit
         self.train_set: ImageFolder | None = None
         self.val_set: ImageFolder | None = None
         self._style_tensors: list[Tensor] | None = None
 
     # ------------------------------------------------------------------ setup
+    def prepare_data(self) -> None:
+        """Fetch and verify Hub / URL data (Lightning calls this on one process per machine)."""
+        data_folder(self.content_dir, self.limit)
+        if self.val_dir is not None:
+            data_folder(self.val_dir, self.val_images or None)
+        for p in self.styles:
+            data_file(p)
+
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        train = ImageFolder(self.content_dir, ResizeCrop(self.image_size, self.image_size, self.flip),
-                            max_pixels=self.max_pixels)
+        content_dir = data_folder(self.content_dir, self.limit)
+        train = ImageFolder(content_dir, ResizeCrop(self.image_size, self.image_size, self.flip),
+                            max_pixels=self.max_pixels, limit=self.limit)
         if self.val_dir is not None:
-            val = ImageFolder(self.val_dir, CenterResizeCrop(self.image_size), max_pixels=self.max_pixels)
+            val = ImageFolder(data_folder(self.val_dir, self.val_images or None), CenterResizeCrop(self.image_size),
+                              max_pixels=self.max_pixels)
         else:
-            val = ImageFolder(self.content_dir, CenterResizeCrop(self.image_size), max_pixels=self.max_pixels)
+            val = ImageFolder(content_dir, CenterResizeCrop(self.image_size), max_pixels=self.max_pixels,
+                              limit=self.limit)
             files = list(train.files)
             k = max(1, min(self.val_images, len(files) // 2))  # never more than half of a small folder
             val.files = files[-k:]
@@ -114,8 +131,8 @@ class ContentData(LightningDataModule):
         if self._style_tensors is None:
             if not self.styles:
                 raise ValueError("no style image: pass --data.style=PATH")
-            self._style_tensors = [resize_long_edge(load_image(p, max_pixels=self.max_pixels), self.style_size)
-                                   for p in self.styles]
+            self._style_tensors = [resize_long_edge(load_image(data_file(p), max_pixels=self.max_pixels),
+                                                    self.style_size) for p in self.styles]
         return self._style_tensors
 
     @property

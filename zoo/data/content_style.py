@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
+from .hub import data_folder, is_remote
 
 __all__ = ["ContentStylePairs", "ContentStyleData"]
 
@@ -52,33 +53,46 @@ class ContentStyleData(L.LightningDataModule):
         num_workers: DataLoader worker processes.
         epoch_length: items per epoch (default: the number of content images).
         max_pixels: images with more pixels are skipped as unreadable (default: zoo.io's limit).
+        limit: use only the first N content and N style images (and fetch only what they need).
+
+    Either folder may be a Hub dataset (``hf://datasets/ORG/NAME@REVISION[/SPLIT]``), fetched and verified on
+    first use (:mod:`zoo.data.hub`, docs/data.md).
 
     Unreadable files are skipped with a warning and counted (:attr:`skipped`, per process).
     """
 
     def __init__(self, content_dir: str, style_dir: str, batch_size: int = 8, size: int = 512, crop: int = 256,
                  flip: bool = False, num_workers: int = 4, epoch_length: int | None = None,
-                 max_pixels: int | None = None) -> None:
+                 max_pixels: int | None = None, limit: int | None = None) -> None:
         super().__init__()
         if crop is None:
             raise ValueError("--data.crop: a crop size is needed (batches need equal sizes)")
         for key, value, least in (("batch_size", batch_size, 1), ("size", size, 0), ("crop", crop, 1),
-                                  ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1)):
+                                  ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1),
+                                  ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         if size and int(size) < int(crop):
             raise ValueError(f"size ({size}) must be at least crop ({crop})")
-        self.content_dir, self.style_dir = os.fspath(content_dir), os.fspath(style_dir)
+        self.content_dir, self.style_dir = (d if is_remote(d) else os.fspath(d) for d in (content_dir, style_dir))
+        self.limit = limit
         self.batch_size, self.size, self.crop, self.flip = int(batch_size), int(size), int(crop), bool(flip)
         self.num_workers, self.epoch_length, self.max_pixels = int(num_workers), epoch_length, max_pixels
         self.content: ImageFolder | None = None
         self.style: ImageFolder | None = None
 
+    def prepare_data(self) -> None:
+        """Fetch and verify Hub data (Lightning calls this on one process per machine)."""
+        for folder in (self.content_dir, self.style_dir):
+            data_folder(folder, self.limit)
+
     def setup(self, stage: str | None = None) -> None:
         if self.content is None:
             transform = ResizeCrop(self.size, self.crop, self.flip)
             # both folders are checked here, so a wrong path fails at start with EmptyFolderError
-            self.content = ImageFolder(self.content_dir, transform, max_pixels=self.max_pixels)
-            self.style = ImageFolder(self.style_dir, transform, max_pixels=self.max_pixels)
+            self.content = ImageFolder(data_folder(self.content_dir, self.limit), transform,
+                                       max_pixels=self.max_pixels, limit=self.limit)
+            self.style = ImageFolder(data_folder(self.style_dir, self.limit), transform, max_pixels=self.max_pixels,
+                                     limit=self.limit)
 
     @property
     def skipped(self) -> int:

@@ -1,0 +1,122 @@
+"""A tiny Hugging Face Hub on 127.0.0.1 for the data tests: dataset repositories the test builds, served on the
+routes huggingface_hub uses (``/api/datasets/{id}/revision/{rev}``, ``/api/datasets/{id}/tree/{rev}[/{path}]``,
+``/datasets/{id}/resolve/{rev}/{path}``), with the same metadata the Hub gives (commit, git blob ids, LFS
+sha256), so zoo.data.hub runs its real code path against it (``HF_ENDPOINT``)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from conftest import make_image
+
+
+def png_bytes(seed: int, size=(40, 36)) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        return make_image(Path(d) / "x.png", size, seed=seed).read_bytes()
+
+
+def parquet_bytes(columns: dict[str, list[bytes | None]]) -> bytes:
+    """A parquet file in the layout of the ``datasets`` library's Image feature: struct<bytes, path> columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    struct = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    arrays = {k: pa.array([None if v is None else {"bytes": v, "path": None} for v in vals], type=struct)
+              for k, vals in columns.items()}
+    buf = io.BytesIO()
+    pq.write_table(pa.table(arrays), buf)
+    return buf.getvalue()
+
+
+class Repo:
+    def __init__(self, files: dict[str, bytes], lfs: tuple[str, ...] = (".parquet",), sha: str = "1" * 40) -> None:
+        self.files, self.lfs, self.sha = dict(files), lfs, sha
+        self.corrupt: set[str] = set()  # files served with other bytes than the ones published
+
+    def entry(self, path: str) -> dict:
+        data = self.files[path]
+        blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        e = {"type": "file", "path": path, "size": len(data), "oid": blob}
+        if path.endswith(self.lfs):
+            e["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 130}
+        return e
+
+
+class HubServer:
+    """``with HubServer({"org/name": Repo(...)}) as hub: hub.url`` ; ``hub.downloads`` counts file GETs."""
+
+    def __init__(self, repos: dict[str, Repo]) -> None:
+        self.repos = repos
+        self.downloads: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, code: int, body: bytes = b"", headers: dict | None = None, head: bool = False):
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+            def _route(self, head: bool):
+                path = unquote(urlsplit(self.path).path)
+                parts = path.strip("/").split("/")
+                if parts[:2] == ["api", "datasets"] and len(parts) >= 6:
+                    repo = server.repos.get(f"{parts[2]}/{parts[3]}")
+                    if repo is None:
+                        return self._send(404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"})
+                    if parts[4] == "revision":
+                        return self._send(200, json.dumps({"id": f"{parts[2]}/{parts[3]}", "sha": repo.sha}).encode(),
+                                          {"Content-Type": "application/json"}, head)
+                    if parts[4] == "tree":
+                        prefix = "/".join(parts[6:])
+                        listing = [repo.entry(p) for p in sorted(repo.files) if p.startswith(prefix)]
+                        return self._send(200, json.dumps(listing).encode(), {"Content-Type": "application/json"}, head)
+                if parts[0] == "datasets" and len(parts) >= 6 and parts[3] == "resolve":
+                    repo = server.repos.get(f"{parts[1]}/{parts[2]}")
+                    name = "/".join(parts[5:])
+                    if repo is None or name not in repo.files:
+                        return self._send(404, b"not found", {"X-Error-Code": "EntryNotFound"})
+                    e = repo.entry(name)
+                    data = repo.files[name]
+                    if name in repo.corrupt:
+                        data = data[:-1] + bytes([data[-1] ^ 0xFF])
+                    etag = e["lfs"]["oid"] if "lfs" in e else e["oid"]
+                    headers = {"X-Repo-Commit": repo.sha, "ETag": f'"{etag}"', "Accept-Ranges": "bytes"}
+                    if "lfs" in e:
+                        headers.update({"X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(len(data))})
+                    if not head:
+                        server.downloads.append(name)
+                    return self._send(200, data, headers, head)
+                return self._send(404, b"no such route")
+
+            def do_GET(self):
+                self._route(head=False)
+
+            def do_HEAD(self):
+                self._route(head=True)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "HubServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,190 @@
+"""Data by name (zoo.data.hub): Hub dataset ids at pinned revisions served by a local Hub the test builds
+(tests/hubserver.py, the Hub's own routes and metadata, ``HF_ENDPOINT``), through huggingface_hub's real
+download code: first use downloads and verifies, the subset option fetches only what it needs, offline runs use
+what is there and name what is missing in one line, a corrupted file is refused and never trusted later, and a
+recipe runs bare (no data arguments) with ``--data.limit``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from hubserver import HubServer, Repo, parquet_bytes, png_bytes
+
+from zoo.data import hub as H
+from zoo.data.folder import EmptyFolderError
+
+SHA = "ab" * 20
+
+
+def images_repo(n: int = 3) -> Repo:
+    """A repository of image files in the CycleGAN folder layout (small files: git blob ids, no LFS)."""
+    files = {f"train{d}/{i}.png": png_bytes(10 * k + i) for k, d in enumerate("AB") for i in range(n)}
+    files["README.md"] = b"---\nlicense: cc-by-4.0\n---\n"
+    return Repo(files, sha=SHA)
+
+
+def parquet_repo() -> Repo:
+    """The Hub's CycleGAN copies (huggan/horse2zebra): split files with imageA / imageB columns, A cycled."""
+    a = [png_bytes(i) for i in range(2)]
+    b = [png_bytes(20 + i) for i in range(3)]
+    train = parquet_bytes({"imageA": [a[0], a[1], a[0]], "imageB": b})  # A repeats to B's length
+    test = parquet_bytes({"imageA": [a[1], None], "imageB": b[:2]})
+    return Repo({"data/train-00000-of-00001.parquet": train, "data/test-00000-of-00001.parquet": test,
+                 "dataset_infos.json": b"{}"}, sha=SHA)
+
+
+@pytest.fixture
+def hub_env(tmp_path, monkeypatch):
+    """Online against the local Hub: the cache under tmp_path, no proxy for 127.0.0.1."""
+    import huggingface_hub.constants as C
+
+    def point(url: str) -> None:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(C, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    return point
+
+
+def test_parse_and_join():
+    ds = H.parse_hub("hf://datasets/huggan/horse2zebra@" + SHA + "/testA#imageA")
+    assert (ds.repo_id, ds.revision, ds.part, ds.column) == ("huggan/horse2zebra", SHA, "testA", "imageA")
+    assert str(ds) == "hf://datasets/huggan/horse2zebra@" + SHA + "/testA#imageA"
+    assert H.join("hf://datasets/a/b@main", "trainA") == "hf://datasets/a/b@main/trainA"
+    assert H.join("some/folder", "trainA") == Path("some/folder/trainA")
+    for bad in ("hf://datasets/justaname", "hf://datasets/bad id/x"):
+        with pytest.raises(ValueError, match="hf://datasets"):
+            H.parse_hub(bad)
+
+
+def test_image_files_downloaded_verified_cached_and_limited(hub_env, tmp_path, monkeypatch):
+    with HubServer({"test-org/tiny": images_repo(3)}) as hub:
+        hub_env(hub.url)
+        two = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA", limit=2)
+        assert sorted(p.name for p in two.iterdir()) == ["0.png", "1.png"]  # only what the subset needs
+        assert sorted(hub.downloads) == ["trainA/0.png", "trainA/1.png"]
+        full = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+        assert full == two and sorted(p.name for p in full.iterdir()) == ["0.png", "1.png", "2.png"]
+        assert hub.downloads.count("trainA/0.png") == 1  # cached: not fetched again
+        assert (full / "2.png").read_bytes() == images_repo(3).files["trainA/2.png"]
+        # under the Hugging Face cache, in its layout, plus the verified folder
+        cache = tmp_path / "hf-cache"
+        assert (cache / "datasets--test-org--tiny" / "snapshots" / SHA / "trainA" / "2.png").is_file()
+        assert full.is_relative_to(cache / "stylezoo-data" / "test-org--tiny" / SHA)
+    # offline now: what is there is used without the network, what is missing is one line
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA") == full
+    with pytest.raises(H.DatasetUnavailableError) as e:
+        H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainB")
+    msg = str(e.value)
+    assert "\n" not in msg and "test-org/tiny" in msg and SHA in msg and "HF_HUB_OFFLINE=1" in msg
+    assert f"hf download test-org/tiny --repo-type dataset --revision {SHA}" in msg and "--data." in msg
+    assert isinstance(e.value, EmptyFolderError)  # a user error zoo.fit prints as one line
+
+
+def test_branch_revision_is_resolved_once_and_recorded(hub_env, monkeypatch):
+    with HubServer({"test-org/tiny": images_repo(1)}) as hub:
+        hub_env(hub.url)
+        folder = H.data_folder("hf://datasets/test-org/tiny/trainB")  # no revision: main, resolved
+        assert folder.parent.name == SHA
+        assert (H.store_dir() / "test-org--tiny" / "refs" / "main").read_text().strip() == SHA
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert H.data_folder("hf://datasets/test-org/tiny@main/trainB") == folder  # the recorded commit, offline
+
+
+def test_corrupted_download_is_refused_and_never_trusted(hub_env, tmp_path):
+    repo = images_repo(2)
+    repo.corrupt.add("trainA/1.png")
+    with HubServer({"test-org/tiny": repo}) as hub:
+        hub_env(hub.url)
+        with pytest.raises(H.DatasetChecksumError) as e:
+            H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+        assert "trainA/1.png" in str(e.value) and "test-org/tiny" in str(e.value) and "\n" not in str(e.value)
+        verified = H.store_dir() / "test-org--tiny" / SHA / "trainA"
+        assert sorted(p.name for p in verified.iterdir()) == ["0.png"]  # the bad file never reached the folder
+        snap = tmp_path / "hf-cache" / "datasets--test-org--tiny" / "snapshots" / SHA / "trainA" / "1.png"
+        assert not snap.exists()  # and is gone from the cache: a later run downloads it again
+        repo.corrupt.clear()
+        folder = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+        assert (folder / "1.png").read_bytes() == repo.files["trainA/1.png"]
+
+
+def test_unreachable_hub_is_one_line(hub_env):
+    hub_env("http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(H.DatasetUnavailableError) as e:
+        H.data_folder("hf://datasets/test-org/tiny@main/trainA")
+    assert "\n" not in str(e.value) and "test-org/tiny" in str(e.value) and "revision main" in str(e.value)
+    assert not list(H.store_dir().rglob("*.png")) if H.store_dir().exists() else True
+
+
+def test_parquet_dataset_cyclegan_columns(hub_env):
+    pytest.importorskip("pyarrow")
+    with HubServer({"huggan/tiny2zebra": parquet_repo()}) as hub:
+        hub_env(hub.url)
+        a = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainA")
+        b = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainB")
+        test_a = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/testA")
+    images = lambda d: sorted(p.read_bytes() for p in d.rglob("*.png"))  # noqa: E731
+    assert images(a) == sorted(png_bytes(i) for i in range(2))  # the cycled repeat is written once
+    assert images(b) == sorted(png_bytes(20 + i) for i in range(3))
+    assert images(test_a) == [png_bytes(1)]  # a missing (null) image is skipped
+    assert a.name == "trainA#imageA" and not [p for p in a.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_url_needs_a_well_formed_sha256():
+    with pytest.raises(ValueError, match="64 lower-case hex"):
+        H.data_file("https://example.org/a.png#sha256=abc")
+
+
+# ------------------------------------------------------------------------------------------ a recipe, bare
+def _recipe_default(recipe: str) -> str:
+    data = yaml.safe_load((REPO / "recipes" / recipe).read_text())
+    return data["data"]["init_args"]["root"]
+
+
+@pytest.mark.parametrize("layout", ["parquet", "images"])
+def test_recipe_runs_bare_against_the_hub(layout, tmp_path):
+    """`python -m zoo.fit recipes/cyclegan_horse2zebra.yaml --data.limit=2` with no data argument: the recipe's
+    pinned dataset id and revision are fetched from the (local) Hub, verified, and the run completes; a second
+    run offline uses the cache."""
+    if layout == "parquet":
+        pytest.importorskip("pyarrow")
+    ds = H.parse_hub(_recipe_default("cyclegan_horse2zebra.yaml"))
+    assert ds.revision and len(ds.revision) == 40  # pinned to a commit
+    repo = parquet_repo() if layout == "parquet" else images_repo(2)
+    repo.sha = ds.revision
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update({"HF_HOME": str(tmp_path / "hf-home"), "TORCH_HOME": str(tmp_path / "torch-home"),
+                "HF_HUB_OFFLINE": "0", "NO_PROXY": "127.0.0.1,localhost", "PYTHONWARNINGS": "ignore",
+                "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
+    env.pop("HF_HUB_CACHE", None)
+    args = [sys.executable, "-m", "zoo.fit", str(REPO / "recipes/cyclegan_horse2zebra.yaml"), "--data.limit=2",
+            "--data.load_size=36", "--data.crop_size=32", "--data.num_workers=0",
+            "--model.network={n_blocks: 1, ngf: 4}", "--model.discriminator={n_layers: 2, ndf: 4}",
+            "--trainer.fast_dev_run=true"]
+    with HubServer({ds.repo_id: repo}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert hub.downloads  # it did fetch
+    store = tmp_path / "hf-home" / "hub" / "stylezoo-data" / ds.repo_id.replace("/", "--") / ds.revision
+    assert len(list(store.glob("trainA*/**/*.png"))) == 2 and len(list(store.glob("trainB*/**/*.png"))) >= 2
+    env["HF_HUB_OFFLINE"] = "1"  # the Hub is gone; the cache serves the second run
+    r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    # and a dataset never fetched is one line naming it, exit 1, no traceback
+    r = subprocess.run(args + ["--data.root=hf://datasets/test-org/never-fetched@main"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    line = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(line) == 1 and "test-org/never-fetched" in line[0] and "revision main" in line[0]
