@@ -188,3 +188,47 @@ def test_recipe_runs_bare_against_the_hub(layout, tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     line = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
     assert len(line) == 1 and "test-org/never-fetched" in line[0] and "revision main" in line[0]
+
+
+# ------------------------------------------------------------------------------------------ streaming
+def sharded_repo() -> Repo:
+    """Three parquet shards of a 'train' split with one image column (the layout of the Hub's COCO copies)."""
+    shards = {f"data/train-0000{k}-of-00003.parquet": parquet_bytes({"image": [png_bytes(100 + 10 * k + i)
+                                                                               for i in range(2)]})
+              for k in range(3)}
+    return Repo(shards, sha=SHA)
+
+
+def test_stream_starts_before_the_whole_dataset_is_here(hub_env):
+    pytest.importorskip("pyarrow")
+    from zoo.data.stream import HubStream
+
+    with HubServer({"test-org/coco": sharded_repo()}) as hub:
+        hub_env(hub.url)
+        stream = HubStream(f"hf://datasets/test-org/coco@{SHA}/train")
+        with pytest.raises(TypeError):
+            len(stream)  # unknown while streaming
+        it = iter(stream)
+        first = next(it)
+        assert first.shape == (3, 36, 40)
+        assert len(hub.downloads) <= 2  # the shard being read and at most the one fetched ahead
+        rest = list(it)
+        assert len(rest) == 5 and len(hub.downloads) == 3  # each image once a pass, each shard fetched once
+        assert len(stream) == 6  # every shard here now: the length is known
+        again = [x.sum().item() for x in stream]  # the second pass: local files, another order
+        assert len(hub.downloads) == 3 and len(again) == 6
+        assert sorted(again) == sorted([first.sum().item()] + [x.sum().item() for x in rest])
+
+
+def test_stream_splits_files_between_workers(hub_env):
+    pytest.importorskip("pyarrow")
+    from torch.utils.data import DataLoader
+
+    from zoo.data.stream import HubStream
+
+    with HubServer({"test-org/coco": sharded_repo()}) as hub:
+        hub_env(hub.url)
+        stream = HubStream(f"hf://datasets/test-org/coco@{SHA}/train")
+        sums = [x.sum().item() for x in DataLoader(stream, batch_size=None, num_workers=2)]
+    expected = sorted(H.data_folder(f"hf://datasets/test-org/coco@{SHA}/train").rglob("*.png"))
+    assert len(sums) == len(expected) == 6 and len(set(round(s, 3) for s in sums)) == 6  # no repeats, none lost

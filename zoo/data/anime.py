@@ -163,6 +163,8 @@ class AnimeData(L.LightningDataModule):
             style = data_folder(self._sources["style_dir"], limit)
             smooth = self._sources["smooth_dir"]
             default = style.with_name(f"{style.name}_smooth{int(self.hparams.image_size)}")
+            if is_remote(self._sources["style_dir"]) and style.name == "style" and (style.parent / "smooth").is_dir():
+                default = style.parent / "smooth"  # the reference dataset's <name>/style and <name>/smooth
             self._folders = {"photo_dir": photo, "style_dir": style,
                              "smooth_dir": data_folder(smooth, limit) if smooth else default}
         return self._folders

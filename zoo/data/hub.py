@@ -49,6 +49,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -63,7 +64,7 @@ from .folder import EmptyFolderError
 log = logging.getLogger(__name__)
 
 __all__ = ["HUB_PREFIX", "HubDataset", "DatasetUnavailableError", "DatasetChecksumError", "is_remote", "parse_hub",
-           "join", "data_folder", "data_file", "store_dir", "describe"]
+           "join", "data_folder", "data_file", "store_dir", "describe", "Plan", "hub_plan"]
 
 HUB_PREFIX = "hf://datasets/"
 _COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -316,7 +317,7 @@ def _extract_parquet(ds: HubDataset, path: Path, column: str | None, out: Path) 
     elif column not in columns:
         raise DatasetUnavailableError(f"dataset {ds.repo_id}: {path.name} has no image column {column!r} "
                                       f"(image columns: {', '.join(columns) or 'none'})")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     seen: set[bytes] = set()
@@ -335,7 +336,11 @@ def _extract_parquet(ds: HubDataset, path: Path, column: str | None, out: Path) 
                 seen.add(digest)
                 (tmp / f"{row - 1:06d}{suffix}").write_bytes(data)
                 n += 1
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError:  # another process or worker made the same folder meanwhile: theirs is whole
+            if not out.is_dir():
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return n
@@ -345,40 +350,71 @@ def _count(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.is_file() and _is_image(p.name))
 
 
-def hub_folder(ds: HubDataset, limit: int | None = None) -> Path:
-    """The local folder of verified images of ``ds`` (module doc); with ``limit``, at least the first
-    ``limit`` images (when the dataset has that many)."""
+@dataclass(frozen=True)
+class Plan:
+    """What a Hub source resolves to: its commit, layout, the repository files that hold its images (the units
+    fetched one at a time), the image column of parquet files, and the verified folder ``out``."""
+
+    ds: HubDataset
+    sha: str
+    layout: str
+    files: tuple
+    column: str | None
+    out: Path
+
+    def target(self, entry: dict) -> Path:
+        """Where the verified image(s) of one repository file go: a file (image layout) or a folder (parquet)."""
+        prefix = self.ds.part.strip("/")
+        if self.layout == "images":
+            return self.out / (entry["path"][len(prefix) + 1:] if prefix else entry["path"])
+        return self.out / entry["path"].replace("/", "--")
+
+    def present(self, entry: dict) -> bool:
+        target = self.target(entry)
+        return target.is_file() if self.layout == "images" else target.is_dir()
+
+    def fetch(self, entry: dict) -> Path:
+        """The verified image file, or folder of images, of one repository file (downloaded when missing)."""
+        target = self.target(entry)
+        if self.present(entry):
+            return target
+        source = fetch_verified(self.ds, self.sha, entry)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.layout == "parquet":
+            _extract_parquet(self.ds, source, self.column, target)
+            return target
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source.resolve(), tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        return target
+
+
+def hub_plan(ds: HubDataset) -> Plan:
+    """Resolve ``ds``: its commit and the files that hold its images (from the Hub once, then recorded)."""
     sha = resolve_revision(ds)
     layout, files, column = plan(ds, repo_files(ds, sha))
     label = (ds.part or "train").replace("/", "--") + (f"#{column}" if column else "")
-    out = _repo_store(ds.repo_id) / sha / label
-    out.mkdir(parents=True, exist_ok=True)
+    return Plan(ds, sha, layout, tuple(files), column, _repo_store(ds.repo_id) / sha / label)
+
+
+def hub_folder(ds: HubDataset, limit: int | None = None) -> Path:
+    """The local folder of verified images of ``ds`` (module doc); with ``limit``, at least the first
+    ``limit`` images (when the dataset has that many)."""
+    p = hub_plan(ds)
+    p.out.mkdir(parents=True, exist_ok=True)
     have = 0
-    prefix = ds.part.strip("/")
-    for entry in files:
+    for entry in p.files:
         if limit is not None and have >= limit:
             break
-        rel = entry["path"][len(prefix) + 1:] if prefix and layout == "images" else entry["path"]
-        target = out / (rel if layout == "images" else rel.replace("/", "--"))
-        if layout == "images":
-            if not target.is_file():
-                source = fetch_verified(ds, sha, entry)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-                tmp.unlink(missing_ok=True)
-                try:
-                    os.link(source.resolve(), tmp)
-                except OSError:
-                    shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            have += 1
-        else:
-            if not target.is_dir():
-                _extract_parquet(ds, fetch_verified(ds, sha, entry), column, target)
-            have += _count(target)
+        unit = p.fetch(entry)
+        have += 1 if p.layout == "images" else _count(unit)
     if have == 0:
         raise DatasetUnavailableError(f"dataset {ds} has no images")
-    return out
+    return p.out
 
 
 # ------------------------------------------------------------------------------------------ URLs
