@@ -15,7 +15,11 @@
     The test split of a CycleGAN dataset folder (``testA/``, ``testB/``, as the datasets of
     Zhu et al. 2017 unpack): direction ``AtoB`` translates every ``testA`` image and compares the
     results with all ``testB`` images (FID); ``BtoA`` the reverse. N is the number of translated images
-    (horse2zebra: 120 horses, 140 zebras), at 256 x 256.
+    (horse2zebra: 120 horses, 140 zebras), at 256 x 256. The folder may be a Hub dataset
+    (``hf://datasets/ORG/NAME@REVISION``, :mod:`zoo.data.hub`); without one, a model whose name names a
+    dataset of :data:`TEST_DATA` (``cyclegan_horse2zebra``) is measured on that dataset's test split,
+    downloaded and verified on first use, and the published figures for it (``benchmarks.table.REFERENCES``)
+    are printed beside ours.
 
 Images are read with zoo.io.load_image, resized so the shorter side is ``size`` (PIL bicubic on uint8,
 antialiased) and centre-cropped to ``size`` x ``size``; for the published image sets (StyleID's 512 x 512
@@ -43,10 +47,27 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from zoo.data.hub import data_folder, is_remote, join
 from zoo.io import list_images, load_image
 
 __all__ = ["Item", "Protocol", "ProtocolError", "styleid_protocol", "cyclegan_protocol", "select", "load_square",
-           "PROTOCOLS", "PUBLISHED", "DEFAULT_SIZE", "STYLEID_N_CONTENT", "STYLEID_N_STYLE"]
+           "PROTOCOLS", "PUBLISHED", "DEFAULT_SIZE", "STYLEID_N_CONTENT", "STYLEID_N_STYLE", "TEST_DATA",
+           "default_test_data"]
+
+# The test data a protocol reads when no folder is given: {dataset name: Hub id at a pinned commit}. The
+# horse2zebra copy of the HugGAN Community, the same files as recipes/cyclegan_horse2zebra.yaml trains on:
+# huggingface.co/datasets/huggan/horse2zebra at a6b0c49c5b3a3fa494314a6247b2f7a5d78cf692, split "test"
+# (data/test-00000-of-00001.parquet): column imageA holds the 120 test horses (cycled to 140 rows; each
+# image is used once), imageB the 140 test zebras (docs/data.md).
+TEST_DATA = {"horse2zebra": "hf://datasets/huggan/horse2zebra@a6b0c49c5b3a3fa494314a6247b2f7a5d78cf692"}
+
+
+def default_test_data(model: str) -> tuple[str, str] | None:
+    """(dataset name, source) of :data:`TEST_DATA` that a model's name names (``cyclegan_horse2zebra``), or None."""
+    for name, source in TEST_DATA.items():
+        if name in model:
+            return name, source
+    return None
 
 # How the published numbers beside each protocol were computed, and what differs here (recorded in results).
 PUBLISHED = {
@@ -108,10 +129,11 @@ def select(paths: list[Path], n: int | None, seed: int = 0, what: str = "images"
 
 
 def _images(folder: str | Path, what: str) -> list[Path]:
-    folder = Path(folder)
+    remote = is_remote(folder)
+    folder = data_folder(folder) if remote else Path(folder)  # Hub data: fetched and verified first
     if not folder.is_dir():
         raise ProtocolError(f"{folder}: no such directory ({what})")
-    found = list_images(folder, recursive=False)
+    found = list_images(folder, recursive=remote)
     if not found:
         raise ProtocolError(f"{folder}: no images ({what})")
     return found
@@ -153,21 +175,23 @@ def styleid_protocol(content_dir: str | Path, style_dir: str | Path, n_content: 
 
 
 def cyclegan_protocol(data_dir: str | Path, direction: str = "AtoB", size: int | None = None,
-                      limit: int | None = None) -> Protocol:
-    """The CycleGAN test split: translate testA (AtoB) or testB (BtoA), FID against the other test folder."""
+                      limit: int | None = None, dataset: str | None = None) -> Protocol:
+    """The CycleGAN test split: translate testA (AtoB) or testB (BtoA), FID against the other test folder
+    (a local folder or a Hub dataset, ``hf://datasets/ORG/NAME@REVISION``)."""
     if direction not in ("AtoB", "BtoA"):
         raise ProtocolError(f"direction must be AtoB or BtoA, got {direction!r}")
     size = size or DEFAULT_SIZE["cyclegan"]
-    data_dir = Path(data_dir)
+    data_dir = data_dir if is_remote(data_dir) else Path(data_dir)
     src, dst = ("testA", "testB") if direction == "AtoB" else ("testB", "testA")
-    sources = _images(data_dir / src, f"{src}, the test images to translate")
-    targets = _images(data_dir / dst, f"{dst}, the real images of the target domain")
+    sources = _images(join(data_dir, src), f"{src}, the test images to translate")
+    targets = _images(join(data_dir, dst), f"{dst}, the real images of the target domain")
     if limit is not None:
         sources = sources[:limit]
     names = _unique_names([p.stem for p in sources])
     items = [Item(n, p) for n, p in zip(names, sources)]
     standard = limit is None and size == DEFAULT_SIZE["cyclegan"]
-    info = {"data_dir": str(data_dir), "direction": direction, "source": src, "target": dst,
+    info = {"data_dir": str(data_dir), "dataset": dataset or (None if is_remote(data_dir) else Path(data_dir).name),
+            "direction": direction, "source": src, "target": dst,
             "n_source": len(sources), "n_target": len(targets),
             "fid_reference": f"all {len(targets)} images of {dst}", "published": PUBLISHED["cyclegan"]}
     return Protocol("cyclegan", items, targets, size, standard, info)

@@ -232,3 +232,57 @@ def test_stream_splits_files_between_workers(hub_env):
         sums = [x.sum().item() for x in DataLoader(stream, batch_size=None, num_workers=2)]
     expected = sorted(H.data_folder(f"hf://datasets/test-org/coco@{SHA}/train").rglob("*.png"))
     assert len(sums) == len(expected) == 6 and len(set(round(s, 3) for s in sums)) == 6  # no repeats, none lost
+
+
+# ------------------------------------------------------------------------------------------ zoo bench, bare
+class _Half:
+    needs_style = False
+
+    def __call__(self, content, styles):
+        return content * 0.5
+
+
+@pytest.fixture
+def bench_family():
+    from zoo.families import FAMILIES, Family
+
+    FAMILIES.register(Family(name="hubbench", description="test family", stylizer=lambda opts: _Half(),
+                             needs_style=False))
+    yield "hubbench_horse2zebra"
+    FAMILIES.unregister("hubbench")
+
+
+def test_bench_fetches_the_test_split_and_prints_the_published_row(hub_env, bench_family, tmp_path, capsys,
+                                                                    monkeypatch):
+    """`zoo bench --model <..>_horse2zebra --protocol cyclegan` with no data argument: the protocol's test split
+    (huggan/horse2zebra at the pinned commit, testA/testB) is fetched and verified, and the published FID rows
+    are printed beside ours."""
+    import json
+
+    import benchmarks.run as R
+    from benchmarks.protocols import TEST_DATA
+
+    ds = H.parse_hub(TEST_DATA["horse2zebra"])
+    files = {f"test{d}/{i}.png": png_bytes(40 + 10 * k + i, size=(32, 32)) for k, d in enumerate("AB")
+             for i in range(3 + k)}
+    files["trainA/0.png"] = png_bytes(1)
+    repo = Repo(files, sha=ds.revision)
+    out = tmp_path / "r.json"
+    args = ["--model", bench_family, "--protocol", "cyclegan", "--size", "32", "--feature-extractor", "random",
+            "--metrics", "fid_inception", "--out", str(out), "--work-dir", str(tmp_path / "work"), "--no-progress"]
+    with HubServer({ds.repo_id: repo}) as hub:
+        hub_env(hub.url)
+        assert R.main(args) == 0, capsys.readouterr().err
+        assert "trainA/0.png" not in hub.downloads  # the test split only
+    text = capsys.readouterr().out
+    r = json.loads(out.read_text())
+    assert r["protocol"]["n"] == 3 and r["protocol"]["n_reference"] == 4
+    assert r["protocol"]["data_dir"] == TEST_DATA["horse2zebra"] and r["protocol"]["dataset"] == "horse2zebra"
+    assert [p["metrics"]["fid_inception"] for p in r["published"]] == [62.1, 64.5]
+    assert "published: fid_inception 62.1" in text and "published: fid_inception 64.5" in text
+    # offline on a fresh cache: one line naming the dataset and revision, exit 2
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert R.main(args + ["--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: dataset huggan/horse2zebra") and ds.revision in err[-1]
