@@ -55,6 +55,7 @@ from zoo.results import PROTOCOL_METRICS
 from zoo.stylize import StylizeOptions, build_stylizer, resolve_device
 
 from . import metrics as M
+from . import protocols
 from .protocols import (DEFAULT_SIZE, PROTOCOLS, TEST_DATA, Protocol, ProtocolError, cyclegan_protocol, default_test_data,
                         load_square, styleid_protocol)
 
@@ -149,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="family (" + ", ".join(FAMILIES.names()) + ") or pretrained tag (zoo list)")
     p.add_argument("--weights", help="checkpoint (.ckpt / .safetensors / folder) or pretrained tag")
     p.add_argument("--protocol", required=True, choices=PROTOCOLS)
-    p.add_argument("--content", help="styleid: folder of content images")
-    p.add_argument("--style", help="styleid: folder of style images")
+    p.add_argument("--content", help="styleid: folder of content images (default: StyleID's data/cnt, downloaded)")
+    p.add_argument("--style", help="styleid: folder of style images (default: StyleID's data/sty, downloaded)")
     p.add_argument("--data", help="cyclegan: dataset folder with testA/ and testB/, or a Hub dataset "
                                   "hf://datasets/ORG/NAME@REVISION (default for a model named after one: "
                                   + ", ".join(f"{k}: {v}" for k, v in TEST_DATA.items()) + ")")
@@ -390,8 +391,9 @@ def _run(args) -> int:
         raise ValueError("--precision bf16 needs a CUDA device; on CPU run with --precision fp32")
 
     if args.protocol == "styleid":
-        if not args.content or not args.style:
-            raise ProtocolError("--protocol styleid needs --content DIR and --style DIR")
+        if not args.content and not args.style:
+            print(f"test data: StyleID's 20 content + 40 style images ({protocols.STYLEID_URL}), fetched and verified on "
+                  "first use", file=sys.stderr)
         protocol = styleid_protocol(args.content, args.style, args.n_content, args.n_style, args.size, args.seed)
     else:
         data, dataset = args.data, None

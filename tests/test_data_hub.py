@@ -124,7 +124,7 @@ def test_unreachable_hub_is_one_line(hub_env):
     with pytest.raises(H.DatasetUnavailableError) as e:
         H.data_folder("hf://datasets/test-org/tiny@main/trainA")
     assert "\n" not in str(e.value) and "test-org/tiny" in str(e.value) and "revision main" in str(e.value)
-    assert not list(H.store_dir().rglob("*.png")) if H.store_dir().exists() else True
+    assert not list(H.store_dir().rglob("*.png"))  # nothing half-made
 
 
 def test_parquet_dataset_cyclegan_columns(hub_env):
@@ -286,3 +286,56 @@ def test_bench_fetches_the_test_split_and_prints_the_published_row(hub_env, benc
     assert R.main(args + ["--overwrite"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: dataset huggan/horse2zebra") and ds.revision in err[-1]
+
+
+def test_bench_styleid_fetches_styleids_images_by_url(tmp_path, monkeypatch, capsys):
+    """`zoo bench --protocol styleid` with no --content/--style: StyleID's images, each fetched by URL and checked
+    against its pinned sha256 (here a local server with tiny stand-ins); a file that does not match is refused."""
+    import functools
+    import hashlib
+    import http.server
+    import json
+    import threading
+
+    import benchmarks.protocols as P
+    import benchmarks.run as R
+    from zoo.families import FAMILIES, Family
+
+    site = tmp_path / "site"
+    table = {}
+    for folder, n in (("cnt", 2), ("sty", 2)):
+        rows = []
+        for i in range(n):
+            data = png_bytes(60 + 10 * len(table) + i, size=(32, 32))
+            (site / folder).mkdir(parents=True, exist_ok=True)
+            (site / folder / f"{i:02d}.png").write_bytes(data)
+            rows.append(f"{i:02d}.png {hashlib.sha256(data).hexdigest()}")
+        table[folder] = "\n".join(rows)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(P, "STYLEID_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
+    monkeypatch.setattr(P, "STYLEID_FILES", table)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    FAMILIES.register(Family(name="hubbench2", description="test", stylizer=lambda opts: _Half(), needs_style=False))
+    out = tmp_path / "s.json"
+    args = ["--model", "hubbench2", "--allow-random-weights", "--protocol", "styleid", "--n-content", "2",
+            "--n-style", "2", "--size", "32", "--feature-extractor", "random", "--metrics", "lpips_alex",
+            "--out", str(out), "--work-dir", str(tmp_path / "work"), "--no-progress"]
+    try:
+        assert R.main(args) == 0, capsys.readouterr().err
+        r = json.loads(out.read_text())
+        assert r["protocol"]["n"] == 4 and r["protocol"]["content_files"] == ["00.png", "01.png"]
+        assert "published: lpips_alex 0.608" in capsys.readouterr().out
+        (site / "sty" / "01.png").write_bytes(png_bytes(99, size=(32, 32)))  # the source changed
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "fresh-cache"))
+        assert R.main(args + ["--overwrite"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.startswith("error: refusing data file 01.png") and "nothing was saved" in err
+    finally:
+        FAMILIES.unregister("hubbench2")
+        httpd.shutdown()
+        httpd.server_close()
