@@ -47,7 +47,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from zoo.data.hub import data_file, data_folder, is_remote, join
+from zoo.data.hub import join
+from zoo.data.sources import data_file, data_folder, is_remote
 from zoo.io import list_images, load_image
 
 __all__ = ["Item", "Protocol", "ProtocolError", "styleid_protocol", "cyclegan_protocol", "select", "load_square",

@@ -18,6 +18,7 @@ from conftest import REPO
 from hubserver import HubServer, Repo, parquet_bytes, png_bytes
 
 from zoo.data import hub as H
+from zoo.data import sources as S
 from zoo.data.folder import EmptyFolderError
 
 SHA = "ab" * 20
@@ -70,10 +71,10 @@ def test_parse_and_join():
 def test_image_files_downloaded_verified_cached_and_limited(hub_env, tmp_path, monkeypatch):
     with HubServer({"test-org/tiny": images_repo(3)}) as hub:
         hub_env(hub.url)
-        two = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA", limit=2)
+        two = S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA", limit=2)
         assert sorted(p.name for p in two.iterdir()) == ["0.png", "1.png"]  # only what the subset needs
         assert sorted(hub.downloads) == ["trainA/0.png", "trainA/1.png"]
-        full = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+        full = S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
         assert full == two and sorted(p.name for p in full.iterdir()) == ["0.png", "1.png", "2.png"]
         assert hub.downloads.count("trainA/0.png") == 1  # cached: not fetched again
         assert (full / "2.png").read_bytes() == images_repo(3).files["trainA/2.png"]
@@ -83,9 +84,9 @@ def test_image_files_downloaded_verified_cached_and_limited(hub_env, tmp_path, m
         assert full.is_relative_to(cache / "stylezoo-data" / "test-org--tiny" / SHA)
     # offline now: what is there is used without the network, what is missing is one line
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA") == full
+    assert S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA") == full
     with pytest.raises(H.DatasetUnavailableError) as e:
-        H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainB")
+        S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainB")
     msg = str(e.value)
     assert "\n" not in msg and "test-org/tiny" in msg and SHA in msg and "HF_HUB_OFFLINE=1" in msg
     assert f"hf download test-org/tiny --repo-type dataset --revision {SHA}" in msg and "--data." in msg
@@ -95,11 +96,11 @@ def test_image_files_downloaded_verified_cached_and_limited(hub_env, tmp_path, m
 def test_branch_revision_is_resolved_once_and_recorded(hub_env, monkeypatch):
     with HubServer({"test-org/tiny": images_repo(1)}) as hub:
         hub_env(hub.url)
-        folder = H.data_folder("hf://datasets/test-org/tiny/trainB")  # no revision: main, resolved
+        folder = S.data_folder("hf://datasets/test-org/tiny/trainB")  # no revision: main, resolved
         assert folder.parent.name == SHA
         assert (H.store_dir() / "test-org--tiny" / "refs" / "main").read_text().strip() == SHA
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert H.data_folder("hf://datasets/test-org/tiny@main/trainB") == folder  # the recorded commit, offline
+    assert S.data_folder("hf://datasets/test-org/tiny@main/trainB") == folder  # the recorded commit, offline
 
 
 def test_corrupted_download_is_refused_and_never_trusted(hub_env, tmp_path):
@@ -108,21 +109,22 @@ def test_corrupted_download_is_refused_and_never_trusted(hub_env, tmp_path):
     with HubServer({"test-org/tiny": repo}) as hub:
         hub_env(hub.url)
         with pytest.raises(H.DatasetChecksumError) as e:
-            H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+            S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
         assert "trainA/1.png" in str(e.value) and "test-org/tiny" in str(e.value) and "\n" not in str(e.value)
+        assert hub.downloads.count("trainA/1.png") == 2  # refused, fetched once more, refused again
         verified = H.store_dir() / "test-org--tiny" / SHA / "trainA"
         assert sorted(p.name for p in verified.iterdir()) == ["0.png"]  # the bad file never reached the folder
         snap = tmp_path / "hf-cache" / "datasets--test-org--tiny" / "snapshots" / SHA / "trainA" / "1.png"
         assert not snap.exists()  # and is gone from the cache: a later run downloads it again
         repo.corrupt.clear()
-        folder = H.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+        folder = S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
         assert (folder / "1.png").read_bytes() == repo.files["trainA/1.png"]
 
 
 def test_unreachable_hub_is_one_line(hub_env):
     hub_env("http://127.0.0.1:9")  # nothing listens there
     with pytest.raises(H.DatasetUnavailableError) as e:
-        H.data_folder("hf://datasets/test-org/tiny@main/trainA")
+        S.data_folder("hf://datasets/test-org/tiny@main/trainA")
     assert "\n" not in str(e.value) and "test-org/tiny" in str(e.value) and "revision main" in str(e.value)
     assert not list(H.store_dir().rglob("*.png"))  # nothing half-made
 
@@ -131,9 +133,9 @@ def test_parquet_dataset_cyclegan_columns(hub_env):
     pytest.importorskip("pyarrow")
     with HubServer({"huggan/tiny2zebra": parquet_repo()}) as hub:
         hub_env(hub.url)
-        a = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainA")
-        b = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainB")
-        test_a = H.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/testA")
+        a = S.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainA")
+        b = S.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/trainB")
+        test_a = S.data_folder(f"hf://datasets/huggan/tiny2zebra@{SHA}/testA")
     images = lambda d: sorted(p.read_bytes() for p in d.rglob("*.png"))  # noqa: E731
     assert images(a) == sorted(png_bytes(i) for i in range(2))  # the cycled repeat is written once
     assert images(b) == sorted(png_bytes(20 + i) for i in range(3))
@@ -143,7 +145,7 @@ def test_parquet_dataset_cyclegan_columns(hub_env):
 
 def test_url_needs_a_well_formed_sha256():
     with pytest.raises(ValueError, match="64 lower-case hex"):
-        H.data_file("https://example.org/a.png#sha256=abc")
+        S.data_file("https://example.org/a.png#sha256=abc")
 
 
 # ------------------------------------------------------------------------------------------ a recipe, bare
@@ -230,7 +232,7 @@ def test_stream_splits_files_between_workers(hub_env):
         hub_env(hub.url)
         stream = HubStream(f"hf://datasets/test-org/coco@{SHA}/train")
         sums = [x.sum().item() for x in DataLoader(stream, batch_size=None, num_workers=2)]
-    expected = sorted(H.data_folder(f"hf://datasets/test-org/coco@{SHA}/train").rglob("*.png"))
+    expected = sorted(S.data_folder(f"hf://datasets/test-org/coco@{SHA}/train").rglob("*.png"))
     assert len(sums) == len(expected) == 6 and len(set(round(s, 3) for s in sums)) == 6  # no repeats, none lost
 
 

@@ -41,7 +41,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..io import ImageReadError, list_images, load_image, save_image
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
-from .hub import data_folder, is_remote
+from .sources import data_folder, is_remote
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from ..io import load_image, resize_long_edge
 from ..stylize import check_weights, check_whole
 from .folder import ImageFolder, ResizeCrop
-from .hub import data_file, data_folder
+from .sources import data_file, data_folder
 from .stream import HubStream, streamable
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
-from .hub import data_folder, is_remote
+from .sources import data_folder, is_remote
 from .stream import HubStream, PairStream, streamable
 
 __all__ = ["ContentStylePairs", "ContentStyleData"]

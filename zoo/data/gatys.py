@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..io import load_image, long_edge_size, resize_long_edge
 from ..stylize import check_pixels, check_weights, check_whole
-from .hub import data_file
+from .sources import data_file
 
 __all__ = ["GatysData"]
 

@@ -1,5 +1,6 @@
 """Data by name: a Hugging Face Hub dataset id at a pinned revision, or a file by URL and sha256, as a local
-folder of verified image files (docs/data.md).
+folder of verified image files (docs/data.md). This module: the Hub; :mod:`zoo.data.urls`: files by URL;
+:mod:`zoo.data.sources`: the entry points the data modules call (``data_folder``, ``data_file``).
 
 A data option of a recipe (``--data.root``, ``--data.content_dir``, ``--data.style`` ...) takes a local path,
 as before, or one of:
@@ -50,13 +51,11 @@ import os
 import re
 import shutil
 import threading
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from ..download import WeightsUnavailableError, fetch_url, hf_cache_dir, offline
+from ..download import hf_cache_dir, offline
 from ..fileio import write_bytes
 from ..io import IMAGE_EXTENSIONS
 from .folder import EmptyFolderError
@@ -64,7 +63,7 @@ from .folder import EmptyFolderError
 log = logging.getLogger(__name__)
 
 __all__ = ["HUB_PREFIX", "HubDataset", "DatasetUnavailableError", "DatasetChecksumError", "is_remote", "parse_hub",
-           "join", "data_folder", "data_file", "store_dir", "describe", "Plan", "hub_plan"]
+           "join", "store_dir", "describe", "Plan", "hub_plan", "hub_folder"]
 
 HUB_PREFIX = "hf://datasets/"
 _COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -258,28 +257,37 @@ def _sha256(path: Path) -> str:
 def fetch_verified(ds: HubDataset, sha: str, entry: dict) -> Path:
     """One file of the repository at ``sha``, from the Hugging Face cache (downloaded when missing and
     allowed), checked against the Hub's sha256 (LFS) or git blob id before it is returned. A file that does
-    not match is removed from the cache (so nothing trusts it later) and refused."""
+    not match is removed from the cache (so nothing trusts it later); a cached copy that went bad is
+    downloaded once more when that is allowed, and a download that does not match is refused."""
+    name = entry["path"]
+    expected = entry.get("sha256") or entry["blob_id"]
+    for attempt in (1, 2):
+        path = _download(ds, sha, name)
+        actual = _sha256(path) if entry.get("sha256") else _git_blob_sha1(path)
+        if actual == expected:
+            return path
+        blob = path.resolve()
+        path.unlink(missing_ok=True)
+        blob.unlink(missing_ok=True)
+        if offline() or attempt == 2:
+            break
+        log.warning("%s of dataset %s did not match its checksum; downloading it again", name, ds.repo_id)
+    raise DatasetChecksumError(
+        f"refusing {name} of dataset {ds.repo_id} (revision {sha}): its checksum is {actual[:12]}..., the Hub "
+        f"publishes {expected[:12]}... for that commit; the file was deleted from the cache and nothing was kept "
+        f"(a changed mirror, a proxy answering for the Hub, or a disk fault); run again to download it afresh")
+
+
+def _download(ds: HubDataset, sha: str, name: str) -> Path:
     from huggingface_hub import hf_hub_download
 
-    name = entry["path"]
     try:
-        path = Path(hf_hub_download(ds.repo_id, name, repo_type="dataset", revision=sha, cache_dir=hf_cache_dir(),
+        return Path(hf_hub_download(ds.repo_id, name, repo_type="dataset", revision=sha, cache_dir=hf_cache_dir(),
                                     endpoint=_endpoint(), local_files_only=offline()))
     except Exception as e:  # noqa: BLE001 - not cached offline, network, HTTP
         why = (f"{name} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it" if offline()
                else f"{name} could not be downloaded ({_first_line(e)})")
         raise _unavailable(ds, sha, why) from None
-    expected, actual = (entry["sha256"], _sha256(path)) if entry.get("sha256") else (entry["blob_id"],
-                                                                                       _git_blob_sha1(path))
-    if actual != expected:
-        blob = path.resolve()
-        path.unlink(missing_ok=True)
-        blob.unlink(missing_ok=True)
-        raise DatasetChecksumError(
-            f"refusing {name} of dataset {ds.repo_id} (revision {sha}): its checksum is {actual[:12]}..., the Hub "
-            f"publishes {expected[:12]}... for that commit; the file was deleted from the cache, run again to "
-            f"download it afresh (a changed mirror, proxy or disk fault)")
-    return path
 
 
 def _image_suffix(data: bytes, name: str | None) -> str | None:
@@ -415,76 +423,3 @@ def hub_folder(ds: HubDataset, limit: int | None = None) -> Path:
     if have == 0:
         raise DatasetUnavailableError(f"dataset {ds} has no images")
     return p.out
-
-
-# ------------------------------------------------------------------------------------------ URLs
-def _url_parts(source: str) -> tuple[str, str | None, str | None]:
-    url, _, fragment = source.partition("#")
-    query = parse_qs(fragment)
-    sha = (query.get("sha256") or [None])[0]
-    inner = (query.get("path") or [None])[0]
-    if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
-        raise ValueError(f"{source}: sha256= takes 64 lower-case hex digits")
-    return url, sha, inner
-
-
-def _url_file(source: str) -> Path:
-    url, sha, _ = _url_parts(source)
-    name = PurePosixPath(urlsplit(url).path).name or "download"
-    key = sha[:16] if sha else hashlib.sha256(url.encode()).hexdigest()[:16]
-    try:
-        return fetch_url(url, store_dir() / "url" / key / name, sha, what=f"data file {name}",
-                         manual="; or pass a local file or folder instead")
-    except WeightsUnavailableError as e:
-        raise DatasetUnavailableError(str(e).replace(" are not available", " is not available")) from None
-
-
-def url_folder(source: str) -> Path:
-    """The folder ``path=`` of a verified ``.zip`` (unpacked once, renamed into place when whole)."""
-    _, _, inner = _url_parts(source)
-    archive = _url_file(source)
-    out = archive.with_name(archive.name + ".unpacked")
-    if not out.is_dir():
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                for member in zf.infolist():  # no absolute paths or '..' escape the folder
-                    parts = PurePosixPath(member.filename).parts
-                    if member.is_dir() or member.filename.startswith("/") or ".." in parts:
-                        continue
-                    target = tmp.joinpath(*parts)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(member) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-            os.replace(tmp, out)
-        except zipfile.BadZipFile:
-            raise DatasetUnavailableError(f"{archive}: not a zip archive; delete it and run again") from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    folder = out.joinpath(*PurePosixPath(inner).parts) if inner else out
-    if not folder.is_dir():
-        raise DatasetUnavailableError(f"{source.split('#')[0]}: the archive has no folder {inner!r}")
-    return folder
-
-
-# ------------------------------------------------------------------------------------------ entry points
-def data_folder(source: str | os.PathLike, limit: int | None = None) -> Path:
-    """The local folder a data option names: the path itself, or Hub / URL data made local and verified."""
-    if not is_remote(source):
-        return Path(os.path.expanduser(os.fspath(source)))
-    text = str(source)
-    if text.startswith(HUB_PREFIX):
-        return hub_folder(parse_hub(text), limit)
-    if text.startswith("hf://"):
-        raise ValueError(f"{text}: only Hub datasets are read (hf://datasets/ORG/NAME...)")
-    return url_folder(text)
-
-
-def data_file(source: str | os.PathLike) -> Path:
-    """The local file a data option names: the path itself, or a file by URL, verified."""
-    if isinstance(source, str) and source.startswith(("https://", "http://")):
-        return _url_file(source)
-    if isinstance(source, str) and source.startswith("hf://"):
-        raise ValueError(f"{source}: a single image is given as a path or an https:// URL")
-    return Path(os.path.expanduser(os.fspath(source)))

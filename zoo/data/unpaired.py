@@ -27,7 +27,8 @@ from torch.utils.data import DataLoader, Dataset
 from ..io import list_images
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
-from .hub import data_folder, is_remote, join
+from .hub import join
+from .sources import data_folder, is_remote
 
 __all__ = ["UnpairedDataset", "UnpairedData", "CenterCrop", "DOMAIN_FOLDERS"]
 
