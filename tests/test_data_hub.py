@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from conftest import REPO
@@ -140,7 +141,7 @@ def test_parquet_dataset_cyclegan_columns(hub_env):
     assert images(a) == sorted(png_bytes(i) for i in range(2))  # the cycled repeat is written once
     assert images(b) == sorted(png_bytes(20 + i) for i in range(3))
     assert images(test_a) == [png_bytes(1)]  # a missing (null) image is skipped
-    assert a.name == "trainA#imageA" and not [p for p in a.parent.iterdir() if p.name.startswith(".")]
+    assert a.name == "trainA#imageA" and not [p for p in a.rglob(".*")]  # no temporary left in a data folder
 
 
 def test_url_needs_a_well_formed_sha256():
@@ -344,3 +345,51 @@ def test_bench_styleid_fetches_styleids_images_by_url(tmp_path, monkeypatch, cap
         FAMILIES.unregister("hubbench2")
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_adain_data_streams_content_and_style(hub_env):
+    """ContentStyleData with streaming (the AdaIN recipes' COCO + WikiArt): batches of (content, style) come from
+    two streams, the style stream cycling."""
+    pytest.importorskip("pyarrow")
+    from zoo.data.content_style import ContentStyleData
+
+    with HubServer({"test-org/coco": sharded_repo(), "test-org/art": sharded_repo()}) as hub:
+        hub_env(hub.url)
+        dm = ContentStyleData(f"hf://datasets/test-org/coco@{SHA}/train", f"hf://datasets/test-org/art@{SHA}",
+                              batch_size=4, size=36, crop=32, num_workers=0, streaming=True)
+        dm.prepare_data()
+        assert hub.downloads == []  # streaming: nothing fetched up front
+        batches = list(dm.train_dataloader())
+    assert len(batches) == 1  # 6 content images, full batches of 4 (the style stream never runs out)
+    content, style = batches[0]
+    assert content.shape == style.shape == (4, 3, 32, 32)
+
+
+def test_johnson_recipe_streams_its_content(hub_env, tmp_path, monkeypatch, capsys):
+    """The Johnson recipe with streamed content (its default for COCO): a run of 2 steps with validation."""
+    pytest.importorskip("pyarrow")
+    import zoo.fit
+    from conftest import make_image
+
+    monkeypatch.chdir(tmp_path)
+    style = make_image(tmp_path / "style.png", (40, 40), seed=2)
+    with HubServer({"test-org/coco": sharded_repo()}) as hub:
+        hub_env(hub.url)
+        rc = zoo.fit.main([str(REPO / "recipes/johnson.yaml"), f"--data.content_dir=hf://datasets/test-org/coco@{SHA}",
+                           f"--data.style={style}", "--data.image_size=32", "--data.batch_size=2",
+                           "--data.num_workers=0", "--data.val_images=2", "--model.backbone.weights=none",
+                           "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.max_steps=2",
+                           "--trainer.val_check_interval=1", "--trainer.limit_val_batches=1",
+                           "--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"])
+    assert rc == 0, capsys.readouterr().err[-2000:]
+    ckpt = torch.load(tmp_path / "runs" / "johnson" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 2
+
+
+def test_bad_data_options_are_one_line(run, tmp_path):
+    for option, words in (("--data.limit=0", "--data.limit 0: must be a whole number >= 1"),
+                          ("--data.root=hf://datasets/justaname", "hf://datasets/ORG/NAME")):
+        r = run("-m", "zoo.fit", str(REPO / "recipes/cyclegan_horse2zebra.yaml"), option,
+                "--trainer.fast_dev_run=true")
+        assert r.returncode in (1, 2) and "Traceback" not in r.stderr, r.stderr[-2000:]
+        assert words in r.stderr.strip().splitlines()[-1]

@@ -325,7 +325,8 @@ def _extract_parquet(ds: HubDataset, path: Path, column: str | None, out: Path) 
     elif column not in columns:
         raise DatasetUnavailableError(f"dataset {ds.repo_id}: {path.name} has no image column {column!r} "
                                       f"(image columns: {', '.join(columns) or 'none'})")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    # made outside the data folder (whose listing is recursive), renamed into it when whole
+    tmp = out.parent.parent / ".partial" / f"{out.name}.{os.getpid()}.{threading.get_ident()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     seen: set[bytes] = set()
