@@ -100,6 +100,11 @@ class HubServer:
                         headers.update({"X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(len(data))})
                     if not head:
                         server.downloads.append(name)
+                    wanted = self.headers.get("Range", "")
+                    if wanted.startswith("bytes=") and not head:  # a resumed download, as the Hub serves it
+                        start = int(wanted[6:].split("-")[0] or 0)
+                        headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+                        return self._send(206, data[start:], headers)
                     return self._send(200, data, headers, head)
                 return self._send(404, b"no such route")
 

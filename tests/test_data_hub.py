@@ -393,3 +393,23 @@ def test_bad_data_options_are_one_line(run, tmp_path):
                 "--trainer.fast_dev_run=true")
         assert r.returncode in (1, 2) and "Traceback" not in r.stderr, r.stderr[-2000:]
         assert words in r.stderr.strip().splitlines()[-1]
+
+
+def test_a_partial_download_of_a_killed_run_is_never_trusted(hub_env, tmp_path):
+    """A download killed half way leaves huggingface_hub's `.incomplete` file, here with wrong bytes (a disk
+    fault): the next run ends with the right file (resumed and refused, then downloaded whole, or downloaded
+    whole at once) and no partial file left."""
+    import hashlib
+
+    repo = images_repo(1)
+    data = repo.files["trainA/0.png"]
+    blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    blobs = tmp_path / "hf-cache" / "datasets--test-org--tiny" / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{blob_id}.incomplete").write_bytes(b"\0" * (len(data) // 2))
+    with HubServer({"test-org/tiny": repo}) as hub:
+        hub_env(hub.url)
+        folder = S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
+    assert (folder / "0.png").read_bytes() == data
+    assert 1 <= hub.downloads.count("trainA/0.png") <= 2
+    assert not list(blobs.glob("*.incomplete"))
