@@ -56,6 +56,7 @@ class HubServer:
     def __init__(self, repos: dict[str, Repo]) -> None:
         self.repos = repos
         self.downloads: list[str] = []
+        self.ranges: list[str] = []  # the Range header of each download ("" for a whole file)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,6 +102,8 @@ class HubServer:
                     if not head:
                         server.downloads.append(name)
                     wanted = self.headers.get("Range", "")
+                    if not head:
+                        server.ranges.append(wanted)
                     if wanted.startswith("bytes=") and not head:  # a resumed download, as the Hub serves it
                         start = int(wanted[6:].split("-")[0] or 0)
                         headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"

@@ -395,21 +395,25 @@ def test_bad_data_options_are_one_line(run, tmp_path):
         assert words in r.stderr.strip().splitlines()[-1]
 
 
-def test_a_partial_download_of_a_killed_run_is_never_trusted(hub_env, tmp_path):
-    """A download killed half way leaves huggingface_hub's `.incomplete` file, here with wrong bytes (a disk
-    fault): the next run ends with the right file (resumed and refused, then downloaded whole, or downloaded
-    whole at once) and no partial file left."""
-    import hashlib
+@pytest.mark.parametrize("good", [True, False], ids=["resumed", "bad-partial-refused"])
+def test_an_interrupted_download_resumes_and_a_bad_partial_is_not_trusted(hub_env, tmp_path, good):
+    """A download killed half way leaves its partial file in the cache: the next run resumes it with a Range
+    request. If the partial bytes were wrong (a disk fault), the resumed file fails its check, is deleted, and
+    is downloaded again whole; either way no partial file is left."""
+    from zoo.data.fetch import hub_cache_paths
 
-    repo = images_repo(1)
+    repo = parquet_free_repo = images_repo(1)
     data = repo.files["trainA/0.png"]
-    blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-    blobs = tmp_path / "hf-cache" / "datasets--test-org--tiny" / "blobs"
-    blobs.mkdir(parents=True)
-    (blobs / f"{blob_id}.incomplete").write_bytes(b"\0" * (len(data) // 2))
-    with HubServer({"test-org/tiny": repo}) as hub:
+    entry = repo.entry("trainA/0.png")
+    blob, _ = hub_cache_paths(tmp_path / "hf-cache", "test-org/tiny", SHA,
+                              {"path": entry["path"], "blob_id": entry["oid"]})
+    blob.parent.mkdir(parents=True)
+    half = len(data) // 2
+    blob.with_name(blob.name + ".part").write_bytes(data[:half] if good else b"\0" * half)
+    with HubServer({"test-org/tiny": parquet_free_repo}) as hub:
         hub_env(hub.url)
         folder = S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA")
     assert (folder / "0.png").read_bytes() == data
-    assert 1 <= hub.downloads.count("trainA/0.png") <= 2
-    assert not list(blobs.glob("*.incomplete"))
+    assert hub.ranges[0] == f"bytes={half}-"  # resumed where it stopped
+    assert hub.downloads.count("trainA/0.png") == (1 if good else 2)
+    assert not list(blob.parent.glob("*.part"))

@@ -25,11 +25,12 @@ as before, or one of:
     is recorded and every later use is checked against it. A ``.zip`` with ``path=`` is unpacked once and
     the folder ``path`` inside it is the data.
 
-What happens on first use (:func:`data_folder`): the repository's file list at the commit is read from the Hub
-API (``list_repo_tree``) and recorded; each file needed is downloaded with ``hf_hub_download`` into the
-Hugging Face cache (``$HF_HUB_CACHE``: progress bar with size and time left, resumable), and verified
-against the sha256 the Hub publishes for it at that commit (LFS files) or its git blob id (small files)
-before it is used; a file that does not match is deleted from the cache and refused. Images of parquet
+What happens on first use (:func:`zoo.data.sources.data_folder`): the repository's file list at the commit is
+read from the Hub API (``list_repo_tree``) and recorded; each file needed is downloaded into the Hugging Face
+cache in its own layout (``$HF_HUB_CACHE``: progress bar with size and time left, an interrupted download
+resumed: :mod:`zoo.data.fetch`), and verified against the sha256 the Hub publishes for it at that commit (LFS
+files) or its git blob id (small files) before it is used; a file that does not match is deleted from the
+cache, downloaded once more, and refused if it still does not match. Images of parquet
 files are written out as image files. The verified images go to
 ``$HF_HUB_CACHE/stylezoo-data/ORG--NAME/<commit>/<PART>/``, one folder per file of the repository, each
 renamed into place only when complete: a folder there is whole, a run killed half way leaves nothing a
@@ -262,7 +263,7 @@ def fetch_verified(ds: HubDataset, sha: str, entry: dict) -> Path:
     name = entry["path"]
     expected = entry.get("sha256") or entry["blob_id"]
     for attempt in (1, 2):
-        path = _download(ds, sha, name)
+        path = _download(ds, sha, entry)
         actual = _sha256(path) if entry.get("sha256") else _git_blob_sha1(path)
         if actual == expected:
             return path
@@ -278,16 +279,22 @@ def fetch_verified(ds: HubDataset, sha: str, entry: dict) -> Path:
         f"(a changed mirror, a proxy answering for the Hub, or a disk fault); run again to download it afresh")
 
 
-def _download(ds: HubDataset, sha: str, name: str) -> Path:
-    from huggingface_hub import hf_hub_download
+def _download(ds: HubDataset, sha: str, entry: dict) -> Path:
+    """The file in the Hugging Face cache (``hf download``'s copy or ours), downloaded (resumably) when missing
+    and allowed."""
+    from .fetch import download_resumable, hub_cache_paths
 
+    name = entry["path"]
+    link = hub_cache_paths(hf_cache_dir(), ds.repo_id, sha, entry)[1]
+    if link.exists():
+        return link
+    if offline():
+        raise _unavailable(ds, sha, f"{name} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids "
+                                    "downloading it")
     try:
-        return Path(hf_hub_download(ds.repo_id, name, repo_type="dataset", revision=sha, cache_dir=hf_cache_dir(),
-                                    endpoint=_endpoint(), local_files_only=offline()))
-    except Exception as e:  # noqa: BLE001 - not cached offline, network, HTTP
-        why = (f"{name} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it" if offline()
-               else f"{name} could not be downloaded ({_first_line(e)})")
-        raise _unavailable(ds, sha, why) from None
+        return download_resumable(hf_cache_dir(), ds.repo_id, sha, entry, _endpoint())
+    except Exception as e:  # noqa: BLE001 - network, HTTP: one line; the partial file stays, to be resumed
+        raise _unavailable(ds, sha, f"{name} could not be downloaded ({_first_line(e)}); run again to resume") from None
 
 
 def _image_suffix(data: bytes, name: str | None) -> str | None:
