@@ -417,3 +417,53 @@ def test_an_interrupted_download_resumes_and_a_bad_partial_is_not_trusted(hub_en
     assert hub.ranges[0] == f"bytes={half}-"  # resumed where it stopped
     assert hub.downloads.count("trainA/0.png") == (1 if good else 2)
     assert not list(blob.parent.glob("*.part"))
+
+
+def test_animegan_data_from_a_zip_by_url(tmp_path, monkeypatch):
+    """AnimeGANv2's default data: folders of the reference's dataset.zip by URL (here a local server). The zip is
+    fetched once (its sha256 recorded at the first download, as GitHub publishes none), unpacked once, members
+    that would escape the folder are skipped, and the archive's own <style>/smooth copies are used."""
+    import functools
+    import http.server
+    import threading
+    import warnings
+    import zipfile
+
+    from zoo.data.anime import AnimeData
+
+    site = tmp_path / "site"
+    site.mkdir()
+    with zipfile.ZipFile(site / "dataset.zip", "w") as zf:
+        for i in range(2):
+            zf.writestr(f"train_photo/{i}.jpg", png_bytes(70 + i))  # PNG bytes: read by content
+            zf.writestr(f"Hayao/style/{i}.jpg", png_bytes(80 + i))
+            zf.writestr(f"Hayao/smooth/{i}.jpg", png_bytes(90 + i))
+        zf.writestr("../escape.png", png_bytes(1))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/dataset.zip"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dm = AnimeData(f"{url}#path=train_photo", f"{url}#path=Hayao/style", image_size=32, batch_size=2,
+                           num_workers=0)
+            dm.prepare_data()
+            dm.setup("fit")
+        assert any("no published checksum" in str(w.message) for w in caught)  # the first download is recorded
+        assert dm.smooth_dir.parts[-2:] == ("Hayao", "smooth") and dm.smooth_dir.is_dir()
+        batch = next(iter(dm.train_dataloader()))
+        assert batch["photo"].shape == batch["style"].shape == batch["smooth"].shape == (2, 3, 32, 32)
+        assert not list((tmp_path / "hf-cache").rglob("escape.png"))
+        (site / "dataset.zip").write_bytes(b"changed")  # a later, different upload is refused
+        archive = S.data_file(url)
+        archive.unlink()
+        with pytest.raises(H.DatasetChecksumError, match="refusing"):
+            S.data_file(url)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
