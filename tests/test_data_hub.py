@@ -90,7 +90,7 @@ def test_image_files_downloaded_verified_cached_and_limited(hub_env, tmp_path, m
         S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainB")
     msg = str(e.value)
     assert "\n" not in msg and "test-org/tiny" in msg and SHA in msg and "HF_HUB_OFFLINE=1" in msg
-    assert f"hf download test-org/tiny --repo-type dataset --revision {SHA}" in msg and "--data." in msg
+    assert f"python -m zoo.data.sources hf://datasets/test-org/tiny@{SHA}/trainB" in msg and "--data." in msg
     assert isinstance(e.value, EmptyFolderError)  # a user error zoo.fit prints as one line
 
 
@@ -467,3 +467,19 @@ def test_animegan_data_from_a_zip_by_url(tmp_path, monkeypatch):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_prefetch_command_then_offline(hub_env, tmp_path, monkeypatch, capsys):
+    """`python -m zoo.data.sources SOURCE --limit N` fetches ahead of time and prints the folder; offline
+    later, the same source is served from the cache."""
+    from zoo.data.sources import main
+
+    with HubServer({"test-org/tiny": images_repo(3)}) as hub:
+        hub_env(hub.url)
+        assert main([f"hf://datasets/test-org/tiny@{SHA}/trainA", "--limit", "1"]) == 0
+        assert len(hub.downloads) == 1
+    folder = Path(capsys.readouterr().out.strip())
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA", limit=1) == folder
+    assert main([f"hf://datasets/test-org/tiny@{SHA}/trainB"]) == 1
+    assert capsys.readouterr().err.startswith("error: dataset test-org/tiny")

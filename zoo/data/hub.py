@@ -155,11 +155,12 @@ def _first_line(e: BaseException) -> str:
 
 def _unavailable(ds: HubDataset, revision: str | None, why: str) -> DatasetUnavailableError:
     rev = revision or ds.revision or "main"
+    source = HubDataset(ds.repo_id, rev, ds.part, ds.column)
     return DatasetUnavailableError(
         f"dataset {ds.repo_id} (revision {rev}) is not available: {why}. On a machine with internet run "
-        f"`hf download {ds.repo_id} --repo-type dataset --revision {rev}` (or the same zoo command once) and copy "
-        f"{hf_cache_dir()} here (or point HF_HUB_CACHE at it), or pass a local folder instead (for example "
-        f"--data.root=PATH / --data.content_dir=PATH).")
+        f"`python -m zoo.data.sources {source}` (or the same zoo command once) and copy {hf_cache_dir()} here "
+        f"(or point HF_HUB_CACHE at the copy), or pass a local folder instead (for example --data.root=PATH or "
+        f"--data.content_dir=PATH).")
 
 
 # ------------------------------------------------------------------------------------------ the Hub
