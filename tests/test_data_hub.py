@@ -238,6 +238,13 @@ def test_stream_splits_files_between_workers(hub_env):
         sums = [x.sum().item() for x in DataLoader(stream, batch_size=None, num_workers=2)]
     expected = sorted(S.data_folder(f"hf://datasets/test-org/coco@{SHA}/train").rglob("*.png"))
     assert len(sums) == len(expected) == 6 and len(set(round(s, 3) for s in sums)) == 6  # no repeats, none lost
+    # two distributed processes (rank, world as each reads them at set-up) share the files the same way
+    ranks = []
+    for rank in (0, 1):
+        stream = HubStream(f"hf://datasets/test-org/coco@{SHA}/train")
+        stream.rank, stream.world = rank, 2
+        ranks.append({round(x.sum().item(), 3) for x in stream})
+    assert not ranks[0] & ranks[1] and ranks[0] | ranks[1] == {round(s, 3) for s in sums}
 
 
 # ------------------------------------------------------------------------------------------ zoo bench, bare

@@ -37,11 +37,15 @@ def streamable(source) -> bool:
     return isinstance(source, str) and source.startswith(HUB_PREFIX)
 
 
-def _shard_of_world() -> tuple[int, int]:
-    """(this process's index, number of processes) across DataLoader workers and distributed ranks."""
-    rank, world = 0, 1
+def _rank_world() -> tuple[int, int]:
+    """(rank, world size) of the distributed run this process belongs to ((0, 1) outside one)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _shard_of_world(rank: int, world: int) -> tuple[int, int]:
+    """(this reader's index, number of readers) across DataLoader workers and distributed ranks."""
     info = get_worker_info()
     wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
     return rank * nw + wid, world * nw
@@ -62,6 +66,8 @@ class HubStream(IterableDataset):
         self.exclude = set(exclude or ())
         self.passes = 0
         self.skipped: set[Path] = set()
+        # read here, in the process of the rank (DataLoader workers do not see the process group)
+        self.rank, self.world = _rank_world()
 
     def __len__(self) -> int:
         """The number of images once every file is here; ``TypeError`` (no length) while streaming."""
@@ -77,7 +83,7 @@ class HubStream(IterableDataset):
         return [unit] if unit.is_file() else list_images(unit)
 
     def __iter__(self) -> Iterator[Tensor]:
-        me, every = _shard_of_world()
+        me, every = _shard_of_world(self.rank, self.world)
         while True:
             self.passes += 1
             order = list(self.plan.files)
