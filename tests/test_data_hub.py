@@ -64,7 +64,7 @@ def test_parse_and_join():
     assert str(ds) == "hf://datasets/huggan/horse2zebra@" + SHA + "/testA#imageA"
     assert H.join("hf://datasets/a/b@main", "trainA") == "hf://datasets/a/b@main/trainA"
     assert H.join("some/folder", "trainA") == Path("some/folder/trainA")
-    for bad in ("hf://datasets/justaname", "hf://datasets/bad id/x"):
+    for bad in ("hf://datasets/justaname", "hf://datasets/bad id/x", "hf://datasets/a/b@../x", "hf://datasets/a/b/../x"):
         with pytest.raises(ValueError, match="hf://datasets"):
             H.parse_hub(bad)
 

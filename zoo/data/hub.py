@@ -112,8 +112,12 @@ def parse_hub(source: str) -> HubDataset:
         raise ValueError(f"{source}: a Hub dataset id has an organisation and a name (hf://datasets/ORG/NAME)")
     name, _, revision = parts[1].partition("@")
     repo_id = f"{parts[0]}/{name}"
-    if not _ID.fullmatch(repo_id):
+    if not _ID.fullmatch(repo_id) or ".." in repo_id:
         raise ValueError(f"{source}: {repo_id!r} is not a Hub dataset id")
+    if revision and (not re.fullmatch(r"[\w.-]+", revision) or ".." in revision):
+        raise ValueError(f"{source}: {revision!r} is not a revision (a commit sha, a branch or a tag)")
+    if ".." in parts[2:]:
+        raise ValueError(f"{source}: a part of a dataset cannot go up a folder ('..')")
     return HubDataset(repo_id, revision or None, "/".join(p for p in parts[2:] if p), column or None)
 
 
@@ -221,6 +225,7 @@ def plan(ds: HubDataset, files: list[dict]) -> tuple[str, list[dict], str | None
     """(layout, files, column): ``("images", image files under PART, None)`` or ``("parquet", the parquet
     files of the split, image column or None)``."""
     prefix = ds.part.strip("/")
+    files = [f for f in files if ".." not in PurePosixPath(f["path"]).parts and not f["path"].startswith("/")]
     under = [f for f in files if _is_image(f["path"]) and (not prefix or f["path"].startswith(prefix + "/"))]
     if under:
         return "images", under, None
