@@ -492,3 +492,12 @@ def test_prefetch_command_then_offline(hub_env, tmp_path, monkeypatch, capsys):
     assert S.data_folder(f"hf://datasets/test-org/tiny@{SHA}/trainA", limit=1) == folder
     assert main([f"hf://datasets/test-org/tiny@{SHA}/trainB"]) == 1
     assert capsys.readouterr().err.startswith("error: dataset test-org/tiny")
+
+
+def test_data_by_name_does_not_import_lightning():
+    """zoo bench fetches its test data through zoo.data.sources without bringing Lightning in."""
+    code = ("import sys, zoo.data.sources, zoo.data.stream, benchmarks.protocols; "
+            "print('lightning' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr[-2000:]
