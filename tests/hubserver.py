@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 from conftest import make_image
 
 
@@ -128,3 +130,53 @@ class HubServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# ------------------------------------------------------------------------------------------ test repositories
+SHA = "ab" * 20
+
+
+def images_repo(n: int = 3) -> Repo:
+    """A repository of image files in the CycleGAN folder layout (small files: git blob ids, no LFS)."""
+    files = {f"train{d}/{i}.png": png_bytes(10 * k + i) for k, d in enumerate("AB") for i in range(n)}
+    files["README.md"] = b"---\nlicense: cc-by-4.0\n---\n"
+    return Repo(files, sha=SHA)
+
+
+def parquet_repo() -> Repo:
+    """The Hub's CycleGAN copies (huggan/horse2zebra): split files with imageA / imageB columns, A cycled."""
+    a = [png_bytes(i) for i in range(2)]
+    b = [png_bytes(20 + i) for i in range(3)]
+    train = parquet_bytes({"imageA": [a[0], a[1], a[0]], "imageB": b})  # A repeats to B's length
+    test = parquet_bytes({"imageA": [a[1], None], "imageB": b[:2]})
+    return Repo({"data/train-00000-of-00001.parquet": train, "data/test-00000-of-00001.parquet": test,
+                 "dataset_infos.json": b"{}"}, sha=SHA)
+
+
+@pytest.fixture
+def hub_env(tmp_path, monkeypatch):
+    """Online against the local Hub: the cache under tmp_path, no proxy for 127.0.0.1."""
+    import huggingface_hub.constants as C
+
+    def point(url: str) -> None:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(C, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    return point
+
+
+def sharded_repo() -> tuple[Repo, int]:
+    """(repository, number of files): three parquet shards of a 'train' split with one image column (the layout
+    of the Hub's COCO copies) where pyarrow is installed, else the same six images as six files (each file is
+    then one unit of the stream)."""
+    images = {(k, i): png_bytes(100 + 10 * k + i) for k in range(3) for i in range(2)}
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return Repo({f"train/{k}-{i}.png": v for (k, i), v in images.items()}, sha=SHA), 6
+    return Repo({f"data/train-0000{k}-of-00003.parquet": parquet_bytes({"image": [images[k, 0], images[k, 1]]})
+                 for k in range(3)}, sha=SHA), 3
