@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backbone import VGGEncoder, WeightsUnavailableError
+from zoo.data.hub import describe
 from zoo.fileio import OutputExistsError, write_bytes
 from zoo.io import ImageReadError, load_image, save_image
 from zoo.families import FAMILIES, one_line_warnings, resolve
@@ -54,7 +55,9 @@ from zoo.results import PROTOCOL_METRICS
 from zoo.stylize import StylizeOptions, build_stylizer, resolve_device
 
 from . import metrics as M
-from .protocols import DEFAULT_SIZE, PROTOCOLS, Protocol, ProtocolError, cyclegan_protocol, load_square, styleid_protocol
+from . import protocols
+from .protocols import (DEFAULT_SIZE, PROTOCOLS, TEST_DATA, Protocol, ProtocolError, cyclegan_protocol, default_test_data,
+                        load_square, styleid_protocol)
 
 __all__ = ["main", "resolve_model", "build_parser", "SCHEMA_VERSION", "METRICS"]
 
@@ -147,9 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="family (" + ", ".join(FAMILIES.names()) + ") or pretrained tag (zoo list)")
     p.add_argument("--weights", help="checkpoint (.ckpt / .safetensors / folder) or pretrained tag")
     p.add_argument("--protocol", required=True, choices=PROTOCOLS)
-    p.add_argument("--content", help="styleid: folder of content images")
-    p.add_argument("--style", help="styleid: folder of style images")
-    p.add_argument("--data", help="cyclegan: dataset folder with testA/ and testB/")
+    p.add_argument("--content", help="styleid: folder of content images (default: StyleID's data/cnt, downloaded)")
+    p.add_argument("--style", help="styleid: folder of style images (default: StyleID's data/sty, downloaded)")
+    p.add_argument("--data", help="cyclegan: dataset folder with testA/ and testB/, or a Hub dataset "
+                                  "hf://datasets/ORG/NAME@REVISION (default for a model named after one: "
+                                  + ", ".join(f"{k}: {v}" for k, v in TEST_DATA.items()) + ")")
     p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"), help="cyclegan: translation direction")
     p.add_argument("--size", type=int, help=f"image size (default {DEFAULT_SIZE})")
     p.add_argument("--n-content", type=int, default=20, help="styleid: content images (default 20)")
@@ -386,13 +391,21 @@ def _run(args) -> int:
         raise ValueError("--precision bf16 needs a CUDA device; on CPU run with --precision fp32")
 
     if args.protocol == "styleid":
-        if not args.content or not args.style:
-            raise ProtocolError("--protocol styleid needs --content DIR and --style DIR")
+        if not args.content and not args.style:
+            print(f"test data: StyleID's 20 content + 40 style images ({protocols.STYLEID_URL}), fetched and verified on "
+                  "first use", file=sys.stderr)
         protocol = styleid_protocol(args.content, args.style, args.n_content, args.n_style, args.size, args.seed)
     else:
-        if not args.data:
-            raise ProtocolError("--protocol cyclegan needs --data DIR (with testA/ and testB/)")
-        protocol = cyclegan_protocol(args.data, args.direction, args.size, args.limit)
+        data, dataset = args.data, None
+        if not data:
+            found = default_test_data(args.model)
+            if found is None:
+                raise ProtocolError(
+                    "--protocol cyclegan needs --data DIR (with testA/ and testB/) or --data hf://datasets/ORG/NAME@REV; "
+                    f"models named after a dataset find its test split themselves ({', '.join(TEST_DATA)})")
+            dataset, data = found
+            print(f"test data: the test split of {describe(data)}, fetched and verified on first use", file=sys.stderr)
+        protocol = cyclegan_protocol(data, args.direction, args.size, args.limit, dataset)
     if not protocol.standard:
         reasons.append(f"non-standard protocol ({protocol.n} items at {protocol.size} px; not comparable with "
                        "published numbers)")
@@ -445,14 +458,30 @@ def _run(args) -> int:
         "work_dir": str(work),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m benchmarks.run " + " ".join(args.argv),
+        "published": published_references(protocol),
     }
     write_bytes(out, (json.dumps(result, indent=2) + "\n").encode(), overwrite=args.overwrite)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
     flag = "" if result["usable"] else "  [UNUSABLE: " + "; ".join(reasons) + "]"
     ips = speed["images_per_s"]
     print(f"{args.model} {protocol.name} N={protocol.n}: {summary}; "
-          f"{'%.3g img/s' % ips if ips else 'no timing'}{flag}\nwrote {out}")
+          f"{'%.3g img/s' % ips if ips else 'no timing'}{flag}")
+    for ref in result["published"]:  # theirs beside ours
+        theirs = ", ".join(f"{k} {v:.4g}" for k, v in ref["metrics"].items() if k in values)
+        if theirs:
+            print(f"  published: {theirs} -- {ref['model']}, {ref['weights']}, N={ref['n']} ({ref['source']})")
+    print(f"wrote {out}")
     return 0
+
+
+def published_references(protocol: Protocol) -> list[dict]:
+    """The published rows (benchmarks.table.REFERENCES) a result of ``protocol`` compares with: the same
+    protocol, and for CycleGAN the same dataset and direction."""
+    from .table import REFERENCES
+
+    arrow = "A→B" if protocol.info.get("direction", "AtoB") == "AtoB" else "B→A"
+    task = f"{protocol.info.get('dataset')} {arrow}" if protocol.name == "cyclegan" else None
+    return [dict(r) for r in REFERENCES if r["protocol"] == protocol.name and r.get("task") == task]
 
 
 if __name__ == "__main__":

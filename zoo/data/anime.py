@@ -42,6 +42,7 @@ from ..io import ImageReadError, list_images, load_image, save_image
 from ..devices import pin_memory
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
+from .sources import data_folder, is_remote
 
 log = logging.getLogger(__name__)
 
@@ -135,24 +136,47 @@ class AnimeData(L.LightningDataModule):
         flip: random horizontal flips (not in the reference).
         num_workers: DataLoader worker processes.
         max_pixels: reject images over this many pixels (see zoo.io); None: the package default.
+        limit: use only the first N photos and N anime images (and fetch only what they need).
+
+    The folders may be Hub datasets (``hf://datasets/ORG/NAME@REVISION[/SPLIT]``) or folders of an archive by
+    URL (``https://...zip#sha256=HEX&path=FOLDER``), fetched and verified on first use (:mod:`zoo.data.hub`).
     """
 
     def __init__(self, photo_dir: str, style_dir: str, smooth_dir: str | None = None, image_size: int = 256,
                  batch_size: int = 12, flip: bool = False, num_workers: int = 4,
-                 max_pixels: int | None = None) -> None:
+                 max_pixels: int | None = None, limit: int | None = None) -> None:
         super().__init__()
         for key, value, least in (("image_size", image_size, 1), ("batch_size", batch_size, 1),
-                                  ("num_workers", num_workers, 0)):
+                                  ("num_workers", num_workers, 0), ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         self.save_hyperparameters()
-        self.photo_dir = Path(os.path.expanduser(photo_dir))
-        self.style_dir = Path(os.path.expanduser(style_dir))
-        default = self.style_dir.with_name(f"{self.style_dir.name}_smooth{int(image_size)}")
-        self.smooth_dir = Path(os.path.expanduser(smooth_dir)) if smooth_dir else default
+        self._sources = {"photo_dir": photo_dir, "style_dir": style_dir, "smooth_dir": smooth_dir}
+        self._folders: dict[str, Path] | None = None
+        if not any(is_remote(v) for v in self._sources.values()):
+            self._resolve()  # local folders: known at once, as before
         self.train: AnimeTriples | None = None
 
+    def _resolve(self) -> dict[str, Path]:
+        """The local photo, style and smoothed folders (Hub / URL data fetched and verified first)."""
+        if self._folders is None:
+            limit = self.hparams.limit
+            photo = data_folder(self._sources["photo_dir"], limit)
+            style = data_folder(self._sources["style_dir"], limit)
+            smooth = self._sources["smooth_dir"]
+            default = style.with_name(f"{style.name}_smooth{int(self.hparams.image_size)}")
+            if is_remote(self._sources["style_dir"]) and style.name == "style" and (style.parent / "smooth").is_dir():
+                default = style.parent / "smooth"  # the reference dataset's <name>/style and <name>/smooth
+            self._folders = {"photo_dir": photo, "style_dir": style,
+                             "smooth_dir": data_folder(smooth, limit) if smooth else default}
+        return self._folders
+
+    photo_dir = property(lambda self: self._resolve()["photo_dir"])
+    style_dir = property(lambda self: self._resolve()["style_dir"])
+    smooth_dir = property(lambda self: self._resolve()["smooth_dir"])
+
     def prepare_data(self) -> None:
-        """Make the missing edge-smoothed images (Lightning calls this on one process per machine)."""
+        """Fetch remote data and make the missing edge-smoothed images (Lightning calls this on one process
+        per machine)."""
         made = make_edge_smoothed(self.style_dir, self.smooth_dir, self.hparams.image_size, self.hparams.max_pixels)
         if made:
             log.info("edge-smoothed %d anime images into %s", made, self.smooth_dir)
@@ -165,7 +189,8 @@ class AnimeData(L.LightningDataModule):
             for option, folder in (("photo_dir", self.photo_dir), ("style_dir", self.style_dir),
                                    ("smooth_dir", self.smooth_dir)):
                 try:
-                    folders.append(ImageFolder(folder, transform, max_pixels=hp.max_pixels))
+                    folders.append(ImageFolder(folder, transform, max_pixels=hp.max_pixels,
+                                               limit=None if option == "smooth_dir" else hp.limit))
                 except EmptyFolderError as e:
                     raise EmptyFolderError(f"{e} (--data.{option})") from None
             self.train = AnimeTriples(*folders)

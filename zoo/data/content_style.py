@@ -19,6 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 from ..devices import pin_memory
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
+from .sources import data_folder, is_remote
+from .stream import HubStream, PairStream, streamable
 
 __all__ = ["ContentStylePairs", "ContentStyleData"]
 
@@ -53,33 +55,55 @@ class ContentStyleData(L.LightningDataModule):
         num_workers: DataLoader worker processes.
         epoch_length: items per epoch (default: the number of content images).
         max_pixels: images with more pixels are skipped as unreadable (default: zoo.io's limit).
+        limit: use only the first N content and N style images (and fetch only what they need).
+        streaming: Hub folders are read file by file as they arrive (:class:`zoo.data.stream.HubStream`):
+            training starts after the first parquet shard of each, not after the whole datasets. Without
+            ``limit`` only; local folders are read as usual.
+
+    Either folder may be a Hub dataset (``hf://datasets/ORG/NAME@REVISION[/SPLIT]``), fetched and verified on
+    first use (:mod:`zoo.data.hub`, docs/data.md).
 
     Unreadable files are skipped with a warning and counted (:attr:`skipped`, per process).
     """
 
     def __init__(self, content_dir: str, style_dir: str, batch_size: int = 8, size: int = 512, crop: int = 256,
                  flip: bool = False, num_workers: int = 4, epoch_length: int | None = None,
-                 max_pixels: int | None = None) -> None:
+                 max_pixels: int | None = None, limit: int | None = None, streaming: bool = False) -> None:
         super().__init__()
         if crop is None:
             raise ValueError("--data.crop: a crop size is needed (batches need equal sizes)")
         for key, value, least in (("batch_size", batch_size, 1), ("size", size, 0), ("crop", crop, 1),
-                                  ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1)):
+                                  ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1),
+                                  ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         if size and int(size) < int(crop):
             raise ValueError(f"size ({size}) must be at least crop ({crop})")
-        self.content_dir, self.style_dir = os.fspath(content_dir), os.fspath(style_dir)
+        self.content_dir, self.style_dir = (d if is_remote(d) else os.fspath(d) for d in (content_dir, style_dir))
+        self.limit = limit
+        self.streaming = bool(streaming) and limit is None
         self.batch_size, self.size, self.crop, self.flip = int(batch_size), int(size), int(crop), bool(flip)
         self.num_workers, self.epoch_length, self.max_pixels = int(num_workers), epoch_length, max_pixels
         self.content: ImageFolder | None = None
         self.style: ImageFolder | None = None
 
+    def prepare_data(self) -> None:
+        """Fetch and verify Hub data (Lightning calls this on one process per machine)."""
+        for folder in (self.content_dir, self.style_dir):
+            if not (self.streaming and streamable(folder)):
+                data_folder(folder, self.limit)
+
     def setup(self, stage: str | None = None) -> None:
         if self.content is None:
             transform = ResizeCrop(self.size, self.crop, self.flip)
             # both folders are checked here, so a wrong path fails at start with EmptyFolderError
-            self.content = ImageFolder(self.content_dir, transform, max_pixels=self.max_pixels)
-            self.style = ImageFolder(self.style_dir, transform, max_pixels=self.max_pixels)
+            self.content, self.style = (self._source(d, transform, cycle) for d, cycle in
+                                        ((self.content_dir, False), (self.style_dir, True)))
+
+    def _source(self, folder, transform, cycle: bool):
+        if self.streaming and streamable(folder):
+            return HubStream(folder, transform, seed=int(torch.initial_seed()) % (1 << 31) + cycle, cycle=cycle,
+                             max_pixels=self.max_pixels)
+        return ImageFolder(data_folder(folder, self.limit), transform, max_pixels=self.max_pixels, limit=self.limit)
 
     @property
     def skipped(self) -> int:
@@ -88,7 +112,31 @@ class ContentStyleData(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.setup("fit")
+        if isinstance(self.content, HubStream) or isinstance(self.style, HubStream):
+            content = self.content if isinstance(self.content, HubStream) else _Cycle(self.content)
+            return DataLoader(PairStream(content, self.style), batch_size=self.batch_size, drop_last=True,
+                              num_workers=self.num_workers, pin_memory=torch.cuda.is_available(),
+                              persistent_workers=self.num_workers > 0)
         pairs = ContentStylePairs(self.content, self.style, self.epoch_length)
         return DataLoader(pairs, batch_size=self.batch_size, shuffle=True, num_workers=self.num_workers,
                           drop_last=len(pairs) >= self.batch_size, pin_memory=pin_memory(self.trainer),
                           persistent_workers=self.num_workers > 0)
+
+
+class _Cycle(torch.utils.data.IterableDataset):
+    """A local content folder in random order, one pass (paired with a streamed style source)."""
+
+    def __init__(self, folder: ImageFolder) -> None:
+        self.folder, self.seed, self.passes = folder, int(torch.initial_seed()) % (1 << 31), 0
+
+    def __len__(self) -> int:
+        return len(self.folder)
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        self.passes += 1  # the same order in every worker, a new one each pass
+        order = torch.randperm(len(self.folder), generator=torch.Generator().manual_seed(self.seed + self.passes)).tolist()
+        if info is not None:
+            order = order[info.id::info.num_workers]
+        for i in order:
+            yield self.folder[i]

@@ -23,7 +23,8 @@ class EmptyFolderError(FileNotFoundError):
 
 
 class ImageFolder(Dataset):
-    """Every image below ``root`` (recursive, common extensions), as (3, H, W) float tensors in [0, 1].
+    """Every image below ``root`` (recursive, common extensions; the first ``limit`` of them in sorted order
+    if given), as (3, H, W) float tensors in [0, 1].
 
     ``transform`` maps a (3, H, W) tensor to a (3, h, w) tensor (random resize/crop/flip, ...). A file that
     cannot be read is skipped with a warning, counted in :attr:`skipped` (per process), and replaced by the
@@ -31,11 +32,13 @@ class ImageFolder(Dataset):
     """
 
     def __init__(self, root: str | os.PathLike, transform: Callable[[Tensor], Tensor] | None = None,
-                 recursive: bool = True, max_pixels: int | None = None) -> None:
+                 recursive: bool = True, max_pixels: int | None = None, limit: int | None = None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise EmptyFolderError(f"{self.root}: no such directory")
         self.files: Sequence[Path] = list_images(self.root, recursive=recursive)
+        if limit is not None:  # --data.limit: the first N images (sorted), for smoke runs and quick fine-tunes
+            self.files = self.files[:limit]
         if not self.files:
             raise EmptyFolderError(f"{self.root}: no images found (looked for jpg, png, bmp, gif, webp, tif, ppm, pgm)")
         self.transform = transform

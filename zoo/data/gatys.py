@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..io import load_image, long_edge_size, resize_long_edge
 from ..stylize import check_pixels, check_weights, check_whole
+from .sources import data_file
 
 __all__ = ["GatysData"]
 
@@ -32,8 +33,9 @@ class GatysData(pl.LightningDataModule):
     """Content and style images for :class:`zoo.variants.gatys.Gatys`.
 
     Args:
-        content: path of the content image.
-        style: path of a style image, or a list of them.
+        content: path of the content image, or its URL with its sha256 (``https://...#sha256=HEX``: fetched and
+            verified on first use, :mod:`zoo.data.hub`).
+        style: path (or URL, as ``content``) of a style image, or a list of them.
         style_weights: blend weights of the style images (default: equal); normalised to sum 1.
         size: long edge of the output in pixels; ``None`` keeps the content image's size.
         max_pixels: refuse images with more pixels than this (default: zoo.io.DEFAULT_MAX_PIXELS).
@@ -69,10 +71,10 @@ class GatysData(pl.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.content is None:  # read once; errors name the file
-            content = load_image(self.content_path, self.max_pixels)
+            content = load_image(data_file(self.content_path), self.max_pixels)
             check_pixels("--data.size", self.size, *long_edge_size(*content.shape[-2:], self.size), self.max_pixels)
             self.content = resize_long_edge(content, self.size)
-            self.styles = [load_image(p, self.max_pixels) for p in self.style_paths]
+            self.styles = [load_image(data_file(p), self.max_pixels) for p in self.style_paths]
 
     def train_dataloader(self) -> DataLoader:
         steps = self.trainer.max_steps if self.trainer is not None else -1

@@ -27,6 +27,8 @@ from torch.utils.data import DataLoader, Dataset
 from ..io import list_images
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
+from .hub import join
+from .sources import data_folder, is_remote
 
 __all__ = ["UnpairedDataset", "UnpairedData", "CenterCrop", "DOMAIN_FOLDERS"]
 
@@ -82,7 +84,11 @@ class UnpairedData(L.LightningDataModule):
     """Training batches ``{"A": (N, 3, crop, crop), "B": (N, 3, crop, crop)}`` from ``root/trainA|trainB``.
 
     Args:
-        root: dataset folder with ``trainA`` and ``trainB`` (and optionally ``testA``, ``testB``).
+        root: dataset folder with ``trainA`` and ``trainB`` (and optionally ``testA``, ``testB``), or a Hub
+            dataset ``hf://datasets/ORG/NAME@REVISION`` in that layout or in the Hub's CycleGAN layout (split
+            ``train``/``test``, columns ``imageA``/``imageB``), downloaded and verified on first use
+            (:mod:`zoo.data.hub`, docs/data.md).
+        limit: use only the first N images of each domain (and fetch only what they need).
         load_size: shorter edge after resizing (286 in CycleGAN, appendix 7.1); 0 keeps the size.
         crop_size: side of the random square crop (256 in CycleGAN).
         flip: random horizontal flips (on in CycleGAN).
@@ -98,26 +104,36 @@ class UnpairedData(L.LightningDataModule):
 
     def __init__(self, root: str, load_size: int = 286, crop_size: int = 256, flip: bool = True,
                  batch_size: int = 1, num_workers: int = 4, serial_batches: bool = False,
-                 max_pixels: int | None = None) -> None:
+                 max_pixels: int | None = None, limit: int | None = None) -> None:
         super().__init__()
         for key, value, least in (("load_size", load_size, 0), ("crop_size", crop_size, 1),
-                                  ("batch_size", batch_size, 1), ("num_workers", num_workers, 0)):
+                                  ("batch_size", batch_size, 1), ("num_workers", num_workers, 0),
+                                  ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         if load_size and load_size < crop_size:
             raise ValueError(f"load_size ({load_size}) must be 0 or at least crop_size ({crop_size})")
         self.save_hyperparameters()
-        self.root = Path(os.path.expanduser(root))
+        self.root = root if is_remote(root) else Path(os.path.expanduser(root))
         self.train: UnpairedDataset | None = None
 
     def folder(self, name: str) -> Path:
+        """The local folder of one domain (Hub data fetched and verified first; see zoo.data.hub)."""
+        if is_remote(self.root):
+            return data_folder(join(self.root, name), self.hparams.limit)
         return _domain_folder(self.root, name)
+
+    def prepare_data(self) -> None:
+        """Download the training domains of Hub data (Lightning calls this on one process per machine)."""
+        if is_remote(self.root):
+            for name in ("trainA", "trainB"):
+                self.folder(name)
 
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams
         if self.train is None:
             transform = ResizeCrop(hp.load_size, hp.crop_size, hp.flip)
-            a = ImageFolder(self.folder("trainA"), transform, max_pixels=hp.max_pixels)
-            b = ImageFolder(self.folder("trainB"), transform, max_pixels=hp.max_pixels)
+            a = ImageFolder(self.folder("trainA"), transform, max_pixels=hp.max_pixels, limit=hp.limit)
+            b = ImageFolder(self.folder("trainB"), transform, max_pixels=hp.max_pixels, limit=hp.limit)
             self.train = UnpairedDataset(a, b, serial=hp.serial_batches)
 
     def train_dataloader(self) -> DataLoader:
