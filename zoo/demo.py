@@ -14,6 +14,7 @@ Python client (``gradio_client``) calls the page's API in tests without a browse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -230,7 +231,19 @@ def serve(demo: Demo, host: str = "127.0.0.1", port: int = 7860, queue: int = 8)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    _remove_empty_gradio_folders()
     print("zoo demo: stopped", flush=True)
+
+
+def _remove_empty_gradio_folders() -> None:
+    """Gradio makes ``<its temp dir>/vibe_edit_history`` at start (named at its import, before serve() could
+    point $GRADIO_TEMP_DIR at the server's folder): removed again where empty, so that nothing is left."""
+    import gradio.routes
+
+    folder = getattr(gradio.routes, "DEFAULT_TEMP_DIR", None)
+    for path in ([Path(folder) / "vibe_edit_history", Path(folder)] if folder else []):
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def launch(app, host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -197,7 +197,7 @@ class Demo:
         if not folder.is_dir():
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(SEED)
-                create_model(arch).save_pretrained(folder)
+                create_model(arch, pretrained=False).save_pretrained(folder)  # never the default tag's
         return str(folder)
 
     # ------------------------------------------------------------------ options and stylizers
