@@ -178,6 +178,9 @@ def build_app(demo: Demo, queue: int = 8):
         controls = {"style": style, **options}
 
         model.change(visible, model, list(controls.values()), queue=False, api_name=False)
+        # an example sets the style box with the visibility it was built with: the model's, again
+        style.change(lambda m: gr.update(visible="style" in CONTROLS[family_of(m)]), model, style, queue=False,
+                     api_name=False)
         content.change(layout, content, [source, source_video, temporal], queue=False, api_name=False)
         content.change(preview, content, [source, source_video, status], concurrency_limit=1,
                        concurrency_id="preview", show_progress_on=[source], api_name="preview")

@@ -306,8 +306,9 @@ class Demo:
                 job.check()
                 return self._run(content, styles, model, size, steps, alpha, style_weights, preserve_color,
                                  direction, temporal, progress, job)
-            except Cancelled:
+            except Cancelled as e:
                 self.cancelled += 1
+                print(f"zoo demo: job cancelled ({e})", flush=True)  # the server's terminal says so
                 raise
             except Exception as e:  # noqa: BLE001 - every failure is one line on the page
                 raise DemoError(short_message(e, [content or "", *styles])) from None
