@@ -518,9 +518,10 @@ def serve_subprocess(tmp_path, *extra):
             time.sleep(0.3)
 
 
-def test_ctrl_c_during_a_job_stops_cleanly(tmp_path, files):
-    """SIGINT while a Gatys job runs: the job is cancelled, the process exits 0 without an abort or a
-    traceback, and its temporary files (results, Gradio's copies of uploads) are gone."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_during_a_job_stops_cleanly(tmp_path, files, sig):
+    """SIGINT (Ctrl-C) or SIGTERM while a Gatys job runs: the job is cancelled, the process exits 0 without an
+    abort or a traceback, and its temporary files (results, Gradio's copies of uploads) are gone."""
     proc, url = serve_subprocess(tmp_path)
     try:
         client = gradio_client.Client(url, verbose=False, analytics_enabled=False)
@@ -529,7 +530,7 @@ def test_ctrl_c_during_a_job_stops_cleanly(tmp_path, files):
                             "AtoB", False, api_name="/stylize")
         wait_for(lambda: (job.status().progress_data or [None])[0] is not None, what="the job's first steps")
         assert os.listdir(tmp_path / "tmp")  # the server's files
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=WAIT)
     finally:
         proc.kill()
