@@ -450,6 +450,36 @@ def test_stylizers_are_built_once_and_report_gatys_progress(server, files):
     assert demo.stylizer(opts).on_step is None  # the cached stylizer does not keep this request's callback
 
 
+def picture(path: Path, kind: str) -> Path:
+    if kind == "16-bit":
+        Image.fromarray(np.linspace(0, 65535, 80 * 60).reshape(60, 80).astype(np.uint16)).save(path)
+    elif kind == "cmyk":
+        Image.new("CMYK", (80, 60), (10, 200, 30, 0)).save(path)
+    elif kind == "transparent":
+        Image.new("RGBA", (80, 60), (255, 0, 0, 0)).save(path)
+    else:  # EXIF orientation 6: shown rotated, 40 x 80
+        img = Image.fromarray((np.random.default_rng(0).random((40, 80, 3)) * 255).astype(np.uint8))
+        exif = img.getexif()
+        exif[0x0112] = 6
+        img.save(path, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("kind, suffix, shown", [("16-bit", ".png", "80x60"), ("cmyk", ".jpg", "80x60"),
+                                                 ("transparent", ".png", "80x60"), ("rotated", ".jpg", "40x80")])
+def test_previews_decoded_small_are_the_readers_picture(tmp_path, kind, suffix, shown):
+    """The reduced-size preview reads every kind of picture as zoo.io.load_image does (16-bit, CMYK,
+    transparency on white, EXIF rotation), reduced to --max-size."""
+    path = picture(tmp_path / f"p{suffix}", kind)
+    demo = Demo(max_size=64)  # kept: its folder (with the preview) goes with it
+    preview, line, _ = demo.preview(str(path))
+    assert line == f"p{suffix}: {shown} (reduced to --max-size 64)"
+    got, full = load_image(preview), load_image(path)
+    assert max(got.shape[-2:]) == 64
+    assert got.shape[-1] / got.shape[-2] == pytest.approx(full.shape[-1] / full.shape[-2], rel=0.05)
+    assert (got.mean((2, 3)) - full.mean((2, 3))).abs().max() < 0.02
+
+
 def test_old_request_files_are_removed(files):
     demo = Demo()
     assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36"

@@ -267,15 +267,17 @@ class Demo:
             count = f", {frames} frames" if frames else ""
             return None, f"{name}: video, {dims[0]}x{dims[1]}{count}{note}", size or max(dims)
         try:
-            from .io import load_image, save_image
+            from .io import load_image, resize_long_edge, save_image
 
             if check_pixels(content, self.limit, name) is None:
                 load_image(content, self.limit)  # raises load_image's line for what Pillow cannot open
+            edge = min(PREVIEW_EDGE, self.max_size)
             try:
-                image, (w, h) = _small_picture(content, min(PREVIEW_EDGE, self.max_size))
-            except Exception:  # noqa: BLE001 - corrupt data: load_image's line
-                load_image(content, self.limit)
-                raise
+                image, (w, h) = _small_picture(content, edge)
+            except Exception:  # noqa: BLE001 - a mode the reduced path does not take: the full reader (or its line)
+                image = load_image(content, self.limit)
+                h, w = image.shape[-2:]
+                image = resize_long_edge(image, edge) if max(h, w) > edge else image
             path = save_image(image, self._request_dir() / "preview.png")
         except Exception as e:  # noqa: BLE001 - every failure is one line on the page
             raise DemoError(short_message(e, [content])) from None
