@@ -1,14 +1,21 @@
 """``zoo demo``: the page's API driven with gradio_client (upload -> stylise -> result) for each family with
-smoke weights, its error lines for bad input, its queue and cache, the ``zoo demo`` command. The same page
-in a real browser: tests/test_demo_browser.py."""
+smoke weights, its errors (short lines, raised as errors) for bad input, Stop and a client that leaves
+(the job is cancelled between steps), the server stopped during a job, memory under parallel large uploads,
+its queue and cache, the output size, examples, the live webcam, the ``zoo demo`` command. The same page in a
+real browser: tests/test_demo_browser.py."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import struct
 import subprocess
 import sys
+import textwrap
+import threading
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +30,9 @@ from zoo.io import load_image
 
 pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
+from gradio_client.exceptions import AppError  # noqa: E402
 
-from zoo.demo import CONTROLS, Demo, build_app, launch, parse_weights  # noqa: E402
+from zoo.demo import CONTROLS, Cancelled, Demo, DemoError, build_app, examples, launch, parse_weights  # noqa: E402
 
 SIZE = 32
 # The options each family's request sets (none at its default, so a dropped option changes the picture).
@@ -32,14 +40,34 @@ REQUESTS = {
     "gatys": {"steps": 3, "style_weights": "1,3", "styles": 2},
     "johnson": {"preserve_color": "luminance"},
     "cyclegan": {"preserve_color": "luminance"},
-    "adain_gan": {"alpha": 0.6, "style_weights": "0.3,0.7", "styles": 2},
+    "adain": {"alpha": 0.6, "style_weights": "0.3,0.7", "styles": 2},
 }
+WAIT = 180  # seconds: generous limits for events, never a measure of speed
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(condition, timeout=WAIT, what="the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header says ``width`` x ``height`` (its pixel data is missing): only a reader that decodes
+    before checking the size would notice."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +79,14 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {"content": make_image(d / "photo.png", (48, 36), seed=1),
             "style": make_image(d / "style.png", (40, 40), seed=2),
             "style2": make_image(d / "style2.jpg", (36, 44), seed=3),
+            "large": make_image(d / "large.png", (80, 60), seed=5),  # over --max-size, under --max-pixels
             "huge": make_image(d / "huge.png", (200, 150), seed=4),  # over the server's --max-pixels
             "corrupt": corrupt, "notes": d / "notes.png"}
 
 
 def adain_weights(folder: Path) -> str:
     """An AdaIN decoder with random weights scaled so that its picture is not flat (PyTorch's default init
-    fades to a constant through its 9 convolutions): a save_pretrained folder, as --weights adain_gan=DIR."""
+    fades to a constant through its 9 convolutions): a save_pretrained folder, as --weights adain=DIR."""
     from zoo.nets.adain import AdaINNet
 
     torch.manual_seed(0)
@@ -72,8 +101,8 @@ def adain_weights(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The page with smoke weights (random, and the decoder above for adain_gan), served in this process on a
-    free port, offline: (demo, app, client)."""
+    """The page with smoke weights (random, and the decoder above for adain), served in this process on a
+    free port, offline: (demo, app, client, url)."""
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "HF_HOME": str(home / "hf"),
@@ -81,39 +110,48 @@ def server(tmp_path_factory):
             mp.setenv(key, value)
         for key in ("NO_PROXY", "no_proxy"):  # launch() adds this machine to them: restored afterwards
             mp.setenv(key, os.environ.get(key, ""))
-        weights = parse_weights(["random", f"adain_gan={adain_weights(home / 'adain')}"])
+        weights = parse_weights(["random", f"adain={adain_weights(home / 'adain')}"])
         demo = Demo(weights, backbone_weights="none", max_size=64, max_pixels=20_000, device="cpu")
         app = build_app(demo, queue=4)
         port = free_port()
         launch(app, port=port)
-        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False,
+        url = f"http://127.0.0.1:{port}/"
+        client = gradio_client.Client(url, verbose=False, analytics_enabled=False,
                                       download_files=str(tmp_path_factory.mktemp("downloads")))
-        yield demo, app, client
+        yield demo, app, client, url
         app.close()
 
 
 def stylise(client, content, styles=(), model="johnson", size=SIZE, steps=3, alpha=1.0, style_weights="",
-            preserve_color="", direction="AtoB"):
-    """One /stylize call as the page makes it: (input, result, video, download, status)."""
+            preserve_color="", direction="AtoB", temporal=False):
+    """One /stylize call as the page makes it: ((input, result) or None, video, download, status)."""
     h = gradio_client.handle_file
     return client.predict(h(str(content)), [h(str(s)) for s in styles], model, size, steps, alpha, style_weights,
-                          preserve_color, direction, api_name="/stylize")
+                          preserve_color, direction, temporal, api_name="/stylize")
+
+
+def error_of(client, *args, **kwargs) -> str:
+    """The error a /stylize call raises (it must raise one)."""
+    with pytest.raises(AppError) as info:
+        stylise(client, *args, **kwargs)
+    return str(info.value)
 
 
 def as_uint8(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-@pytest.mark.parametrize("family", sorted(REQUESTS))
+@pytest.mark.parametrize("family", zoo.FAMILIES.names())
 def test_each_family_matches_zoo_stylize(server, files, family):
-    """upload -> stylise -> result for one model of each family: the picture zoo.stylize makes from the same
-    files and options, at the requested size, not blank; the input shown beside it is the resized photo."""
-    demo, _, client = server
-    request = dict(REQUESTS[family])
+    """upload -> stylise -> result for each family: the picture zoo.stylize makes from the same files and
+    options, at the requested size, not blank; the 'before' of the before/after pair is the resized photo."""
+    demo, _, client, _ = server
+    request = dict(REQUESTS.get(family, {}))
     styles = [files["style"], files["style2"]][:request.pop("styles", 1)] if "style" in CONTROLS[family] else []
-    source, result, video, download, status = stylise(client, files["content"], styles, family, **request)
+    pair, video, download, status = stylise(client, files["content"], styles, family, **request)
 
     assert status.startswith(f"{family}: 32x24 in "), status
+    source, result = pair
     assert video is None and Path(download).read_bytes() == Path(result).read_bytes()
     assert Path(download).name == f"photo-{family}.png"
     got = as_uint8(result)
@@ -128,17 +166,30 @@ def test_each_family_matches_zoo_stylize(server, files, family):
     if "weights" in CONTROLS[family]:
         options["weights"] = demo.weights_for(family)  # a folder of random weights
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)  # zoo.demo.SEED: the random weights the page drew
+        torch.manual_seed(0)  # zoo.demo_core.SEED: the random weights the page drew
         expected = zoo.stylize(load_image(files["content"]), [load_image(s) for s in styles], model=family,
                                size=SIZE, device="cpu", progress=False, **options)
     want = expected[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
 
 
+def test_output_size_defaults_to_the_input_and_says_when_reduced(server, files):
+    """Size 0 (the slider's default): the photo's own size, never upscaled; over --max-size it is reduced
+    to it, and the status line says so."""
+    client = server[2]
+    pair, _, _, status = stylise(client, files["content"], size=0)
+    assert as_uint8(pair[1]).shape == (36, 48, 3) and status.startswith("johnson: 48x36 in ") and "reduced" not in status
+    pair, _, _, status = stylise(client, files["large"], size=0)
+    assert as_uint8(pair[1]).shape == (48, 64, 3)
+    assert status.startswith("johnson: 64x48 in ") and status.endswith(" (reduced to --max-size 64)"), status
+    path, _, line = client.predict(gradio_client.handle_file(str(files["large"])), api_name="/preview")
+    assert line == "large.png: 80x60 (reduced to --max-size 64)" and as_uint8(path).shape == (48, 64, 3)
+
+
 def test_preview_and_model_list(server, files):
-    demo, _, client = server
-    path, status = client.predict(gradio_client.handle_file(str(files["content"])), api_name="/preview")
-    assert status == "photo.png: 48x36 preview" and as_uint8(path).shape == (36, 48, 3)
+    demo, _, client, _ = server
+    path, video, status = client.predict(gradio_client.handle_file(str(files["content"])), api_name="/preview")
+    assert status == "photo.png: 48x36" and as_uint8(path).shape == (36, 48, 3) and video is None
 
     names = [name for _, name in demo.choices()]
     tags = [t for t in zoo.list_models(pretrained=True) if t not in zoo.FAMILIES]
@@ -148,6 +199,19 @@ def test_preview_and_model_list(server, files):
     assert names.count("adain") == 1 and len(names) == len(set(names))
 
 
+def test_the_default_model_works_offline_with_smoke_weights(server, files):
+    """Offline, with nothing cached, the page starts on a model the server has weights for (not a tag that
+    needs a download), and it stylises."""
+    demo, _, client, _ = server
+    default = demo.default_model()
+    assert default in zoo.FAMILIES and demo.weights_for(default) is not None
+    styles = [files["style"]] if "style" in CONTROLS[default] else []
+    assert stylise(client, files["content"], styles, default)[3].startswith(f"{default}: 32x24 in ")
+    # without smoke weights nor anything cached there is nothing that works offline: the first tag
+    assert Demo().default_model() == [n for _, n in Demo().choices()][0]
+    assert Demo(backbone_weights="none").default_model() == "gatys"  # works offline, with random VGG weights
+
+
 def message_of_cli(argv, capsys) -> str:
     capsys.readouterr()
     assert main(argv) == 1
@@ -155,92 +219,119 @@ def message_of_cli(argv, capsys) -> str:
     return lines[-1]
 
 
-def test_missing_weights_show_the_cli_line(server, files, capsys, tmp_path):
-    _, _, client = server
+def test_missing_weights_are_a_short_error_without_server_paths(server, files, capsys, tmp_path):
+    """A tag not cached offline: an error (not a result), the CLI's line cut to its first sentence, with
+    file names instead of the server's paths."""
+    client = server[2]
     for tag in ("johnson_candy", "cyclegan_photo2anime"):
-        out = stylise(client, files["content"], [], tag)
+        message = error_of(client, files["content"], [], tag)
         cli = message_of_cli(["stylize", str(files["content"]), "--model", tag, "-o", str(tmp_path / "x.png")], capsys)
-        assert out[:4] == (None, None, None, None)
-        assert out[4] == cli and cli.startswith(f"error: pretrained weights {tag!r}")
+        assert cli.startswith(f"error: pretrained weights {tag!r}") and message.startswith(cli[len("error: "):][:40])
+        assert len(message) <= 200 and "\n" not in message
+        assert os.environ["TORCH_HOME"] not in message and os.environ["HF_HOME"] not in message
+        assert " /" not in message, message
     # a family the server has no --weights for
     cli = message_of_cli(["stylize", str(files["content"]), "--model", "johnson", "-o", str(tmp_path / "x.png")],
                          capsys)
-    assert Demo().run(str(files["content"]), [], "johnson")[4] == cli and cli.startswith("error: model 'johnson' needs")
+    with pytest.raises(DemoError) as info:
+        Demo().run(str(files["content"]), [], "johnson")
+    assert "error: " + str(info.value) == cli and cli.startswith("error: model 'johnson' needs")
 
 
 GATYS = ["--model", "gatys", "--backbone-weights", "none"]
-ADAIN = ["--model", "adain_gan", "--weights", "random", "--backbone-weights", "none"]
+ADAIN = ["--model", "adain", "--weights", "random", "--backbone-weights", "none"]
 JOHNSON = ["--model", "johnson", "--weights", "W"]  # W: the page's random johnson weights
 
 
 @pytest.mark.parametrize("case, model, message, cli", [
-    ("notes", "johnson", "error: notes.png: not an image, or a format Pillow cannot read", JOHNSON),
-    ("corrupt", "johnson", "error: corrupt.png: corrupt or truncated image (", JOHNSON),
-    ("huge", "johnson", "error: huge.png: 200x150 image has 30,000 pixels, over the limit of 20,000 (raise it "
+    ("notes", "johnson", "notes.png: not an image, or a format Pillow cannot read", JOHNSON),
+    ("corrupt", "johnson", "corrupt.png: corrupt or truncated image (", JOHNSON),
+    ("huge", "johnson", "huge.png: 200x150 image has 30,000 pixels, over the limit of 20,000 (raise it "
                         "with --max-pixels", JOHNSON + ["--max-pixels", "20000"]),
-    ("no style", "gatys", "error: model 'gatys' needs at least one --style image", GATYS),
-    ("no style", "adain_gan", "error: model 'adain_gan' needs at least one --style image", ADAIN),
-    ("weights", "adain_gan", "error: --style-weights has 3 values for 1 style images",
+    ("no style", "gatys", "model 'gatys' needs at least one --style image", GATYS),
+    ("no style", "adain", "model 'adain' needs at least one --style image", ADAIN),
+    ("weights", "adain", "--style-weights has 3 values for 1 style images",
      ADAIN + ["--style", "S", "--style-weights", "1,2,3"]),
 ])
-def test_bad_input_is_one_line_and_the_server_keeps_serving(server, files, case, model, message, cli, capsys,
-                                                            monkeypatch, tmp_path):
-    """The page's line is zoo stylize's line for the same input; no picture; the next request works."""
+def test_bad_input_is_a_one_line_error_and_the_server_keeps_serving(server, files, case, model, message, cli,
+                                                                    capsys, monkeypatch, tmp_path):
+    """The page raises zoo stylize's line for the same input as an error; the next request works."""
     client = server[2]
     content = files.get(case, files["content"])
     kwargs = {"style_weights": "1,2,3"} if case == "weights" else {}
     styles = [files["style"]] if "S" in cli else []
-    out = stylise(client, content, styles, model, **kwargs)
-    assert out[:4] == (None, None, None, None)
-    assert out[4].startswith(message) and "\n" not in out[4], out[4]
-    assert "/tmp/" not in out[4] and "gradio" not in out[4]  # the upload's name, not the server's path
+    got = error_of(client, content, styles, model, **kwargs)
+    assert got.startswith(message) and "\n" not in got, got
+    assert "/tmp/" not in got and "gradio" not in got  # the upload's name, not the server's path
     monkeypatch.chdir(content.parent)
     paths = {"S": str(files["style"]), "W": server[0].weights_for("johnson")}
     argv = ["stylize", content.name, *(paths.get(a, a) for a in cli), "-o", str(tmp_path / "x.png")]
-    assert message_of_cli(argv, capsys) == out[4]
-    assert stylise(client, files["content"])[4].startswith("johnson: 32x24")  # still serving
+    assert message_of_cli(argv, capsys) == "error: " + got
+    assert stylise(client, files["content"])[3].startswith("johnson: 32x24")  # still serving
+    if case in ("notes", "corrupt", "huge"):  # the preview says the same
+        with pytest.raises(AppError, match=f"^{message[:20]}"):
+            client.predict(gradio_client.handle_file(str(content)), api_name="/preview")
+
+
+@pytest.mark.parametrize("width, height", [(12_000, 8_000), (20_000, 10_000)])  # over Pillow's 89 MP and 179 MP
+def test_the_pixel_limit_applies_before_decoding_with_the_projects_line(server, files, tmp_path, width, height):
+    """Pictures over Pillow's decompression-bomb limits get the project's line, from the header alone."""
+    big = png_header(tmp_path / "big.png", width, height)
+    line = error_of(server[2], big)
+    assert line.startswith("big.png: ") and "over the limit of 20,000 (raise it with --max-pixels" in line, line
+    assert "decompression bomb" not in line.lower() and f"{width * height:,} pixels" in line
+    with pytest.raises(DemoError, match="over the limit of 50,000,000"):
+        Demo().preview(str(big))
 
 
 def test_sizes_over_max_size_are_refused(server, files):
     with pytest.raises(Exception, match="greater than maximum value 64"):  # the size slider's bound: --max-size
         stylise(server[2], files["content"], size=65)
-    assert stylise(server[2], files["content"])[4].startswith("johnson: 32x24")
+    assert stylise(server[2], files["content"])[3].startswith("johnson: 32x24")
 
 
-def test_video_without_zoo_video_is_one_line(server, tmp_path):
-    if zoo.demo.video_available():
-        pytest.skip("zoo.video is installed")
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00" * 64)
-    assert stylise(server[2], clip)[4] == ("error: clip.mp4: video input needs zoo.video, which this installation "
-                                           "does not have yet; upload a picture")
-
-
-def test_video_goes_through_zoo_video(server, tmp_path):
-    """With zoo.video installed, a clip comes back stylised: as many frames, at the page's size."""
-    if not zoo.demo.video_available():
-        pytest.skip("zoo.video is not installed")
+def write_clip(path: Path, frames=3, size=(48, 36)) -> Path:
     av = pytest.importorskip("av")
-    from zoo.video import read_frames
-
-    clip = tmp_path / "clip.mp4"
-    with av.open(str(clip), "w") as container:
+    with av.open(str(path), "w") as container:
         stream = container.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 48, 36, "yuv420p"
-        for i in range(3):
-            frame = np.asarray(Image.open(make_image(tmp_path / f"{i}.png", (48, 36), seed=i)))
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for i in range(frames):
+            frame = np.asarray(Image.open(make_image(path.parent / f"{i}.png", size, seed=i)))
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())
-    source, result, video, download, status = stylise(server[2], clip, [], "johnson")
-    assert status.startswith("johnson: video in ") and source is None and result is None
+    return path
+
+
+@pytest.mark.parametrize("temporal", [False, True])
+def test_video_goes_through_zoo_video_with_frame_progress(server, tmp_path, temporal):
+    """A clip comes back stylised (as many frames, at the page's size), with --temporal where asked; the
+    preview describes it; the run reports each frame."""
+    if not zoo.demo.video_available():
+        pytest.skip("zoo.video is not installed")
+    from zoo.video import read_frames
+
+    demo, _, client, _ = server
+    clip = write_clip(tmp_path / "clip.mp4")
+    _, shown, line = client.predict(gradio_client.handle_file(str(clip)), api_name="/preview")
+    assert line == "clip.mp4: video, 48x36, 3 frames" and Path(shown).suffix == ".mp4"
+    pair, video, download, status = stylise(client, clip, [], "johnson", temporal=temporal)
+    assert status.startswith("johnson: video in ") and pair is None
     assert Path(video).name == "clip-johnson.mp4" and Path(download).read_bytes() == Path(video).read_bytes()
     frames = list(read_frames(video))
     assert len(frames) == 3 and frames[0].shape == (1, 3, 24, 32)
 
+    seen = []
+    demo.run(str(clip), [], "johnson", size=SIZE, temporal=temporal, progress=lambda *a: seen.append(a))
+    assert seen == [(1, 3, "frames"), (2, 3, "frames"), (3, 3, "frames")]
+
+
+def test_temporal_on_a_picture_is_refused(server, files):
+    assert error_of(server[2], files["content"], temporal=True) == "--temporal is for videos; this is a picture"
+
 
 def test_requests_queue_one_at_a_time(server, files):
     """Four requests sent at once run one after the other (no two stylisations overlap), all succeed."""
-    demo, app, client = server
+    demo, app, client, _ = server
     spans, run = [], demo.run
 
     def timed(*args, **kwargs):
@@ -252,15 +343,99 @@ def test_requests_queue_one_at_a_time(server, files):
     demo.run = timed
     try:
         h = gradio_client.handle_file
-        jobs = [client.submit(h(str(files["content"])), [], "johnson", SIZE, 3, 1.0, "", "", "AtoB",
+        jobs = [client.submit(h(str(files["content"])), [], "johnson", SIZE, 3, 1.0, "", "", "AtoB", False,
                               api_name="/stylize") for _ in range(4)]
-        statuses = [job.result(timeout=120)[4] for job in jobs]
+        statuses = [job.result(timeout=WAIT)[3] for job in jobs]
     finally:
         del demo.run
     assert all(s.startswith("johnson: 32x24") for s in statuses), statuses
     spans.sort()
     assert len(spans) == 4 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     assert app._queue.max_size == 4
+
+
+class Held:
+    """Wraps ``demo.run``: a Gatys job reports its 2nd step, then waits (up to WAIT s) until it is cancelled,
+    so that the test decides when it is stopped, whatever the machine's speed. Records how each run ended."""
+
+    def __init__(self, demo):
+        self.demo, self.run = demo, demo.run
+        self.started, self.ended = threading.Event(), threading.Event()
+        self.outcome, self.steps = None, []
+
+    def __call__(self, *args, **kwargs):
+        args = list(args)
+        report, job = args[10], args[11]
+
+        def progress(done, total, unit):
+            self.steps.append(done)
+            if done == 2:
+                self.started.set()
+                deadline = time.monotonic() + WAIT
+                while not job.cancelled and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            report(done, total, unit)
+
+        args[10] = progress
+        try:
+            out = self.run(*args, **kwargs)
+            self.outcome = "finished"
+            return out
+        except Cancelled as e:
+            self.outcome = f"cancelled: {e}"
+            raise
+        finally:
+            self.ended.set()
+
+    def __enter__(self):
+        self.demo.run = self
+        return self
+
+    def __exit__(self, *exc):
+        del self.demo.run
+
+
+def long_gatys(client, files):
+    h = gradio_client.handle_file
+    return client.submit(h(str(files["content"])), [h(str(files["style"]))], "gatys", SIZE, 2000, 1.0, "", "",
+                         "AtoB", False, api_name="/stylize")
+
+
+def test_stop_cancels_a_running_gatys_job_between_steps(server, files):
+    """Stop (gradio's cancel of the event) ends the job at its next step; the next request runs."""
+    demo, _, client, _ = server
+    with Held(demo) as held:
+        job = long_gatys(client, files)
+        assert held.started.wait(WAIT), "the job did not start"
+        job.cancel()
+        assert held.ended.wait(WAIT)
+    assert held.outcome == "cancelled: stopped" and max(held.steps) == 2
+    assert not demo.busy.locked()
+    assert stylise(client, files["content"])[3].startswith("johnson: 32x24")
+
+
+def test_a_client_that_leaves_cancels_its_job(server, files, tmp_path):
+    """A client killed while its Gatys job runs (a closed tab): the job ends at its next step."""
+    demo, _, client, url = server
+    script = textwrap.dedent(f"""
+        import time, gradio_client
+        h = gradio_client.handle_file
+        c = gradio_client.Client({url!r}, verbose=False, analytics_enabled=False)
+        c.submit(h({str(files['content'])!r}), [h({str(files['style'])!r})], "gatys", {SIZE}, 2000, 1.0, "", "",
+                 "AtoB", False, api_name="/stylize")
+        time.sleep(600)
+    """)
+    env = dict(os.environ, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    with Held(demo) as held:
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+        try:
+            assert held.started.wait(WAIT), "the job did not start"
+        finally:
+            proc.kill()
+            proc.wait()
+        assert held.ended.wait(WAIT)
+    assert held.outcome == "cancelled: the client left" and max(held.steps) == 2
+    assert stylise(client, files["content"])[3].startswith("johnson: 32x24")
 
 
 def test_stylizers_are_built_once_and_report_gatys_progress(server, files):
@@ -270,18 +445,159 @@ def test_stylizers_are_built_once_and_report_gatys_progress(server, files):
     assert demo.stylizer(opts) is not demo.stylizer(demo.options("gatys", size=SIZE, steps=4))
     steps = []
     status = demo.run(str(files["content"]), [str(files["style"])], "gatys", size=SIZE, steps=3,
-                      progress=lambda step, total: steps.append((step, total)))[4]
-    assert status.startswith("gatys: 32x24") and steps == [(1, 3), (2, 3), (3, 3)]
+                      progress=lambda *a: steps.append(a))[4]
+    assert status.startswith("gatys: 32x24") and steps == [(1, 3, "steps"), (2, 3, "steps"), (3, 3, "steps")]
     assert demo.stylizer(opts).on_step is None  # the cached stylizer does not keep this request's callback
+
+
+def picture(path: Path, kind: str) -> Path:
+    if kind == "16-bit":
+        Image.fromarray(np.linspace(0, 65535, 80 * 60).reshape(60, 80).astype(np.uint16)).save(path)
+    elif kind == "cmyk":
+        Image.new("CMYK", (80, 60), (10, 200, 30, 0)).save(path)
+    elif kind == "transparent":
+        Image.new("RGBA", (80, 60), (255, 0, 0, 0)).save(path)
+    else:  # EXIF orientation 6: shown rotated, 40 x 80
+        img = Image.fromarray((np.random.default_rng(0).random((40, 80, 3)) * 255).astype(np.uint8))
+        exif = img.getexif()
+        exif[0x0112] = 6
+        img.save(path, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("kind, suffix, shown", [("16-bit", ".png", "80x60"), ("cmyk", ".jpg", "80x60"),
+                                                 ("transparent", ".png", "80x60"), ("rotated", ".jpg", "40x80")])
+def test_previews_decoded_small_are_the_readers_picture(tmp_path, kind, suffix, shown):
+    """The reduced-size preview reads every kind of picture as zoo.io.load_image does (16-bit, CMYK,
+    transparency on white, EXIF rotation), reduced to --max-size."""
+    path = picture(tmp_path / f"p{suffix}", kind)
+    demo = Demo(max_size=64)  # kept: its folder (with the preview) goes with it
+    preview, line, _ = demo.preview(str(path))
+    assert line == f"p{suffix}: {shown} (reduced to --max-size 64)"
+    got, full = load_image(preview), load_image(path)
+    assert max(got.shape[-2:]) == 64
+    assert got.shape[-1] / got.shape[-2] == pytest.approx(full.shape[-1] / full.shape[-2], rel=0.05)
+    assert (got.mean((2, 3)) - full.mean((2, 3))).abs().max() < 0.02
 
 
 def test_old_request_files_are_removed(files):
     demo = Demo()
-    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36 preview"
+    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36"
     (old,) = demo.workdir.glob("request-*")
     os.utime(old, (time.time() - 3600,) * 2)
-    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36 preview"
+    assert demo.preview(str(files["content"]))[1] == "photo.png: 48x36"
     assert old not in demo.workdir.glob("request-*") and len(list(demo.workdir.glob("request-*"))) == 1
+
+
+def test_examples_ship_with_a_licence_and_are_drawn_by_the_script(tmp_path):
+    """The examples: photos with a style each, small, CC0, and what zoo/demo_examples/make.py draws."""
+    from zoo.demo_examples import make
+
+    pairs = examples()
+    assert len(pairs) >= 2 and all(Path(p).name.startswith("photo-") and len(s) == 1 for p, s in pairs)
+    folder = Path(zoo.__file__).parent / "demo_examples"
+    shipped = sorted(folder.glob("*.jpg"))
+    assert len(shipped) == len(make.PICTURES) and all(p.stat().st_size < 100_000 for p in shipped)
+    assert "CC0" in (folder / "LICENSE.md").read_text()
+    for path in make.main(tmp_path):
+        assert np.abs(as_uint8(path).astype(int) - as_uint8(folder / path.name).astype(int)).mean() < 2
+    demo = Demo()
+    for photo, _ in pairs:
+        assert demo.preview(photo)[1].startswith(f"{Path(photo).name}: 384x")
+
+
+def test_live_webcam_frames(server):
+    """A webcam frame through a feed-forward model comes back at the frame's size (up to the live edge);
+    models that optimise or take style images are refused with a line saying what to do."""
+    demo = server[0]
+    frame = (np.random.default_rng(0).random((30, 40, 3)) * 255).astype(np.uint8)
+    out = demo.live(frame, "johnson", 384)
+    assert out.shape == (30, 40, 3) and out.dtype == np.uint8 and out.std() > 1.0
+    assert demo.live(np.zeros((200, 100, 3), np.uint8), "johnson", 384).shape == (64, 32, 3)  # --max-size 64
+    for model in ("gatys", "adain"):
+        with pytest.raises(DemoError, match="live webcam is for feed-forward models .* take a snapshot"):
+            demo.live(frame, model, 384)
+
+
+def serve_subprocess(tmp_path, *extra):
+    """``zoo demo`` with smoke weights on a free port, its temporary files under tmp_path/tmp: (proc, url)."""
+    (tmp_path / "tmp").mkdir()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"), HF_HOME=str(tmp_path / "hf"),
+               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", PYTHONWARNINGS="ignore",
+               TMPDIR=str(tmp_path / "tmp"), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(zoo.__file__).parent.parent),
+                                                        os.environ.get("PYTHONPATH")])))
+    env.pop("GRADIO_TEMP_DIR", None)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", "demo", "--port", str(port), "--weights", "random",
+                             "--backbone-weights", "none", *extra], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            opener.open(url, timeout=2).close()
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"zoo demo did not start: {proc.communicate()[1][-2000:]}")
+            time.sleep(0.3)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_during_a_job_stops_cleanly(tmp_path, files, sig):
+    """SIGINT (Ctrl-C) or SIGTERM while a Gatys job runs: the job is cancelled, the process exits 0 without an
+    abort or a traceback, and its temporary files (results, Gradio's copies of uploads) are gone."""
+    proc, url = serve_subprocess(tmp_path)
+    try:
+        client = gradio_client.Client(url, verbose=False, analytics_enabled=False)
+        h = gradio_client.handle_file
+        job = client.submit(h(str(files["content"])), [h(str(files["style"]))], "gatys", 64, 2000, 1.0, "", "",
+                            "AtoB", False, api_name="/stylize")
+        wait_for(lambda: (job.status().progress_data or [None])[0] is not None, what="the job's first steps")
+        assert os.listdir(tmp_path / "tmp")  # the server's files
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130), err[-2000:]
+    assert "cancelling the running job" in out and out.rstrip().endswith("zoo demo: stopped"), out
+    assert "terminate called" not in err and "Traceback" not in err, err[-2000:]
+    left = [name for name in os.listdir(tmp_path / "tmp") if not name.startswith("torchinductor")]  # torch's cache
+    assert not left, left
+
+
+def peak_mb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's peak memory from /proc")
+def test_parallel_large_uploads_keep_the_servers_memory_bounded(tmp_path):
+    """Four 16-megapixel uploads previewed at once: the server's peak memory grows by far less than four
+    full-size decodes (each 16 MP picture is 192 MB as float32; the old preview peaked 1.6 GB higher)."""
+    yy, xx = np.mgrid[0:4000, 0:4000]
+    pixels = np.stack([xx * 255 // 4000, yy * 255 // 4000, (xx + yy) % 256], -1).astype(np.uint8)
+    big = tmp_path / "big.png"
+    Image.fromarray(pixels).save(big, compress_level=1)
+    del pixels, xx, yy
+    proc, url = serve_subprocess(tmp_path)
+    try:
+        client = gradio_client.Client(url, verbose=False, analytics_enabled=False)
+        before = peak_mb(proc.pid)[0]
+        jobs = [client.submit(gradio_client.handle_file(str(big)), api_name="/preview") for _ in range(4)]
+        lines = [job.result(timeout=WAIT)[2] for job in jobs]
+        peak = peak_mb(proc.pid)[1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=WAIT)
+    assert lines == ["big.png: 4000x4000 (reduced to --max-size 1024)"] * 4
+    assert peak - before < 700, (before, peak)
 
 
 # Values different from each option's default, to ask every family's builder whether it takes the option.
