@@ -201,11 +201,15 @@ class StylizeJob(pl.LightningModule):
         if "image" not in batch:  # skipped (unreadable) or adopted
             return batch
         torch.manual_seed(batch["seed"])
-        styles = [batch["style_image"]] if "style_image" in batch else []
-        try:
-            result = self.stylizer(batch["image"], styles)
-        except OptionError as e:  # this picture cannot work with these options (e.g. too small)
-            return {**batch, "image": None, "error": f"{batch['content']}: {e}"}
+        # Lightning predicts in inference mode; Gatys optimises its picture and needs autograd (the
+        # feed-forward stylizers turn it off themselves): plain tensors, gradients allowed
+        with torch.inference_mode(False), torch.enable_grad():
+            content = batch["image"].clone()
+            styles = [batch["style_image"].clone()] if "style_image" in batch else []
+            try:
+                result = self.stylizer(content, styles)
+            except OptionError as e:  # this picture cannot work with these options (e.g. too small)
+                return {**batch, "image": None, "error": f"{batch['content']}: {e}"}
         return {**batch, "image": result}
 
 
