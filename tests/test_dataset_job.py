@@ -260,3 +260,14 @@ def test_two_processes_killed_and_restarted_finish_with_the_uninterrupted_manife
     assert r.returncode == 0, r.stderr
     assert manifest(out) == manifest(reference)
     assert len({i["sha256"] for i in manifest(out)["items"]}) == len(rels)  # real, distinct pictures
+
+
+def test_more_processes_than_images(nets, tmp_path, run):
+    """A process without a share of the images (1 image, 2 processes) takes part and writes nothing."""
+    make_image(tmp_path / "in" / "only.png", (20, 16))
+    args = job(tmp_path / "in", tmp_path / "out", *family_args("johnson", nets), "--trainer.strategy=ddp")
+    r = run("-m", "zoo.stylize_dataset", *[a.replace("devices=1", "devices=2") for a in args])
+    assert r.returncode == 0, r.stderr
+    assert manifest(tmp_path / "out")["counts"] == {"stylized": 1, "skipped": 0}
+    assert files(tmp_path / "out" / ".stylezoo" / "parts") and len(
+        "".join(p.read_text() for p in (tmp_path / "out" / ".stylezoo" / "parts").iterdir()).splitlines()) == 1

@@ -24,7 +24,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from . import dataset_io as dio
 from . import dataset_manifest as man
@@ -56,6 +56,8 @@ class _Items(Dataset):
         return len(self.items)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
+        if i < 0:  # a process without a share (_Share)
+            return {"noop": True}
         item = self.items[i]
         out = dio.output_rel(item.rel, self.output_format)
         style = self.styles[dio.assign_style(self.seed, item.rel, len(self.styles))] if self.styles else None
@@ -71,6 +73,22 @@ class _Items(Dataset):
         except ImageReadError as e:
             sample["error"] = str(e)
         return sample
+
+
+class _Share(DistributedSampler):
+    """Items ``rank, rank + world, ...``: this process's share, no item repeated. Lightning's own sampler for
+    predict refuses a process without items, and its loop a process without batches: a process with no share
+    gets the index -1, an empty sample that writes nothing. Being a ``DistributedSampler``, it is kept as is."""
+
+    def __init__(self, dataset: Dataset, world: int, rank: int) -> None:
+        super().__init__(dataset, num_replicas=world, rank=rank, shuffle=False)
+        self.indices = list(range(rank, len(dataset), world)) or [-1]
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
 
 class StylizeData(pl.LightningDataModule):
@@ -151,8 +169,9 @@ class StylizeData(pl.LightningDataModule):
             log.warning("resuming: %d of %d item(s) done earlier, %d to do", len(done), len(items), len(self.todo))
 
     def predict_dataloader(self) -> DataLoader:
-        return DataLoader(_Items(self, self.todo), batch_size=1, collate_fn=_first, num_workers=self.num_workers,
-                          persistent_workers=False)
+        items = _Items(self, self.todo)
+        share = _Share(items, self.trainer.world_size, self.trainer.global_rank)
+        return DataLoader(items, batch_size=1, sampler=share, collate_fn=_first, num_workers=self.num_workers)
 
 
 class StylizeJob(pl.LightningModule):
@@ -198,7 +217,7 @@ class StylizeJob(pl.LightningModule):
         check_styles(self.model_name, self.stylizer, 1 if self.family.needs_style else 0, None)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, Any]:
-        if "image" not in batch:  # skipped (unreadable) or adopted
+        if "image" not in batch:  # skipped (unreadable), adopted, or nothing to do
             return batch
         torch.manual_seed(batch["seed"])
         # Lightning predicts in inference mode; Gatys optimises its picture and needs autograd (the
@@ -226,6 +245,8 @@ class DatasetWriter(BasePredictionWriter):
         data: StylizeData = trainer.datamodule
         out = Path(data.output)
         p = prediction
+        if p.get("noop"):
+            return
         base = {"content": p["content"]}
         if p.get("error"):
             record = {**base, "error": p["error"]}
@@ -274,7 +295,7 @@ class JobProgress(pl.Callback):
             self.bar = tqdm(total=len(data.todo), desc="stylize-dataset", unit="img", dynamic_ncols=True)
 
     def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
-        self.count += 1
+        self.count += 0 if batch.get("noop") else 1
         now = time.monotonic()
         if now - self.last < self.every_s:
             return
