@@ -282,10 +282,18 @@ class DatasetWriter(BasePredictionWriter):
 
 class JobProgress(pl.Callback):
     """The whole job's progress: each process writes its count to ``OUT/.stylezoo/progress/<rank>.json``
-    every few seconds; the first process adds them up in one bar (images, images/s, time left)."""
+    every few seconds; the first process adds them up in one bar (images, images/s, time left). At its end each
+    process records its items and seconds (from its first item to its last, model loading excluded) in
+    ``OUT/.stylezoo/timings/<rank>-<token>.json``: timings stay out of the manifest."""
 
     def __init__(self, every_s: float = 2.0) -> None:
         self.every_s, self.last, self.count, self.bar = every_s, 0.0, 0, None
+        self.first: float | None = None
+        self.end = 0.0
+
+    def on_predict_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
 
     def on_predict_start(self, trainer, pl_module) -> None:
         data: StylizeData = trainer.datamodule
@@ -296,6 +304,7 @@ class JobProgress(pl.Callback):
 
     def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
         self.count += 0 if batch.get("noop") else 1
+        self.end = time.perf_counter()
         now = time.monotonic()
         if now - self.last < self.every_s:
             return
@@ -319,5 +328,12 @@ class JobProgress(pl.Callback):
             self.bar = None
 
     def on_predict_end(self, trainer, pl_module) -> None:
+        import secrets
+
         self.close()
-        man.progress_path(Path(trainer.datamodule.output), trainer.global_rank).unlink(missing_ok=True)
+        out, rank = Path(trainer.datamodule.output), trainer.global_rank
+        man.progress_path(out, rank).unlink(missing_ok=True)
+        if self.count:
+            man.write_json(out / man.JOB_DIR / "timings" / f"{rank:05d}-{secrets.token_hex(4)}.json",
+                           {"rank": rank, "world_size": trainer.world_size, "items": self.count,
+                            "seconds": round(self.end - (self.first or self.end), 4)})
