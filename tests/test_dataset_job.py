@@ -271,3 +271,35 @@ def test_more_processes_than_images(nets, tmp_path, run):
     assert manifest(tmp_path / "out")["counts"] == {"stylized": 1, "skipped": 0}
     assert files(tmp_path / "out" / ".stylezoo" / "parts") and len(
         "".join(p.read_text() for p in (tmp_path / "out" / ".stylezoo" / "parts").iterdir()).splitlines()) == 1
+
+
+def test_ctrl_c_stops_with_130_and_the_same_command_finishes(tmp_path, offline_env):
+    from zoo.nets.johnson import TransformerNet
+
+    torch.manual_seed(0)
+    TransformerNet(channels=[16, 32, 64], num_residual=2).save_pretrained(tmp_path / "net")
+    for i in range(16):
+        make_image(tmp_path / "in" / f"img{i:02d}.png", (160, 128), seed=i)
+    args = job(tmp_path / "in", tmp_path / "out", "--model.model=johnson", f"--model.weights={tmp_path / 'net'}",
+               "--data.flush_every=100")
+    proc = _start(args, {**offline_env, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and \
+                not [p for p in (tmp_path / "out").rglob("img*.png")]:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stdout.read()
+        proc.send_signal(signal.SIGINT)
+        log = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, log
+    assert log.strip().splitlines()[-1] == "interrupted: run the same command again to resume"
+    assert "Traceback" not in log
+    parts = list((tmp_path / "out" / ".stylezoo" / "parts").glob("*.jsonl"))
+    assert parts  # what was written before Ctrl-C is recorded (flush_every is larger than the job)
+    done = subprocess.run([sys.executable, "-m", "zoo.stylize_dataset", *args], env=offline_env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert manifest(tmp_path / "out")["counts"] == {"stylized": 16, "skipped": 0}

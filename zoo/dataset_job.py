@@ -265,6 +265,10 @@ class DatasetWriter(BasePredictionWriter):
         man.write_part(Path(trainer.datamodule.output), trainer.global_rank, self.pending)
         self.pending = []
 
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        if self.pending and trainer.datamodule is not None:  # Ctrl-C: keep the records of what is written
+            self.flush(trainer)
+
     def on_predict_end(self, trainer, pl_module) -> None:
         self.flush(trainer)
         trainer.strategy.barrier("stylize_dataset.end")

@@ -91,7 +91,12 @@ def _run(args: list[str]) -> int:
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
     cli = LightningCLI(StylizeJob, StylizeData, run=False, args=args, trainer_defaults=TRAINER_DEFAULTS,
                        save_config_callback=None, seed_everything_default=False)
-    cli.trainer.predict(cli.model, datamodule=cli.datamodule, return_predictions=False)
+    try:
+        cli.trainer.predict(cli.model, datamodule=cli.datamodule, return_predictions=False)
+    except SystemExit:  # Lightning's answer to Ctrl-C: its teardown, then exit(1)
+        if cli.trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
     return 0
 
 
