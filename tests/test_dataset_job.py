@@ -128,6 +128,12 @@ def test_a_finished_job_run_again_does_nothing_and_keeps_its_files(nets, tmp_pat
     assert main(args) == 0
     assert manifest(out) == first
     assert {f: (out / f).stat().st_mtime_ns for f in stamps} == stamps
+    deleted = first["items"][1]["output"]
+    (out / deleted).unlink()  # a recorded output that is gone is made again, the others are kept
+    assert main(args) == 0
+    assert manifest(out) == first and (out / deleted).is_file()
+    assert {f: (out / f).stat().st_mtime_ns for f in stamps if f != deleted} == \
+        {f: t for f, t in stamps.items() if f != deleted}
 
 
 def test_tar_shards_are_inputs_and_a_bad_member_is_listed(nets, tmp_path, capsys):

@@ -135,7 +135,6 @@ class StylizeData(pl.LightningDataModule):
         self.styles: list[str] = []
         self.todo: list[dio.Item] = []
         self.broken: list[tuple[str, str]] = []
-        self.total = 0
 
     def header(self, job: "StylizeJob") -> dict[str, Any]:
         """What makes two runs the same job: the manifest's header and ``job.json``."""
@@ -162,11 +161,12 @@ class StylizeData(pl.LightningDataModule):
                 remove_temporaries(folder)
             for stale in (out / man.JOB_DIR / "progress").glob("*.json"):
                 stale.unlink(missing_ok=True)
-        trainer.strategy.barrier("stylize_dataset.setup")  # every process has read the parts before any writes
-        self.todo = [i for i in items if i.rel not in done]
-        self.total, self.finished = len(items) + len(self.broken), len(done)
-        if trainer.is_global_zero and done:
-            log.warning("resuming: %d of %d item(s) done earlier, %d to do", len(done), len(items), len(self.todo))
+        # finished: recorded, and its output still there (a deleted output is made again)
+        finished = {rel for rel, r in done.items() if "error" in r or (out / r["output"]).is_file()}
+        self.todo = [i for i in items if i.rel not in finished]
+        trainer.strategy.barrier("stylize_dataset.setup")  # every process has its list before any writes
+        if trainer.is_global_zero and finished:
+            log.warning("resuming: %d of %d item(s) done earlier, %d to do", len(finished), len(items), len(self.todo))
 
     def predict_dataloader(self) -> DataLoader:
         items = _Items(self, self.todo)
@@ -250,6 +250,7 @@ class DatasetWriter(BasePredictionWriter):
         base = {"content": p["content"]}
         if p.get("error"):
             record = {**base, "error": p["error"]}
+            log.warning("skipping %s", p["error"])
         elif "adopt" in p:
             record = {**base, "output": p["output"], "style": p["style"], "sha256": p["adopt"][0], "bytes": p["adopt"][1]}
         else:

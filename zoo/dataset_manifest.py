@@ -3,8 +3,9 @@
 ``OUT/.stylezoo/job.json``
     The job's model, options, seed and recipe: a later run into the same folder must be the same job
     (its outputs are adopted, not redone), else it stops with an error naming the difference.
-``OUT/.stylezoo/parts/<rank>-<token>.jsonl``
-    The records of finished items, one JSON object a line, in small immutable files each written
+``OUT/.stylezoo/parts/<time>-<rank>-<token>.jsonl``
+    The records of finished items, one JSON object a line, in small immutable files (named so that they
+    sort by the time they were written: a later record of an item replaces an earlier one) each written
     atomically (:func:`zoo.fileio.write_bytes`) by the process that did the work: a kill loses at most the
     items since its last part, whose outputs are then adopted (their checksum computed) on restart.
 ``OUT/manifest.json``
@@ -20,6 +21,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -92,7 +94,7 @@ def read_parts(output: Path) -> dict[str, dict[str, Any]]:
         for n, line in enumerate(part.read_text().splitlines(), 1):
             try:
                 record = json.loads(line)
-                records.setdefault(record["content"], record)
+                records[record["content"]] = record  # parts sort by time: a redone item's newer record wins
             except (ValueError, KeyError, TypeError):
                 raise DatasetJobError(f"{part}:{n}: not a dataset-job record; the folder was edited by hand "
                                       "(remove that file to redo its items)") from None
@@ -104,7 +106,7 @@ def write_part(output: Path, rank: int, records: Iterable[Mapping[str, Any]]) ->
     lines = [json.dumps(dict(r), sort_keys=True) for r in records]
     if not lines:
         return None
-    path = output / JOB_DIR / "parts" / f"{rank:05d}-{secrets.token_hex(6)}.jsonl"
+    path = output / JOB_DIR / "parts" / f"{time.time_ns():020d}-{rank:05d}-{secrets.token_hex(4)}.jsonl"
     return write_bytes(path, ("\n".join(lines) + "\n").encode(), overwrite=False)
 
 

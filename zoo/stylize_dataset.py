@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         print(__doc__)
         return 0 if args else 2
-    from .fit import _recipe_problem, _user_message, configure_lightning_logging, debug
+    from .fit import _recipe_problem, _user_message, debug
 
     recipe = find_dataset_recipe(args[0])
     if recipe is None:
@@ -66,7 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"error: {recipe}: {problem}", file=sys.stderr)
         return 2
-    configure_lightning_logging(debug())
     try:
         return _run(["--config", str(recipe), *args[1:]])
     except KeyboardInterrupt:
@@ -86,9 +85,11 @@ def _run(args: list[str]) -> int:
     from lightning.pytorch.cli import LightningCLI
 
     from .dataset_job import StylizeData, StylizeJob
+    from .fit import configure_lightning_logging, debug, quiet_known_warnings
 
-    # the command line is RECIPE + overrides, handed on as --config RECIPE + overrides
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+    configure_lightning_logging(debug())  # after Lightning's import, which sets its loggers to INFO
+    quiet_known_warnings()  # among them: the command line is RECIPE + overrides, handed on as --config + overrides
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
     cli = LightningCLI(StylizeJob, StylizeData, run=False, args=args, trainer_defaults=TRAINER_DEFAULTS,
                        save_config_callback=None, seed_everything_default=False)
     try:
