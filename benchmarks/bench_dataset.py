@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 
 from benchmarks.env import environment, load_average
+from benchmarks.timing import load_record
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,10 +73,12 @@ def main(argv=None) -> dict:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (CPU)")
+    p.add_argument("--max-processes", type=int, default=2, choices=[1, 2], help="2: also the 2-process job (CPU)")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     cuda = args.device.startswith("cuda")
-    kinds = ["zoo stylize", "dataset job, 1 process"] + ([] if cuda else ["dataset job, 2 processes"])
+    kinds = ["zoo stylize", "dataset job, 1 process"] + (
+        [] if cuda or args.max_processes < 2 else ["dataset job, 2 processes"])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "OMP_NUM_THREADS": str(args.threads), "PYTHONWARNINGS": "ignore"}
     torch.set_num_threads(args.threads)
@@ -126,7 +129,7 @@ def main(argv=None) -> dict:
                          "per_round_ratio": [round(x, 3) for x in ratios], "target": 0.9,
                          "met": statistics.median(ratios) >= 0.9}
     result["summary"] = summary
-    result["environment"]["load_average_at_end"] = load_average()
+    result["environment"].update(load_record(result["environment"]["load_average_at_start"]))
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     out_path = Path(args.out) if args.out else REPO / "benchmarks" / "results" / (
         f"dataset-{torch.cuda.get_device_name(0).split()[-1].lower()}.json" if cuda

@@ -309,3 +309,20 @@ def test_ctrl_c_stops_with_130_and_the_same_command_finishes(tmp_path, offline_e
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert manifest(tmp_path / "out")["counts"] == {"stylized": 16, "skipped": 0}
+
+
+def test_benchmark_script_writes_its_results(tmp_path, offline_env):
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_dataset", "--images", "3", "--size", "32", "--rounds",
+                        "1", "--max-processes", "1", "--out", str(out)], env=offline_env, capture_output=True, text=True,
+                       timeout=600, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(out.read_text())
+    env = result["environment"]
+    assert env["weights"].startswith("RANDOM") and env["torch_threads_per_process"] == 1
+    assert isinstance(env["load_high"], bool) and len(env["load_average_at_end"]) == 3
+    row = result["rounds"][0]["dataset job, 1 process"]
+    assert row["per_process"][0]["items"] == 3 and row["images_per_s"] > 0
+    summary = result["summary"]["dataset job, 1 process"]
+    assert summary["per_process_vs_zoo_stylize"] == pytest.approx(
+        row["images_per_s"] / result["rounds"][0]["zoo stylize"]["images_per_s"], rel=1e-2)
