@@ -326,3 +326,13 @@ def test_benchmark_script_writes_its_results(tmp_path, offline_env):
     summary = result["summary"]["dataset job, 1 process"]
     assert summary["per_process_vs_zoo_stylize"] == pytest.approx(
         row["images_per_s"] / result["rounds"][0]["zoo stylize"]["images_per_s"], rel=1e-2)
+
+
+def test_a_wrong_option_found_when_loading_does_not_claim_the_output_folder(nets, tmp_path, run):
+    content_tree(tmp_path / "in")
+    out = tmp_path / "out"
+    r = run("-m", "zoo.stylize_dataset", *job(tmp_path / "in", out, "--model.model=johnson",
+                                              f"--model.weights={tmp_path / 'missing'}"))
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'missing'}: no such")
+    assert not (out / ".stylezoo" / "job.json").exists()
+    assert main(job(tmp_path / "in", out, *family_args("johnson", nets))) == 0  # the corrected command runs

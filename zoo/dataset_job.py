@@ -154,6 +154,7 @@ class StylizeData(pl.LightningDataModule):
         dio.distinct_outputs(items, self.output_format)
         self.styles = dio.list_styles(self.style_dir) if self.style_dir else []
         job.check_styles(len(self.styles))
+        job.build(trainer.strategy.root_device, self.seed)
         resumed = man.check_job(out, self.header(job), write=trainer.is_global_zero)
         done = man.read_parts(out) if resumed else {}
         if resumed and trainer.is_global_zero:  # writes a killed run never finished; nobody writes yet
@@ -208,11 +209,12 @@ class StylizeJob(pl.LightningModule):
     def configure_callbacks(self) -> list[pl.Callback]:
         return [DatasetWriter(), JobProgress()]
 
-    def on_predict_start(self) -> None:
+    def build(self, device: torch.device, seed: int) -> None:
+        """The stylizer on ``device``: weights loaded, options checked (before the job records itself, so a
+        wrong option costs nothing). ``seed``: random weights (smoke runs) are the same on every process."""
         from dataclasses import replace
 
-        device = self.trainer.strategy.root_device
-        torch.manual_seed(self.trainer.datamodule.seed)  # random weights (smoke runs): the same on every process
+        torch.manual_seed(seed)
         self.stylizer = build_stylizer(replace(self.opts, device=str(device)))
         check_styles(self.model_name, self.stylizer, 1 if self.family.needs_style else 0, None)
 

@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
         message = _user_message(e, None)
+        if message is None and isinstance(e, FileNotFoundError):  # --model.weights, --data.input ... not there
+            message = str(e)
         if message is None or debug():
             raise
         print(f"error: {message}", file=sys.stderr)
