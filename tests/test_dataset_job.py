@@ -323,9 +323,11 @@ def test_benchmark_script_writes_its_results(tmp_path, offline_env):
     assert isinstance(env["load_high"], bool) and len(env["load_average_at_end"]) == 3
     row = result["rounds"][0]["dataset job, 1 process"]
     assert row["per_process"][0]["items"] == 3 and row["images_per_s"] > 0
-    summary = result["summary"]["dataset job, 1 process"]
-    assert summary["per_process_vs_zoo_stylize"] == pytest.approx(
-        row["images_per_s"] / result["rounds"][0]["zoo stylize"]["images_per_s"], rel=1e-2)
+    summary, base = result["summary"]["dataset job, 1 process"], result["rounds"][0]["zoo stylize"]["images_per_s"]
+    if base is None:  # 3 images: start-up noise may swamp zoo stylize's work; then no ratio is claimed
+        assert summary["per_process_vs_zoo_stylize"] is None and summary["met"] is None
+    else:
+        assert summary["per_process_vs_zoo_stylize"] == pytest.approx(row["images_per_s"] / base, rel=1e-2, abs=1e-3)
 
 
 def test_a_wrong_option_found_when_loading_does_not_claim_the_output_folder(nets, tmp_path, run):
