@@ -221,9 +221,9 @@ def test_two_processes_killed_and_restarted_finish_with_the_uninterrupted_manife
 
     torch.manual_seed(0)
     TransformerNet(channels=[16, 32, 64], num_residual=2).save_pretrained(tmp_path / "net")
-    rels = [f"c{i % 3}/img{i:02d}.png" for i in range(30)]
+    rels = [f"c{i % 3}/img{i:02d}.png" for i in range(40)]
     for i, rel in enumerate(rels):
-        make_image(tmp_path / "in" / rel, (160, 128), seed=i)
+        make_image(tmp_path / "in" / rel, (256, 192), seed=i)
     (tmp_path / "in" / "c0" / "bad.jpg").write_bytes(b"")
     env = {**offline_env, "OMP_NUM_THREADS": "1"}
     common = [f"--model.model=johnson", f"--model.weights={tmp_path / 'net'}", "--data.flush_every=3",
@@ -284,8 +284,8 @@ def test_ctrl_c_stops_with_130_and_the_same_command_finishes(tmp_path, offline_e
 
     torch.manual_seed(0)
     TransformerNet(channels=[16, 32, 64], num_residual=2).save_pretrained(tmp_path / "net")
-    for i in range(16):
-        make_image(tmp_path / "in" / f"img{i:02d}.png", (160, 128), seed=i)
+    for i in range(24):
+        make_image(tmp_path / "in" / f"img{i:02d}.png", (256, 192), seed=i)
     args = job(tmp_path / "in", tmp_path / "out", "--model.model=johnson", f"--model.weights={tmp_path / 'net'}",
                "--data.flush_every=100")
     proc = _start(args, {**offline_env, "OMP_NUM_THREADS": "1"})
@@ -303,12 +303,15 @@ def test_ctrl_c_stops_with_130_and_the_same_command_finishes(tmp_path, offline_e
     assert proc.returncode == 130, log
     assert log.strip().splitlines()[-1] == "interrupted: run the same command again to resume"
     assert "Traceback" not in log
-    parts = list((tmp_path / "out" / ".stylezoo" / "parts").glob("*.jsonl"))
-    assert parts  # what was written before Ctrl-C is recorded (flush_every is larger than the job)
+    # what was written before Ctrl-C is kept: recorded at the interrupt (flush_every is larger than the job), or
+    # adopted by the next run if Ctrl-C came between an output's rename and its record
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("img*.png")}
+    assert written and not (tmp_path / "out" / "manifest.json").exists()
     done = subprocess.run([sys.executable, "-m", "zoo.stylize_dataset", *args], env=offline_env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert manifest(tmp_path / "out")["counts"] == {"stylized": 16, "skipped": 0}
+    assert manifest(tmp_path / "out")["counts"] == {"stylized": 24, "skipped": 0}
+    assert {p: p.stat().st_mtime_ns for p in written} == written
 
 
 def test_benchmark_script_writes_its_results(tmp_path, offline_env):
