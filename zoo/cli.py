@@ -468,8 +468,14 @@ def _cmd_fit(rest: list[str]) -> int:
     return int(fit_main(rest) or 0)
 
 
+def _cmd_stylize_dataset(rest: list[str]) -> int:
+    from .stylize_dataset import main as dataset_main  # Lightning: imported only here
+
+    return int(dataset_main(rest) or 0)
+
+
 # Subcommands that hand all their arguments to another program's parser (--help included).
-PASSTHROUGH = {"fit": _cmd_fit, "bench": _cmd_bench}
+PASSTHROUGH = {"fit": _cmd_fit, "bench": _cmd_bench, "stylize-dataset": _cmd_stylize_dataset}
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -480,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_stylize(sub)
     _add_fit(sub)
+    sub.add_parser("stylize-dataset", add_help=False, help="stylise a whole dataset on Lightning, on N devices and K "
+                   "nodes, resumable: every option of python -m zoo.stylize_dataset")
     _add_list(sub)
     _add_export(sub)
     _add_convert(sub)
