@@ -10,5 +10,6 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["zoo", "zoo.*"]), "zoo.recipes", "zoo.benchmarks"],
     package_dir={"zoo.recipes": "recipes", "zoo.benchmarks": "benchmarks"},
-    package_data={"zoo": ["py.typed"], "zoo.recipes": ["*.yaml", "datasets/*.yaml"], "zoo.benchmarks": ["results/*.json"]},
+    package_data={"zoo": ["py.typed"], "zoo.recipes": ["*.yaml", "datasets/*.yaml"], "zoo.benchmarks": ["results/*.json"],
+                  "zoo.demo_examples": ["*.jpg", "LICENSE.md"]},
 )

@@ -325,7 +325,7 @@ def _extract_parquet(ds: HubDataset, path: Path, column: str | None, out: Path) 
         import pyarrow.parquet as pq
     except ImportError:
         raise DatasetUnavailableError(
-            f"dataset {ds.repo_id} is stored as parquet files; reading them needs pyarrow: pip install pyarrow "
+            f"dataset {ds.repo_id} is stored as parquet files; reading them needs pyarrow: pip install \"stylezoo[train]\" "
             "(or pass a local folder of images)") from None
     pf = pq.ParquetFile(path)
     columns = _image_columns(pf.schema_arrow)
