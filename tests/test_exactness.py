@@ -22,6 +22,7 @@ from conftest import REPO, make_image, offline_cache
 from PIL import Image
 
 import originals
+from zoo.families import FAMILIES
 from zoo.nets.adain import AdaINNet, convert_pytorch_adain_state_dict, pytorch_adain_config
 from zoo.nets.cyclegan import ResnetGenerator, config_from_official_state_dict, convert_official_state_dict
 from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
@@ -174,29 +175,79 @@ def test_forward_fast_gives_the_originals_picture(fast_family, size):
 
 
 # ----------------------------------------------------------------------------------------- tiles
+TILED = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]  # the families that declare --tile
+
+
 def _tiny(name: str) -> torch.nn.Module:
     if name == "johnson":
         return originals.randomize(TransformerNet(channels=[4, 8, 8], num_residual=1), seed=23)
-    return originals.randomize(ResnetGenerator(ngf=4, n_blocks=1), seed=24)
+    if name == "cyclegan":
+        return originals.randomize(ResnetGenerator(ngf=4, n_blocks=1), seed=24)
+    if name == "animeganv2":
+        from zoo.nets.animeganv2 import AnimeGANv2Generator
+
+        return originals.randomize_animeganv2(AnimeGANv2Generator(), seed=27)
+    if name == "adain":
+        net = AdaINNet(backbone_weights="none", unbiased_std=True)  # pytorch-AdaIN's unbiased variance
+        originals.randomize(net.decoder, seed=28)
+        with torch.no_grad():  # the picture mostly inside (0, 1), so the clamp does not hide differences
+            net.decoder.conv1_1.weight.mul_(0.05)
+            net.decoder.conv1_1.bias.fill_(0.5)
+        return net.eval()
+    raise AssertionError(f"family {name!r} declares --tile: give it a tiny network here")
 
 
-@pytest.mark.parametrize("name", ["johnson", "cyclegan"])
+def _tiled(name: str, net: torch.nn.Module, x: torch.Tensor, tile: int, margin: int) -> tuple:
+    """(untiled, tiled) pictures of ``x`` through the Python API a user calls for ``name``."""
+    from zoo.tiling import tiled_apply_exact
+
+    if name != "adain":
+        return net(x), tiled_apply_exact(net, x, tile, margin, net.tile_align)
+    from zoo.nets.adain_tiled import tiled_adain
+
+    style = _image(1, 43, 37, seed=29)
+    return net(x, style), tiled_adain(net, x, [net.encode_style(style)], tile, margin=margin).clamp(0, 1)
+
+
+@pytest.mark.parametrize("name", TILED)
 def test_tiles_give_the_untiled_picture(name):
-    """--tile: every instance norm gets the whole image's statistics, so the tiled picture is the untiled
-    one (docs: within 1e-4); with too little margin around the tiles it would not be."""
-    from zoo.tiling import min_tile, tiled_apply_exact
+    """--tile: every global operation (instance norm, layer norm, AdaIN) gets the whole image's statistics,
+    so the tiled picture is the untiled one (docs: within 1e-4); with too little margin around the tiles it
+    would not be. Odd sizes, the smallest tile, a batch of two."""
+    from zoo.tiling import min_tile
 
     net = _tiny(name)
-    margin = net.tile_margin()
-    x = _image(2, 101, 70, seed=25)
-    tile = min_tile(margin)
-    assert 101 > tile  # really tiled (4 x 3 windows)
+    margin, align = net.tile_margin(), net.tile_align
+    tile = min_tile(margin, align) + 4 * align
+    x = _image(2, tile + 1, 13, seed=25)  # 3 or 4 windows along H, starting on multiples of `align`
+    assert tile + 1 > 2 * (tile - 2 * margin)
     with torch.no_grad():
-        full = net(x)
-        tiled = tiled_apply_exact(net, x, tile, margin)
+        full, tiled = _tiled(name, net, x, tile, margin)
         torch.testing.assert_close(tiled, full, atol=TOL, rtol=0)
-        short = tiled_apply_exact(net, x, tile, margin // 8 * 4)
+        short = _tiled(name, net, x, tile, margin // 2 // align * align)[1]
     assert (short - full).abs().max() > 1e-3
+
+
+def test_adain_tiles_give_the_originals_picture(tmp_path):
+    """AdaIN at 257 x 131 in the smallest tiles (5 x 3 windows of 192 px, each own region 64 px): the content's
+    relu4_1 mean and unbiased variance collected tile by tile, so the picture is pytorch-AdaIN's (restated in
+    tests/originals.py), and the API's ``tile=`` gives it with masks too."""
+    family = _adain(tmp_path)
+    net = family.zoo.net
+    x = _image(1, 257, 131, seed=30)
+    tile = net.min_tile()
+    assert tile == 192 and 131 > tile - 2 * net.tile_margin()  # really tiled along both sides
+    with torch.no_grad():
+        _check(family, x, net(x, family.style, tile=tile))
+        # masks travel with the tiles: a left and a right region with their own styles (4 x 2 windows)
+        x = _image(1, 209, 75, seed=32)
+        left = torch.zeros(1, 1, 209, 75)
+        left[..., :40] = 1
+        masks = torch.cat([left, 1 - left])
+        other = _image(1, 30, 41, seed=31)
+        whole = net(x, [family.style, other], masks=masks, alpha=0.8)
+        torch.testing.assert_close(net(x, [family.style, other], masks=masks, alpha=0.8, tile=tile), whole,
+                                   atol=TOL, rtol=0)
 
 
 def test_zoo_stylize_tile_gives_the_untiled_picture(run, tmp_path):

@@ -503,7 +503,10 @@ def _error_line(error: BaseException) -> str:
         return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
             f"{error.filename}: {error.strerror or error}"
     if out_of_memory(error):
-        return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
+        from .families import FAMILIES
+
+        tiled = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]
+        return f"out of memory: use a smaller --size (or --tile N for {', '.join(tiled)})"
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 

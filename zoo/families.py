@@ -333,7 +333,7 @@ FAMILIES.register(Family(
     name="adain",
     description="AdaIN network of Huang & Belongie 2017 (arbitrary style transfer: content and style images)",
     stylizer="zoo.stylizers:build_adain_stylizer",
-    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights"}),
+    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights", "tile"}),
     network="zoo.nets.adain:AdaINNet",
     module="zoo.variants.adain:AdaINGAN",
     former_modules=("zoo.variants.adain_gan.AdaINGAN",),
