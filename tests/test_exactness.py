@@ -268,6 +268,39 @@ def test_zoo_stylize_tile_gives_the_untiled_picture(run, tmp_path):
     assert small.stderr.strip().count("\n") == 0 and not (tmp_path / "small.png").exists()
 
 
+def test_zoo_stylize_adain_tile_with_masks_and_on_a_clip_gives_the_untiled_picture(run, tmp_path):
+    """`zoo stylize --model adain --tile 192 --masks ...` (a subprocess) writes the untiled picture; a tile
+    under the smallest is refused in one line naming --tile, before any file is written; the clip API
+    (:func:`zoo.video.stylize_frames`) takes ``tile`` too."""
+    from zoo.video import stylize_frames
+
+    net = _tiny("adain")
+    net.save_pretrained(tmp_path / "tiny")
+    src = make_image(tmp_path / "in.png", (75, 201), seed=33)  # (width, height): 4 x 2 windows of 192 px
+    styles = [make_image(tmp_path / "s1.png", (30, 40), seed=34), make_image(tmp_path / "s2.png", (41, 29), seed=35)]
+    left = np.zeros((201, 75), np.uint8)
+    left[:, :33] = 255
+    Image.fromarray(left).save(tmp_path / "a.png")
+    Image.fromarray(255 - left).save(tmp_path / "b.png")
+    args = ["-m", "zoo", "stylize", str(src), "--model", "adain", "--weights", str(tmp_path / "tiny"),
+            "--style", *map(str, styles), "--masks", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--quiet"]
+    result = run(*args, "--tile", "192", "-o", str(tmp_path / "out.png"))
+    assert result.returncode == 0, result.stderr
+    x, ss = _read(src), [_read(p) for p in styles]
+    masks = torch.from_numpy(np.stack([left, 255 - left]) / 255.0).float()[:, None]
+    with torch.no_grad():
+        _same_8bit(tmp_path / "out.png", net(x, ss, masks=masks))
+    small = run(*args, "--tile", "191", "-o", str(tmp_path / "small.png"))
+    assert small.returncode != 0 and not (tmp_path / "small.png").exists()
+    assert small.stderr.strip() == ("error: --tile must be at least 192 pixels for this adain network "
+                                    "(a 64-pixel margin on each side), got 191")
+    frames = [_image(1, 200, 40, seed=36), _image(1, 200, 40, seed=37)]
+    out = list(stylize_frames(iter(frames), "adain", ss[:1], weights=str(tmp_path / "tiny"), tile=192, device="cpu"))
+    with torch.no_grad():
+        for frame, y in zip(frames, out):
+            torch.testing.assert_close(y, net(frame, ss[0]), atol=TOL, rtol=0)
+
+
 # Exports compute what the network computes at odd sizes, and from_pretrained is strict: for every
 # published network in tests/test_nets_contract.py.
 
