@@ -48,11 +48,15 @@ def _add_stylize(sub) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="content image(s) or folder(s) of images")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (one input) or folder")
-    p.add_argument("--model", "-m", default="gatys", help="model family or pretrained tag (see `zoo list`)")
+    p.add_argument("--model", "-m", default=None,
+                   help="model family or pretrained tag (see `zoo list`); default: the family --weights names "
+                        "(an export folder, a checkpoint, a tag), else gatys")
     p.add_argument("--style", nargs="+", default=[], metavar="IMG", help="style image(s)")
     p.add_argument("--style-weights", type=_floats, default=None, metavar="W1,W2",
                    help="blend weights of several styles, e.g. 0.3,0.7")
-    p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder) or pretrained tag")
+    p.add_argument("--weights", default=None,
+                   help="checkpoint (.ckpt, .safetensors, export folder), pretrained tag, or random (an untrained "
+                        "network and VGG: the smoke run of every model, nothing downloaded)")
     p.add_argument("--size", type=_size, default=None, help="long edge of the output in pixels (default: input's)")
     p.add_argument("--steps", type=_size, default=None, help="optimisation steps (gatys; default 500)")
     p.add_argument("--scales", type=_floats, default=None, metavar="S1,S2,..",
@@ -112,11 +116,11 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
     from .fileio import check_writable
-    from .fit import configure_lightning_logging
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
                      save_image)
-    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles
+    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles, model_for
 
+    args.model = model_for(args.model, args.weights)  # an export folder or checkpoint names its family
     # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
     from .video import run_cli as stylize_clip
 
@@ -149,7 +153,6 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if first is not None:  # one image: its size is checked before the model is built
         check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
-    configure_lightning_logging(args.verbose)  # Gatys' Trainer: no Lightning INFO lines unless --verbose
     check_styles(args.model, stylizer, len(styles), args.style_weights)
 
     written, skipped = 0, 0
@@ -402,12 +405,16 @@ def _add_bench(sub) -> None:
 
 
 def _cmd_bench(rest: list[str]) -> int:
+    from .extras import MissingExtraError, require
     from .resources import ResourceMissingError, import_benchmarks
 
     try:
+        require("torchmetrics", "bench")
         bench_main = import_benchmarks("run").main
     except ResourceMissingError as e:
         raise UsageError(f"zoo bench: {e}") from None
+    except MissingExtraError as e:
+        raise UsageError(str(e)) from None
     return int(bench_main(rest) or 0)
 
 
@@ -435,10 +442,9 @@ def _add_demo(sub) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise UsageError('zoo demo needs the demo extra: pip install -e ".[demo]"') from None
+    from .extras import require
+
+    require("gradio", "demo")
     from .demo import Demo, parse_weights, serve
 
     demo = Demo(parse_weights(args.weights), args.backbone_weights, args.max_size, args.max_pixels, args.device)
@@ -457,7 +463,13 @@ def _add_fit(sub) -> None:
 
 
 def _cmd_fit(rest: list[str]) -> int:
+    from .extras import MissingExtraError, require
     from .fit import main as fit_main
+
+    try:
+        require("lightning", "train"), require("jsonargparse", "train")
+    except MissingExtraError as e:
+        raise UsageError(str(e)) from None
 
     return int(fit_main(rest) or 0)
 
@@ -485,12 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
+    from .extras import MissingExtraError
     from .io import ImageReadError
     from .losses import NonFiniteLossError
     from .registry import UnknownNameError
 
-    return (UsageError, ImageReadError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
+    # (zoo.data's EmptyFolderError is an OSError: zoo.data imports Lightning, which the core install lacks)
+    return (UsageError, ImageReadError, MissingExtraError, WeightsUnavailableError, NonFiniteLossError,
             UnknownNameError, OSError, ValueError, MemoryError)
 
 

@@ -289,8 +289,9 @@ FAMILIES = FamilyRegistry()
 FAMILIES.register(Family(
     name="gatys",
     description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
-    stylizer="zoo.variants.gatys:GatysStylizer",
-    options=frozenset({"style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
+    stylizer="zoo.gatys:GatysStylizer",
+    # weights: only ``random`` (a random VGG, the smoke path every family shares)
+    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
     module="zoo.variants.gatys:Gatys",
     needs_weights=False,
     needs_style=True,

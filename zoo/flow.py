@@ -59,7 +59,9 @@ class DISFlow:
     MIN_SIDE = 16
 
     def __init__(self, preset: str = "medium") -> None:
-        import cv2
+        from .extras import require
+
+        cv2 = require("cv2", "video")
 
         presets = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}

@@ -13,7 +13,6 @@ images (each (1, 3, h, w), possibly empty) and returns the stylised image (1, 3,
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, Sequence
 
@@ -23,7 +22,8 @@ from torch import Tensor
 from .families import Resolved, load, resolve
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
-           "resolve_device", "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
+           "resolve_device", "resolve_family", "model_for", "DEFAULT_MODEL", "check_output_size", "check_pixels",
+           "available_memory", "OptionError",
            "check_number", "check_whole", "check_weights", "check_styles"]
 
 
@@ -110,23 +110,15 @@ class Stylizer(Protocol):
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU; otherwise ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, which
-    this machine must have (an :class:`OptionError` naming ``--device`` if not)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``"auto"``: this machine's accelerator (CUDA, MPS, XPU... through ``torch.accelerator``), else the CPU;
+    otherwise ``cpu`` or a device of that accelerator (``cuda:1``), which this machine must have (an
+    :class:`OptionError` naming ``--device`` if not). See :mod:`zoo.devices`."""
+    from .devices import DeviceError, resolve_device as resolve
+
     try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        dev = None
-    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
-        raise OptionError(f"--device {device}: expected auto, cpu, cuda, cuda:N or mps")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise OptionError(f"--device {device}: CUDA is not available on this machine")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise OptionError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise OptionError(f"--device {device}: MPS is not available on this machine")
-    return dev
+        return resolve(device)
+    except DeviceError as e:
+        raise OptionError(str(e)) from None
 
 
 def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
@@ -135,6 +127,36 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
     if set_:
         flags = ", ".join("--" + n.replace("_", "-") for n in set_)
         raise ValueError(f"model {family!r} does not support {flags}")
+
+
+DEFAULT_MODEL = "gatys"  # the model of zoo stylize and zoo.stylize when neither --model nor --weights names one
+
+
+def model_for(model: str | None, weights: str | None) -> str:
+    """The model to run: ``model`` when given; else the family that ``weights`` names (an export folder or
+    ``.safetensors`` by its architecture, a checkpoint by the network it fits, a pretrained tag by its family);
+    else (no weights, or ``random``) :data:`DEFAULT_MODEL`. An :class:`OptionError` when weights name none."""
+    if model:
+        return model
+    if weights is None or weights == "random":
+        return DEFAULT_MODEL
+    from pathlib import Path
+
+    if not Path(weights).exists():
+        from .registry import UnknownNameError
+
+        try:
+            return resolve(str(weights)).name  # a tag is its own model
+        except UnknownNameError:
+            raise OptionError(f"--weights {weights}: no such file or folder, and not a pretrained tag (zoo list "
+                              "--pretrained)") from None
+    from .stylizers import family_of_weights
+
+    family = family_of_weights(weights)
+    if family is None:
+        raise OptionError(f"--weights {weights}: its model family cannot be told from the file; name it with "
+                          "--model (zoo list)")
+    return family
 
 
 def resolve_family(opts: StylizeOptions) -> tuple[Resolved, StylizeOptions]:
@@ -168,20 +190,11 @@ def build_stylizer(opts: StylizeOptions) -> Stylizer:
 
 
 def available_memory(device: torch.device) -> int | None:
-    """Bytes that can be allocated now on ``device`` (CUDA: free memory; CPU: MemAvailable), or None."""
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    """Bytes that can be allocated now on ``device`` (an accelerator's free memory; CPU: MemAvailable), or
+    None (:func:`zoo.devices.available_memory`)."""
+    from .devices import available_memory as free
+
+    return free(device)
 
 
 def check_pixels(option: str, value: int, height: int, width: int, max_pixels: int | None = None) -> None:
@@ -215,17 +228,19 @@ def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels:
                           f"smaller --size{hint}")
 
 
-def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str = "gatys", **options) -> Tensor:
-    """Stylise one content image (1, 3, H, W) in [0, 1] with ``model``; options as :class:`StylizeOptions`.
+def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str | None = None, **options) -> Tensor:
+    """Stylise one content image (1, 3, H, W) in [0, 1] with ``model`` (a family or a pretrained tag; default:
+    the family ``weights`` names, else gatys); options as :class:`StylizeOptions`.
 
-    >>> out = zoo.stylize(content, [style], model="gatys", steps=50, backbone_weights="none")
+    >>> out = zoo.stylize(content, model="johnson_candy")
+    >>> out = zoo.stylize(content, [style], model="adain", weights="random")   # the smoke path, any family
     """
     from .io import long_edge_size
 
     check_image_tensor(content, "content")
     for i, style in enumerate(styles):
         check_image_tensor(style, f"styles[{i}]")
-    opts = StylizeOptions(model=model, **options)
+    opts = StylizeOptions(model=model_for(model, options.get("weights")), **options)
     check_output_size(opts, *long_edge_size(*content.shape[-2:], opts.size))
     stylizer = build_stylizer(opts)
     return stylizer(content, list(styles))

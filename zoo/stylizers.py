@@ -36,12 +36,17 @@ from .stylize import StylizeOptions, resolve_device
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "load_network", "ImageStylizer", "AdaINStylizer", "build_image_stylizer",
+    "RANDOM", "load_network", "family_of_weights", "ImageStylizer", "AdaINStylizer", "build_image_stylizer",
     "build_adain_stylizer", "load_transformer", "load_generator", "load_adain",
 ]
 
 
 # ------------------------------------------------------------------------------------------- loading
+# ``--weights random``: every family's smoke path (zoo stylize, zoo.stylize, zoo demo): its network untrained,
+# and any VGG encoder random too unless --backbone-weights names a source; nothing is downloaded.
+RANDOM = "random"
+
+
 def _network_config(hparams: Mapping[str, Any]) -> dict[str, Any]:
     """A Lightning checkpoint's ``network`` hyper-parameters, else the file's ``config.json``."""
     return dict(hparams.get("network", hparams) or {})
@@ -61,7 +66,8 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     """The trained network of ``family`` (a name in :data:`zoo.families.FAMILIES`) from ``weights``, strictly loaded, in
     eval mode, on the CPU.
 
-    ``weights``: a pretrained tag (``zoo list --pretrained``); a Lightning ``.ckpt`` of the family's
+    ``weights``: ``"random"`` (an untrained network of the family's default config: smoke runs); a pretrained
+    tag (``zoo list --pretrained``); a Lightning ``.ckpt`` of the family's
     LightningModule; a ``.safetensors`` file (``config.json`` beside it) or a ``save_pretrained`` folder; a
     reference implementation's file (the family's importers). ``prefix`` picks another network of a training
     checkpoint (CycleGAN's ``"G_BA."``). ``overrides`` replace entries of the file's config (AdaIN's
@@ -78,6 +84,10 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     name = os.fspath(weights)
 
     path = Path(weights)
+    if name == RANDOM and not path.exists():  # the smoke path: an untrained network, nothing downloaded
+        log.warning("%s: --weights random, the network is RANDOM (smoke runs only)", family)
+        accepted = inspect.signature(network).parameters
+        return network(**{k: v for k, v in overrides.items() if k in accepted}).eval()
     if not path.exists():
         from .factory import pretrained_net
 
@@ -92,7 +102,7 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
             raise FileNotFoundError(f"{name}: no such file; the reference {family} file {name!r} is published at "
                                     f"{canonical[name]}: download it and pass the file to --weights")
         raise FileNotFoundError(f"{name}: no such weights file or folder, and not a pretrained tag "
-                                "(see zoo list --pretrained)")
+                                "(see zoo list --pretrained; --weights random: an untrained network, smoke runs)")
     state, hparams = read_checkpoint(path)
     if any(k.startswith(prefixes) for k in state):  # a training checkpoint
         state, config = strip_prefix(state, prefix), config_from_hparams(hparams)
@@ -114,6 +124,72 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
         raise ValueError(f"{path}: its config does not fit the {family} network ({e})") from None
     load_strict(net, state, source=str(path))
     return net.eval()
+
+
+def family_of_weights(weights: str | os.PathLike) -> str | None:
+    """The family a weights file or folder names, so that ``--model`` is optional with ``--weights``: an
+    export's architecture (its safetensors metadata, or ``config.json``), else the one family whose network
+    loads the file strictly (a training checkpoint, a ``save_pretrained`` folder, a reference implementation's
+    file). None for what is no file (a tag: :func:`zoo.families.resolve`) or fits no family, or several."""
+    import json
+
+    from .families import FAMILIES, _family_of_arch, load
+
+    path = Path(weights)
+    if not path.exists():
+        return None
+    file = path / "model.safetensors" if path.is_dir() else path
+    arch = None
+    if file.suffix == ".safetensors" and file.is_file():
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(file), framework="pt") as f:
+                arch = (f.metadata() or {}).get("architecture")
+        except Exception:  # not readable: loading says why, with the family the user names
+            return None
+    config = file.with_name("config.json")
+    if arch is None and config.is_file():
+        try:
+            arch = json.loads(config.read_text()).get("architecture")
+        except (ValueError, AttributeError):
+            arch = None
+    if arch is not None:
+        family = _family_of_arch(str(arch))
+        return family.name if family is not None else None
+    try:
+        state, _ = read_checkpoint(path)
+    except (ValueError, OSError):
+        return None  # not readable: loading says why, with the family the user names
+    fits = []
+    for name in FAMILIES.names():
+        family = FAMILIES.get(name)
+        if not family.loads_networks:
+            continue
+        prefixes = tuple(family.checkpoint_prefix.values())
+        if not (any(k.startswith(prefixes) for k in state) or file.suffix == ".safetensors"
+                or any(load(i).detect(state) for i in family.importers)):
+            continue
+        # a trial load, strict; an encoder the network carries is built random (nothing is downloaded for it)
+        options = {"backbone_weights": "none"} if "backbone_weights" in family.loader_options else {}
+        try:
+            with _quiet_loading():
+                family.load_trained(path, **options)
+        except (ValueError, KeyError, TypeError, FileNotFoundError):
+            continue
+        fits.append(name)
+    return fits[0] if len(fits) == 1 else None
+
+
+class _quiet_loading:
+    """Trial loads of :func:`family_of_weights` log nothing (a converter's notes are for the real load)."""
+
+    def __enter__(self) -> None:
+        self.level = logging.root.manager.disable
+        logging.disable(logging.WARNING)
+
+    def __exit__(self, *exc: Any) -> None:
+        logging.disable(self.level)
 
 
 def _needs_weights(model: str, family: str, extra: str = "") -> ValueError:
@@ -256,7 +332,8 @@ class AdaINStylizer:
 
 def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     """AdaIN / AdaIN-GAN stylizer. Options: --weights (.ckpt, .safetensors, save_pretrained folder,
-    pytorch-AdaIN decoder.pth, a pretrained tag such as ``adain``, or ``random``: an untrained decoder, for smoke runs),
+    pytorch-AdaIN decoder.pth, a pretrained tag such as ``adain``, or ``random``: an untrained decoder and, unless
+    --backbone-weights names one, an untrained encoder, for smoke runs),
     --style (one or more), --style-weights, --alpha,
     --preserve-color (coral: pytorch-AdaIN's recolouring of the style; histogram: Gatys et al.'s colour
     matching of the style; luminance: keep the content's colours in the output),
@@ -277,9 +354,9 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     device = resolve_device(opts.device)
     if not opts.weights:
         raise _needs_weights("adain", "adain", "; --weights random runs an untrained decoder (smoke runs only)")
-    if opts.weights == "random":
-        log.warning("adain: --weights random, the decoder is RANDOM (smoke runs only)")
-        net = AdaINNet(backbone_weights=backbone or "caffe")
+    if opts.weights == RANDOM:  # the smoke path: random decoder, and a random encoder unless one is named
+        log.warning("adain: --weights random, the network is RANDOM (smoke runs only)")
+        net = AdaINNet(backbone_weights=backbone or "none")
     else:
         net = load_adain(opts.weights, backbone)
     net = net.to(device).eval()

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import fileio
+from .extras import require
 from .flow import FLOW_METHODS
 from .io import IMAGE_EXTENSIONS, SAVE_FORMATS, ImageWriteError, list_images, load_image, resize_long_edge, save_image
 
@@ -82,7 +83,10 @@ def is_video(path: str | os.PathLike) -> bool:
         return True
     if suffix in IMAGE_EXTENSIONS or not path.is_file():
         return False
-    import av
+    try:
+        import av
+    except ImportError:  # without the video extra nothing is probed: such a file is read as an image
+        return False
 
     try:
         with av.open(str(path)) as container:
@@ -100,7 +104,7 @@ class _VideoSource:
     """Decodes the first video stream of a file frame by frame; hands its audio packets to ``on_audio``."""
 
     def __init__(self, path: Path) -> None:
-        import av
+        av = require("av", "video")
 
         self.path = path
         if not path.exists():
@@ -271,7 +275,7 @@ class _VideoSink:
     """H.264 (libx264, yuv420p) into a temporary file beside ``path``, renamed to ``path`` by :meth:`finish`."""
 
     def __init__(self, path: Path, overwrite: bool, source, crf: int) -> None:
-        import av
+        av = require("av", "video")
 
         self.path, self.overwrite, self.source, self.crf = path, overwrite, source, int(crf)
         if path.exists() and not overwrite:

@@ -39,6 +39,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from ..io import ImageReadError, list_images, load_image, save_image
+from ..devices import pin_memory
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
 
@@ -173,4 +174,4 @@ class AnimeData(L.LightningDataModule):
         self.setup("fit")
         return DataLoader(self.train, batch_size=self.hparams.batch_size, shuffle=True,
                           num_workers=self.hparams.num_workers, drop_last=len(self.train) >= self.hparams.batch_size,
-                          pin_memory=torch.cuda.is_available(), persistent_workers=self.hparams.num_workers > 0)
+                          pin_memory=pin_memory(self.trainer), persistent_workers=self.hparams.num_workers > 0)

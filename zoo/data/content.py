@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import os
 
-import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader
 
 from ..io import load_image, resize_long_edge
+from ..devices import pin_memory
 from ..stylize import check_weights, check_whole
 from .folder import ImageFolder, ResizeCrop
 
@@ -126,7 +126,7 @@ class ContentData(LightningDataModule):
     # ------------------------------------------------------------------ loaders
     def _loader(self, dataset: ImageFolder, shuffle: bool, drop_last: bool) -> DataLoader:
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, drop_last=drop_last,
-                          num_workers=self.num_workers, pin_memory=torch.cuda.is_available(),
+                          num_workers=self.num_workers, pin_memory=pin_memory(self.trainer),
                           persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from ..devices import pin_memory
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
 
@@ -89,5 +90,5 @@ class ContentStyleData(L.LightningDataModule):
         self.setup("fit")
         pairs = ContentStylePairs(self.content, self.style, self.epoch_length)
         return DataLoader(pairs, batch_size=self.batch_size, shuffle=True, num_workers=self.num_workers,
-                          drop_last=len(pairs) >= self.batch_size, pin_memory=torch.cuda.is_available(),
+                          drop_last=len(pairs) >= self.batch_size, pin_memory=pin_memory(self.trainer),
                           persistent_workers=self.num_workers > 0)
