@@ -69,7 +69,9 @@ def _add_stylize(sub) -> None:
     p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
     p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
-    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain)")
+    p.add_argument("--masks", nargs="+", default=None, metavar="MASK",
+                   help="one region mask per style image (adain, gatys; gatys also takes CONTENT_MASK:STYLE_MASK, "
+                        "a region of the style image)")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
                    help="VGG weights (default: the model's own); 'none' = random, for smoke tests only")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
@@ -153,7 +155,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if first is not None:  # one image: its size is checked before the model is built
         check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
-    check_styles(args.model, stylizer, len(styles), args.style_weights)
+    check_styles(args.model, stylizer, len(styles), args.style_weights, args.masks)
 
     written, skipped = 0, 0
     iterator = items

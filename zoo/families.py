@@ -291,7 +291,8 @@ FAMILIES.register(Family(
     description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
     stylizer="zoo.gatys:GatysStylizer",
     # weights: only ``random`` (a random VGG, the smoke path every family shares)
-    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
+    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed",
+                       "masks"}),
     module="zoo.variants.gatys:Gatys",
     needs_weights=False,
     needs_style=True,

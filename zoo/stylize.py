@@ -167,15 +167,18 @@ def resolve_family(opts: StylizeOptions) -> tuple[Resolved, StylizeOptions]:
     return resolved, replace(opts, model=resolved.family.name, weights=opts.weights or resolved.weights)
 
 
-def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None) -> None:
-    """Refuse style images a model does not take, none where it needs some, or ``--style-weights`` whose
-    count is not the number of styles (one line each, :class:`OptionError`)."""
+def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None,
+                 masks: Sequence | None = None) -> None:
+    """Refuse style images a model does not take, none where it needs some, or ``--style-weights`` or
+    ``--masks`` whose count is not the number of styles (one line each, :class:`OptionError`)."""
     if stylizer.needs_style and not n_styles:
         raise OptionError(f"model {model!r} needs at least one --style image")
     if not stylizer.needs_style and n_styles:
         raise OptionError(f"model {model!r} does not take --style images")
     if style_weights is not None and len(style_weights) != n_styles:
         raise OptionError(f"--style-weights has {len(style_weights)} values for {n_styles} style images")
+    if masks is not None and len(masks) != n_styles:
+        raise OptionError(f"--masks: {len(masks)} masks for {n_styles} style images: give one mask per style")
 
 
 def build_stylizer(opts: StylizeOptions) -> Stylizer:
