@@ -87,7 +87,7 @@ def test_masks_of_any_size_are_resized_and_normalised(tmp_path):
         parse_masks([str(tmp_path / "black.png")])
     (c, s), = parse_masks([f"{tmp_path / 'm.png'}:{tmp_path / 'm.png'}"])  # CONTENT:STYLE
     assert s is not None and s.shape == c.shape
-    with pytest.raises(FileNotFoundError, match="no such mask image"):
+    with pytest.raises(ValueError, match="no such mask image"):
         parse_masks([str(tmp_path / "missing.png")])
 
 
@@ -125,3 +125,25 @@ def test_zoo_stylize_gatys_masks_cli(run, tmp_path):
                "-o", str(tmp_path / "both.png"))
     assert both.returncode != 0 and not (tmp_path / "both.png").exists()
     assert both.stderr.strip() == "error: --masks and --style-weights cannot be combined: each mask takes one style"
+
+
+def test_recipe_takes_masks(run, tmp_path):
+    """`python -m zoo.fit recipes/gatys.yaml --model.masks=[...]`: the recipe's LightningModule runs the guided
+    Gram loss in place of its gram loss; a missing mask file is one line naming it."""
+    from conftest import REPO
+
+    content = make_image(tmp_path / "c.png", (28, 24), seed=1)
+    styles = [str(make_image(tmp_path / f"s{i}.png", (20, 20), seed=2 + i)) for i in range(2)]
+    left = np.zeros((9, 9), np.uint8)
+    left[:, :4] = 255
+    Image.fromarray(left).save(tmp_path / "a.png")
+    Image.fromarray(255 - left).save(tmp_path / "b.png")
+    args = ["-m", "zoo.fit", str(REPO / "recipes/gatys.yaml"), f"--data.content={content}",
+            f"--data.style=[{styles[0]}, {styles[1]}]", "--data.size=28", "--model.backbone.weights=none",
+            "--trainer.max_steps=2", "--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={tmp_path}"]
+    ok = run(*args, f"--model.masks=[{tmp_path / 'a.png'}, {tmp_path / 'b.png'}]", f"--model.output={tmp_path / 'o.png'}")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert Image.open(tmp_path / "o.png").size == (28, 24)
+    bad = run(*args, f"--model.masks=[{tmp_path / 'nope.png'}, {tmp_path / 'b.png'}]")
+    assert bad.returncode != 0
+    assert bad.stderr.strip().splitlines()[-1] == f"error: --masks {tmp_path / 'nope.png'}: no such mask image"

@@ -46,12 +46,13 @@ MaskSpec = tuple[Tensor, "Tensor | None"]  # (content mask (1, 1, h, w), style m
 def load_mask(source: Tensor | str | os.PathLike, what: str = "--masks") -> Tensor:
     """A mask (1, 1, H, W) in [0, 1] from an image file (white: the region; colour images: the mean of their
     channels) or a tensor (H, W), (1, H, W), (1, 1, H, W) or (1, 3, H, W)."""
+    from .io import ImageReadError
     from .nets.adain import masks_to_tensor
 
     if not isinstance(source, Tensor):
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"{what} {source}: no such mask image")
+            raise ImageReadError(f"{what} {source}: no such mask image")
     return masks_to_tensor([source])
 
 
