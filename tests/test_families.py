@@ -160,7 +160,7 @@ def test_unsupported_options_are_refused_in_one_place_for_every_family():
                     build_stylizer(StylizeOptions(model=name, progress=False, **{option: value}))
                 refused.setdefault(name, set()).add(option)
     assert "seed" in refused["johnson"] and "seed" in refused["cyclegan"] and "seed" in refused["adain"]
-    assert "weights" in refused["gatys"] and "direction" in refused["adain"]
+    assert "alpha" in refused["gatys"] and "direction" in refused["adain"]
     with pytest.raises(ValueError, match="model 'johnson_candy' does not support --seed"):  # the name as given
         build_stylizer(StylizeOptions(model="johnson_candy", seed=1))
 
