@@ -292,7 +292,7 @@ FAMILIES.register(Family(
     stylizer="zoo.gatys:GatysStylizer",
     # weights: only ``random`` (a random VGG, the smoke path every family shares)
     options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed",
-                       "masks"}),
+                       "masks", "tile"}),
     module="zoo.variants.gatys:Gatys",
     needs_weights=False,
     needs_style=True,

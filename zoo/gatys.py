@@ -161,7 +161,12 @@ class GatysStylizer:
     on_step: Callable[[int, int], None] | None = None
 
     def __init__(self, opts: StylizeOptions) -> None:
-        reject_options(opts, "gatys", "alpha", "direction", "tile")
+        reject_options(opts, "gatys", "alpha", "direction")
+        if opts.tile is not None:
+            from .gatys_tiled import ALIGN, MARGIN
+            from .tiling import check_tile
+
+            check_tile(opts.tile, MARGIN, "gatys", ALIGN)
         if opts.weights not in (None, "random"):
             raise OptionError(f"--weights {opts.weights}: gatys has no trained network (it optimises the picture); "
                               "--weights random only, for smoke runs (a random VGG)")
@@ -228,6 +233,14 @@ class GatysStylizer:
             image = preserve_luminance(image, content)
         return image
 
+    def _tiled_loss(self, size: tuple[int, int]):
+        """A :class:`zoo.gatys_tiled.TiledLoss` where ``--tile`` is set and the picture is larger than a tile."""
+        if self.opts.tile is None or max(size) <= self.opts.tile:
+            return None
+        from .gatys_tiled import TiledLoss
+
+        return TiledLoss(self.encoder, self.losses, self.layers, self.opts.tile)
+
     def _optimise(self, content: Tensor, styles: list[Tensor], weights: list[float], sizes: list[tuple[int, int]],
                   scale_steps: list[int], total: int, init: Tensor | None, bar: Any) -> Tensor:
         image = initial_image("content", *sizes[0], content, styles, init).to(self.device)
@@ -236,14 +249,23 @@ class GatysStylizer:
             if index > 0:  # moving up to a finer scale
                 image = resize(image.detach(), size)
             param = nn.Parameter(image.detach().clone())
-            targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
-                                      device=self.device, masks=self.masks)
+            tiled = self._tiled_loss(size)
+            if tiled is not None:  # zoo.gatys_tiled: the same targets, loss and gradient in bounded memory
+                targets = tiled.targets(resize(content, size).to(self.device),
+                                        [resize_long(s, max(size)).to(self.device) for s in styles], weights, self.masks)
+            else:
+                targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
+                                          device=self.device, masks=self.masks)
             # One L-BFGS iteration per step (as the recipe's training step); the history lives in the optimiser.
             opt = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=LBFGS_HISTORY)
             end = total if index == len(sizes) - 1 else step + scale_steps[index]
 
             def closure() -> Tensor:
                 opt.zero_grad()
+                if tiled is not None:
+                    loss, parts, param.grad = tiled.loss_and_grad(param, targets)
+                    check_finite({"total": loss, **parts}, step)
+                    return loss
                 loss, parts = compute_loss(self.encoder, self.losses, self.layers, param, targets)
                 check_finite({"total": loss, **parts}, step)
                 loss.backward()

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "AlignCornersResize", "GlobalLayer"]
+__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "tile_windows", "AlignCornersResize",
+           "GlobalLayer"]
 
 
 def _starts(length: int, tile: int, stride: int) -> list[int]:
@@ -112,6 +113,27 @@ class GlobalLayer(nn.Module):
         return self.forward_with(self.partial_sums(*inputs), *inputs)
 
 
+def _own_spans(length: int, tile: int, margin: int, align: int) -> list[tuple[int, int]]:
+    """The tiles' own spans [a, b) along a side of ``length``: ``tile - 2 margin`` rounded down to ``align``."""
+    own = (tile - 2 * margin) // align * align
+    return [(a, min(a + own, length)) for a in range(0, length, own)]
+
+
+def tile_windows(h: int, w: int, tile: int, margin: int, align: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+    """The tiles of an ``h`` x ``w`` image as :func:`tiled_apply_exact` cuts it: for each, its own region and
+    its window (the own region and up to ``margin`` pixels around it, inside the image), ``(rows, columns)``
+    slices each. Own regions start on multiples of ``align`` and cover the image once."""
+    if tile < min_tile(margin, align) or margin % align:
+        raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
+                         f"{align}): use tiles of at least {min_tile(margin, align)} px")
+    out = []
+    for y0, y1 in _own_spans(h, tile, margin, align):
+        for x0, x1 in _own_spans(w, tile, margin, align):
+            out.append(((slice(y0, y1), slice(x0, x1)),
+                        (slice(max(0, y0 - margin), min(h, y1 + margin)), slice(max(0, x0 - margin), min(w, x1 + margin)))))
+    return out
+
+
 class _Collected(Exception):
     """Raised inside a tile's forward once the statistics being collected are taken (nothing later is needed)."""
 
@@ -142,9 +164,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     if tile < min_tile(margin, align) or margin % align:
         raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
                          f"{align}): use tiles of at least {min_tile(margin, align)} px")
-    own = (tile - 2 * margin) // align * align
-    ys = [(a, min(a + own, h)) for a in range(0, h, own)]
-    xs = [(a, min(a + own, w)) for a in range(0, w, own)]
+    ys, xs = _own_spans(h, tile, margin, align), _own_spans(w, tile, margin, align)
     windows = [(y, x) for y in ys for x in xs]
 
     def region(own_span: tuple[int, int], start: int, length: int, size: int, scale: float) -> slice:
