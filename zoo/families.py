@@ -132,7 +132,10 @@ class Family:
         default_tag: the pretrained tag a bare family name means (``--model adain``,
             ``create_model("adain", pretrained=True)``).
         recipes: recipe names (``recipes/<name>.yaml``) that train the family.
-        bytes_per_pixel: peak memory of ``zoo stylize`` per output pixel, rounded up (the memory check).
+        bytes_per_pixel: peak memory of ``zoo stylize`` per output pixel, rounded up (the memory check); with
+            ``--tile`` it is paid per pixel of one tile.
+        state_bytes_per_pixel: memory per output pixel that tiling does not bound, besides the input and output
+            (Gatys: the image's gradient, the L-BFGS history at its smallest, the content target).
         training_networks: names in ``zoo.registry.MODELS`` that are parts of training only
             (discriminators): ``create_model`` builds them, listings leave them out.
         aliases: deprecated names of the family (architecture names of an earlier release).
@@ -157,6 +160,7 @@ class Family:
     default_tag: str | None = None
     recipes: tuple[str, ...] = ()
     bytes_per_pixel: int = 2600
+    state_bytes_per_pixel: int = 0
     training_networks: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
 
@@ -301,6 +305,9 @@ FAMILIES.register(Family(
     # ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain ~1.2 KB, cyclegan
     # ~1.2 KB, johnson ~0.6-0.8 KB. Rounded up.
     bytes_per_pixel=2600,
+    # --tile: the image, its gradient and L-BFGS's 2 x 5 history vectors at the least (zoo.gatys shrinks the
+    # history from 50 where the memory is short) at 12 B each, the content's relu4_2 target (32 B).
+    state_bytes_per_pixel=14 * 12 + 32,
 ))
 FAMILIES.register(Family(
     name="johnson",

@@ -233,6 +233,22 @@ class GatysStylizer:
             image = preserve_luminance(image, content)
         return image
 
+    def _history(self, size: tuple[int, int]) -> int:
+        """L-BFGS's history: :data:`LBFGS_HISTORY` pairs of image-sized vectors, fewer (at least 5, said in a
+        warning) where they would take more than half the memory available (a 4096 x 4096 picture: 50 pairs are
+        20 GB)."""
+        from .stylize import available_memory
+
+        pixels, free = size[0] * size[1], available_memory(self.device)
+        fit = LBFGS_HISTORY if free is None else int(free * 0.5 // (2 * 3 * 4 * pixels))
+        history = max(5, min(LBFGS_HISTORY, fit))
+        if history < LBFGS_HISTORY:
+            import logging
+
+            logging.getLogger(__name__).warning("gatys: L-BFGS keeps %d steps of history (not %d) to fit a %dx%d "
+                                                "picture in memory", history, LBFGS_HISTORY, size[1], size[0])
+        return history
+
     def _tiled_loss(self, size: tuple[int, int]):
         """A :class:`zoo.gatys_tiled.TiledLoss` where ``--tile`` is set and the picture is larger than a tile."""
         if self.opts.tile is None or max(size) <= self.opts.tile:
@@ -257,7 +273,7 @@ class GatysStylizer:
                 targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
                                           device=self.device, masks=self.masks)
             # One L-BFGS iteration per step (as the recipe's training step); the history lives in the optimiser.
-            opt = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=LBFGS_HISTORY)
+            opt = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=self._history(size))
             end = total if index == len(sizes) - 1 else step + scale_steps[index]
 
             def closure() -> Tensor:
