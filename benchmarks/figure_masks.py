@@ -26,6 +26,7 @@ def _panel(images: list[torch.Tensor], labels: list[str], footer: str) -> "Image
         arr = (img[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype("uint8")
         x = pad + i * (w + pad)
         canvas.paste(Image.fromarray(arr), (x, pad + text))
+        draw.rectangle((x - 1, pad + text - 1, x + img.shape[-1], pad + text + h), outline="gray")
         draw.text((x, pad), label, fill="black")
     draw.text((pad, h + text + 2 * pad), footer, fill="black")
     return canvas
