@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", nargs="*", default=[], metavar="FAMILY:SIZE[:TILE]", help="cases not to run")
     p.add_argument("--why", default="", help="why the --skip cases were not run (recorded in the JSON)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "memory-cpu.json")
+    p.add_argument("--resume", action="store_true", help="keep the cases --out already has as ok; run the others")
     args = p.parse_args(argv)
     if args.child:
         family, size, tile, steps = args.child
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.stylize import available_memory
 
     env["memory_available_gib_at_start"] = round((available_memory(torch.device("cpu")) or 0) / 2**30, 1)
+    done = {}
+    if args.resume and args.out.is_file():
+        done = {(c["family"], c["size"], c["tile"]): c for c in json.loads(args.out.read_text())["cases"]
+                if c["status"] == "ok"}
     cases: list[dict] = []
     doc = {"benchmark": "bench_memory", "weights": "random (--weights random, --backbone-weights none)",
            "what": "peak resident memory (VmHWM) and wall time of one zoo stylize picture per case, in a fresh process",
@@ -146,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             tiles = [None] + ([args.tile] if args.tile and "tile" in FAMILIES.get(family).supports else [])
             for tile in tiles:
                 key = f"{family}:{size}" + (f":{tile}" if tile else "")
-                if key in args.skip or f"{family}:{size}" in args.skip:
+                if (family, size, tile) in done:
+                    result = done[(family, size, tile)]
+                elif key in args.skip or f"{family}:{size}" in args.skip:
                     result = {"family": family, "size": size, "tile": tile, "status": "not run", "message": args.why}
                 else:
                     result = run_case(family, size, tile, args.steps, args.timeout)

@@ -452,31 +452,9 @@ class AdaINNet(ZooNet):
 
     def _tiled(self, content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
                progress: bool) -> Tensor:
-        from ..tiling import check_tile
-        from .adain_tiled import tiled_adain
+        from .adain_tiled import stylize_tiled
 
-        if self.tile_margin() is None:
-            raise ValueError(f"tile: this AdaIN network (pad_multiple={self.pad_multiple}) cannot be tiled exactly")
-        check_tile(tile, self.tile_margin(), "adain", self.tile_align)
-        if isinstance(styles, Tensor) and styles.shape[0] > 1:
-            raise ValueError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
-        items = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
-        if not items:
-            raise ValueError("at least one style is needed")
-        codes = [self._style_code(s) for s in items]
-        if masks is not None:
-            if style_weights is not None:
-                raise ValueError("masks and style weights cannot be combined: each mask takes one style")
-            masks = masks_to_tensor(masks).to(content.device)
-            if masks.shape[0] != len(codes):
-                raise ValueError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
-            if masks.shape[-2:] != content.shape[-2:]:
-                masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
-        else:
-            _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
-        if not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        return tiled_adain(self, content, codes, tile, alpha, style_weights, masks, progress)
+        return stylize_tiled(self, content, styles, alpha, style_weights, masks, tile, progress)
 
     # ------------------------------------------------------------------ loading
 

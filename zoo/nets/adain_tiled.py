@@ -31,7 +31,7 @@ from ..tiling import GlobalLayer, tiled_apply_exact
 if TYPE_CHECKING:
     from .adain import AdaINNet, StyleCode
 
-__all__ = ["AdaINLayer", "tiled_adain", "MARGIN", "ALIGN"]
+__all__ = ["AdaINLayer", "tiled_adain", "stylize_tiled", "MARGIN", "ALIGN"]
 
 # Receptive-field radius of relu4_1 -> decoder output, in pixels: a relu4_1 cell j depends on pixels
 # [8j - 30, 8j + 37] (VGG19: 2 + 2 + 4 + 16 + 8, ceil-mode pooling), and an output pixel y on the cells
@@ -138,3 +138,35 @@ def tiled_adain(net: "AdaINNet", content: Tensor, codes: Sequence["StyleCode"], 
         x = torch.cat([content, masks.to(content).expand(-1, content.shape[0], -1, -1).transpose(0, 1)], 1)
     with torch.no_grad():
         return tiled_apply_exact(_Stylize(net, layer), x, tile, margin, align=ALIGN, progress=progress)
+
+
+def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
+                  progress: bool = False) -> Tensor:
+    """:meth:`AdaINNet.forward` with ``tile`` (before colour preservation by luminance): the options checked as
+    the untiled path checks them, the styles encoded (cached as there), the masks at the content's size, then
+    :func:`tiled_adain`. Unclamped."""
+    from ..tiling import check_tile
+    from .adain import StyleCode, _normalise_weights, masks_to_tensor
+
+    if net.tile_margin() is None:
+        raise ValueError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
+    check_tile(tile, net.tile_margin(), "adain", net.tile_align)
+    if isinstance(styles, Tensor) and styles.shape[0] > 1:
+        raise ValueError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
+    items = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
+    if not items:
+        raise ValueError("at least one style is needed")
+    codes = [net._style_code(s) for s in items]
+    if masks is not None:
+        if style_weights is not None:
+            raise ValueError("masks and style weights cannot be combined: each mask takes one style")
+        masks = masks_to_tensor(masks).to(content.device)
+        if masks.shape[0] != len(codes):
+            raise ValueError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
+        if masks.shape[-2:] != content.shape[-2:]:
+            masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
+    else:
+        _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    return tiled_adain(net, content, codes, tile, alpha, style_weights, masks, progress)
