@@ -85,7 +85,8 @@ def run_case(family: str, size: int, tile: int | None, steps: int, timeout: floa
         except OptionError as e:
             return {**case, "status": "refused", "message": str(e)}
     cmd = [sys.executable, "-m", "benchmarks.bench_memory", "--child", family, str(size), str(tile or 0), str(steps)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": path}
     start = time.perf_counter()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)

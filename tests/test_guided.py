@@ -30,7 +30,8 @@ def test_guided_gram_is_the_authors_notebook():
     (the zoo's Gram is F F^T / (C H W), the notebook's F F^T / (H W))."""
     f, masks = _feats(1), _soft_masks(11, 9)
     guides = layer_guides(masks, (11, 9))
-    ref = originals.nis_gram_matrix_guided(f[0].double().numpy(), originals.nis_normalise_guides(masks[:, 0].double().numpy()))
+    guides_np = originals.nis_normalise_guides(masks[:, 0].double().numpy())
+    ref = originals.nis_gram_matrix_guided(f[0].double().numpy(), guides_np)
     ours = torch.stack([guided_gram(f, guides[r:r + 1])[0] for r in range(2)]).double()
     np.testing.assert_allclose(ours.numpy() * f.shape[1], ref, rtol=1e-5, atol=1e-7)
 
@@ -141,7 +142,8 @@ def test_recipe_takes_masks(run, tmp_path):
     args = ["-m", "zoo.fit", str(REPO / "recipes/gatys.yaml"), f"--data.content={content}",
             f"--data.style=[{styles[0]}, {styles[1]}]", "--data.size=28", "--model.backbone.weights=none",
             "--trainer.max_steps=2", "--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={tmp_path}"]
-    ok = run(*args, f"--model.masks=[{tmp_path / 'a.png'}, {tmp_path / 'b.png'}]", f"--model.output={tmp_path / 'o.png'}")
+    ok = run(*args, f"--model.masks=[{tmp_path / 'a.png'}, {tmp_path / 'b.png'}]",
+             f"--model.output={tmp_path / 'o.png'}")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert Image.open(tmp_path / "o.png").size == (28, 24)
     bad = run(*args, f"--model.masks=[{tmp_path / 'nope.png'}, {tmp_path / 'b.png'}]")

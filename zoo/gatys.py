@@ -126,7 +126,8 @@ def compute_targets(encoder: VGGEncoder, losses: nn.ModuleDict, layers: Sequence
             if len(masks) != len(styles):
                 raise ValueError(f"{len(masks)} masks for {len(styles)} style images: give one mask per style")
             content_masks = torch.cat([resize_mask(c, (h, w)) for c, _ in masks])
-            style_masks = [None if m is None else resize_mask(m, tuple(s.shape[-2:])) for (_, m), s in zip(masks, sized)]
+            style_masks = [None if m is None else resize_mask(m, tuple(s.shape[-2:]))
+                           for (_, m), s in zip(masks, sized)]
             targets[name] = loss.guided_target({l: tuple(content_feats[l].shape[-2:]) for l in loss.layers},
                                                content_masks, style_feats, style_masks)
         elif isinstance(loss, ContentLoss):
@@ -267,8 +268,8 @@ class GatysStylizer:
             param = nn.Parameter(image.detach().clone())
             tiled = self._tiled_loss(size)
             if tiled is not None:  # zoo.gatys_tiled: the same targets, loss and gradient in bounded memory
-                targets = tiled.targets(resize(content, size).to(self.device),
-                                        [resize_long(s, max(size)).to(self.device) for s in styles], weights, self.masks)
+                sized = [resize_long(s, max(size)).to(self.device) for s in styles]
+                targets = tiled.targets(resize(content, size).to(self.device), sized, weights, self.masks)
             else:
                 targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
                                           device=self.device, masks=self.masks)

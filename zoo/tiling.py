@@ -119,7 +119,8 @@ def _own_spans(length: int, tile: int, margin: int, align: int) -> list[tuple[in
     return [(a, min(a + own, length)) for a in range(0, length, own)]
 
 
-def tile_windows(h: int, w: int, tile: int, margin: int, align: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+def tile_windows(h: int, w: int, tile: int, margin: int,
+                 align: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
     """The tiles of an ``h`` x ``w`` image as :func:`tiled_apply_exact` cuts it: for each, its own region and
     its window (the own region and up to ``margin`` pixels around it, inside the image), ``(rows, columns)``
     slices each. Own regions start on multiples of ``align`` and cover the image once."""
@@ -129,8 +130,8 @@ def tile_windows(h: int, w: int, tile: int, margin: int, align: int) -> list[tup
     out = []
     for y0, y1 in _own_spans(h, tile, margin, align):
         for x0, x1 in _own_spans(w, tile, margin, align):
-            out.append(((slice(y0, y1), slice(x0, x1)),
-                        (slice(max(0, y0 - margin), min(h, y1 + margin)), slice(max(0, x0 - margin), min(w, x1 + margin)))))
+            window = (slice(max(0, y0 - margin), min(h, y1 + margin)), slice(max(0, x0 - margin), min(w, x1 + margin)))
+            out.append(((slice(y0, y1), slice(x0, x1)), window))
     return out
 
 
@@ -257,9 +258,9 @@ def _partial_sums(m: nn.Module, *inputs: Tensor | None) -> Tensor:
 
 
 def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float], dict[nn.Module, list]]:
-    """The network's global layers (InstanceNorm2d, GroupNorm, GlobalLayer) in the order its forward calls them, the scale
-    of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s (input,
-    output) scales per axis (from a 64 x 64 probe)."""
+    """The network's global layers (InstanceNorm2d, GroupNorm, GlobalLayer) in the order its forward calls them,
+    the scale of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s
+    (input, output) scales per axis (from a 64 x 64 probe)."""
     seen: list[tuple[nn.Module, float]] = []
     probe = 64
     handles = [m.register_forward_pre_hook(lambda m, args: seen.append((m, args[0].shape[-2] / probe)))
