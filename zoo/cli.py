@@ -216,6 +216,7 @@ def recipes_dir() -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from . import guided, losses  # noqa: F401 -- every loss registered, guided_gram included
     from .factory import list_models
     from .families import FAMILIES
     from .registry import LOSSES
