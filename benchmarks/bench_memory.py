@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", nargs="*", default=[], metavar="FAMILY:SIZE[:TILE]", help="cases not to run")
     p.add_argument("--why", default="", help="why the --skip cases were not run (recorded in the JSON)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "memory-cpu.json")
-    p.add_argument("--resume", action="store_true", help="keep the cases --out already has as ok; run the others")
+    p.add_argument("--resume", action="store_true", help="keep the cases --out already ran (ok, timeout, killed); run the others")
     args = p.parse_args(argv)
     if args.child:
         family, size, tile, steps = args.child
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     done = {}
     if args.resume and args.out.is_file():
         done = {(c["family"], c["size"], c["tile"]): c for c in json.loads(args.out.read_text())["cases"]
-                if c["status"] == "ok"}
+                if c["status"] in ("ok", "timeout", "killed")}
     cases: list[dict] = []
     doc = {"benchmark": "bench_memory", "weights": "random (--weights random, --backbone-weights none)",
            "what": "peak resident memory (VmHWM) and wall time of one zoo stylize picture per case, in a fresh process",
