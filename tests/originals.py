@@ -28,6 +28,11 @@ structure; nothing here is used by the package (the wheel does not ship it).
   at 0a7e68666de5faceafa90276ad2b7874cd32c5e0): ``gram_matrix``, ``ContentLoss``, ``StyleLoss``,
   ``Normalization``, ``get_style_model_and_losses``, ``get_input_optimizer`` and ``run_style_transfer``'s
   closure, on the weights of a zoo VGG encoder (deviations for the speed comparison: ``benchmarks/peers.py``).
+* Gatys et al. 2017 spatial control (leongatys/NeuralImageSynthesis, commit c3ce8ace227bbc2da0bf8721b944bfe2bd7f7aed,
+  ``ExampleNotebooks/SpatialControl.ipynb``): ``gram_matrix``, ``gram_matrix_guided`` and the feature-map guides'
+  normalisation ``guides / sqrt(diag(gram_matrix(guides)))``, in numpy as there; and pystiche's guided Gram
+  operator (pystiche/pystiche: ``Operator.apply_guide`` ``image * guide``, then ``pystiche.gram_matrix(x,
+  normalize=True)``, ``core/_math.py`` at 0514b3dc91c3815b19377c68f51ed1c6a2cc89f8: ``x x^T / (H W)``).
 
 Minimum sizes (the originals raise on smaller inputs: a reflection pad must be smaller than the side it
 pads): Johnson and CycleGAN 5 px, AdaIN 9 px (:data:`MIN_SIZE`).
@@ -498,3 +503,38 @@ def randomize_animeganv2(net: nn.Module, seed: int) -> nn.Module:
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
         net.out_layer[0].weight.mul_(0.3)
     return net.eval()
+
+
+# ------------------------------------------------------------------------- Gatys et al. 2017 spatial control
+def nis_gram_matrix(activations):
+    """NeuralImageSynthesis ``gram_matrix``: (n_fm, h, w) -> F F^T / (h w), numpy."""
+    n_fm = activations.shape[0]
+    f = activations.reshape(n_fm, -1)
+    return f.dot(f.T) / f[0, :].size
+
+
+def nis_normalise_guides(guides):
+    """The notebook's ``fm_guides / sqrt(diag(gram_matrix(fm_guides)))[:, None, None]``: (n_ch, h, w)."""
+    import numpy as np
+
+    return guides / np.sqrt(np.diag(nis_gram_matrix(guides)))[:, None, None]
+
+
+def nis_gram_matrix_guided(activations, guides):
+    """NeuralImageSynthesis ``gram_matrix_guided``: one Gram matrix per guidance channel, (n_ch, n_fm, n_fm)."""
+    import numpy as np
+
+    assert (guides.sum(1).sum(1) == 0).sum() == 0, "Dont use empty guidance channels"
+    n_fm, n_ch = activations.shape[0], guides.shape[0]
+    g = np.zeros((n_ch, n_fm, n_fm))
+    for c in range(n_ch):
+        f = (activations * guides[c, :, :]).reshape(n_fm, -1)
+        g[c, :, :] = f.dot(f.T) / f[0, :].size
+    return g
+
+
+def pystiche_guided_gram(enc: Tensor, guide: Tensor) -> Tensor:
+    """pystiche's guided Gram operator on an encoding (B, C, H, W) and a guide (1, 1, H, W): ``apply_guide``
+    then ``gram_matrix(normalize=True)``."""
+    x = torch.flatten(enc * guide, 2)
+    return torch.bmm(x, x.transpose(1, 2)) / x.size()[-1]

@@ -499,7 +499,7 @@ def test_stylizer_weight_formats_and_options(trained, tensors, tmp_path):
 
 
 @pytest.mark.parametrize("option,value,message", [
-    ("steps", 10, "does not support --steps"), ("tile", 256, "does not support --tile"),
+    ("steps", 10, "does not support --steps"), ("tile", 100, "--tile must be at least 192 pixels for this adain network"),
     ("direction", "BtoA", "does not support --direction"), ("scales", [0.5, 1.0], "does not support --scales"),
     ("alpha", 2.0, r"--alpha 2: must be a finite number in \[0, 1\]"), ("preserve_color", "sepia", "preserve_color must be one of"),
 ])
@@ -584,7 +584,9 @@ def test_zoo_stylize_cli(trained, tmp_path, offline_env):
     assert (result - expected).abs().max() <= 1 / 255 + 1e-6  # equal up to 8-bit rounding
     r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--weights", str(ckpt),
               "--style", str(s1), "--tile", "64", "-o", str(tmp_path / "x.png")], tmp_path, offline_env)
-    assert r.returncode == 1 and r.stderr.strip() == "error: model 'adain_gan' does not support --tile"
+    assert r.returncode == 1 and r.stderr.strip() == ("error: --tile must be at least 192 pixels for this adain "
+                                                      "network (a 64-pixel margin on each side), got 64")
+    assert not (tmp_path / "x.png").exists()
     # adain_gan is the tag of the AdaIN-GAN weights (the family is adain): without --weights it brings its own,
     # which are not published yet, and the one line names the recipe that trains them
     r = _run(["-m", "zoo", "stylize", str(content), "--model", "adain_gan", "--style", str(s1),

@@ -22,6 +22,7 @@ from conftest import REPO, make_image, offline_cache
 from PIL import Image
 
 import originals
+from zoo.families import FAMILIES
 from zoo.nets.adain import AdaINNet, convert_pytorch_adain_state_dict, pytorch_adain_config
 from zoo.nets.cyclegan import ResnetGenerator, config_from_official_state_dict, convert_official_state_dict
 from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
@@ -174,29 +175,80 @@ def test_forward_fast_gives_the_originals_picture(fast_family, size):
 
 
 # ----------------------------------------------------------------------------------------- tiles
+# the families with a network that declare --tile (Gatys optimises the picture: tests/test_gatys_tiled.py)
+TILED = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports and FAMILIES.get(n).network]
+
+
 def _tiny(name: str) -> torch.nn.Module:
     if name == "johnson":
         return originals.randomize(TransformerNet(channels=[4, 8, 8], num_residual=1), seed=23)
-    return originals.randomize(ResnetGenerator(ngf=4, n_blocks=1), seed=24)
+    if name == "cyclegan":
+        return originals.randomize(ResnetGenerator(ngf=4, n_blocks=1), seed=24)
+    if name == "animeganv2":
+        from zoo.nets.animeganv2 import AnimeGANv2Generator
+
+        return originals.randomize_animeganv2(AnimeGANv2Generator(), seed=27)
+    if name == "adain":
+        net = AdaINNet(backbone_weights="none", unbiased_std=True)  # pytorch-AdaIN's unbiased variance
+        originals.randomize(net.decoder, seed=28)
+        with torch.no_grad():  # the picture mostly inside (0, 1), so the clamp does not hide differences
+            net.decoder.conv1_1.weight.mul_(0.05)
+            net.decoder.conv1_1.bias.fill_(0.5)
+        return net.eval()
+    raise AssertionError(f"family {name!r} declares --tile: give it a tiny network here")
 
 
-@pytest.mark.parametrize("name", ["johnson", "cyclegan"])
+def _tiled(name: str, net: torch.nn.Module, x: torch.Tensor, tile: int, margin: int) -> tuple:
+    """(untiled, tiled) pictures of ``x`` through the Python API a user calls for ``name``."""
+    from zoo.tiling import tiled_apply_exact
+
+    if name != "adain":
+        return net(x), tiled_apply_exact(net, x, tile, margin, net.tile_align)
+    from zoo.nets.adain_tiled import tiled_adain
+
+    style = _image(1, 43, 37, seed=29)
+    return net(x, style), tiled_adain(net, x, [net.encode_style(style)], tile, margin=margin).clamp(0, 1)
+
+
+@pytest.mark.parametrize("name", TILED)
 def test_tiles_give_the_untiled_picture(name):
-    """--tile: every instance norm gets the whole image's statistics, so the tiled picture is the untiled
-    one (docs: within 1e-4); with too little margin around the tiles it would not be."""
-    from zoo.tiling import min_tile, tiled_apply_exact
+    """--tile: every global operation (instance norm, layer norm, AdaIN) gets the whole image's statistics,
+    so the tiled picture is the untiled one (docs: within 1e-4); with too little margin around the tiles it
+    would not be. Odd sizes, the smallest tile, a batch of two."""
+    from zoo.tiling import min_tile
 
     net = _tiny(name)
-    margin = net.tile_margin()
-    x = _image(2, 101, 70, seed=25)
-    tile = min_tile(margin)
-    assert 101 > tile  # really tiled (4 x 3 windows)
+    margin, align = net.tile_margin(), net.tile_align
+    tile = min_tile(margin, align) + 4 * align
+    x = _image(2, tile + 1, 13, seed=25)  # 3 or 4 windows along H, starting on multiples of `align`
+    assert tile + 1 > 2 * (tile - 2 * margin)
     with torch.no_grad():
-        full = net(x)
-        tiled = tiled_apply_exact(net, x, tile, margin)
+        full, tiled = _tiled(name, net, x, tile, margin)
         torch.testing.assert_close(tiled, full, atol=TOL, rtol=0)
-        short = tiled_apply_exact(net, x, tile, margin // 8 * 4)
+        short = _tiled(name, net, x, tile, margin // 2 // align * align)[1]
     assert (short - full).abs().max() > 1e-3
+
+
+def test_adain_tiles_give_the_originals_picture(tmp_path):
+    """AdaIN at 257 x 131 in the smallest tiles (5 x 3 windows of 192 px, each own region 64 px): the content's
+    relu4_1 mean and unbiased variance collected tile by tile, so the picture is pytorch-AdaIN's (restated in
+    tests/originals.py), and the API's ``tile=`` gives it with masks too."""
+    family = _adain(tmp_path)
+    net = family.zoo.net
+    x = _image(1, 257, 131, seed=30)
+    tile = net.min_tile()
+    assert tile == 192 and 131 > tile - 2 * net.tile_margin()  # really tiled along both sides
+    with torch.no_grad():
+        _check(family, x, net(x, family.style, tile=tile))
+        # masks travel with the tiles: a left and a right region with their own styles (4 x 2 windows)
+        x = _image(1, 209, 75, seed=32)
+        left = torch.zeros(1, 1, 209, 75)
+        left[..., :40] = 1
+        masks = torch.cat([left, 1 - left])
+        other = _image(1, 30, 41, seed=31)
+        whole = net(x, [family.style, other], masks=masks, alpha=0.8)
+        torch.testing.assert_close(net(x, [family.style, other], masks=masks, alpha=0.8, tile=tile), whole,
+                                   atol=TOL, rtol=0)
 
 
 def test_zoo_stylize_tile_gives_the_untiled_picture(run, tmp_path):
@@ -215,6 +267,39 @@ def test_zoo_stylize_tile_gives_the_untiled_picture(run, tmp_path):
                 "--tile", str(tile - 1), "-o", str(tmp_path / "small.png"), "--quiet")
     assert small.returncode != 0 and f"--tile must be at least {tile}" in small.stderr
     assert small.stderr.strip().count("\n") == 0 and not (tmp_path / "small.png").exists()
+
+
+def test_zoo_stylize_adain_tile_with_masks_and_on_a_clip_gives_the_untiled_picture(run, tmp_path):
+    """`zoo stylize --model adain --tile 192 --masks ...` (a subprocess) writes the untiled picture; a tile
+    under the smallest is refused in one line naming --tile, before any file is written; the clip API
+    (:func:`zoo.video.stylize_frames`) takes ``tile`` too."""
+    from zoo.video import stylize_frames
+
+    net = _tiny("adain")
+    net.save_pretrained(tmp_path / "tiny")
+    src = make_image(tmp_path / "in.png", (75, 201), seed=33)  # (width, height): 4 x 2 windows of 192 px
+    styles = [make_image(tmp_path / "s1.png", (30, 40), seed=34), make_image(tmp_path / "s2.png", (41, 29), seed=35)]
+    left = np.zeros((201, 75), np.uint8)
+    left[:, :33] = 255
+    Image.fromarray(left).save(tmp_path / "a.png")
+    Image.fromarray(255 - left).save(tmp_path / "b.png")
+    args = ["-m", "zoo", "stylize", str(src), "--model", "adain", "--weights", str(tmp_path / "tiny"),
+            "--style", *map(str, styles), "--masks", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--quiet"]
+    result = run(*args, "--tile", "192", "-o", str(tmp_path / "out.png"))
+    assert result.returncode == 0, result.stderr
+    x, ss = _read(src), [_read(p) for p in styles]
+    masks = torch.from_numpy(np.stack([left, 255 - left]) / 255.0).float()[:, None]
+    with torch.no_grad():
+        _same_8bit(tmp_path / "out.png", net(x, ss, masks=masks))
+    small = run(*args, "--tile", "191", "-o", str(tmp_path / "small.png"))
+    assert small.returncode != 0 and not (tmp_path / "small.png").exists()
+    assert small.stderr.strip() == ("error: --tile must be at least 192 pixels for this adain network "
+                                    "(a 64-pixel margin on each side), got 191")
+    frames = [_image(1, 200, 40, seed=36), _image(1, 200, 40, seed=37)]
+    out = list(stylize_frames(iter(frames), "adain", ss[:1], weights=str(tmp_path / "tiny"), tile=192, device="cpu"))
+    with torch.no_grad():
+        for frame, y in zip(frames, out):
+            torch.testing.assert_close(y, net(frame, ss[0]), atol=TOL, rtol=0)
 
 
 # Exports compute what the network computes at odd sizes, and from_pretrained is strict: for every

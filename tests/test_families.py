@@ -160,7 +160,7 @@ def test_unsupported_options_are_refused_in_one_place_for_every_family():
                     build_stylizer(StylizeOptions(model=name, progress=False, **{option: value}))
                 refused.setdefault(name, set()).add(option)
     assert "seed" in refused["johnson"] and "seed" in refused["cyclegan"] and "seed" in refused["adain"]
-    assert "tile" in refused["gatys"] and "tile" in refused["adain"]
+    assert "alpha" in refused["gatys"] and "direction" in refused["adain"]
     # gatys has no trained network: --weights is the smoke path's "random" only (a random VGG)
     with pytest.raises(ValueError, match="--weights x: gatys has no trained network .* --weights random only"):
         build_stylizer(StylizeOptions(model="gatys", weights="x", progress=False))

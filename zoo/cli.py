@@ -69,7 +69,9 @@ def _add_stylize(sub) -> None:
     p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
     p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
-    p.add_argument("--masks", nargs="+", default=None, metavar="MASK", help="one region mask per style (adain)")
+    p.add_argument("--masks", nargs="+", default=None, metavar="MASK",
+                   help="one region mask per style image (adain, gatys; gatys also takes CONTENT_MASK:STYLE_MASK, "
+                        "a region of the style image)")
     p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
                    help="VGG weights (default: the model's own); 'none' = random, for smoke tests only")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
@@ -153,7 +155,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if first is not None:  # one image: its size is checked before the model is built
         check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
     stylizer = build_stylizer(opts)
-    check_styles(args.model, stylizer, len(styles), args.style_weights)
+    check_styles(args.model, stylizer, len(styles), args.style_weights, args.masks)
 
     written, skipped = 0, 0
     iterator = items
@@ -214,6 +216,7 @@ def recipes_dir() -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from . import guided, losses  # noqa: F401 -- every loss registered, guided_gram included
     from .factory import list_models
     from .families import FAMILIES
     from .registry import LOSSES
@@ -518,7 +521,10 @@ def _error_line(error: BaseException) -> str:
         return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
             f"{error.filename}: {error.strerror or error}"
     if out_of_memory(error):
-        return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
+        from .families import FAMILIES
+
+        tiled = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]
+        return f"out of memory: use a smaller --size (or --tile N for {', '.join(tiled)})"
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 

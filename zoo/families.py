@@ -134,7 +134,10 @@ class Family:
         default_tag: the pretrained tag a bare family name means (``--model adain``,
             ``create_model("adain", pretrained=True)``).
         recipes: recipe names (``recipes/<name>.yaml``) that train the family.
-        bytes_per_pixel: peak memory of ``zoo stylize`` per output pixel, rounded up (the memory check).
+        bytes_per_pixel: peak memory of ``zoo stylize`` per output pixel, rounded up (the memory check); with
+            ``--tile`` it is paid per pixel of one tile.
+        state_bytes_per_pixel: memory per output pixel that tiling does not bound, besides the input and output
+            (Gatys: the image's gradient, the L-BFGS history at its smallest, the content target).
         training_networks: names in ``zoo.registry.MODELS`` that are parts of training only
             (discriminators): ``create_model`` builds them, listings leave them out.
         aliases: deprecated names of the family (architecture names of an earlier release).
@@ -159,6 +162,7 @@ class Family:
     default_tag: str | None = None
     recipes: tuple[str, ...] = ()
     bytes_per_pixel: int = 2600
+    state_bytes_per_pixel: int = 0
     training_networks: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
 
@@ -293,7 +297,8 @@ FAMILIES.register(Family(
     description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
     stylizer="zoo.gatys:GatysStylizer",
     # weights: only ``random`` (a random VGG, the smoke path every family shares)
-    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed"}),
+    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed",
+                       "masks", "tile"}),
     module="zoo.variants.gatys:Gatys",
     needs_weights=False,
     needs_style=True,
@@ -303,6 +308,9 @@ FAMILIES.register(Family(
     # ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain ~1.2 KB, cyclegan
     # ~1.2 KB, johnson ~0.6-0.8 KB. Rounded up.
     bytes_per_pixel=2600,
+    # --tile: the image, its gradient and L-BFGS's 2 x 5 history vectors at the least (zoo.gatys shrinks the
+    # history from 50 where the memory is short) at 12 B each, the content's relu4_2 target (32 B).
+    state_bytes_per_pixel=14 * 12 + 32,
 ))
 FAMILIES.register(Family(
     name="johnson",
@@ -337,7 +345,7 @@ FAMILIES.register(Family(
     name="adain",
     description="AdaIN network of Huang & Belongie 2017 (arbitrary style transfer: content and style images)",
     stylizer="zoo.stylizers:build_adain_stylizer",
-    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights"}),
+    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights", "tile"}),
     network="zoo.nets.adain:AdaINNet",
     module="zoo.variants.adain:AdaINGAN",
     former_modules=("zoo.variants.adain_gan.AdaINGAN",),

@@ -22,12 +22,13 @@ from torch import Tensor, nn
 
 from .backbone import VGGEncoder
 from .color import check_preserve_color, match_color, preserve_luminance
+from .guided import GuidedGramLoss, MaskSpec, parse_masks, resize_mask
 from .io import resize_long_edge
 from .losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
 from .stylize import OptionError, StylizeOptions, reject_options, resolve_device
 
 __all__ = ["GatysStylizer", "DEFAULT_LOSSES", "DEFAULT_STEPS", "MIN_SIDE", "check_losses", "compute_targets",
-           "compute_loss", "scale_index", "initial_image", "resize", "resize_long", "channels_last"]
+           "compute_loss", "scale_index", "initial_image", "resize", "resize_long", "channels_last", "guided_losses"]
 
 # Paper, sec. 3: content on conv4_2, style on conv1_1..conv5_1 with equal weights. The style/content
 # ratio 1e6 follows the PyTorch "Neural Transfer" tutorial, which uses the same Gram normalisation
@@ -42,6 +43,14 @@ LBFGS_HISTORY = 50
 
 
 # ------------------------------------------------------------------------------------------ the functions
+def guided_losses(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with its ``gram`` style loss replaced by the same ``guided_gram`` one (spatial control with
+    masks, :mod:`zoo.guided`), unless it has a ``guided_gram`` already."""
+    if "guided_gram" in spec or "gram" not in spec:
+        return dict(spec)
+    return {("guided_gram" if k == "gram" else k): v for k, v in spec.items()}
+
+
 def check_losses(losses: nn.ModuleDict) -> list[str]:
     """The VGG layers ``losses`` read; a ValueError for a loss Gatys cannot use, or no feature loss."""
     for name, loss in losses.items():
@@ -100,16 +109,28 @@ def initial_image(init: str, h: int, w: int, content: Tensor, styles: Sequence[T
 def compute_targets(encoder: VGGEncoder, losses: nn.ModuleDict, layers: Sequence[str], content: Tensor,
                     styles: Sequence[Tensor], style_weights: Sequence[float], size: tuple[int, int],
                     style_scale: float = 1.0, device: torch.device | None = None,
-                    dtype: torch.dtype = torch.float32) -> dict[str, Any]:
+                    dtype: torch.dtype = torch.float32, masks: Sequence[MaskSpec] | None = None) -> dict[str, Any]:
     """Targets of every feature loss at ``size``: the content's features, the style images' (resized so their
-    long edge is ``style_scale`` x the output's) blended with ``style_weights``."""
+    long edge is ``style_scale`` x the output's) blended with ``style_weights``; a ``guided_gram`` loss's
+    with ``masks`` (one (content mask, style mask or None) per style image, :func:`zoo.guided.parse_masks`),
+    each resized to its image."""
     h, w = size
     content_feats = encoder(channels_last(resize(content, (h, w)).to(device, dtype)), layers)
-    style_feats = [encoder(channels_last(resize_long(s, round(max(h, w) * style_scale)).to(device, dtype)), layers)
-                   for s in styles]
+    sized = [resize_long(s, round(max(h, w) * style_scale)) for s in styles]
+    style_feats = [encoder(channels_last(s.to(device, dtype)), layers) for s in sized]
     targets: dict[str, Any] = {}
     for name, loss in losses.items():
-        if isinstance(loss, ContentLoss):
+        if isinstance(loss, GuidedGramLoss):
+            if not masks:
+                raise ValueError(f"loss {name!r} (guided_gram) needs masks: one per style image")
+            if len(masks) != len(styles):
+                raise ValueError(f"{len(masks)} masks for {len(styles)} style images: give one mask per style")
+            content_masks = torch.cat([resize_mask(c, (h, w)) for c, _ in masks])
+            style_masks = [None if m is None else resize_mask(m, tuple(s.shape[-2:]))
+                           for (_, m), s in zip(masks, sized)]
+            targets[name] = loss.guided_target({l: tuple(content_feats[l].shape[-2:]) for l in loss.layers},
+                                               content_masks, style_feats, style_masks)
+        elif isinstance(loss, ContentLoss):
             targets[name] = loss.target(content_feats)
         elif isinstance(loss, FeatureLoss):
             targets[name] = blend_targets([loss.target(f) for f in style_feats], style_weights)
@@ -132,7 +153,8 @@ class GatysStylizer:
     Options (:class:`zoo.stylize.StylizeOptions`): ``steps`` (default 500), ``scales`` (coarse-to-fine
     fractions ending with 1, the steps shared equally), ``preserve_color`` (``luminance`` or
     ``histogram``), ``backbone_weights`` (VGG19 weights, default ``imagenet``; ``none`` or ``--weights random``:
-    random, smoke runs only), ``style_weights``, ``seed``, ``device``, ``size``.
+    random, smoke runs only), ``style_weights``, ``seed``, ``device``, ``size``, ``masks`` (spatial control,
+    Gatys et al. 2017: one mask per style image, ``CONTENT[:STYLE]``, :mod:`zoo.guided`).
     """
 
     needs_style = True
@@ -140,7 +162,12 @@ class GatysStylizer:
     on_step: Callable[[int, int], None] | None = None
 
     def __init__(self, opts: StylizeOptions) -> None:
-        reject_options(opts, "gatys", "alpha", "direction", "tile", "masks")
+        reject_options(opts, "gatys", "alpha", "direction")
+        if opts.tile is not None:
+            from .gatys_tiled import ALIGN, MARGIN
+            from .tiling import check_tile
+
+            check_tile(opts.tile, MARGIN, "gatys", ALIGN)
         if opts.weights not in (None, "random"):
             raise OptionError(f"--weights {opts.weights}: gatys has no trained network (it optimises the picture); "
                               "--weights random only, for smoke runs (a random VGG)")
@@ -150,7 +177,12 @@ class GatysStylizer:
         per = self.steps // len(self.scales)
         self.scale_steps = [per] * (len(self.scales) - 1)
         self.preserve_color = check_preserve_color(opts.preserve_color)
-        self.losses = build_losses(DEFAULT_LOSSES)
+        self.masks = None
+        if opts.masks is not None:
+            if opts.style_weights is not None:
+                raise OptionError("--masks and --style-weights cannot be combined: each mask takes one style")
+            self.masks = parse_masks(list(opts.masks))
+        self.losses = build_losses(guided_losses(DEFAULT_LOSSES) if self.masks else DEFAULT_LOSSES)
         self.layers = check_losses(self.losses)
         backbone = opts.backbone_weights or ("none" if opts.weights == "random" else "imagenet")
         self.device = resolve_device(opts.device)
@@ -180,6 +212,9 @@ class GatysStylizer:
         if total <= sum(scale_steps):
             raise OptionError(f"--steps {total}: must exceed the steps of the coarse scales ({sum(scale_steps)})")
         styles = [s.float() for s in styles]
+        if self.masks is not None and len(self.masks) != len(styles):
+            raise OptionError(f"--masks: {len(self.masks)} masks for {len(styles)} style images: give one mask "
+                              "per style")
         if self.preserve_color == "histogram":
             styles = [match_color(s, content) for s in styles]
         weights = list(self.opts.style_weights) if self.opts.style_weights else [1.0] * len(styles)
@@ -199,6 +234,30 @@ class GatysStylizer:
             image = preserve_luminance(image, content)
         return image
 
+    def _history(self, size: tuple[int, int]) -> int:
+        """L-BFGS's history: :data:`LBFGS_HISTORY` pairs of image-sized vectors, fewer (at least 5, said in a
+        warning) where they would take more than half the memory available (a 4096 x 4096 picture: 50 pairs are
+        20 GB)."""
+        from .stylize import available_memory
+
+        pixels, free = size[0] * size[1], available_memory(self.device)
+        fit = LBFGS_HISTORY if free is None else int(free * 0.5 // (2 * 3 * 4 * pixels))
+        history = max(5, min(LBFGS_HISTORY, fit))
+        if history < LBFGS_HISTORY:
+            import logging
+
+            logging.getLogger(__name__).warning("gatys: L-BFGS keeps %d steps of history (not %d) to fit a %dx%d "
+                                                "picture in memory", history, LBFGS_HISTORY, size[1], size[0])
+        return history
+
+    def _tiled_loss(self, size: tuple[int, int]):
+        """A :class:`zoo.gatys_tiled.TiledLoss` where ``--tile`` is set and the picture is larger than a tile."""
+        if self.opts.tile is None or max(size) <= self.opts.tile:
+            return None
+        from .gatys_tiled import TiledLoss
+
+        return TiledLoss(self.encoder, self.losses, self.layers, self.opts.tile)
+
     def _optimise(self, content: Tensor, styles: list[Tensor], weights: list[float], sizes: list[tuple[int, int]],
                   scale_steps: list[int], total: int, init: Tensor | None, bar: Any) -> Tensor:
         image = initial_image("content", *sizes[0], content, styles, init).to(self.device)
@@ -207,14 +266,23 @@ class GatysStylizer:
             if index > 0:  # moving up to a finer scale
                 image = resize(image.detach(), size)
             param = nn.Parameter(image.detach().clone())
-            targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
-                                      device=self.device)
+            tiled = self._tiled_loss(size)
+            if tiled is not None:  # zoo.gatys_tiled: the same targets, loss and gradient in bounded memory
+                sized = [resize_long(s, max(size)).to(self.device) for s in styles]
+                targets = tiled.targets(resize(content, size).to(self.device), sized, weights, self.masks)
+            else:
+                targets = compute_targets(self.encoder, self.losses, self.layers, content, styles, weights, size,
+                                          device=self.device, masks=self.masks)
             # One L-BFGS iteration per step (as the recipe's training step); the history lives in the optimiser.
-            opt = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=LBFGS_HISTORY)
+            opt = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=self._history(size))
             end = total if index == len(sizes) - 1 else step + scale_steps[index]
 
             def closure() -> Tensor:
                 opt.zero_grad()
+                if tiled is not None:
+                    loss, parts, param.grad = tiled.loss_and_grad(param, targets)
+                    check_finite({"total": loss, **parts}, step)
+                    return loss
                 loss, parts = compute_loss(self.encoder, self.losses, self.layers, param, targets)
                 check_finite({"total": loss, **parts}, step)
                 loss.backward()

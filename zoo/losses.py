@@ -496,6 +496,8 @@ class AnimeAdversarialLoss(AdversarialLoss):
 
 def build_losses(spec: Mapping[str, Mapping[str, Any] | None]) -> nn.ModuleDict:
     """Instantiate ``{registry name: kwargs}`` into an ``nn.ModuleDict``; unknown names list the valid ones."""
+    from . import guided  # noqa: F401 -- registers guided_gram (it builds on this module)
+
     out = nn.ModuleDict()
     for name, kwargs in spec.items():
         cls = LOSSES.get(name)

@@ -167,15 +167,18 @@ def resolve_family(opts: StylizeOptions) -> tuple[Resolved, StylizeOptions]:
     return resolved, replace(opts, model=resolved.family.name, weights=opts.weights or resolved.weights)
 
 
-def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None) -> None:
-    """Refuse style images a model does not take, none where it needs some, or ``--style-weights`` whose
-    count is not the number of styles (one line each, :class:`OptionError`)."""
+def check_styles(model: str, stylizer: Stylizer, n_styles: int, style_weights: Sequence[float] | None,
+                 masks: Sequence | None = None) -> None:
+    """Refuse style images a model does not take, none where it needs some, or ``--style-weights`` or
+    ``--masks`` whose count is not the number of styles (one line each, :class:`OptionError`)."""
     if stylizer.needs_style and not n_styles:
         raise OptionError(f"model {model!r} needs at least one --style image")
     if not stylizer.needs_style and n_styles:
         raise OptionError(f"model {model!r} does not take --style images")
     if style_weights is not None and len(style_weights) != n_styles:
         raise OptionError(f"--style-weights has {len(style_weights)} values for {n_styles} style images")
+    if masks is not None and len(masks) != n_styles:
+        raise OptionError(f"--masks: {len(masks)} masks for {n_styles} style images: give one mask per style")
 
 
 def build_stylizer(opts: StylizeOptions) -> Stylizer:
@@ -217,15 +220,21 @@ def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels:
     what = f"the output would be {width}x{height} = {pixels:,} pixels"
     family = resolve_family(opts)[0].family
     per_pixel = family.bytes_per_pixel
-    work = pixels if not opts.tile else min(pixels, opts.tile * opts.tile * 4)  # tiles with their overlap
-    need = work * per_pixel + pixels * 3 * 4 * 4  # plus the input, output and their copies
+    tiled = opts.tile is not None and max(height, width) > opts.tile
+    window = opts.tile * opts.tile if tiled else 0  # one window of at most tile x tile pixels at a time
+    fixed = 3 * 4 * 4 + family.state_bytes_per_pixel  # input, output and their copies; what tiling leaves whole
+    need = (window or pixels) * per_pixel + pixels * fixed
     device = resolve_device(opts.device)
     free = available_memory(device)
     if free is not None and need > free:
-        hint = " or --tile 512" if "tile" in family.supports and not opts.tile else ""
+        budget = (free - window * per_pixel) / (fixed + (0 if tiled else per_pixel))  # pixels that fit
+        edge = int((max(budget, 0) * max(height, width) / min(height, width)) ** 0.5)
+        fits = f"about {edge} px on the long edge fits" if edge >= 16 else "nothing this large fits"
+        hint = " or --tile 1024" if "tile" in family.supports and not opts.tile else ""
+        tile = f" with --tile {opts.tile}" if tiled else ""
         raise OptionError(f"--size {opts.size or max(height, width)}: {what}, which needs about "
-                          f"{need / 2**30:.1f} GiB on {device}, and {free / 2**30:.1f} GiB are available; use a "
-                          f"smaller --size{hint}")
+                          f"{need / 2**30:.1f} GiB on {device}{tile}, and {free / 2**30:.1f} GiB are available "
+                          f"({fits}); use a smaller --size{hint}")
 
 
 def stylize(content: Tensor, styles: Sequence[Tensor] = (), model: str | None = None, **options) -> Tensor:

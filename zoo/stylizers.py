@@ -257,7 +257,8 @@ class ImageStylizer:
             raise ValueError(f"model {self.name!r} takes no style image (--style): its style is in its weights")
         x = resize_long_edge(content, self.size).to(self.device, self.dtype)
         if self.tile:  # whole-image instance-norm statistics: the untiled picture (plain forward: its norms)
-            y = tiled_apply_exact(self.net, x, self.tile, self.net.tile_margin(), progress=self.progress)
+            y = tiled_apply_exact(self.net, x, self.tile, self.net.tile_margin(), self.net.tile_align,
+                                  progress=self.progress)
         else:
             y = (self.net.forward_fast if self.fast else self.net)(x)
         if self.preserve_color == "luminance":
@@ -292,7 +293,7 @@ def build_image_stylizer(opts: StylizeOptions) -> ImageStylizer:
     margin = net.tile_margin()
     if opts.tile is not None and margin is None:
         raise ValueError(f"model {family!r} does not support --tile")
-    check_tile(opts.tile, margin, family)
+    check_tile(opts.tile, margin, family, net.tile_align)
     return ImageStylizer(net, resolve_device(opts.device), size=opts.size, tile=opts.tile, preserve_color=mode,
                          progress=opts.progress, name=family)
 
@@ -304,9 +305,10 @@ class AdaINStylizer:
 
     def __init__(self, net: AdaINNet, alpha: float, style_weights: Sequence[float] | None,
                  masks: Sequence[str] | None, preserve_color: str | None, size: int | None,
-                 device: torch.device) -> None:
+                 device: torch.device, tile: int | None = None, progress: bool = False) -> None:
         self.net, self.alpha, self.style_weights = net, float(alpha), style_weights
         self.masks, self.preserve_color, self.size, self.device = masks, preserve_color, size, device
+        self.tile, self.progress = tile, progress
 
     @torch.inference_mode()
     def __call__(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
@@ -325,7 +327,7 @@ class AdaINStylizer:
             masks = masks_to_tensor(list(self.masks))
             masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
         return self.net(content, styles, alpha=self.alpha, style_weights=self.style_weights, masks=masks,
-                        preserve_color=self.preserve_color)
+                        preserve_color=self.preserve_color, tile=self.tile, progress=self.progress)
 
 
 def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
@@ -335,9 +337,11 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     --style (one or more), --style-weights, --alpha,
     --preserve-color (coral: pytorch-AdaIN's recolouring of the style; histogram: Gatys et al.'s colour
     matching of the style; luminance: keep the content's colours in the output),
-    --masks (one mask image per style), --size, --backbone-weights (default: the weights' own config),
-    --device."""
+    --masks (one mask image per style), --size, --tile (windows of at most N x N pixels with the whole
+    image's statistics: the untiled picture in bounded memory), --backbone-weights (default: the weights'
+    own config), --device."""
     from .color import COLOR_MODES, check_preserve_color
+    from .tiling import check_tile
 
     if not 0.0 <= float(opts.alpha) <= 1.0:
         raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
@@ -356,4 +360,10 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     else:
         net = load_adain(opts.weights, backbone)
     net = net.to(device).eval()
-    return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device)
+    if opts.tile is not None:
+        if net.tile_margin() is None:
+            raise ValueError(f"--tile: these {opts.model} weights pad the input to a multiple of {net.pad_multiple} "
+                             "(an old config), which cannot be tiled exactly")
+        check_tile(opts.tile, net.tile_margin(), opts.model, net.tile_align)
+    return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device,
+                         tile=opts.tile, progress=opts.progress)

@@ -6,7 +6,8 @@ tile lacks context) and ramp linearly to one across the rest of the overlap, so 
 network whose receptive-field radius is at most ``overlap // 4`` and which has no global operations,
 the result equals the untiled output; networks with instance normalisation see per-tile statistics,
 close but not identical. :func:`tiled_apply_exact` gives the untiled output of networks whose global
-operations are instance or group normalisation and :class:`AlignCornersResize` up-sampling.
+operations are instance or group normalisation, :class:`GlobalLayer` s (AdaIN's adaptive instance
+normalisation) and :class:`AlignCornersResize` up-sampling.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "AlignCornersResize"]
+__all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "tile_windows", "AlignCornersResize",
+           "GlobalLayer"]
 
 
 def _starts(length: int, tile: int, stride: int) -> list[int]:
@@ -84,11 +86,53 @@ def min_tile(margin: int, align: int = 4) -> int:
     return 2 * margin + 8 * align
 
 
-def check_tile(tile: int | None, margin: int, family: str) -> None:
-    """Refuse a ``--tile`` too small for ``family``'s margin, in one line."""
-    if tile is not None and tile < min_tile(margin):
-        raise ValueError(f"--tile must be at least {min_tile(margin)} pixels for this {family} network "
+def check_tile(tile: int | None, margin: int, family: str, align: int = 4) -> None:
+    """Refuse a ``--tile`` too small for ``family``'s margin (windows aligned to ``align``), in one line."""
+    if tile is not None and tile < min_tile(margin, align):
+        raise ValueError(f"--tile must be at least {min_tile(margin, align)} pixels for this {family} network "
                          f"(a {margin}-pixel margin on each side), got {tile}")
+
+
+class GlobalLayer(nn.Module):
+    """A layer whose output at each position depends on the rest of its input only through sums over all
+    positions, per image (AdaIN's adaptive instance normalisation: the content features' mean and variance).
+
+    :func:`tiled_apply_exact` adds :meth:`partial_sums` over each tile's own region (each 4-d input cropped
+    to it) and runs every tile with :meth:`forward_with` the whole image's sums, so the layer computes what it
+    computes on the whole image. ``forward`` is the two in a row."""
+
+    def partial_sums(self, *inputs: Tensor | None) -> Tensor:
+        """Sums over the positions of ``inputs`` (float64), additive over disjoint regions."""
+        raise NotImplementedError
+
+    def forward_with(self, sums: Tensor, *inputs: Tensor | None) -> Tensor:
+        """The layer's output for ``inputs`` given the whole input's :meth:`partial_sums`."""
+        raise NotImplementedError
+
+    def forward(self, *inputs: Tensor | None) -> Tensor:
+        return self.forward_with(self.partial_sums(*inputs), *inputs)
+
+
+def _own_spans(length: int, tile: int, margin: int, align: int) -> list[tuple[int, int]]:
+    """The tiles' own spans [a, b) along a side of ``length``: ``tile - 2 margin`` rounded down to ``align``."""
+    own = (tile - 2 * margin) // align * align
+    return [(a, min(a + own, length)) for a in range(0, length, own)]
+
+
+def tile_windows(h: int, w: int, tile: int, margin: int,
+                 align: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+    """The tiles of an ``h`` x ``w`` image as :func:`tiled_apply_exact` cuts it: for each, its own region and
+    its window (the own region and up to ``margin`` pixels around it, inside the image), ``(rows, columns)``
+    slices each. Own regions start on multiples of ``align`` and cover the image once."""
+    if tile < min_tile(margin, align) or margin % align:
+        raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
+                         f"{align}): use tiles of at least {min_tile(margin, align)} px")
+    out = []
+    for y0, y1 in _own_spans(h, tile, margin, align):
+        for x0, x1 in _own_spans(w, tile, margin, align):
+            window = (slice(max(0, y0 - margin), min(h, y1 + margin)), slice(max(0, x0 - margin), min(w, x1 + margin)))
+            out.append(((slice(y0, y1), slice(x0, x1)), window))
+    return out
 
 
 class _Collected(Exception):
@@ -101,8 +145,9 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     """``net(image)`` in bounded memory, equal to the untiled output within float rounding.
 
     For image-to-image networks whose only global operations are ``nn.InstanceNorm2d`` and ``nn.GroupNorm``
-    layers (Johnson, CycleGAN, AnimeGANv2's layer norms) and :class:`AlignCornersResize` up-samplings
-    (AnimeGANv2). Every norm is given the *whole image's* statistics, collected tile by tile: pass k runs
+    layers (Johnson, CycleGAN, AnimeGANv2's layer norms), :class:`GlobalLayer` s (AdaIN) and
+    :class:`AlignCornersResize` up-samplings (AnimeGANv2). Every norm is given the *whole image's* statistics
+    (a global layer its whole-image sums), collected tile by tile: pass k runs
     each tile up to norm k (norms before it frozen at their whole-image mean and variance) and sums that
     norm's input over the tile's own region; a last pass runs the tiles through and keeps each tile's own
     region. Every up-sampling in a tile interpolates at the whole image's coordinates (the whole feature
@@ -120,9 +165,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     if tile < min_tile(margin, align) or margin % align:
         raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
                          f"{align}): use tiles of at least {min_tile(margin, align)} px")
-    own = (tile - 2 * margin) // align * align
-    ys = [(a, min(a + own, h)) for a in range(0, h, own)]
-    xs = [(a, min(a + own, w)) for a in range(0, w, own)]
+    ys, xs = _own_spans(h, tile, margin, align), _own_spans(w, tile, margin, align)
     windows = [(y, x) for y in ys for x in xs]
 
     def region(own_span: tuple[int, int], start: int, length: int, size: int, scale: float) -> slice:
@@ -133,11 +176,13 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
         return max(0, span[0] - margin), min(length, span[1] + margin)
 
     norms, scales, resize_scales = _probe(net, image)
-    stats: dict[nn.Module, tuple[Tensor, Tensor]] = {}
+    stats: dict[nn.Module, Tensor] = {}
     # each resize's whole-image (input, output) sizes: the bottom-right window's, shifted by its start
     corner = (window(ys[-1], h)[0], window(xs[-1], w)[0])
-    with _ResizeSizes(resize_scales) as sizes:
-        net(image[:, :, corner[0]:, corner[1]:])
+    sizes: dict = {}
+    if resize_scales:
+        with _ResizeSizes(resize_scales) as sizes:
+            net(image[:, :, corner[0]:, corner[1]:])
     whole = {m: [tuple(round(c * s) + n for c, s, n in zip(corner, scale, size))
                  for scale, size in zip(resize_scales[m], sizes[m])] for m in resize_scales}
 
@@ -154,14 +199,12 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
             (y0, y1), (x0, x1) = window(ys_own, h), window(xs_own, w)
             patch = image[:, :, y0:y1, x0:x1]
 
-            def collect(m: nn.Module, x: Tensor) -> None:
+            def collect(m: nn.Module, *inputs: Tensor | None) -> None:
                 nonlocal sums
-                part = x[:, :, region(ys_own, y0, h, x.shape[-2], scales[k]),
-                         region(xs_own, x0, w, x.shape[-1], scales[k])].double()
-                part = part.reshape(part.shape[0], _groups(m), -1)  # the values each mean and variance cover
-                s = torch.stack([part.sum(2), part.pow(2).sum(2),
-                                 torch.full(part.shape[:2], float(part.shape[2]), dtype=part.dtype,
-                                            device=part.device)])
+                own = [x[:, :, region(ys_own, y0, h, x.shape[-2], scales[k]),
+                         region(xs_own, x0, w, x.shape[-1], scales[k])]
+                       if isinstance(x, Tensor) and x.ndim == 4 else x for x in inputs]
+                s = _partial_sums(m, *own)
                 sums = s if sums is None else sums + s
                 raise _Collected
 
@@ -180,8 +223,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
             if bar is not None:
                 bar.update()
         if target is not None:
-            mean = sums[0] / sums[2]
-            stats[target] = (mean, (sums[1] / sums[2] - mean.pow(2)).clamp_min(0))
+            stats[target] = sums
     if bar is not None:
         bar.close()
     assert out is not None
@@ -202,14 +244,27 @@ def _groups(m: nn.Module) -> int:
     return m.num_groups if isinstance(m, nn.GroupNorm) else m.num_features
 
 
+_GLOBAL = (nn.InstanceNorm2d, nn.GroupNorm, GlobalLayer)  # the layers whose statistics are whole-image
+
+
+def _partial_sums(m: nn.Module, *inputs: Tensor | None) -> Tensor:
+    """A global layer's sums over ``inputs`` (a norm's: sum, sum of squares and count per image and group)."""
+    if isinstance(m, GlobalLayer):
+        return m.partial_sums(*inputs)
+    part = inputs[0].double()
+    part = part.reshape(part.shape[0], _groups(m), -1)  # the values each mean and variance cover
+    return torch.stack([part.sum(2), part.pow(2).sum(2),
+                        torch.full(part.shape[:2], float(part.shape[2]), dtype=part.dtype, device=part.device)])
+
+
 def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float], dict[nn.Module, list]]:
-    """The network's norm layers (InstanceNorm2d, GroupNorm) in the order its forward calls them, the scale
-    of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s (input,
-    output) scales per axis (from a 64 x 64 probe)."""
+    """The network's global layers (InstanceNorm2d, GroupNorm, GlobalLayer) in the order its forward calls them,
+    the scale of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s
+    (input, output) scales per axis (from a 64 x 64 probe)."""
     seen: list[tuple[nn.Module, float]] = []
     probe = 64
     handles = [m.register_forward_pre_hook(lambda m, args: seen.append((m, args[0].shape[-2] / probe)))
-               for m in net.modules() if isinstance(m, (nn.InstanceNorm2d, nn.GroupNorm))]
+               for m in net.modules() if isinstance(m, _GLOBAL)]
     try:
         with _ResizeSizes([m for m in net.modules() if isinstance(m, AlignCornersResize)]) as sizes:
             net(image.new_zeros(1, image.shape[1], probe, probe))
@@ -275,17 +330,18 @@ class _whole_image_resizes:
 
 
 class _frozen_norms:
-    """Within the block: each norm in ``stats`` normalises with those (mean, biased var) per image and
-    channel; ``target`` calls ``collect(module, input)`` instead."""
+    """Within the block: each global layer in ``stats`` runs with those whole-image sums (a norm normalises with
+    their mean and biased variance per image and group); ``target`` calls ``collect(module, *inputs)`` instead."""
 
     def __init__(self, stats: dict, target: nn.Module | None, collect: Callable) -> None:
         self.stats, self.target, self.collect = stats, target, collect
 
     def __enter__(self) -> None:
-        for m, (mean, var) in self.stats.items():
-            m.forward = self._apply(m, mean, var)
+        for m, sums in self.stats.items():
+            m.forward = (lambda *inputs, m=m, sums=sums: m.forward_with(sums, *inputs)) \
+                if isinstance(m, GlobalLayer) else self._apply(m, sums)
         if self.target is not None:
-            self.target.forward = lambda x, m=self.target: self.collect(m, x)
+            self.target.forward = lambda *inputs, m=self.target: self.collect(m, *inputs)
 
     def __exit__(self, *exc) -> bool:
         for m in [*self.stats, self.target]:
@@ -294,7 +350,10 @@ class _frozen_norms:
         return False
 
     @staticmethod
-    def _apply(m: nn.Module, mean: Tensor, var: Tensor) -> Callable[[Tensor], Tensor]:
+    def _apply(m: nn.Module, sums: Tensor) -> Callable[[Tensor], Tensor]:
+        mean = sums[0] / sums[2]
+        var = (sums[1] / sums[2] - mean.pow(2)).clamp_min(0)
+
         def forward(x: Tensor) -> Tensor:
             g = x.reshape(x.shape[0], mean.shape[1], -1)  # each image's groups (instance norm: its channels)
             g = (g - mean[:, :, None].to(x.dtype)) * torch.rsqrt(var[:, :, None] + m.eps).to(x.dtype)

@@ -558,7 +558,7 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
         temporal_state = _Temporal(estimator, temporal_weight)
     stylizer = stylizer or build_stylizer(opts)
     prepared = _prepare_styles(styles, opts.size, stylizer, max_pixels)
-    check_styles(model, stylizer, len(prepared), opts.style_weights)
+    check_styles(model, stylizer, len(prepared), opts.style_weights, opts.masks)
     if later_steps is not None and not _is_iterative(stylizer):
         raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
     if opts.preserve_color == "histogram":  # recolours the styles to each content image: one at a time

@@ -385,7 +385,8 @@ class AdaINNet(ZooNet):
 
     def forward(self, content: Tensor, styles: Sequence[Tensor | StyleCode] | Tensor | StyleCode,
                 alpha: float = 1.0, style_weights: Sequence[float] | None = None,
-                masks: Tensor | Sequence[Tensor] | None = None, preserve_color: str | None = None) -> Tensor:
+                masks: Tensor | Sequence[Tensor] | None = None, preserve_color: str | None = None,
+                tile: int | None = None, progress: bool = False) -> Tensor:
         """Stylise ``content`` (N, 3, H, W) in [0, 1]; returns (N, 3, H, W) in [0, 1].
 
         ``styles``: a tensor (N or 1, 3, h, w) paired with (or broadcast over) the content batch, or a list
@@ -394,6 +395,9 @@ class AdaINNet(ZooNet):
         to the content with :func:`zoo.color.coral` before encoding; one content image); ``"histogram"``
         (the same with Gatys et al.'s colour histogram matching, :func:`zoo.color.match_color`); or
         ``"luminance"`` (keep the content's chrominance in the output).
+        ``tile``: compute the picture in windows of at most ``tile`` x ``tile`` pixels (bounded memory) with
+        the whole image's feature statistics: the untiled picture within float rounding
+        (:mod:`zoo.nets.adain_tiled`; at least :meth:`min_tile` pixels; ``progress``: a bar over the tiles).
         """
         from ..color import COLOR_MODES, check_preserve_color, coral, match_color, preserve_luminance
 
@@ -411,6 +415,9 @@ class AdaINNet(ZooNet):
             codes = [self.encode_style(s.to(self._device())) for s in recoloured]  # not cached: depends on content
             styles = codes if not isinstance(styles, (Tensor, StyleCode)) else codes[0]
         h, w = content.shape[-2], content.shape[-1]
+        if tile is not None:
+            out = self._tiled(content, styles, alpha, style_weights, masks, tile, progress).clamp(0, 1)
+            return preserve_luminance(out, content) if mode == "luminance" else out
         x = self._pad(content)
         c = self.encode(x)["relu4_1"]
         if masks is not None:  # at content resolution, padded like the content, then to the 8 x 8 cells of c
@@ -425,6 +432,29 @@ class AdaINNet(ZooNet):
         if mode == "luminance":
             out = preserve_luminance(out, content)
         return out
+
+    # ------------------------------------------------------------------ tiles
+    tile_align = 8  # the encoder's total stride: windows start on multiples of it (ZooNet.tile_align)
+
+    def tile_margin(self) -> int | None:
+        """Pixels of context a tile needs on each side (:mod:`zoo.nets.adain_tiled`: the encoder's and
+        decoder's receptive-field radius, 62 px, rounded up to 8); ``None`` for configs that pad the input to
+        a multiple (``pad_multiple`` > 1), whose statistics depend on the padding and cannot be tiled."""
+        from .adain_tiled import MARGIN
+
+        return MARGIN if self.pad_multiple == 1 else None
+
+    def min_tile(self) -> int:
+        """The smallest ``tile`` :meth:`forward` takes (two margins and 64 pixels of its own)."""
+        from ..tiling import min_tile
+
+        return min_tile(self.tile_margin() or 0, self.tile_align)
+
+    def _tiled(self, content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
+               progress: bool) -> Tensor:
+        from .adain_tiled import stylize_tiled
+
+        return stylize_tiled(self, content, styles, alpha, style_weights, masks, tile, progress)
 
     # ------------------------------------------------------------------ loading
 

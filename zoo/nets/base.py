@@ -82,11 +82,12 @@ class ZooNet(nn.Module, StrictHubMixin):
       names them (``("image",)``; AdaIN: ``("content", "style")``).
 
     A network that can be tiled exactly (:func:`zoo.tiling.tiled_apply_exact`) returns its margin from
-    :meth:`tile_margin`.
+    :meth:`tile_margin` (and sets :attr:`tile_align`, its total stride, where it is not 4).
     """
 
     min_size: ClassVar[int] = 1
     input_names: ClassVar[tuple[str, ...]] = ("image",)
+    tile_align: ClassVar[int] = 4  # tiles start on multiples of the network's total stride
 
     def pad_input(self, x: Tensor) -> Tensor:
         """``x`` as the original arithmetic takes it: unchanged from :attr:`min_size` on, smaller sides

@@ -28,7 +28,8 @@ from ..backbone import VGGEncoder
 from ..color import check_preserve_color, match_color, preserve_luminance
 from ..fileio import check_writable
 from ..gatys import (DEFAULT_LOSSES, DEFAULT_STEPS, LBFGS_HISTORY, MIN_SIDE, GatysStylizer, check_losses,
-                     compute_loss, compute_targets, initial_image, resize, scale_index)
+                     compute_loss, compute_targets, guided_losses, initial_image, resize, scale_index)
+from ..guided import parse_masks
 from ..io import ImageWriteError, save_image
 from ..losses import build_losses, check_finite
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
@@ -57,6 +58,8 @@ class Gatys(pl.LightningModule):
         style_scale: style images are resized so their long edge is ``style_scale`` x the output's.
         preserve_color: ``None``, ``"luminance"`` or ``"histogram"``.
         output: also write the result to this path (refuses to overwrite unless ``overwrite``).
+        masks: spatial control (Gatys et al. 2017, :mod:`zoo.guided`): one mask image per style image,
+            ``CONTENT[:STYLE]``; the ``gram`` loss becomes the same ``guided_gram`` loss.
     The data comes from :class:`zoo.data.GatysData`. The result is written to ``<run dir>/result.png``.
     """
 
@@ -73,6 +76,7 @@ class Gatys(pl.LightningModule):
         preserve_color: str | None = None,
         output: str | None = None,
         overwrite: bool = False,
+        masks: list[str] | None = None,
     ) -> None:
         backbone = to_dict(backbone, GatysBackboneOptions, "backbone")  # plain dicts in the hyper-parameters
         losses = losses_spec(losses, GatysLosses)
@@ -92,7 +96,8 @@ class Gatys(pl.LightningModule):
             raise ValueError(f"scale_steps needs {len(self.scales) - 1} entries (one per scale but the last), "
                              f"got {self.scale_steps}")
         self.preserve_color = check_preserve_color(preserve_color)
-        self.losses = build_losses(losses)
+        self._masks = None  # parsed in setup(), where a bad file is one line (not LightningCLI's parse error)
+        self.losses = build_losses(guided_losses(losses) if masks else losses)
         self.layers = check_losses(self.losses)
         self.encoder = VGGEncoder(**backbone, layers=self.layers)
         # One image per scale, each with its own optimiser, created in setup() once the sizes are known:
@@ -130,6 +135,8 @@ class Gatys(pl.LightningModule):
         if "16" in str(self.trainer.precision) and "bf16" not in str(self.trainer.precision):
             raise ValueError("Gatys supports precision 32 and bf16-mixed; float16 loss scaling does not work "
                              "with L-BFGS closures")
+        if self.hparams.masks:
+            self._masks = parse_masks(self.hparams.masks)
         self._content = dm.content.float()
         self._style_weights = list(dm.style_weights)
         self._styles = [s.float() for s in dm.styles]
@@ -185,7 +192,7 @@ class Gatys(pl.LightningModule):
         """Targets of every feature loss at this scale: computed once, kept until the next scale."""
         return compute_targets(self.encoder, self.losses, self.layers, self._content, self._styles,
                                self._style_weights, (h, w), self.hparams.style_scale, self.image.device,
-                               self.image.dtype)
+                               self.image.dtype, masks=self._masks)
 
     def compute_loss(self) -> tuple[Tensor, dict[str, Tensor]]:
         return compute_loss(self.encoder, self.losses, self.layers, self.image, self._targets)
