@@ -13,12 +13,14 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .errors import ZooError
+
 __all__ = ["main"]
 
 log = logging.getLogger("zoo")
 
 
-class UsageError(ValueError):
+class UsageError(ZooError, ValueError):
     """Bad command-line input, reported as one line."""
 
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .fileio import write_bytes
+from .errors import ZooError
 from .weights import PretrainedWeights, get_weights
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ TORCHVISION_WEIGHTS: dict[str, tuple[str, str]] = {
 }
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(ZooError, RuntimeError):
     """Pretrained weights are neither cached nor downloadable. The message says how to provide them."""
 
 
@@ -327,7 +328,7 @@ class NotPublishedError(WeightsUnavailableError):
     """``pretrained=True`` on a tag whose weights are not published; the message names the recipe."""
 
 
-class UnsafeCheckpointError(ValueError):
+class UnsafeCheckpointError(ZooError, ValueError):
     """A torch file that ``torch.load(weights_only=True)`` refuses: it pickles more than tensors."""
 
 

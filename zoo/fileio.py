@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import ZooError
+
 __all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "save_pretrained", "check_writable",
            "describe_os_error", "new_temp", "publish", "remove_temporaries", "DISK_ERRNOS"]
 
@@ -37,7 +39,7 @@ _ADVICE = {
 DISK_ERRNOS = frozenset(_ADVICE)
 
 
-class WriteError(OSError):
+class WriteError(ZooError, OSError):
     """A file could not be written. ``str()`` is one line that names the file and what to do; ``errno``
     is the operating system's error number (None when it was not an OS failure)."""
 

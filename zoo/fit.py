@@ -22,11 +22,18 @@ file name unless ``--run_name`` is given). Each run has its own folder:
 * ``--ckpt_path=last`` resumes from ``last.ckpt`` of the latest run of this run name (the highest
   ``version_N`` that has one) and says which file and step; with nothing to resume it stops with an
   error. ``--ckpt_path=FILE`` resumes from that file.
+* A resume trains the model configuration of the command: a checkpoint whose ``model`` section
+  (network, losses, learning rate, ...) differs from the command's is refused, naming the keys, unless
+  ``--allow_config_change`` is given (then the command's configuration is trained from the checkpoint's
+  weights). ``trainer``, ``data``, ``seed_everything``, ``--run_name`` and ``--runs_dir`` may change
+  (docs/usage.md, "Resuming a run").
 
-User errors (unreadable images, empty folders, missing weights, a NaN loss, a checkpoint of another
-configuration, a read-only or full disk, bf16 on a CPU without native bf16, several processes on a
-machine without GPU, data that gives no batch) end with a one-line ``error:`` message and exit status 1
-(2 for a bad option) instead of a traceback; ``ZOO_DEBUG=1`` shows the traceback.
+User errors (:class:`zoo.errors.ZooError`: unreadable images, empty folders, missing weights, a NaN loss, a
+checkpoint of another configuration, bf16 on a CPU without native bf16, several processes on a machine
+without GPU, data that gives no batch) and faults of the machine (a read-only or full disk, no memory) end
+with a one-line ``error:`` message and exit status 1 (2 for a bad option) instead of a traceback;
+``ZOO_DEBUG=1`` shows the traceback. Ctrl-C exits 130 and SIGTERM 143, each with one line, and no temporary
+file is left. Anything else is a bug: its traceback, and a line asking to report it.
 """
 
 from __future__ import annotations
@@ -38,13 +45,15 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .errors import Terminated, ZooError, out_of_memory, report_bug, terminate_as_exception
+
 __all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
 USAGE = "usage: python -m zoo.fit RECIPE[.yaml] [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
 LAST = "last.ckpt"
 
 
-class FitError(RuntimeError):
+class FitError(ZooError, RuntimeError):
     """A run that cannot start or did nothing; the message is the one line shown to the user."""
 
 
@@ -159,8 +168,45 @@ def _take_option(args: list[str], name: str) -> str | None:
     return value
 
 
+def _take_flag(args: list[str], name: str) -> bool:
+    """Remove ``--name`` or ``--name=true|false`` from ``args``; whether it was given (and true)."""
+    value = False
+    for a in list(args):
+        if a == f"--{name}" or a.startswith(f"--{name}="):
+            args.remove(a)
+            given = a.split("=", 1)[1].strip().lower() if "=" in a else "true"
+            if given not in ("true", "false", "1", "0", "yes", "no"):
+                raise FitError(f"--{name}={given}: expected true or false")
+            value = given in ("true", "1", "yes")
+    return value
+
+
 # ------------------------------------------------------------------------------------------ the CLI
-def _build_cli_class(run_root: Path):
+def _flatten(namespace, prefix: str = "") -> dict[str, Any]:
+    """A parsed config section as ``{dotted key: value}`` (``init_args`` left out of the keys)."""
+    items = namespace.as_dict() if hasattr(namespace, "as_dict") else namespace
+    flat: dict[str, Any] = {}
+    if not isinstance(items, dict):
+        return {prefix.rstrip("."): items}
+    for key, value in items.items():
+        if key == "__path__":
+            continue
+        dotted = prefix if key == "init_args" else f"{prefix}{key}."
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, dotted))
+        else:
+            flat[dotted.rstrip(".")] = value
+    return flat
+
+
+def _config_changes(checkpoint: dict[str, Any], command: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(key, checkpoint's value, command's value)`` for each key whose value differs."""
+    missing = "(not set)"
+    return [(k, checkpoint.get(k, missing), command.get(k, missing)) for k in sorted(set(checkpoint) | set(command))
+            if checkpoint.get(k, missing) != command.get(k, missing)]
+
+
+def _build_cli_class(run_root: Path, allow_config_change: bool = False):
     from lightning.pytorch import LightningDataModule, LightningModule
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
@@ -169,13 +215,15 @@ def _build_cli_class(run_root: Path):
     from .fileio import atomic_path, check_writable
 
     class AtomicCheckpointIO(TorchCheckpointIO):
-        """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio)."""
+        """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio); a failed write (a
+        full disk) is a one-line :class:`zoo.fileio.WriteError` naming the file, not torch's traceback."""
 
         def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
             import torch
 
-            with atomic_path(path) as tmp:
-                torch.save(checkpoint, tmp)
+            # Through a Python file: a full disk is then an OSError (ENOSPC), not torch's RuntimeError.
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                torch.save(checkpoint, f)
 
     class ZooSaveConfig(SaveConfigCallback):
         """The resolved recipe in the run's folder, written to a temporary name and renamed (zoo.fileio);
@@ -197,6 +245,32 @@ def _build_cli_class(run_root: Path):
                 vars(self.parser).pop("save", None)
 
     class ZooCLI(LightningCLI):
+        def _parse_ckpt_path(self) -> None:
+            """Lightning replaces the model section by the checkpoint's hyper-parameters. Here a checkpoint
+            whose model configuration differs from the command's is refused, naming the keys, unless
+            ``--allow_config_change`` was given: then the command's configuration is trained from the
+            checkpoint's weights."""
+            sub = self.config.get("subcommand")
+            if not sub or self.config[sub].get("model") is None:
+                return super()._parse_ckpt_path()
+            ours = self.config[sub]["model"].clone()
+            super()._parse_ckpt_path()
+            theirs = self.config[sub]["model"]
+            changed = _config_changes(_flatten(theirs), _flatten(ours))
+            if not changed:
+                return
+            if not allow_config_change:
+                ckpt = self.config[sub].get("ckpt_path")
+                shown = "; ".join(f"--model.{k}: checkpoint {a}, this command {b}" for k, a, b in changed[:6])
+                more = f" (and {len(changed) - 6} more)" if len(changed) > 6 else ""
+                raise FitError(
+                    f"--ckpt_path={ckpt} was written with another model configuration: {shown}{more}; resume with "
+                    f"the run's options (its config.yaml: {Path(ckpt).parent.parent / 'config.yaml'}), or add "
+                    "--allow_config_change to train this command's configuration from the checkpoint's weights")
+            self.config[sub]["model"] = ours
+            print("--allow_config_change: training this command's model configuration from the checkpoint "
+                  f"(changed: {', '.join('model.' + k for k, _, _ in changed)})", file=sys.stderr)
+
         def before_instantiate_classes(self) -> None:
             cfg = self.config[self.subcommand] if self.subcommand else self.config
             trainer = cfg["trainer"]
@@ -299,31 +373,10 @@ def _check_progress(trainer, start_step: int, resumed: Path | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ errors
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
-    from .fileio import WriteError
-    from .io import ImageReadError
-    from .losses import NonFiniteLossError
-    from .registry import UnknownNameError
-
-    return (ImageReadError, WriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
-            FitError, UnknownNameError)
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` is the machine running out of memory (Python's, or torch's on CPU or GPU)."""
-    import torch
-
-    text = str(error)
-    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
-        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
-
-
 def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
-    """The one-line message for a user error or an environment fault behind ``error`` (ours, a config
-    error raised by a zoo constructor, a full or read-only disk, out of memory, a checkpoint of another
-    configuration); None for anything else (a bug keeps its traceback)."""
+    """The one-line message for a user error or an environment fault behind ``error`` (a
+    :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
+    of memory, a checkpoint of another configuration); None for anything else (a bug keeps its traceback)."""
     from .fileio import DISK_ERRNOS, describe_os_error
 
     seen = set()
@@ -333,7 +386,7 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, _user_errors()):
+        if isinstance(e, ZooError):
             return str(e)
         text = str(e)
         if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
@@ -347,12 +400,6 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
             detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
             return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
                     "resume with the options of the run that wrote it, or start without --ckpt_path")
-        tb = e.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if isinstance(e, (ValueError, TypeError)) and tb is not None and \
-                f"{os.sep}zoo{os.sep}" in tb.tb_frame.f_code.co_filename:
-            return text
         stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None
 
@@ -425,15 +472,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         print(__doc__)
         return 0 if args else 2
-    context: dict[str, str] = {}
+    context: dict[str, Any] = {}
+    restore = terminate_as_exception()
+    done = False
     try:
-        return _main(args, context)
+        status = _main(args, context)
+        done = status == 0
+        return status
+    except (KeyboardInterrupt, Terminated) as e:
+        return _interrupted(e, context)
+    except SystemExit as e:  # Lightning ends a run interrupted by Ctrl-C with sys.exit(1)
+        if isinstance(e.__context__, (KeyboardInterrupt, Terminated)):
+            return _interrupted(e.__context__, context)
+        raise
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
         message = _user_message(e, context.get("ckpt_path"))
-        if message is None or debug():
+        if debug():
             raise
+        if message is None:
+            return report_bug(e)
         print(f"error: {message}", file=sys.stderr)
         return 1
+    finally:
+        restore()
+        if not done and context.get("run_root") is not None and _is_main_process():
+            _remove_new_empty_folders(context["run_root"], context.get("folders_before", set()))
+
+
+def _interrupted(error: BaseException, context: dict[str, Any]) -> int:
+    """Ctrl-C (130) or SIGTERM (143): one line saying what is kept."""
+    what = "terminated" if isinstance(error, Terminated) else "interrupted"
+    root = context.get("run_root")
+    last = find_last_checkpoint(root) if root is not None else None
+    hint = f"; the last checkpoint is {last} (continue with --ckpt_path=last)" if last else ""
+    print(f"{what}{hint}", file=sys.stderr)
+    return 143 if isinstance(error, Terminated) else 130
+
+
+def _folders(root: Path) -> set[Path]:
+    return {root, *(p for p in root.rglob("*") if p.is_dir())} if root.is_dir() else set()
+
+
+def _remove_new_empty_folders(run_root: Path, before: set[Path]) -> None:
+    """The empty folders a run that failed or was stopped created (run_root, version_N, checkpoints ...),
+    deepest first; folders that existed before and anything with a file in it are kept."""
+    for folder in sorted(_folders(run_root) - before, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            pass
+    parent = run_root.parent
+    if parent not in before and parent != Path(".") and parent.is_dir():
+        try:
+            parent.rmdir()
+        except OSError:
+            pass
 
 
 def _recipe_problem(recipe: Path) -> str | None:
@@ -476,7 +569,10 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     name = _take_option(args, "run_name") or name
     runs = Path(_take_option(args, "runs_dir") or "runs")
     run_root = runs / name
+    context["run_root"] = run_root
+    context["folders_before"] = _folders(run_root) | ({runs} if runs.is_dir() else set())
 
+    allow_config_change = _take_flag(args, "allow_config_change")
     ckpt_path = _take_option(args, "ckpt_path")
     resumed: Path | None = None
     start_step = 0
@@ -499,7 +595,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     elif ckpt_path is not None:
         args.append(f"--ckpt_path={ckpt_path}")
 
-    ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule = _build_cli_class(run_root)
+    ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule = _build_cli_class(run_root, allow_config_change)
     quiet_known_warnings()
     configure_lightning_logging()
     from jsonargparse import ArgumentError

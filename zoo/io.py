@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .fileio import WriteError, atomic_path
+from .errors import ZooError
 
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
@@ -40,7 +41,7 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
                  ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM"}
 
 
-class ImageReadError(ValueError):
+class ImageReadError(ZooError, ValueError):
     """An image could not be read. ``str()`` is one line that starts with the path."""
 
 

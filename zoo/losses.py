@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .registry import LOSSES
+from .errors import ZooError
 
 __all__ = [
     "ContentLoss", "GramLoss", "MeanStdLoss", "TVLoss", "AdversarialLoss", "CycleLoss", "IdentityLoss",
@@ -43,7 +44,7 @@ __all__ = [
 EPS = 1e-5
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(ZooError, FloatingPointError):
     """A loss became NaN or infinite."""
 
 

@@ -21,13 +21,14 @@ import torch
 from torch import Tensor
 
 from .families import Resolved, load, resolve
+from .errors import ZooError
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
            "resolve_device", "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
            "check_number", "check_whole", "check_weights", "check_styles"]
 
 
-class OptionError(ValueError):
+class OptionError(ZooError, ValueError):
     """A stylisation option with a value that cannot work; the message names the option (its CLI flag)."""
 
 

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import fileio
+from .errors import ZooError
 from .flow import FLOW_METHODS
 from .io import IMAGE_EXTENSIONS, SAVE_FORMATS, ImageWriteError, list_images, load_image, resize_long_edge, save_image
 
@@ -65,7 +66,7 @@ X264_PRESET = "veryfast"        # ~3x quicker than "medium" at 512 px (the crf s
 LATER_STEPS_FRACTION = 5        # gatys: frames after the first run steps // 5 (from the previous result)
 
 
-class VideoReadError(ValueError):
+class VideoReadError(ZooError, ValueError):
     """A video or frames folder could not be read. ``str()`` is one line that starts with the path."""
 
 
