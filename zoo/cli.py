@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .errors import ZooError
+from .errors import Terminated, ZooError, environment_message, report_bug, terminate_as_exception
 
 __all__ = ["main"]
 
@@ -485,28 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
-    from .io import ImageReadError
-    from .losses import NonFiniteLossError
-    from .registry import UnknownNameError
-
-    return (UsageError, ImageReadError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
-            UnknownNameError, OSError, ValueError, MemoryError)
-
-
-def _error_line(error: BaseException) -> str:
-    """One line for a user error or an environment fault (a full or read-only disk, no memory)."""
-    from .fileio import DISK_ERRNOS, WriteError, describe_os_error
-    from .fit import out_of_memory
-
-    if isinstance(error, OSError) and not isinstance(error, WriteError) and error.filename:
-        return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
-            f"{error.filename}: {error.strerror or error}"
-    if out_of_memory(error):
-        return "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)"
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+def _error_line(error: BaseException) -> str | None:
+    """One line for a user error (:class:`zoo.errors.ZooError`) or an environment fault (a full or read-only
+    disk, a missing file, no memory); None for a bug."""
+    return environment_message(error, "out of memory: use a smaller --size (or --tile N for johnson and cyclegan)")
 
 
 def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -519,7 +501,7 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .families import one_line_warnings
-    from .fit import configure_lightning_logging, debug, out_of_memory
+    from .fit import configure_lightning_logging, debug
 
     argv = list(sys.argv[1:] if argv is None else argv)
     head, command, rest = _split_global(argv)
@@ -528,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["ZOO_DEBUG"] = "1"
         try:
             return PASSTHROUGH[command](rest)
-        except UsageError as e:
+        except ZooError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
     args = build_parser().parse_args(argv)
@@ -538,24 +520,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         warnings.filterwarnings("ignore")
     one_line_warnings()  # deprecated names: one line each, also without --verbose
+    restore = terminate_as_exception()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # `zoo list | head`
         return 0
-    except _user_errors() as e:
+    except Exception as e:  # noqa: BLE001 - a user's mistake or the machine's fault is one line; a bug is not
         if args.verbose or debug():
             raise
-        print(f"error: {_error_line(e)}", file=sys.stderr)
+        line = _error_line(e)
+        if line is None:
+            return report_bug(e)
+        print(f"error: {line}", file=sys.stderr)
         return 1
-    except RuntimeError as e:  # torch's out-of-memory errors; anything else is a bug and keeps its traceback
-        if args.verbose or debug() or not out_of_memory(e):
-            raise
-        print(f"error: {_error_line(e)}", file=sys.stderr)
-        return 1
-
+    finally:
+        restore()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,7 @@ import signal
 import sys
 from typing import Callable
 
-__all__ = ["ZooError", "Terminated", "REPORT", "environment_message", "report_bug", "terminate_as_exception"]
+__all__ = ["ZooError", "ConfigError", "ConfigTypeError", "MissingFileError", "NotFoundError", "Terminated", "REPORT", "environment_message", "report_bug", "terminate_as_exception"]
 
 REPORT = ("this is a bug in stylezoo, not a mistake of yours: please report it, with the command you ran and the "
           "traceback above")
@@ -88,3 +88,23 @@ def report_bug(error: BaseException) -> int:
     traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     print(f"error: {REPORT}", file=sys.stderr)
     return 1
+
+
+class ConfigError(ZooError, ValueError):
+    """A value that cannot work: an option, a recipe key, a config file's entry, a file's content."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A value of the wrong type in a recipe or a config file."""
+
+
+class MissingFileError(ZooError, FileNotFoundError):
+    """A file or folder the user named does not exist; the message names it."""
+
+
+class NotFoundError(ZooError, KeyError):
+    """Something looked up in a file is not there (a network in a checkpoint). ``str()`` is the plain message
+    (KeyError would quote it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

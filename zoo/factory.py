@@ -18,6 +18,7 @@ import os
 import pkgutil
 from typing import Any, Mapping
 
+from .errors import ConfigError
 from .checkpoint import load_strict
 from .download import converted_dir, pretrained_state, WEIGHTS_FILE
 from .families import FAMILIES, UnknownNameError, resolve
@@ -61,7 +62,7 @@ def build_network(arch: str, config: Mapping[str, Any], what: str) -> Any:
     try:
         return builder(**dict(config))
     except TypeError as e:
-        raise ValueError(f"{what}: cannot build {arch!r} from config {dict(config)}: {e}") from None
+        raise ConfigError(f"{what}: cannot build {arch!r} from config {dict(config)}: {e}") from None
 
 
 def _architectures() -> set[str]:
@@ -130,7 +131,7 @@ def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, 
         raise TypeError(f"pretrained must be True, False or a path, not {pretrained!r}")
     if entry is None:
         tags = [t for t in WEIGHTS.names() if canonical_arch(WEIGHTS.get(t).arch) == arch]
-        raise ValueError(
+        raise ConfigError(
             f"{name!r} is an architecture without weights of its own; pretrained tags for it: "
             f"{', '.join(tags) or '(none)'}"
         )
@@ -161,7 +162,7 @@ def pretrained_net(weights: Any, arch: str, **overrides: Any) -> Any:
         return None
     arch = canonical_arch(arch)
     if r.family.name != arch:
-        raise ValueError(f"pretrained tag {weights!r} is a {r.family.name!r} network, not {arch!r}")
+        raise ConfigError(f"pretrained tag {weights!r} is a {r.family.name!r} network, not {arch!r}")
     return create_model(r.weights, pretrained=True, **overrides)
 
 

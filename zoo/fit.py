@@ -288,6 +288,19 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
             if ddp and _wants_unused_parameters(cfg.get("model")):
                 trainer["strategy"] = "ddp_find_unused_parameters_true"
 
+        def instantiate_classes(self) -> None:
+            """A recipe value a class refuses (``ValueError`` / ``TypeError`` from the constructor of the model,
+            its networks or the data) is the user's to fix: one line naming the section."""
+            try:
+                super().instantiate_classes()
+            except (ValueError, TypeError) as e:
+                inner = _zoo_error_in(e)
+                if inner is not None and inner is not e:
+                    raise inner from None  # jsonargparse wraps a class's own error in its union message
+                if inner is not None or debug():
+                    raise
+                raise FitError(f"--{_section_of(e)}: {' '.join(str(e).split())}") from e
+
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
             for cb in trainer.checkpoint_callbacks:
@@ -302,6 +315,32 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
             return trainer
 
     return ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule
+
+
+def _zoo_error_in(error: BaseException) -> ZooError | None:
+    """``error`` or the first :class:`ZooError` among its causes and contexts."""
+    seen, stack = set(), [error]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ZooError):
+            return e
+        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
+
+
+def _section_of(error: BaseException) -> str:
+    """The recipe section whose class raised ``error``: ``data`` when the raise is in zoo/data, else ``model``."""
+    tb, section = error.__traceback__, "model"
+    while tb is not None:
+        if f"{os.sep}zoo{os.sep}data{os.sep}" in tb.tb_frame.f_code.co_filename:
+            section = "data"
+        elif "lightning" in tb.tb_frame.f_code.co_filename and "trainer" in tb.tb_frame.f_code.co_filename:
+            section = "trainer"
+        tb = tb.tb_next
+    return section
 
 
 def _has_gpu() -> bool:

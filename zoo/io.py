@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .fileio import WriteError, atomic_path
-from .errors import ZooError
+from .errors import MissingFileError, ZooError
 
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
@@ -155,7 +155,7 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     """Image files (by extension, case-insensitive) below ``folder``, sorted; hidden files skipped."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such directory")
+        raise MissingFileError(f"{folder}: no such directory")
     pattern: Iterable[Path] = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(p for p in pattern
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))

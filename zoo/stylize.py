@@ -20,8 +20,8 @@ from typing import Any, Protocol, Sequence
 import torch
 from torch import Tensor
 
+from .errors import ConfigError, ZooError
 from .families import Resolved, load, resolve
-from .errors import ZooError
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
            "resolve_device", "resolve_family", "check_output_size", "check_pixels", "available_memory", "OptionError",
@@ -135,7 +135,7 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
     set_ = [n for n in names if getattr(opts, n) != StylizeOptions.default(n)]
     if set_:
         flags = ", ".join("--" + n.replace("_", "-") for n in set_)
-        raise ValueError(f"model {family!r} does not support {flags}")
+        raise ConfigError(f"model {family!r} does not support {flags}")
 
 
 def resolve_family(opts: StylizeOptions) -> tuple[Resolved, StylizeOptions]:

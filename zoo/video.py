@@ -43,8 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .errors import ConfigError, ZooError
 from . import fileio
-from .errors import ZooError
 from .flow import FLOW_METHODS
 from .io import IMAGE_EXTENSIONS, SAVE_FORMATS, ImageWriteError, list_images, load_image, resize_long_edge, save_image
 
@@ -280,7 +280,7 @@ class _VideoSink:
         if path.is_dir():
             raise VideoWriteError(f"{path}: is a folder")
         if not 0 <= self.crf <= 51:
-            raise ValueError(f"--crf must be in [0, 51], got {crf}")
+            raise ConfigError(f"--crf must be in [0, 51], got {crf}")
         probe = av.open(io.BytesIO(), "w", format=_format_of(path))
         supported = probe.supported_codecs
         probe.close()
@@ -425,7 +425,7 @@ class _Temporal:
 
     def __init__(self, estimator, weight: float) -> None:
         if not 0.0 <= weight < 1.0:
-            raise ValueError(f"--temporal-weight must be in [0, 1), got {weight}")
+            raise ConfigError(f"--temporal-weight must be in [0, 1), got {weight}")
         self.estimator, self.weight = estimator, float(weight)
         self.prev_in: Tensor | None = None
         self.prev_out: Tensor | None = None
@@ -447,7 +447,7 @@ class _Temporal:
         if previous is not None:
             warped, mask = previous
             if warped.shape != output.shape:
-                raise ValueError(f"the stylizer changed the frame size ({tuple(frame.shape[-2:])} -> "
+                raise ConfigError(f"the stylizer changed the frame size ({tuple(frame.shape[-2:])} -> "
                                  f"{tuple(output.shape[-2:])}); --temporal needs outputs of the input's size")
             output = output + self.weight * mask * (warped - output)
         self.prev_in, self.prev_out = frame, output
@@ -526,7 +526,7 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
     for batch in _batches(items, batch_size):
         xs = [resize_long_edge(frame, size) for frame, _ in batch]
         if len({tuple(x.shape) for x in xs}) > 1:
-            raise ValueError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
+            raise ConfigError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
         ys = stylizer(torch.cat(xs), styles).float().cpu()  # adain returns frames on its device
         for x, y, (_, tag) in zip(xs, ys.split(1), batch):
             if temporal is not None:
@@ -542,11 +542,11 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
 
     opts = StylizeOptions(model=model, progress=False, **options)
     if batch_size is not None and batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     if later_steps is not None and later_steps < 1:
-        raise ValueError(f"--later-steps must be at least 1, got {later_steps}")
+        raise ConfigError(f"--later-steps must be at least 1, got {later_steps}")
     if not temporal and (flow != "dis" or temporal_weight != DEFAULT_TEMPORAL_WEIGHT):
-        raise ValueError("--flow and --temporal-weight only apply with --temporal")
+        raise ConfigError("--flow and --temporal-weight only apply with --temporal")
     temporal_state = None
     if temporal:  # before the (slow) model: a bad --flow or weight is reported at once
         from .flow import build_flow
@@ -557,7 +557,7 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
     prepared = _prepare_styles(styles, opts.size, stylizer, max_pixels)
     check_styles(model, stylizer, len(prepared), opts.style_weights)
     if later_steps is not None and not _is_iterative(stylizer):
-        raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
+        raise ConfigError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
     if opts.preserve_color == "histogram":  # recolours the styles to each content image: one at a time
         batch_size = 1
     batch = batch_size or DEFAULT_BATCH_SIZE.get(resolve_device(opts.device).type, 1)
@@ -599,7 +599,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
     if not src.is_dir() and not src.exists():
         raise VideoReadError(f"{src}: no such file or folder")
     if fps is not None and not src.is_dir():
-        raise ValueError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
+        raise ConfigError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
     source = _open_source(src, fps, max_pixels)
     sink = None
     try:
@@ -668,11 +668,11 @@ def run_cli(args) -> int | None:
         given = [f"--{name.replace('_', '-')}" for name, default in _VIDEO_DEFAULTS.items()
                  if getattr(args, name) != default]
         if given:
-            raise ValueError(f"{', '.join(given)}: for a video file, or a folder of frames with --temporal or a video "
+            raise ConfigError(f"{', '.join(given)}: for a video file, or a folder of frames with --temporal or a video "
                              "output; the inputs here are images")
         return None
     if len(inputs) > 1:
-        raise ValueError(f"{videos[0]}: one video at a time (got {len(inputs)} inputs)")
+        raise ConfigError(f"{videos[0]}: one video at a time (got {len(inputs)} inputs)")
     options = {name: getattr(args, name) for name in StylizeOptions.__dataclass_fields__
                if name not in ("model", "progress") and hasattr(args, name)}
     dst = stylize_video(inputs[0], out, model=args.model, styles=list(args.style), temporal=args.temporal,

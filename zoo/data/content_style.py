@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from ..errors import ConfigError
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
 
@@ -61,12 +62,12 @@ class ContentStyleData(L.LightningDataModule):
                  max_pixels: int | None = None) -> None:
         super().__init__()
         if crop is None:
-            raise ValueError("--data.crop: a crop size is needed (batches need equal sizes)")
+            raise ConfigError("--data.crop: a crop size is needed (batches need equal sizes)")
         for key, value, least in (("batch_size", batch_size, 1), ("size", size, 0), ("crop", crop, 1),
                                   ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1)):
             check_whole(f"--data.{key}", value, least)
         if size and int(size) < int(crop):
-            raise ValueError(f"size ({size}) must be at least crop ({crop})")
+            raise ConfigError(f"size ({size}) must be at least crop ({crop})")
         self.content_dir, self.style_dir = os.fspath(content_dir), os.fspath(style_dir)
         self.batch_size, self.size, self.crop, self.flip = int(batch_size), int(size), int(crop), bool(flip)
         self.num_workers, self.epoch_length, self.max_pixels = int(num_workers), epoch_length, max_pixels
