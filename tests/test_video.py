@@ -333,15 +333,37 @@ def test_video_options_on_images_are_refused_not_ignored(nets, tmp_path, capsys)
                    "output; the inputs here are images")
 
 
-def test_truncated_stream_keeps_the_decodable_frames_and_says_so(nets, tmp_path, caplog):
+def test_truncated_stream_keeps_the_decodable_frames_and_exits_1_saying_so(nets, tmp_path, capsys):
+    """Not all that was asked was done: the decodable frames are written, and the run says how many and exits 1."""
     src = make_video(tmp_path / "long.mkv", n=20, w=64, h=48, rotation=None, audio=False)
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
     out = tmp_path / "out.mp4"
-    assert main(["stylize", str(cut), *family_args("johnson", nets), "-o", str(out), "--quiet"]) == 0
-    (warning,) = warnings(caplog)
-    assert warning.startswith(f"{cut}: truncated? ") and warning.endswith("; the output has those frames")
+    err = _one_line_error(["stylize", str(cut), *family_args("johnson", nets), "-o", str(out), "--quiet"], capsys)
+    assert err.startswith(f"error: {cut}: truncated: ") and "frame(s) decoded, its header announces about 20" in err
+    assert err.endswith(f"; {out} was written with the frames that could be read")
     assert 0 < probe(out)["n"] < 20
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--fps", "0"], "error: --fps 0: must be a positive number of frames per second"),
+    (["--fps", "nan"], "error: --fps nan: must be a positive number of frames per second"),
+    (["-o", "{tmp}/out.gif"], "error: {tmp}/out.gif: a clip is written to a video file (.mp4, .m4v, .mov, .mkv) or "
+                              "to a folder of frames"),
+    (["-o", "{tmp}/out.tiff"], "error: {tmp}/out.tiff: a clip is written to a video file (.mp4, .m4v, .mov, .mkv) or "
+                               "to a folder of frames"),
+])
+def test_frames_folder_options_that_would_change_the_clip_are_refused(nets, tmp_path, capsys, argv, message):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(2):
+        Image.fromarray(smooth_texture(20, 24, seed=i)).save(frames / f"f{i}.png")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    out = [] if "-o" in argv else ["-o", str(tmp_path / "out.mp4")]
+    err = _one_line_error(["stylize", str(frames), *family_args("johnson", nets), "--temporal", *out, *argv,
+                           "--quiet"], capsys)
+    assert err == message.replace("{tmp}", str(tmp_path))
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("out")]
 
 
 def test_odd_sizes_are_padded_by_one_row_and_column(nets, tmp_path, caplog):

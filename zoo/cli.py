@@ -41,6 +41,16 @@ def _size(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {value}")
+    return value
+
+
 # ---------------------------------------------------------------------------------------- stylize
 def _add_stylize(sub) -> None:
     p = sub.add_parser(
@@ -113,7 +123,7 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .fileio import check_writable
+    from .fileio import DISK_ERRNOS, check_writable
     from .fit import configure_lightning_logging
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
                      save_image)
@@ -127,6 +137,10 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         return status
     # -- end of the video hook --
     out = Path(args.output)
+    for raw in args.inputs:  # never write over the input
+        if Path(raw).exists() and out.exists() and Path(raw).resolve() == out.resolve():
+            raise UsageError(f"-o/--output {out}: this is the input {'folder' if out.is_dir() else 'image'}; write "
+                             "the results elsewhere")
     items, had_folder = _collect_inputs(args.inputs, out)
     if not items:
         raise UsageError("no input images")
@@ -154,7 +168,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     configure_lightning_logging(args.verbose)  # Gatys' Trainer: no Lightning INFO lines unless --verbose
     check_styles(args.model, stylizer, len(styles), args.style_weights)
 
-    written, skipped = 0, 0
+    written, skipped, failed = 0, 0, 0  # skipped: the output exists; failed: the input could not be done
     iterator = items
     if to_folder and not args.quiet:
         from tqdm.auto import tqdm
@@ -174,28 +188,34 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             if not to_folder:
                 raise
             log.warning("skipping %s", e)
-            skipped += 1
+            failed += 1
             continue
         except OptionError as e:  # this picture cannot work with these options (its size)
             if not to_folder:
                 raise OptionError(f"{src}: {e}") from None
             log.warning("skipping %s: %s", src, e)
-            skipped += 1
+            failed += 1
             continue
         try:
             save_image(result, dst, overwrite=args.overwrite)
         except ImageWriteError as e:
             if not to_folder:
                 raise
+            if e.errno in DISK_ERRNOS:  # a full or read-only disk: every later picture would fail too
+                raise UsageError(f"{e}; {written} of {len(items)} image(s) written to {out} before it") from None
             log.warning("skipping: %s", e)
-            skipped += 1
+            failed += 1
             continue
         written += 1
-    if to_folder:
-        print(f"{written} image(s) written to {out}" + (f", {skipped} skipped (see warnings)" if skipped else ""))
-    else:
+    if not to_folder:
         print(f"wrote {out}")
-    return 0 if written else 1
+        return 0
+    exists = f", {skipped} already there (pass --overwrite to replace them)" if skipped else ""
+    if failed:  # not all that was asked was done: say how much, exit non-zero
+        raise UsageError(f"{written} of {len(items)} image(s) written to {out}{exists}, {failed} failed (see the "
+                         "warnings above)")
+    print(f"{written} image(s) written to {out}{exists}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------- list
@@ -422,7 +442,7 @@ def _add_demo(sub) -> None:
                     "zoo demo --weights random --backbone-weights none. See docs/demo.md.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                                                        "only; 0.0.0.0 opens the page to the network)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=_port, default=7860, help="port, 1 to 65535 (default 7860)")
     p.add_argument("--weights", action="append", default=None, metavar="[MODEL=]W",
                    help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
                         "smoke runs only); MODEL=W for one model; repeatable")
@@ -446,7 +466,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = Demo(parse_weights(args.weights), args.backbone_weights, args.max_size, args.max_pixels, args.device)
     try:
         serve(demo, args.host, args.port, args.queue)
-    except OSError as e:  # the port is taken, the address is not this machine's
+    except (OSError, OverflowError) as e:  # the port is taken, the address is not this machine's
         reason = str(e).split(". ")[0]
         raise UsageError(f"--host {args.host} --port {args.port}: cannot serve there ({reason})") from None
     return 0

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
-from .errors import ConfigError
+from .errors import ConfigError, ZooError
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
 from .download import CONFIG_FILE, WEIGHTS_FILE, WeightsUnavailableError, offline, safetensors_bytes
 from .factory import build_network, canonical_arch
@@ -137,6 +137,41 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
     return arch, dict(config), net_sd
 
 
+class PublishError(ZooError, RuntimeError):
+    """The Hub refused the upload or could not be reached; the message says which and what to do."""
+
+
+def _check_repo_id(repo_id: str) -> None:
+    """``owner/name`` that the Hub accepts, before any work."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        raise PublishError(f"--repo-id {repo_id}: not a Hub repository id ({str(e).splitlines()[0]})") from None
+    if "/" not in repo_id:
+        raise PublishError(f"--repo-id {repo_id}: give owner/name (your user or organisation, then the model's name)")
+
+
+def _upload_failure(error: Exception, repo_id: str) -> PublishError | None:
+    """One line for a Hub failure (no token, refused, unreachable), else None (a bug)."""
+    from huggingface_hub import errors as hub_errors
+
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, hub_errors.LocalTokenNotFoundError):
+        return PublishError(f"--repo-id {repo_id}: no Hub token; pass --token, set HF_TOKEN or run `hf auth login`")
+    if isinstance(error, hub_errors.HfHubHTTPError):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        hint = "check --token / HF_TOKEN and that it may write to this repository" if status in (401, 403) else \
+            "try again later, or use --dry-run DIR and upload the folder yourself"
+        return PublishError(f"--repo-id {repo_id}: the Hub refused the upload ({reason}); {hint}")
+    http_libraries = ("httpx", "httpx2", "httpcore", "requests", "urllib3")  # whichever the Hub client uses
+    if isinstance(error, OSError) or any(c.__module__.split(".")[0] in http_libraries for c in type(error).__mro__):
+        return PublishError(f"--repo-id {repo_id}: cannot reach the Hub ({reason}); check the network, or use "
+                            "--dry-run DIR to write the folder")
+    return None
+
+
 def _constructor_arguments(cls: type) -> list[str]:
     """The names of the arguments ``cls(...)`` takes (none for a fixed architecture)."""
     import inspect
@@ -198,7 +233,7 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
     if out.exists():
         stray = sorted(p.name for p in out.iterdir() if p.name not in EXPORT_FILES)
         if stray:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f"{out} holds other files ({', '.join(stray[:5])}); the export folder is uploaded as is, "
                 f"so give an empty or new folder"
             )
@@ -328,11 +363,18 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
 
     if offline():
         raise WeightsUnavailableError("HF_HUB_OFFLINE=1 is set: cannot upload; use --dry-run DIR to write the folder")
+    _check_repo_id(repo_id)
     with tempfile.TemporaryDirectory(prefix="stylezoo-publish-") as tmp:
         res = export_for_hub(checkpoint, tmp, **kwargs)
         api = HfApi(token=token)
-        api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
-        info = api.upload_folder(repo_id=repo_id, folder_path=tmp, repo_type="model",
-                                 commit_message=commit_message or f"Stylezoo export of {res.architecture}")
+        try:
+            api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
+            info = api.upload_folder(repo_id=repo_id, folder_path=tmp, repo_type="model",
+                                     commit_message=commit_message or f"Stylezoo export of {res.architecture}")
+        except Exception as e:  # noqa: BLE001 - narrowed by _upload_failure; anything else is re-raised
+            failure = _upload_failure(e, repo_id)
+            if failure is None:
+                raise
+            raise failure from e
     return PublishResult(repo_id=repo_id, folder=None, sha256=res.sha256, architecture=res.architecture,
                          commit=getattr(info, "oid", None), url=getattr(info, "commit_url", None))

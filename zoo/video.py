@@ -30,6 +30,7 @@ import contextlib
 import inspect
 import io
 import logging
+import math
 import os
 import re
 import shutil
@@ -132,6 +133,7 @@ class _VideoSource:
         self.display_matrix: list[int] | None = None
         self.colour: dict[str, int] = {}
         self.variable_rate = False
+        self.incomplete: str | None = None  # why fewer frames were decoded than the file announces
 
     def frames_with_audio(self, on_audio: Callable[[Any], None] | None) -> Iterator[tuple[Tensor, int, str]]:
         """(frame (1, 3, H, W) in [0, 1], pts in ``time_base``, name) for each frame, in order."""
@@ -162,16 +164,14 @@ class _VideoSource:
         except av.FFmpegError as e:
             if index == 0:
                 raise VideoReadError(f"{self.path}: no frame could be decoded ({_reason(e)})") from None
-            log.warning("%s: corrupt or truncated after %d frame(s) (%s); the output has those frames", self.path,
-                        index, _reason(e))
+            self.incomplete = f"corrupt or truncated after {index} frame(s) ({_reason(e)})"
             return
         if index == 0:
             raise VideoReadError(f"{self.path}: no frame could be decoded (corrupt or truncated file)")
         if lo is not None and hi - lo > 1:
             self.variable_rate = True
         if self.announced and index < 0.9 * self.announced - 1:
-            log.warning("%s: truncated? %d frame(s) decoded, its header announces about %d; the output has those "
-                        "frames", self.path, index, self.announced)
+            self.incomplete = f"truncated: {index} frame(s) decoded, its header announces about {self.announced}"
 
     @staticmethod
     def writes(name: str) -> bool:
@@ -214,9 +214,11 @@ class _FramesSource:
         self.files = sorted(list_images(folder, recursive=False), key=_natural_key)
         if not self.files:
             raise VideoReadError(f"{folder}: no frames (no images directly in this folder)")
-        self.fps = Fraction(str(fps or DEFAULT_FPS)).limit_denominator(100_000)
+        if fps is not None and not (math.isfinite(fps) and fps > 0):  # 0 is a value, not "the default"
+            raise ConfigError(f"--fps {fps:g}: must be a positive number of frames per second")
+        self.fps = Fraction(str(DEFAULT_FPS if fps is None else fps)).limit_denominator(100_000)
         if self.fps <= 0:
-            raise VideoReadError(f"--fps must be positive, got {fps}")
+            raise ConfigError(f"--fps {fps:g}: too small; give at least 0.00001 frames per second")
         self.time_base = 1 / self.fps
         self.frames = len(self.files)
         self.audio: list = []
@@ -367,7 +369,7 @@ class _FramesSink:
     an existing file needs ``overwrite``, and is refused before any work otherwise."""
 
     def __init__(self, path: Path, overwrite: bool, source) -> None:
-        if path.suffix.lower() in SAVE_FORMATS or path.suffix.lower() in VIDEO_EXTENSIONS:
+        if path.suffix.lower() in (*SAVE_FORMATS, *IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):  # never a folder "out.gif"
             raise VideoWriteError(f"{path}: a clip is written to a video file ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) "
                                   "or to a folder of frames")
         if path.exists() and not path.is_dir():
@@ -600,6 +602,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         raise VideoReadError(f"{src}: no such file or folder")
     if fps is not None and not src.is_dir():
         raise ConfigError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise ConfigError(f"-o/--output {dst}: this is the input; write the result elsewhere")
     source = _open_source(src, fps, max_pixels)
     sink = None
     try:
@@ -622,6 +626,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         raise
     finally:
         source.close()
+    if getattr(source, "incomplete", None):  # the output is whole but has fewer frames: never silent
+        raise VideoReadError(f"{src}: {source.incomplete}; {out} was written with the frames that could be read")
     if source.variable_rate:
         log.warning("%s: variable frame rate; %s", src, "every frame kept its timestamp" if isinstance(sink, _VideoSink)
                     else "a folder of frames does not keep the timestamps")
