@@ -93,7 +93,7 @@ def warnings(caplog) -> list[str]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+    return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name or ".old-" in p.name)
 
 
 @pytest.fixture(scope="module")

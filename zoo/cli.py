@@ -113,6 +113,15 @@ def _collect_inputs(inputs: Sequence[str], output: Path) -> tuple[list[tuple[Pat
     return items, folder
 
 
+def _remove_leftovers(folder: Path, recursive: bool = False) -> None:
+    """The temporaries a killed run (SIGKILL, power loss) left where this run writes (never a live run's)."""
+    from .fileio import remove_stale_temporaries
+
+    removed = remove_stale_temporaries(folder, recursive=recursive)
+    if removed:
+        log.info("removed %d unfinished file(s) of a killed run: %s", len(removed), ", ".join(map(str, removed)))
+
+
 def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
     if not to_folder:
         return out
@@ -152,6 +161,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if not to_folder and out.suffix.lower() not in SAVE_FORMATS:  # before any work, not after it
         raise UsageError(f"{out}: unknown image extension {out.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
     check_writable(out if to_folder else out.parent, "-o/--output")
+    _remove_leftovers(out if to_folder else out.parent, recursive=to_folder)
 
     styles = [load_image(s, args.max_pixels) for s in args.style]
     opts = StylizeOptions(
@@ -301,6 +311,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_model
 
     out = Path(args.output)
+    _remove_leftovers(out.parent)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
     net = _load_net(args.model, args.weights, direction=args.direction)
@@ -333,6 +344,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     family = resolve(args.model).family
     if not (family.converters and family.loads_networks):
         raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
+    _remove_leftovers(out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")
     net = _load_net(family.name, args.checkpoint, backbone_weights=args.backbone_weights)
@@ -375,6 +387,9 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
 def publish_from_args(args: argparse.Namespace):
     """Run ``zoo publish`` from parsed :func:`add_publish_arguments` flags and print what was done."""
     from .publish import EXPORT_FILES, publish
+
+    if args.dry_run:
+        _remove_leftovers(Path(args.dry_run))
 
     res = publish(args.checkpoint, args.repo_id, dry_run_dir=args.dry_run, token=args.token, tag=args.tag,
                   variant=args.variant, architecture=args.arch, prefix=args.prefix, licence=args.licence,

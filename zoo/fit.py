@@ -212,7 +212,7 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
     from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
     from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-    from .fileio import atomic_path, check_writable
+    from .fileio import WriteError, atomic_path, check_writable, describe_os_error
 
     class AtomicCheckpointIO(TorchCheckpointIO):
         """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio); a failed write (a
@@ -221,9 +221,16 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
         def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
             import torch
 
-            # Through a Python file: a full disk is then an OSError (ENOSPC), not torch's RuntimeError.
-            with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                torch.save(checkpoint, f)
+            # Through a Python file: a full disk is then an OSError (ENOSPC) naming the file, also when torch
+            # reports it as its own RuntimeError ("unexpected pos") with the OSError as its context.
+            try:
+                with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                    torch.save(checkpoint, f)
+            except RuntimeError as e:
+                cause = e.__cause__ or e.__context__
+                if not isinstance(cause, OSError):
+                    raise
+                raise WriteError(describe_os_error(path, cause), cause.errno) from e
 
     class ZooSaveConfig(SaveConfigCallback):
         """The resolved recipe in the run's folder, written to a temporary name and renamed (zoo.fileio);
@@ -609,6 +616,13 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     runs = Path(_take_option(args, "runs_dir") or "runs")
     run_root = runs / name
     context["run_root"] = run_root
+    if _is_main_process():  # what a killed run (SIGKILL) of this name left; never a live run's files
+        from .fileio import remove_stale_temporaries
+
+        removed = remove_stale_temporaries(run_root, recursive=True)
+        if removed:
+            print(f"removed {len(removed)} unfinished write(s) of a killed run: {', '.join(map(str, removed))}",
+                  file=sys.stderr)
     context["folders_before"] = _folders(run_root) | ({runs} if runs.is_dir() else set())
 
     allow_config_change = _take_flag(args, "allow_config_change")

@@ -361,9 +361,9 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
         return PublishResult(repo_id=repo_id, folder=res.folder, sha256=res.sha256, architecture=res.architecture)
     from huggingface_hub import HfApi
 
+    _check_repo_id(repo_id)
     if offline():
         raise WeightsUnavailableError("HF_HUB_OFFLINE=1 is set: cannot upload; use --dry-run DIR to write the folder")
-    _check_repo_id(repo_id)
     with tempfile.TemporaryDirectory(prefix="stylezoo-publish-") as tmp:
         res = export_for_hub(checkpoint, tmp, **kwargs)
         api = HfApi(token=token)

@@ -34,7 +34,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -383,7 +382,7 @@ class _FramesSink:
             log.warning("%s: the audio of %s is not written to a folder of frames", path, source.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.overwrite = path, overwrite
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        self.tmp = fileio.new_temp_dir(path)  # named for its process: a killed run's is removed by the next
         self.frames = 0
 
     mux_audio = None  # a folder of frames has no audio: the source does not even read it
@@ -604,6 +603,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         raise ConfigError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         raise ConfigError(f"-o/--output {dst}: this is the input; write the result elsewhere")
+    for folder in (dst.parent, dst):  # what a killed run (SIGKILL) left where this one writes
+        fileio.remove_stale_temporaries(folder)
     source = _open_source(src, fps, max_pixels)
     sink = None
     try:
