@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, make_image
+from conftest import REPO, WAIT, make_image
 
-WAIT = 600  # seconds: an upper bound for an event on a very busy machine, not an expected duration
+
 
 
 def _dead_pid() -> int:

@@ -178,7 +178,7 @@ CASES = [
     Case("resume-other-configuration", ["zoo.fit", "{gatys}", "--data.size=32", "--ckpt_path=last"], 1,
          "the checkpoint was written with another configuration (size mismatch for images.0",
          before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
-    Case("resume-changed-network", ["zoo.fit", "{johnson}", "--model.network={channels: [4, 8, 16], num_residual: 1}",
+    Case("resume-changed-network", ["zoo.fit", "{johnson}", "--model.network.channels=[4, 8, 16]",
                                     "--trainer.max_steps=2", "--ckpt_path=last"], 1,
          "was written with another model configuration: --model.network.channels: checkpoint [4, 8, 8], this "
          "command [4, 8, 16]; resume with the run's options", before=("zoo.fit", "{johnson}", "--trainer.max_steps=1"),

@@ -21,6 +21,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import WAIT
 import zoo
 from zoo.cli import main
 from zoo.families import FAMILIES
@@ -509,7 +510,7 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path, offline_env):
     r = subprocess.run([sys.executable, "-m", "benchmarks.bench_video", "--clips", "noise", "--frames", "3",
                         "--size", "24", "--no-gatys", "--speed-size", "32", "--speed-frames", "2", "--speed-reps", "1",
                         "--cli-frames", "1", "--memory-frames", "2", "--out", str(out)],
-                       env=offline_env, cwd=REPO, capture_output=True, text=True, timeout=300)
+                       env=offline_env, cwd=REPO, capture_output=True, text=True, timeout=WAIT)
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["environment"]["device_type"] == "cpu" and "RANDOM" in result["environment"]["weights"]
