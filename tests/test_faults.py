@@ -63,6 +63,8 @@ HOLD_A_WRITE = textwrap.dedent("""
     from zoo.cli import main
     import zoo.fileio
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a background job ignores it)
+
     real = zoo.fileio._flush_to_disk
     def slow_flush(path):  # the write is under way (its temporary exists): tell the test, then wait
         print("writing", flush=True)
@@ -99,18 +101,45 @@ GATYS_LONG = ["-m", "zoo", "stylize", "in.png", "--style", "style.png", "--steps
               "--backbone-weights", "none", "-o", "out.png"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and SIGTERM are POSIX")
 def test_sigterm_during_a_long_run_exits_143_with_one_line(offline_env, tmp_path):
+    """In a terminal (a pseudo-terminal: progress bars draw only there), SIGTERM once the progress bar moves."""
+    import pty
+    import select
+
     make_image(tmp_path / "in.png", (40, 36), seed=1)
     make_image(tmp_path / "style.png", (36, 40), seed=2)
-    proc = _start(GATYS_LONG, offline_env, tmp_path)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, *GATYS_LONG], cwd=tmp_path, env=offline_env, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave)
+    os.close(slave)
+    seen = b""
+
+    def read(until: bytes | None) -> None:
+        nonlocal seen
+        while until is None or until not in seen:
+            ready, _, _ = select.select([master], [], [], WAIT)
+            assert ready, f"nothing printed within {WAIT:.0f} s: {seen[-2000:]!r}"
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk:
+                assert until is None, f"the child ended before printing {until!r}: {seen[-3000:]!r}"
+                return
+            seen += chunk
+
     try:
-        _wait_for_line(proc.stderr, "it/s")  # the progress bar: the optimisation runs
+        read(b"it/s")  # the progress bar moves: the optimisation runs
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=WAIT)
+        read(None)
+        proc.wait(WAIT)
     finally:
         proc.kill()
-    assert proc.returncode == 143, err
-    assert err.strip().splitlines()[-1].endswith("terminated") and "Traceback" not in err
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert proc.returncode == 143, text[-3000:]
+    assert text.strip().splitlines()[-1].strip().endswith("terminated") and "Traceback" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "style.png"]
 
 

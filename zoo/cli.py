@@ -325,7 +325,8 @@ def _add_convert(sub) -> None:
     p = sub.add_parser(
         "convert", help="convert a canonical published checkpoint to a safetensors export folder",
         description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
-                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain) into "
+                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain, a "
+                    "bryandlee/animegan2-pytorch .pt such as paprika.pt for animeganv2) into "
                     "model.safetensors + config.json + README.md, loadable with zoo.create_model(FAMILY, "
                     "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
     p.add_argument("checkpoint", help="the published .pth file")

@@ -64,25 +64,6 @@ def _config_source(path: Path) -> str:
     return str(folder / "config.json") if path.suffix != ".ckpt" and (folder / "config.json").is_file() else str(path)
 
 
-def check_config_types(config: Mapping[str, Any], parameters: Mapping[str, inspect.Parameter], where: str) -> None:
-    """Refuse a config entry whose JSON type differs from its parameter's default (``"channels": "abc"`` where
-    a list is expected), naming the file and the key."""
-    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", list: "a list",
-             tuple: "a list", dict: "an object"}
-    for key, value in config.items():
-        param = parameters.get(key)
-        default = param.default if param is not None else inspect.Parameter.empty
-        if default is inspect.Parameter.empty or default is None or value is None or type(default) not in kinds:
-            continue
-        ok = (isinstance(value, bool) if isinstance(default, bool) else
-              isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(default, float) else
-              isinstance(value, int) and not isinstance(value, bool) if isinstance(default, int) else
-              isinstance(value, (list, tuple)) if isinstance(default, (list, tuple)) else
-              isinstance(value, type(default)))
-        if not ok:
-            raise ConfigError(f"{where}: {key!r} must be {kinds[type(default)]}, got {value!r}")
-
-
 def load_network(family: str, weights: str | os.PathLike, prefix: str | None = None, **overrides: Any) -> ZooNet:
     """The trained network of ``family`` (a name in :data:`zoo.families.FAMILIES`) from ``weights``, strictly loaded, in
     eval mode, on the CPU.
@@ -135,6 +116,8 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     accepted = inspect.signature(network).parameters
     config = {**{k: v for k, v in config.items() if k in accepted}, **overrides}
     where = _config_source(path)
+    from .factory import check_config_types
+
     check_config_types(config, accepted, where)
     try:
         net = network(**config)
