@@ -97,21 +97,38 @@ def test_a_signal_during_a_write_leaves_no_temporary(sig, code, line, offline_en
     assert list((tmp_path / "out").iterdir()) == []
 
 
-GATYS_LONG = ["-m", "zoo", "stylize", "in.png", "--style", "style.png", "--steps", "1000000",
-              "--backbone-weights", "none", "-o", "out.png"]
+# As in a terminal: Ctrl-C raises KeyboardInterrupt (a child of a background job would inherit "ignore SIGINT").
+AS_IN_A_TERMINAL = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                    "sys.argv = sys.argv[1:]; runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and SIGTERM are POSIX")
-def test_sigterm_during_a_long_run_exits_143_with_one_line(offline_env, tmp_path):
-    """In a terminal (a pseudo-terminal: progress bars draw only there), SIGTERM once the progress bar moves."""
+def _long_run(kind: str, tmp: Path) -> list[str]:
+    make_image(tmp / "in.png", (40, 36), seed=1)
+    make_image(tmp / "style.png", (36, 40), seed=2)
+    if kind == "stylize":
+        return ["zoo", "stylize", "in.png", "--style", "style.png", "--steps", "1000000", "--backbone-weights", "none",
+                "-o", "out.png"]
+    from test_fit import recipe_args
+
+    return ["zoo.fit", str(REPO / "recipes" / "gatys.yaml"), *recipe_args("gatys", tmp), "--trainer.max_steps=1000000"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and POSIX signals")
+@pytest.mark.parametrize("kind,sig,code,line", [
+    ("stylize", signal.SIGTERM, 143, "terminated"), ("stylize", signal.SIGINT, 130, "interrupted"),
+    ("fit", signal.SIGTERM, 143, "terminated"), ("fit", signal.SIGINT, 130, "interrupted"),
+])
+def test_a_signal_during_a_long_run_is_one_line_and_its_exit_status(kind, sig, code, line, offline_env, tmp_path):
+    """In a terminal (a pseudo-terminal: progress bars draw only there), the signal once the progress bar
+    moves: the exit status, one last line, no traceback, no output or temporary left."""
     import pty
     import select
 
-    make_image(tmp_path / "in.png", (40, 36), seed=1)
-    make_image(tmp_path / "style.png", (36, 40), seed=2)
+    argv = _long_run(kind, tmp_path)
+    before = {p for p in tmp_path.rglob("*")}
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, *GATYS_LONG], cwd=tmp_path, env=offline_env, stdin=subprocess.DEVNULL,
-                            stdout=slave, stderr=slave)
+    proc = subprocess.Popen([sys.executable, "-c", AS_IN_A_TERMINAL, *argv], cwd=tmp_path, env=offline_env,
+                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
     os.close(slave)
     seen = b""
 
@@ -131,16 +148,21 @@ def test_sigterm_during_a_long_run_exits_143_with_one_line(offline_env, tmp_path
 
     try:
         read(b"it/s")  # the progress bar moves: the optimisation runs
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         read(None)
         proc.wait(WAIT)
     finally:
         proc.kill()
         os.close(master)
     text = seen.decode(errors="replace")
-    assert proc.returncode == 143, text[-3000:]
-    assert text.strip().splitlines()[-1].strip().endswith("terminated") and "Traceback" not in text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "style.png"]
+    assert proc.returncode == code, text[-3000:]
+    last = text.strip().splitlines()[-1].strip()
+    assert last.endswith(line) or last.startswith(line + ";"), text[-3000:]
+    assert "Traceback" not in text
+    new = [p for p in set(tmp_path.rglob("*")) - before if p.is_file()]
+    assert not [p for p in new if ".tmp" in p.name]
+    if kind == "stylize":  # nothing at all: the result was not finished
+        assert new == []
 
 
 # ------------------------------------------------------------------------------------------ SIGKILL leftovers

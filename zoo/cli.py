@@ -1,6 +1,10 @@
 """The ``zoo`` command: stylize, fit, list, export, convert, publish, bench.
 
-Exit status 0 on success; otherwise a one-line ``error:`` message on stderr and a non-zero status.
+Exit status 0 on success. A user error (:class:`zoo.errors.ZooError`) or a fault of the machine (a full or
+read-only disk, a missing file, no memory) is one ``error:`` line on stderr naming the file or option, status 1
+(2 for a bad option); a run that did only part of its work (a folder with unreadable pictures, a truncated
+clip) says how much and exits 1; Ctrl-C exits 130 (``interrupted``) and SIGTERM 143 (``terminated``), leaving
+no temporary file. Anything else is a bug: its traceback, and a line asking to report it.
 """
 
 from __future__ import annotations
@@ -565,6 +569,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print("terminated", file=sys.stderr)
         return 143
+    except SystemExit as e:  # a library that ends a Ctrl-C with sys.exit(1) (Lightning's Trainer)
+        if isinstance(e.__context__, (KeyboardInterrupt, Terminated)):
+            print("terminated" if isinstance(e.__context__, Terminated) else "interrupted", file=sys.stderr)
+            return 143 if isinstance(e.__context__, Terminated) else 130
+        raise
     except BrokenPipeError:  # `zoo list | head`
         return 0
     except Exception as e:  # noqa: BLE001 - a user's mistake or the machine's fault is one line; a bug is not
