@@ -14,7 +14,11 @@ in bryandlee/animegan2-pytorch's layout, ``broken*.png`` a text file named like 
 
 * ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
 * ``disk_full``: flushing any written file to disk fails with ENOSPC (a full disk);
-* ``no_gpu``: the machine has no GPU.
+* ``no_gpu``: the machine has no GPU;
+* ``ctrl_c`` / ``sigterm``: Ctrl-C (KeyboardInterrupt) or SIGTERM (zoo.errors.Terminated) arrives while the first
+  file is flushed to disk (tests/test_faults.py sends the real signals to real processes).
+
+``clip.mkv`` is a 20-frame clip, ``cut.mkv`` its first half.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Case:
     absent: tuple[str, ...] = ()           # files that must not exist afterwards
     given: tuple[str, ...] = ()            # files to create first (see the module docstring)
     before: tuple[str, ...] = ()           # a command that must succeed first
-    fault: str | None = None               # read_only, disk_full, no_gpu
+    fault: str | None = None               # read_only, disk_full, no_gpu, ctrl_c, sigterm
     not_err: str | None = None             # text that must not appear on stderr
 
 
@@ -128,6 +132,27 @@ CASES = [
     Case("clip-to-a-picture-name", ["zoo", "stylize", "photos", "--style", "{style}", "--temporal", "-o", "clip.gif",
                                     *FAST], 1, "clip.gif: a clip is written to a video file",
          given=("photos/a.png", "photos/b.png"), absent=("clip.gif",)),
+    Case("truncated-clip-is-written-and-exits-1", ["zoo", "stylize", "cut.mkv", "--model", "johnson", "--weights",
+                                                   "net.johnson", "-o", "out.mp4", "--quiet"], 1,
+         "frame(s) decoded, its header announces about 20; out.mp4 was written with the frames that could be read",
+         given=("cut.mkv", "net.johnson/"), exists=("out.mp4",)),
+    # ---------------------------------------------------------------- Ctrl-C and SIGTERM while the result is written
+    *[Case(f"{what}-{family}", argv, code, line, given=given, absent=absent, fault=what)
+      for what, code, line in (("ctrl_c", 130, "interrupted"), ("sigterm", 143, "terminated"))
+      for family, argv, given, absent in (
+          ("gatys", [*STYLIZE, "-o", "out.png", *FAST], (), ("out.png",)),
+          ("johnson", ["zoo", "stylize", "{content}", "-m", "johnson", "--weights", "net.johnson", "-o", "out.png"],
+           ("net.johnson/",), ("out.png",)),
+          ("cyclegan", ["zoo", "stylize", "{content}", "-m", "cyclegan", "--weights", "net.cyclegan", "-o", "out.png"],
+           ("net.cyclegan/",), ("out.png",)),
+          ("adain", ["zoo", "stylize", "{content}", "-m", "adain_gan", "--weights", "random", "--style", "{style}",
+                     "--backbone-weights", "none", "-o", "out.png"], (), ("out.png",)),
+          ("animeganv2", ["zoo", "stylize", "{content}", "-m", "animeganv2", "--weights", "paprika.pt", "-o",
+                          "out.png"], ("paprika.pt",), ("out.png",)),
+          ("video", ["zoo", "stylize", "clip.mkv", "-m", "johnson", "--weights", "net.johnson", "-o", "out.mp4",
+                     "--quiet"], ("clip.mkv", "net.johnson/"), ("out.mp4",)),
+          ("fit", ["zoo.fit", "{gatys}", "--trainer.max_steps=1"], (), ("runs/gatys/version_0/checkpoints",)),
+      )],
     # ---------------------------------------------------------------- zoo bench / benchmarks.run
     Case("zoo-bench-takes-every-option", ["zoo", "bench", "--model", "johnson", "--protocol", "styleid"], 2,
          "error: --model johnson without --weights would run a random network"),
@@ -274,6 +299,13 @@ def _make(path: Path) -> None:
             (path / "config.json").write_text('{"channels": "abc", "num_residual": 1}')
         elif name.startswith("badjson"):
             (path / "config.json").write_text('{"channels": [4, 8, 8],')
+    elif name.endswith(".mkv"):  # a clip of 20 frames; cut.mkv: its first half only (a truncated download)
+        from test_video import make_video
+
+        full = make_video(path.with_name("full-" + name), n=20, w=64, h=48, rotation=None, audio=False)
+        data = full.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if name.startswith("cut") else data)
+        full.unlink()
     elif name == "paprika.pt":  # bryandlee/animegan2-pytorch's layout is the network's own
         from zoo.nets.animeganv2 import AnimeGANv2Generator
 
@@ -336,6 +368,12 @@ def _inject(fault: str | None, monkeypatch) -> None:
         monkeypatch.setattr(zoo.fileio, "new_temp", fail(errno.EROFS, "Read-only file system"))
     elif fault == "disk_full":
         monkeypatch.setattr(zoo.fileio, "_flush_to_disk", fail(errno.ENOSPC, "No space left on device"))
+    elif fault in ("ctrl_c", "sigterm"):  # the signal arrives while the result is being written
+        from zoo.errors import Terminated
+
+        def interrupt(*args, **kwargs):
+            raise KeyboardInterrupt() if fault == "ctrl_c" else Terminated()
+        monkeypatch.setattr(zoo.fileio, "_flush_to_disk", interrupt)
     elif fault == "no_gpu":
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
         monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)

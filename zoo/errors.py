@@ -35,7 +35,8 @@ class Terminated(BaseException):
 
 def terminate_as_exception() -> Callable[[], None]:
     """Make SIGTERM raise :class:`Terminated` in the main thread; returns a function that restores the
-    previous handler. Does nothing outside the main thread."""
+    previous SIGTERM and SIGINT handlers (Lightning leaves SIGINT ignored after a Ctrl-C: a caller of
+    ``zoo.cli.main`` / ``zoo.fit.main`` gets its Ctrl-C back). Does nothing outside the main thread."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -46,9 +47,16 @@ def terminate_as_exception() -> Callable[[], None]:
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)
+        interrupt = signal.getsignal(signal.SIGINT)
     except (ValueError, OSError):  # not allowed here (embedded interpreters)
         return lambda: None
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+        if interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
+
+    return restore
 
 
 def out_of_memory(error: BaseException) -> bool:

@@ -40,17 +40,18 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import Terminated, ZooError, out_of_memory, report_bug, terminate_as_exception
+from .fitargs import null_overrides, parse_error_line, take_flag, take_option
+from .runs import (LAST, config_changes, find_last_checkpoint, flatten, folders, remove_new_empty_folders,
+                   remove_unfinished_writes)
 
 __all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
 USAGE = "usage: python -m zoo.fit RECIPE[.yaml] [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
-LAST = "last.ckpt"
 
 
 class FitError(ZooError, RuntimeError):
@@ -112,16 +113,6 @@ def quiet_known_warnings() -> None:
 
 
 # ------------------------------------------------------------------------------------------ runs
-def find_last_checkpoint(run_root: str | os.PathLike) -> Path | None:
-    """``version_N/checkpoints/last.ckpt`` of the highest N under ``run_root`` that has one, else None."""
-    found = []
-    for folder in Path(run_root).glob("version_*"):
-        match = re.fullmatch(r"version_(\d+)", folder.name)
-        if match and (folder / "checkpoints" / LAST).is_file():
-            found.append((int(match.group(1)), folder / "checkpoints" / LAST))
-    return max(found)[1] if found else None
-
-
 def _checkpoint_position(path: Path) -> tuple[int, int]:
     """(epoch, global step) recorded in a Lightning checkpoint."""
     from .checkpoint import load_torch_file
@@ -135,75 +126,9 @@ def _checkpoint_position(path: Path) -> tuple[int, int]:
     return int(ckpt.get("epoch", 0)), ckpt["global_step"]
 
 
-def _remove_unfinished_writes(checkpoint: Path) -> None:
-    """The hidden temporary files a killed run left beside its checkpoints and logs (writes it never
-    finished; its real files are whole, zoo.fileio), removed before the run resumes."""
-    from .fileio import remove_temporaries
-
-    removed = [p for folder in (checkpoint.parent, checkpoint.parent.parent) for p in remove_temporaries(folder)]
-    if removed:
-        print(f"removed {len(removed)} unfinished write(s) of the interrupted run: "
-              + ", ".join(str(p) for p in removed), file=sys.stderr)
-
-
 def _is_main_process() -> bool:
     """False in the worker processes DDP starts by re-running this command."""
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
-
-
-def _take_option(args: list[str], name: str) -> str | None:
-    """Remove ``--name=value`` or ``--name value`` from ``args``; return the value (last one wins)."""
-    value = None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a.startswith(f"--{name}="):
-            value = a.split("=", 1)[1]
-            del args[i]
-        elif a == f"--{name}" and i + 1 < len(args):
-            value = args[i + 1]
-            del args[i:i + 2]
-        else:
-            i += 1
-    return value
-
-
-def _take_flag(args: list[str], name: str) -> bool:
-    """Remove ``--name`` or ``--name=true|false`` from ``args``; whether it was given (and true)."""
-    value = False
-    for a in list(args):
-        if a == f"--{name}" or a.startswith(f"--{name}="):
-            args.remove(a)
-            given = a.split("=", 1)[1].strip().lower() if "=" in a else "true"
-            if given not in ("true", "false", "1", "0", "yes", "no"):
-                raise FitError(f"--{name}={given}: expected true or false")
-            value = given in ("true", "1", "yes")
-    return value
-
-
-# ------------------------------------------------------------------------------------------ the CLI
-def _flatten(namespace, prefix: str = "") -> dict[str, Any]:
-    """A parsed config section as ``{dotted key: value}`` (``init_args`` left out of the keys)."""
-    items = namespace.as_dict() if hasattr(namespace, "as_dict") else namespace
-    flat: dict[str, Any] = {}
-    if not isinstance(items, dict):
-        return {prefix.rstrip("."): items}
-    for key, value in items.items():
-        if key == "__path__":
-            continue
-        dotted = prefix if key == "init_args" else f"{prefix}{key}."
-        if isinstance(value, dict) and value:
-            flat.update(_flatten(value, dotted))
-        else:
-            flat[dotted.rstrip(".")] = value
-    return flat
-
-
-def _config_changes(checkpoint: dict[str, Any], command: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """``(key, checkpoint's value, command's value)`` for each key whose value differs."""
-    missing = "(not set)"
-    return [(k, checkpoint.get(k, missing), command.get(k, missing)) for k in sorted(set(checkpoint) | set(command))
-            if checkpoint.get(k, missing) != command.get(k, missing)]
 
 
 def _build_cli_class(run_root: Path, allow_config_change: bool = False):
@@ -263,7 +188,7 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
             ours = self.config[sub]["model"].clone()
             super()._parse_ckpt_path()
             theirs = self.config[sub]["model"]
-            changed = _config_changes(_flatten(theirs), _flatten(ours))
+            changed = config_changes(flatten(theirs), flatten(ours))
             if not changed:
                 return
             if not allow_config_change:
@@ -450,67 +375,6 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
     return None
 
 
-_NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
-                    r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
-# jsonargparse's three ways of saying that a key does not exist; the groups are the key below the parser key.
-_UNKNOWN_KEY = re.compile(r"^(?:unrecognized arguments: --([\w.]+)|Option '([\w.]+)' is not accepted|"
-                          r"Group '(\w+)' does not accept option '([\w.]+)')")
-_CLASS_PATH = re.compile(r"Problem with given class_path '([\w.]+)'")
-
-
-def _options_of(class_path: str) -> list[str]:
-    """The argument names of the class a recipe section names (its dataclass fields or constructor
-    arguments); [] when it cannot be imported."""
-    import dataclasses
-    import importlib
-    import inspect
-
-    module, _, name = class_path.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-        if dataclasses.is_dataclass(cls):
-            return [f.name for f in dataclasses.fields(cls)]
-        return [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
-                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    except Exception:  # noqa: BLE001 - only a hint for the message
-        return []
-
-
-def parse_error_line(message: str) -> str:
-    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``, with the
-    whole key of an option that does not exist (``--model.losses.gram.wieght: no such option; valid: ...``)."""
-    keys: list[str] = []
-    reasons: list[str] = []
-    class_path = None
-    for line in str(message).splitlines():
-        line = line.strip().lstrip("- ").strip()
-        key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
-        if key:
-            keys.append(key.group(1))
-            line = key.group(2)
-        found = _CLASS_PATH.match(line)
-        if found:
-            class_path = found.group(1)
-        unknown = _UNKNOWN_KEY.match(line)
-        if unknown:
-            rest, option = [g for g in unknown.groups() if g], unknown.group(2)
-            valid = _options_of(class_path) if class_path and option and "." not in option else []
-            return f"--{'.'.join(keys + rest)}: no such option" + (f"; valid: {', '.join(valid)}" if valid else "")
-        if line and not _NOISE.match(line):
-            reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
-    reason = "; ".join(dict.fromkeys(reasons)) or "invalid value"
-    return (f"--{'.'.join(keys)}: {reason}" if keys else reason)[:600]
-
-
-_NULL_KEY = re.compile(r"^--model\.(?:init_args\.)?(\w+)\.(\w+)=(null|none|None)$")
-
-
-def _null_overrides(args: list[str]) -> list[str]:
-    """``--model.losses.tv=null`` as ``--model.losses={tv: null}`` (the form jsonargparse takes to turn
-    off one optional part of a typed section)."""
-    return [_NULL_KEY.sub(r"--model.\1={\2: null}", a) for a in args]
-
-
 # ------------------------------------------------------------------------------------------ main
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -542,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         restore()
         if not done and context.get("run_root") is not None and _is_main_process():
-            _remove_new_empty_folders(context["run_root"], context.get("folders_before", set()))
+            remove_new_empty_folders(context["run_root"], context.get("folders_before", set()))
 
 
 def _interrupted(error: BaseException, context: dict[str, Any]) -> int:
@@ -553,26 +417,6 @@ def _interrupted(error: BaseException, context: dict[str, Any]) -> int:
     hint = f"; the last checkpoint is {last} (continue with --ckpt_path=last)" if last else ""
     print(f"{what}{hint}", file=sys.stderr)
     return 143 if isinstance(error, Terminated) else 130
-
-
-def _folders(root: Path) -> set[Path]:
-    return {root, *(p for p in root.rglob("*") if p.is_dir())} if root.is_dir() else set()
-
-
-def _remove_new_empty_folders(run_root: Path, before: set[Path]) -> None:
-    """The empty folders a run that failed or was stopped created (run_root, version_N, checkpoints ...),
-    deepest first; folders that existed before and anything with a file in it are kept."""
-    for folder in sorted(_folders(run_root) - before, key=lambda p: len(p.parts), reverse=True):
-        try:
-            folder.rmdir()  # only succeeds when empty
-        except OSError:
-            pass
-    parent = run_root.parent
-    if parent not in before and parent != Path(".") and parent.is_dir():
-        try:
-            parent.rmdir()
-        except OSError:
-            pass
 
 
 def _recipe_problem(recipe: Path) -> str | None:
@@ -612,8 +456,8 @@ def _main(args: list[str], context: dict[str, str]) -> int:
             print(f"error: {recipe}: {problem}", file=sys.stderr)
             return 2
         extra, name = ["--config", str(recipe)], recipe.stem
-    name = _take_option(args, "run_name") or name
-    runs = Path(_take_option(args, "runs_dir") or "runs")
+    name = take_option(args, "run_name") or name
+    runs = Path(take_option(args, "runs_dir") or "runs")
     run_root = runs / name
     context["run_root"] = run_root
     if _is_main_process():  # what a killed run (SIGKILL) of this name left; never a live run's files
@@ -623,10 +467,10 @@ def _main(args: list[str], context: dict[str, str]) -> int:
         if removed:
             print(f"removed {len(removed)} unfinished write(s) of a killed run: {', '.join(map(str, removed))}",
                   file=sys.stderr)
-    context["folders_before"] = _folders(run_root) | ({runs} if runs.is_dir() else set())
+    context["folders_before"] = folders(run_root) | ({runs} if runs.is_dir() else set())
 
-    allow_config_change = _take_flag(args, "allow_config_change")
-    ckpt_path = _take_option(args, "ckpt_path")
+    allow_config_change = take_flag(args, "allow_config_change")
+    ckpt_path = take_option(args, "ckpt_path")
     resumed: Path | None = None
     start_step = 0
     if ckpt_path == "last":
@@ -643,7 +487,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
         epoch, start_step = _checkpoint_position(resumed)
         if _is_main_process():
             print(f"resuming from {resumed} (epoch {epoch}, step {start_step})", file=sys.stderr)
-            _remove_unfinished_writes(resumed)
+            remove_unfinished_writes(resumed)
         args.append(f"--ckpt_path={resumed}")
     elif ckpt_path is not None:
         args.append(f"--ckpt_path={ckpt_path}")
@@ -656,7 +500,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     try:
         cli = ZooCLI(
             LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-            args=["fit", *extra, *_null_overrides(args)],
+            args=["fit", *extra, *null_overrides(args)],
             save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
             trainer_defaults={
                 "default_root_dir": str(run_root),
