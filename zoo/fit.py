@@ -231,7 +231,9 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
                     raise inner from None  # jsonargparse wraps a class's own error in its union message
                 if inner is not None or debug():
                     raise
-                raise FitError(f"--{_section_of(e)}: {' '.join(str(e).split())}") from e
+                check = _zoo_error_in(e, _explicit_check)
+                line = str(check) if check is not None else parse_error_line(str(e))
+                raise FitError(line if line.startswith("--") else f"--{_section_of(check or e)}: {line}") from e
 
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
@@ -249,15 +251,15 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
     return ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule
 
 
-def _zoo_error_in(error: BaseException) -> ZooError | None:
-    """``error`` or the first :class:`ZooError` among its causes and contexts."""
+def _zoo_error_in(error: BaseException, test=lambda e: isinstance(e, ZooError)) -> BaseException | None:
+    """``error`` or the first of its causes and contexts that passes ``test`` (a :class:`ZooError`)."""
     seen, stack = set(), [error]
     while stack:
         e = stack.pop(0)
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, ZooError):
+        if test(e):
             return e
         stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None
@@ -344,6 +346,24 @@ def _check_progress(trainer, start_step: int, resumed: Path | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ errors
+def _explicit_check(error: BaseException) -> bool:
+    """A ``ValueError`` raised by an explicit check of a recipe value in a LightningModule or DataModule
+    (``raise ValueError(...)`` in zoo/variants or zoo/data, the modules that predate :class:`ZooError`), not
+    one from deeper code: a user's mistake."""
+    import linecache
+
+    if not isinstance(error, ValueError) or isinstance(error, ZooError):
+        return False
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    file = tb.tb_frame.f_code.co_filename
+    in_checks = any(f"{os.sep}zoo{os.sep}{d}{os.sep}" in file for d in ("variants", "data"))
+    return in_checks and linecache.getline(file, tb.tb_lineno).strip().startswith("raise ValueError(")
+
+
 def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
     """The one-line message for a user error or an environment fault behind ``error`` (a
     :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
@@ -357,7 +377,7 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, ZooError):
+        if isinstance(e, ZooError) or _explicit_check(e):
             return str(e)
         text = str(e)
         if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
