@@ -601,8 +601,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         raise VideoReadError(f"{src}: no such file or folder")
     if fps is not None and not src.is_dir():
         raise ConfigError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
-    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
-        raise ConfigError(f"-o/--output {dst}: this is the input; write the result elsewhere")
+    if overwrite and dst.exists() and dst.resolve() == src.resolve():  # (without overwrite: "file exists")
+        raise VideoWriteError(f"{dst}: this is the input; write the result elsewhere")
     for folder in (dst.parent, dst):  # what a killed run (SIGKILL) left where this one writes
         fileio.remove_stale_temporaries(folder)
     source = _open_source(src, fps, max_pixels)
