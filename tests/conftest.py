@@ -15,6 +15,24 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The limit of a wait for an event (a subprocess ending, a file appearing): generous, so that the suite
+# passes on a busy machine (CI, a laptop compiling beside it). A limit, never an expected duration.
+WAIT = float(os.environ.get("ZOO_TEST_WAIT", "1800"))
+
+
+def wait_until(condition, proc: subprocess.Popen | None = None, what: str = "the condition", poll: float = 0.2,
+               limit: float = WAIT) -> None:
+    """Return once ``condition()`` is true; fail if ``proc`` ends first or after ``limit`` seconds."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the process ended (status {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {limit:.0f} s")
+        time.sleep(poll)
+
 
 def make_image(path: Path, size=(48, 40), mode="RGB", seed=0) -> Path:
     """A smooth random RGB picture of ``size`` (W, H) written to ``path``; returns the path."""
@@ -70,7 +88,7 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 def run(offline_env, tmp_path):
     """Run ``python -m <module> args...`` in ``tmp_path``; returns the CompletedProcess."""
 
-    def _run(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    def _run(*args: str, cwd: Path | None = None, timeout: float = WAIT) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, *args], cwd=cwd or tmp_path, env=offline_env, capture_output=True,
                               text=True, timeout=timeout)
 

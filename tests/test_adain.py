@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from conftest import WAIT
 import originals
 from zoo.color import match_color, preserve_luminance, rgb_to_yiq
 from zoo.io import save_image
@@ -548,7 +549,7 @@ def test_load_adain_backbone_override_and_errors(trained, tmp_path, caplog):
 
 
 # ------------------------------------------------------------------------------------------- end to end
-def _run(args, cwd, env, timeout=300):
+def _run(args, cwd, env, timeout=WAIT):
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -28,6 +28,7 @@ from benchmarks import metrics as M
 from benchmarks import protocols as P
 from benchmarks import run as R
 from benchmarks import table as T
+from conftest import WAIT
 from zoo.backbone import VGGEncoder
 from zoo.losses import gram_matrix
 from zoo.families import FAMILIES, Family
@@ -628,7 +629,7 @@ def test_run_cli_end_to_end_as_a_subprocess(tmp_path, offline_env):
            "--style", str(tmp_path / "sty"), "--n-content", "2", "--n-style", "2", "--size", "32",
            "--art-size", "0", "--feature-extractor", "random", "--out", str(out),
            "--work-dir", str(tmp_path / "work"), "--no-progress"]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
     assert r["model"] == f"{FAKE}_sub" and r["weights"] == "fake.safetensors"
@@ -677,7 +678,7 @@ def test_table_cli_renders_usable_results_and_references_only(tmp_path, offline_
     readme.write_text(f"# Title\n\nintro\n\n{T.START}\nstale\n{T.END}\n\nfooter\n")
     cmd = [sys.executable, "-m", "benchmarks.table", "--results", str(res), "--readme", str(readme)]
     env = offline_env
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 0, proc.stderr
     text = readme.read_text()
     assert text.startswith("# Title\n\nintro\n\n") and text.endswith(f"{T.END}\n\nfooter\n")
@@ -737,7 +738,7 @@ def test_gpu_script_is_valid_bash_and_refuses_without_cuda(tmp_path):
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu.sh"
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     r = subprocess.run(["bash", str(script), str(tmp_path / "out")], capture_output=True, text=True,
-                       env={**os.environ, "PYTHON": sys.executable}, cwd=script.parent.parent, timeout=120)
+                       env={**os.environ, "PYTHON": sys.executable}, cwd=script.parent.parent, timeout=WAIT)
     assert r.returncode == 2
     assert r.stderr.strip() == f"error: no CUDA device visible to {sys.executable}: benchmarks/gpu.sh is for a GPU machine"
     assert not (tmp_path / "out").exists()
@@ -761,7 +762,7 @@ def test_speed_scripts_run_end_to_end(script, args, key, tmp_path, offline_env):
     out = tmp_path / "r.json"
     r = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", *args, "--threads", "1", "--out", str(out)],
                        env=offline_env,
-                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=WAIT)
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(out.read_text())
     env = result["environment"]

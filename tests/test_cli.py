@@ -63,20 +63,22 @@ def test_folder_input_skips_bad_files_and_counts(tmp_path, images, capsys, caplo
     out.mkdir()
     make_image(out / "a.png", seed=9)  # exists already: kept, skipped
     code = main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST])
-    assert code == 0
-    assert capsys.readouterr().out.strip().endswith("1 image(s) written to " + str(out) + ", 2 skipped (see warnings)")
+    assert code == 1  # not everything asked was done: how much was, on the last line
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: 1 of 3 image(s) written to {out}, 1 already there (pass --overwrite to replace them), 1 failed "
+        "(see the warnings above)")
     assert (out / "nested" / "b.jpg").is_file()
     assert "broken.png: not an image" in caplog.text and "a.png exists" in caplog.text
 
 
-def test_gatys_refuses_a_too_small_picture_by_name_and_a_folder_goes_on(tmp_path, images, run, caplog):
+def test_gatys_refuses_a_too_small_picture_by_name_and_a_folder_goes_on_then_exits_1(tmp_path, images, run, caplog):
     """Gatys needs 16 px on the smaller side at its first scale: a folder skips the picture that has less
     (named, the others written); alone it is a one-line error naming it, before any optimisation."""
     src = tmp_path / "photos"
     make_image(src / "a.png", (40, 36), seed=4)
     make_image(src / "tiny.png", (12, 40), seed=5)
     out = tmp_path / "styled"
-    assert main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST]) == 0
+    assert main(["stylize", str(src), "--style", str(images["style"]), "-o", str(out), *FAST]) == 1
     assert sorted(p.name for p in out.iterdir()) == ["a.png"]
     assert f"skipping {src / 'tiny.png'}: a 12x40 picture is too small for gatys" in caplog.text
     r = run("-m", "zoo", "stylize", str(src / "a.png"), "--style", str(images["style"]), "--scales", "0.25,1",

@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from torch import nn
 
+from conftest import WAIT, wait_until
 import originals
 from zoo.data.folder import EmptyFolderError
 from zoo.data.unpaired import UnpairedData
@@ -71,7 +72,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _fit(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def _fit(*args: str, cwd: Path, timeout: float = WAIT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "zoo.fit", *args], cwd=cwd, env=_env(), capture_output=True,
                           text=True, timeout=timeout)
 
@@ -413,28 +414,21 @@ def test_fit_cli_resume_after_kill(dataset, tmp_path):
             "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
             "--trainer.callbacks.every_n_train_steps=2", "--trainer.callbacks.save_last=true"]
     last = tmp_path / "runs" / "cyclegan_photo2anime" / "version_0" / "checkpoints" / "last.ckpt"
+    log = open(tmp_path / "killed-run.log", "w")  # a file: a pipe nobody reads would block the run when full
     proc = subprocess.Popen([sys.executable, "-m", "zoo.fit", *args, "--trainer.max_epochs=200"], cwd=tmp_path, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        import time
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
 
-        deadline = time.monotonic() + 120
-        step = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
-            if last.is_file():
-                try:
-                    step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
-                except Exception:  # being written
-                    continue
-                if step >= 8:
-                    break
-        assert proc.poll() is None, f"training ended before it was killed: {proc.stderr.read()[-2000:]}"
+    def at_step_8() -> bool:  # checkpoints are renamed into place whole (zoo.fileio)
+        return last.is_file() and torch.load(last, map_location="cpu", weights_only=True)["global_step"] >= 8
+
+    try:
+        wait_until(at_step_8, proc, "a checkpoint at step 8", poll=0.5)
         proc.kill()
-        proc.wait(30)
+        proc.wait(WAIT)
     finally:
         if proc.poll() is None:
             proc.kill()
+        log.close()
     killed = torch.load(last, map_location="cpu", weights_only=True)
     assert killed["global_step"] >= 8 and "cyclegan_image_pools" in killed
     # resume and stop at the end of the epoch after the one it was killed in
@@ -592,7 +586,7 @@ def test_zoo_stylize_cli_folder(trained_ckpt, tmp_path):
     code = ("import sys, zoo.nets.cyclegan; from zoo.cli import main; sys.exit(main(sys.argv[1:]))")
     done = subprocess.run([sys.executable, "-c", code, "stylize", str(tmp_path / "photos"), "--model", "cyclegan",
                            "--weights", str(path), "--direction", "BtoA", "-o", str(tmp_path / "out"), "--quiet"],
-                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert done.returncode == 0, done.stderr[-2000:]
     from zoo.io import load_image
 

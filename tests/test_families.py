@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, make_image
+from conftest import REPO, WAIT, make_image
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
@@ -108,7 +108,7 @@ def tiny_weights(tmp_path):
 
 def _zoo(env, *args, cwd):
     return subprocess.run([sys.executable, "-m", "zoo", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=WAIT)
 
 
 # ----------------------------------------------------------------------------------------- in-process
@@ -253,7 +253,7 @@ def test_an_entry_point_family_in_zoo_list_and_zoo_stylize(plugin_env, tiny_weig
              "--weights", str(folder), "--seed", "1", "-o", str(tmp_path / "x.png")]]
     code = f"import sys; from zoo.cli import main; print('status', [main(a) for a in {argv!r}])"
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=plugin_env, capture_output=True, text=True,
-                       timeout=300)
+                       timeout=WAIT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "status [0, 0, 1]"
     assert f"  {NAME}" in r.stdout and "a throwaway test family" in r.stdout
@@ -303,7 +303,7 @@ print("failed:", failed)
 sys.exit(1 if failed else 0)
 """
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=WAIT, cwd=REPO)
     assert "zoo.factory" in modules and "zoo.nets.cyclegan" in modules and len(modules) > 20
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -322,7 +322,7 @@ def test_no_family_is_named_outside_the_declarations():
     code = ("import sys, zoo.families as f; [f.resolve(n) for n in f.model_names()]; "
             "print(sorted(m for m in sys.modules if m == 'lightning' or m.startswith('zoo.variants')))")
     r = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=WAIT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 

@@ -6,13 +6,19 @@ Add a row to CASES to add a case. Commands run in-process (fast) in a fresh fold
 and empty caches. Placeholders in ``argv``: ``{content}``, ``{style}``, ``{style2}`` (small images made for
 the row), ``{gatys}``, ``{johnson}`` (the recipe and its tiny data, several arguments), ``{cyclegan}``
 (the CycleGAN recipe, no data). ``given`` creates files first: ``*.png`` images, ``*.json`` text files,
-``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks, ``evil.pth`` a state dict with a pickled
-payload, ``broken.yaml`` and ``empty.yaml`` bad recipes. ``before`` is a command that must succeed first.
+``NAME.johnson/`` and ``NAME.cyclegan/`` tiny exported networks (``badtype.johnson/`` and ``badjson.johnson/``
+with a bad config.json), ``evil.pth`` a state dict with a pickled payload, ``paprika.pt`` an AnimeGANv2 generator
+in bryandlee/animegan2-pytorch's layout, ``broken*.png`` a text file named like a picture, ``broken.yaml`` and
+``empty.yaml`` bad recipes. ``before`` is a command that must succeed first.
 ``fault`` injects an environment fault:
 
 * ``read_only``: creating any file fails with EROFS (a read-only folder or file system);
 * ``disk_full``: flushing any written file to disk fails with ENOSPC (a full disk);
-* ``no_gpu``: the machine has no GPU.
+* ``no_gpu``: the machine has no GPU;
+* ``ctrl_c`` / ``sigterm``: Ctrl-C (KeyboardInterrupt) or SIGTERM (zoo.errors.Terminated) arrives while the first
+  file is flushed to disk (tests/test_faults.py sends the real signals to real processes).
+
+``clip.mkv`` is a 20-frame clip, ``cut.mkv`` its first half.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ class Case:
     absent: tuple[str, ...] = ()           # files that must not exist afterwards
     given: tuple[str, ...] = ()            # files to create first (see the module docstring)
     before: tuple[str, ...] = ()           # a command that must succeed first
-    fault: str | None = None               # read_only, disk_full, no_gpu
+    fault: str | None = None               # read_only, disk_full, no_gpu, ctrl_c, sigterm
     not_err: str | None = None             # text that must not appear on stderr
 
 
@@ -92,6 +98,64 @@ CASES = [
          "out holds an earlier export (README.md, config.json, model.safetensors); pass --overwrite",
          given=("net.cyclegan/",), before=("zoo", "publish", "net.cyclegan", "--repo-id", "me/net", "--arch",
                                            "cyclegan_resnet", "--dry-run", "out")),
+    Case("folder-disk-full-stops-and-counts", ["zoo", "stylize", "photos", "--style", "{style}", "-o", "out", *FAST], 1,
+         "cannot write (No space left on device); the disk is full: free some space or write elsewhere; 0 of 2 "
+         "image(s) written to out before it", given=("photos/a.png", "photos/b.png"), fault="disk_full"),
+    Case("folder-with-an-unreadable-picture-exits-1", ["zoo", "stylize", "photos", "--style", "{style}", "-o", "out",
+                                                       *FAST], 1,
+         "error: 1 of 2 image(s) written to out, 1 failed (see the warnings above)",
+         given=("photos/a.png", "photos/broken.png"), exists=("out/a.png",)),
+    Case("output-is-the-input", [*STYLIZE, "-o", "{content}", "--overwrite", *FAST], 1,
+         "content.png: this is the input image; write the results elsewhere"),
+    Case("output-folder-is-the-input-folder", ["zoo", "stylize", "photos", "--style", "{style}", "-o", "photos",
+                                               "--overwrite", *FAST], 1,
+         "-o/--output photos: this is the input folder; write the results elsewhere", given=("photos/a.png",)),
+    Case("clip-output-is-the-input", ["zoo", "stylize", "clip.mkv", "-m", "johnson", "--weights", "net.johnson", "-o",
+                                      "clip.mkv", "--overwrite", "--quiet"], 1,
+         "error: clip.mkv: this is the input; write the result elsewhere", given=("clip.mkv", "net.johnson/")),
+    Case("demo-port-out-of-range", ["zoo", "demo", "--port", "99999"], 2,
+         "argument --port: a port is a number from 1 to 65535, got 99999"),
+    Case("publish-bad-repo-id", ["zoo", "publish", "net.cyclegan", "--repo-id", "not a repo!", "--arch",
+                                 "cyclegan_resnet"], 1, "error: --repo-id not a repo!: not a Hub repository id",
+         given=("net.cyclegan/",)),
+    Case("publish-offline", ["zoo", "publish", "net.cyclegan", "--repo-id", "me/net", "--arch", "cyclegan_resnet"], 1,
+         "error: HF_HUB_OFFLINE=1 is set: cannot upload; use --dry-run DIR to write the folder", given=("net.cyclegan/",)),
+    Case("convert-animeganv2", ["zoo", "convert", "paprika.pt", "--model", "animeganv2", "-o", "paprika"], 0,
+         out="wrote paprika", given=("paprika.pt",), exists=("paprika/model.safetensors", "paprika/config.json")),
+    Case("config-json-wrong-type", ["zoo", "export", "-m", "johnson", "--weights", "badtype.johnson", "--format",
+                                    "torchscript", "-o", "out.pt"], 1,
+         "badtype.johnson/config.json: 'channels' must be a list, got 'abc'", given=("badtype.johnson/",),
+         absent=("out.pt",)),
+    Case("config-json-not-json", ["zoo", "export", "-m", "johnson", "--weights", "badjson.johnson", "--format",
+                                  "torchscript", "-o", "out.pt"], 1, "badjson.johnson/config.json: not valid JSON",
+         given=("badjson.johnson/",), absent=("out.pt",)),
+    Case("fps-zero", ["zoo", "stylize", "photos", "--style", "{style}", "--temporal", "-o", "clip.mp4", "--fps", "0",
+                      *FAST], 1, "error: --fps 0: must be a positive number of frames per second",
+         given=("photos/a.png", "photos/b.png"), absent=("clip.mp4",)),
+    Case("clip-to-a-picture-name", ["zoo", "stylize", "photos", "--style", "{style}", "--temporal", "-o", "clip.gif",
+                                    *FAST], 1, "clip.gif: a clip is written to a video file",
+         given=("photos/a.png", "photos/b.png"), absent=("clip.gif",)),
+    Case("truncated-clip-is-written-and-exits-1", ["zoo", "stylize", "cut.mkv", "--model", "johnson", "--weights",
+                                                   "net.johnson", "-o", "out.mp4", "--quiet"], 1,
+         "frame(s) decoded, its header announces about 20; out.mp4 was written with the frames that could be read",
+         given=("cut.mkv", "net.johnson/"), exists=("out.mp4",)),
+    # ---------------------------------------------------------------- Ctrl-C and SIGTERM while the result is written
+    *[Case(f"{what}-{family}", argv, code, line, given=given, absent=absent, fault=what)
+      for what, code, line in (("ctrl_c", 130, "interrupted"), ("sigterm", 143, "terminated"))
+      for family, argv, given, absent in (
+          ("gatys", [*STYLIZE, "-o", "out.png", *FAST], (), ("out.png",)),
+          ("johnson", ["zoo", "stylize", "{content}", "-m", "johnson", "--weights", "net.johnson", "-o", "out.png"],
+           ("net.johnson/",), ("out.png",)),
+          ("cyclegan", ["zoo", "stylize", "{content}", "-m", "cyclegan", "--weights", "net.cyclegan", "-o", "out.png"],
+           ("net.cyclegan/",), ("out.png",)),
+          ("adain", ["zoo", "stylize", "{content}", "-m", "adain_gan", "--weights", "random", "--style", "{style}",
+                     "--backbone-weights", "none", "-o", "out.png"], (), ("out.png",)),
+          ("animeganv2", ["zoo", "stylize", "{content}", "-m", "animeganv2", "--weights", "paprika.pt", "-o",
+                          "out.png"], ("paprika.pt",), ("out.png",)),
+          ("video", ["zoo", "stylize", "clip.mkv", "-m", "johnson", "--weights", "net.johnson", "-o", "out.mp4",
+                     "--quiet"], ("clip.mkv", "net.johnson/"), ("out.mp4",)),
+          ("fit", ["zoo.fit", "{gatys}", "--trainer.max_steps=1"], (), ("runs/gatys/version_0/checkpoints",)),
+      )],
     # ---------------------------------------------------------------- zoo bench / benchmarks.run
     Case("zoo-bench-takes-every-option", ["zoo", "bench", "--model", "johnson", "--protocol", "styleid"], 2,
          "error: --model johnson without --weights would run a random network"),
@@ -142,6 +206,22 @@ CASES = [
     Case("resume-other-configuration", ["zoo.fit", "{gatys}", "--data.size=32", "--ckpt_path=last"], 1,
          "the checkpoint was written with another configuration (size mismatch for images.0",
          before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
+    Case("resume-changed-network", ["zoo.fit", "{johnson}", "--model.network.channels=[4, 8, 16]",
+                                    "--trainer.max_steps=2", "--ckpt_path=last"], 1,
+         "was written with another model configuration: --model.network.channels: checkpoint [4, 8, 8], this "
+         "command [4, 8, 16]; resume with the run's options", before=("zoo.fit", "{johnson}", "--trainer.max_steps=1"),
+         absent=("runs/johnson/version_1",)),
+    Case("resume-changed-loss-weight", ["zoo.fit", "{johnson}", "--model.losses.gram.weight=5", "--trainer.max_steps=2",
+                                        "--ckpt_path=last"], 1,
+         "--model.losses.gram.weight: checkpoint 100000.0, this command 5.0", absent=("runs/johnson/version_1",),
+         before=("zoo.fit", "{johnson}", "--trainer.max_steps=1")),
+    Case("resume-changed-loss-weight-allowed", ["zoo.fit", "{johnson}", "--model.losses.gram.weight=5",
+                                                "--trainer.max_steps=2", "--ckpt_path=last", "--allow_config_change"], 0,
+         exists=("runs/johnson/version_1/checkpoints/last.ckpt",), before=("zoo.fit", "{johnson}", "--trainer.max_steps=1")),
+    Case("resume-changes-that-are-allowed", ["zoo.fit", "{johnson}", "--trainer.max_steps=2", "--data.batch_size=1",
+                                             "--trainer.log_every_n_steps=1", "--seed_everything=7", "--ckpt_path=last"],
+         0, exists=("runs/johnson/version_1/checkpoints/last.ckpt",), before=("zoo.fit", "{johnson}",
+                                                                          "--trainer.max_steps=1")),
     Case("resume-finished-run", ["zoo.fit", "{gatys}", "--trainer.max_steps=1", "--ckpt_path=last"], 1,
          "error: nothing to train: runs/gatys/version_0/checkpoints/last.ckpt is already at step 1",
          before=("zoo.fit", "{gatys}", "--trainer.max_steps=1")),
@@ -163,6 +243,11 @@ CASES = [
          "error: --model.lr -1: must be a finite number >= 0"),
     Case("negative-max-steps", ["zoo.fit", "{gatys}", "--trainer.max_steps=-5"], 1,
          "error: `max_steps` must be a non-negative integer or -1"),
+    Case("training-disk-full", ["zoo.fit", "{gatys}", "--trainer.max_steps=1"], 1,
+         "cannot write (No space left on device); the disk is full: free some space or write elsewhere",
+         fault="disk_full"),
+    Case("failed-start-leaves-no-empty-run-folder", ["zoo.fit", "{gatys}", "--data.content=missing.png",
+                                                     "--trainer.max_steps=1"], 1, "missing.png", absent=("runs",)),
     Case("cuda-without-gpu", [*STYLIZE, "-o", "out.png", "--device", "cuda", *FAST], 1,
          "error: --device cuda: this machine has no CUDA device (it has none); use --device auto or cpu",
          fault="no_gpu"),
@@ -196,7 +281,10 @@ class _OpensAFile:
 def _make(path: Path) -> None:
     """A file of ``given``: see the module docstring."""
     name = path.name
-    if name.endswith((".png", ".jpg")):
+    if name.startswith("broken") and name.endswith(".png"):  # a file that claims to be a picture and is not
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("not an image")
+    elif name.endswith((".png", ".jpg")):
         make_image(path, (48, 40), seed=len(str(path)))
     elif name == "evil.pth":  # a state dict whose unpickling would create the file "pwned"
         torch.save({"weight": torch.zeros(2), "payload": _OpensAFile(path.with_name("pwned"))}, path)
@@ -211,6 +299,22 @@ def _make(path: Path) -> None:
         from zoo.nets.johnson import TransformerNet
 
         TransformerNet(channels=[4, 8, 8], num_residual=1).save_pretrained(path)
+        if name.startswith("badtype"):  # a config.json value of the wrong type
+            (path / "config.json").write_text('{"channels": "abc", "num_residual": 1}')
+        elif name.startswith("badjson"):
+            (path / "config.json").write_text('{"channels": [4, 8, 8],')
+    elif name.endswith(".mkv"):  # a clip of 20 frames; cut.mkv: its first half only (a truncated download)
+        from test_video import make_video
+
+        full = make_video(path.with_name("full-" + name), n=20, w=64, h=48, rotation=None, audio=False)
+        data = full.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if name.startswith("cut") else data)
+        full.unlink()
+    elif name == "paprika.pt":  # bryandlee/animegan2-pytorch's layout is the network's own
+        from zoo.nets.animeganv2 import AnimeGANv2Generator
+
+        torch.save(AnimeGANv2Generator().state_dict(), path)
+
     elif name.endswith(".cyclegan"):
         from zoo.nets.cyclegan import ResnetGenerator
 
@@ -268,6 +372,12 @@ def _inject(fault: str | None, monkeypatch) -> None:
         monkeypatch.setattr(zoo.fileio, "new_temp", fail(errno.EROFS, "Read-only file system"))
     elif fault == "disk_full":
         monkeypatch.setattr(zoo.fileio, "_flush_to_disk", fail(errno.ENOSPC, "No space left on device"))
+    elif fault in ("ctrl_c", "sigterm"):  # the signal arrives while the result is being written
+        from zoo.errors import Terminated
+
+        def interrupt(*args, **kwargs):
+            raise KeyboardInterrupt() if fault == "ctrl_c" else Terminated()
+        monkeypatch.setattr(zoo.fileio, "_flush_to_disk", interrupt)
     elif fault == "no_gpu":
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
         monkeypatch.setattr(torch.accelerator, "is_available", lambda: False)  # zoo.devices asks it

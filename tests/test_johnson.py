@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from conftest import WAIT
 import originals
 from zoo.io import load_image, save_image
 from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
@@ -400,7 +401,7 @@ def test_fit_recipe_one_step(content_dir, style_png, tmp_path):
          "--model.network={channels: [4, 8, 8], num_residual: 1}", "--trainer.max_steps=1",
          "--trainer.val_check_interval=1", "--trainer.limit_val_batches=1", "--trainer.num_sanity_val_steps=0",
          "--trainer.accelerator=cpu"],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = tmp_path / "runs" / "johnson"
     assert len(list(run.glob("**/val_images/*.png"))) == 1  # the validation grid (CSV logger holds no images)
@@ -420,7 +421,7 @@ def test_zoo_stylize_cli(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zoo", "stylize", str(content), "--model", "johnson", "--weights",
          str(tmp_path / "model"), "--device", "cpu", "-o", str(out)],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with torch.no_grad():
         ref = net(load_image(content))
@@ -430,5 +431,5 @@ def test_zoo_stylize_cli(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zoo", "stylize", str(content), "--model", "johnson", "--weights",
          str(tmp_path / "model"), "--alpha", "0.5", "-o", str(tmp_path / "x.png")],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode != 0 and "does not support --alpha" in proc.stderr

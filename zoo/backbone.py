@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .errors import ConfigError
 from .download import WeightsUnavailableError, checkpoints_dir, fetch_hub_file, fetch_url, torchvision_weights_file
 from .pins import Pin
 
@@ -84,7 +85,7 @@ _CAFFE_CONV_INDICES = [2, 5, 9, 12, 16, 19, 22, 25, 29, 32, 35, 38, 42, 45, 48, 
 def _layers(arch: str) -> list[tuple[str, str, int | None]]:
     """(name, kind, torchvision ``features`` index of the conv) for every layer, in order."""
     if arch not in _CFGS:
-        raise ValueError(f"unknown VGG architecture {arch!r}; valid: {', '.join(_CFGS)}")
+        raise ConfigError(f"unknown VGG architecture {arch!r}; valid: {', '.join(_CFGS)}")
     out: list[tuple[str, str, int | None]] = []
     block, n, index = 1, 1, 0
     for v in _CFGS[arch]:
@@ -167,12 +168,12 @@ class VGGEncoder(nn.Module):
             layers = list(layers)
             unknown = [n for n in layers if n not in names]
             if unknown:
-                raise ValueError(f"unknown {arch} layer(s) {unknown}; valid layers: {', '.join(names)}")
+                raise ConfigError(f"unknown {arch} layer(s) {unknown}; valid layers: {', '.join(names)}")
             if not layers:
-                raise ValueError("layers must name at least one layer")
+                raise ConfigError("layers must name at least one layer")
             all_layers = all_layers[: max(names.index(n) for n in layers) + 1]
         if pool not in ("max", "avg"):
-            raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
+            raise ConfigError(f"pool must be 'max' or 'avg', got {pool!r}")
         self.arch = arch
         self.weights_source = "none" if weights is None else str(weights)
         self.pool = pool
@@ -183,7 +184,7 @@ class VGGEncoder(nn.Module):
         caffe = layout == "caffe"
         self.padding_mode = padding_mode or ("reflect" if caffe else "zeros")
         if self.padding_mode not in ("zeros", "reflect"):
-            raise ValueError(f"padding_mode must be 'zeros' or 'reflect', got {self.padding_mode!r}")
+            raise ConfigError(f"padding_mode must be 'zeros' or 'reflect', got {self.padding_mode!r}")
         self.ceil_mode = caffe if ceil_mode is None else ceil_mode
         self.preprocessing = "caffe" if caffe else "imagenet"
 
@@ -212,7 +213,7 @@ class VGGEncoder(nn.Module):
             return _timm_weights(arch), "torchvision"
         if weights == "caffe":
             if arch != "vgg19":
-                raise ValueError("the Caffe-normalised weights exist for vgg19 only")
+                raise ConfigError("the Caffe-normalised weights exist for vgg19 only")
             return self._from_caffe(_caffe_weights(progress)), "caffe"
         path = Path(weights)
         if not path.exists():
@@ -253,7 +254,7 @@ class VGGEncoder(nn.Module):
         needed = [f"features.{i}.{p}" for _, k, i in self._plan if k == "conv" for p in ("weight", "bias")]
         missing = [k for k in needed if k not in sd]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"{path}: not a {arch} state dict in torchvision/timm layout (missing {missing[:3]}"
                 f"{' ...' if len(missing) > 3 else ''})"
             )
@@ -262,7 +263,7 @@ class VGGEncoder(nn.Module):
                 expected = (_conv_channels(arch, i),)
                 got = tuple(sd[f"features.{i}.weight"].shape[:1])
                 if got != expected:
-                    raise ValueError(f"{path}: features.{i}.weight has {got[0]} output channels, {arch} needs {expected[0]}")
+                    raise ConfigError(f"{path}: features.{i}.weight has {got[0]} output channels, {arch} needs {expected[0]}")
 
     # ------------------------------------------------------------------ forward
     def train(self, mode: bool = True) -> "VGGEncoder":

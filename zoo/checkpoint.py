@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import Tensor
 
+from .errors import ConfigError, MissingFileError, NotFoundError
+
 __all__ = ["read_checkpoint", "load_torch_file", "strip_prefix", "load_strict", "Importer"]
 
 
@@ -30,7 +32,7 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
     if path.is_dir():
         path = path / "model.safetensors"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
+        raise MissingFileError(f"{path}: no such checkpoint file")
     if path.suffix == ".safetensors":
         import json
 
@@ -42,17 +44,23 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[st
                 meta = f.metadata() or {}
             tensors = load_file(str(path))
         except Exception as e:  # truncated, or not a safetensors file
-            raise ValueError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
+            raise ConfigError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
         config = path.with_name("config.json")
         hparams: dict[str, Any] = {}
-        if "config" in meta:
-            hparams = json.loads(meta["config"])
-        elif config.is_file():
-            hparams = json.loads(config.read_text())
+        try:
+            if "config" in meta:
+                hparams = json.loads(meta["config"])
+            elif config.is_file():
+                hparams = json.loads(config.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            where = config if "config" not in meta else f"{path} (its config metadata)"
+            raise ConfigError(f"{where}: not valid JSON ({e})") from None
+        if not isinstance(hparams, dict):
+            raise ConfigError(f"{config}: expected a JSON object of the network's options, got {type(hparams).__name__}")
         return tensors, hparams
     obj = load_torch_file(path)
     if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
+        raise ConfigError(f"{path}: expected a state dict or a Lightning checkpoint, got {type(obj).__name__}")
     if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         return dict(obj["state_dict"]), dict(obj.get("hyper_parameters") or {})
     return dict(obj), {}
@@ -68,11 +76,11 @@ def load_torch_file(path: str | os.PathLike, **kwargs: Any) -> Any:
     except Exception as e:
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
         if found:  # a pickled object (a class, a function call) that weights_only refused to create
-            raise ValueError(f"{path}: holds Python objects besides tensors ({found.group(1)}), which are never "
+            raise ConfigError(f"{path}: holds Python objects besides tensors ({found.group(1)}), which are never "
                              "unpickled (torch.load weights_only=True); save the state dict alone, or as "
                              "safetensors") from None
         # a truncated zip, a text file, an image ...
-        raise ValueError(f"{path}: not a readable weights file (neither safetensors nor a file of torch.save, "
+        raise ConfigError(f"{path}: not a readable weights file (neither safetensors nor a file of torch.save, "
                          "or a damaged one)") from None
 
 
@@ -81,7 +89,7 @@ def strip_prefix(state_dict: Mapping[str, Tensor], prefix: str) -> dict[str, Ten
     out = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     if not out:
         heads = sorted({k.split(".", 1)[0] for k in state_dict})
-        raise KeyError(f"no weights under {prefix!r} in this checkpoint (it has: {', '.join(heads)})")
+        raise NotFoundError(f"no weights under {prefix!r} in this checkpoint (it has: {', '.join(heads)})")
     return out
 
 
@@ -94,7 +102,7 @@ def load_strict(module: torch.nn.Module, state_dict: Mapping[str, Tensor], sourc
     if result.unexpected_keys:
         problems.append(f"unexpected keys {result.unexpected_keys[:5]}{' ...' if len(result.unexpected_keys) > 5 else ''}")
     if problems:
-        raise ValueError(f"{source} does not match {type(module).__name__}: {'; '.join(problems)}")
+        raise ConfigError(f"{source} does not match {type(module).__name__}: {'; '.join(problems)}")
 
 
 def __getattr__(name: str):

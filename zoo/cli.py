@@ -1,6 +1,10 @@
 """The ``zoo`` command: stylize, fit, list, export, convert, publish, bench.
 
-Exit status 0 on success; otherwise a one-line ``error:`` message on stderr and a non-zero status.
+Exit status 0 on success. A user error (:class:`zoo.errors.ZooError`) or a fault of the machine (a full or
+read-only disk, a missing file, no memory) is one ``error:`` line on stderr naming the file or option, status 1
+(2 for a bad option); a run that did only part of its work (a folder with unreadable pictures, a truncated
+clip) says how much and exits 1; Ctrl-C exits 130 (``interrupted``) and SIGTERM 143 (``terminated``), leaving
+no temporary file. Anything else is a bug: its traceback, and a line asking to report it.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .errors import Terminated, ZooError, environment_message, report_bug, terminate_as_exception
+
 __all__ = ["main"]
 
 log = logging.getLogger("zoo")
 
 
-class UsageError(ValueError):
+class UsageError(ZooError, ValueError):
     """Bad command-line input, reported as one line."""
 
 
@@ -36,6 +42,16 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {value}")
     return value
 
 
@@ -107,6 +123,15 @@ def _collect_inputs(inputs: Sequence[str], output: Path) -> tuple[list[tuple[Pat
     return items, folder
 
 
+def _remove_leftovers(folder: Path, recursive: bool = False) -> None:
+    """The temporaries a killed run (SIGKILL, power loss) left where this run writes (never a live run's)."""
+    from .fileio import remove_stale_temporaries
+
+    removed = remove_stale_temporaries(folder, recursive=recursive)
+    if removed:
+        log.info("removed %d unfinished file(s) of a killed run: %s", len(removed), ", ".join(map(str, removed)))
+
+
 def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
     if not to_folder:
         return out
@@ -117,7 +142,7 @@ def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .fileio import check_writable
+    from .fileio import DISK_ERRNOS, check_writable
     from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
                      save_image)
     from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles, model_for
@@ -131,6 +156,10 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         return status
     # -- end of the video hook --
     out = Path(args.output)
+    for raw in args.inputs:  # never write over the input
+        if Path(raw).exists() and out.exists() and Path(raw).resolve() == out.resolve():
+            raise UsageError(f"-o/--output {out}: this is the input {'folder' if out.is_dir() else 'image'}; write "
+                             "the results elsewhere")
     items, had_folder = _collect_inputs(args.inputs, out)
     if not items:
         raise UsageError("no input images")
@@ -142,6 +171,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if not to_folder and out.suffix.lower() not in SAVE_FORMATS:  # before any work, not after it
         raise UsageError(f"{out}: unknown image extension {out.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
     check_writable(out if to_folder else out.parent, "-o/--output")
+    _remove_leftovers(out if to_folder else out.parent, recursive=to_folder)
 
     styles = [load_image(s, args.max_pixels) for s in args.style]
     opts = StylizeOptions(
@@ -157,7 +187,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     stylizer = build_stylizer(opts)
     check_styles(args.model, stylizer, len(styles), args.style_weights, args.masks)
 
-    written, skipped = 0, 0
+    written, skipped, failed = 0, 0, 0  # skipped: the output exists; failed: the input could not be done
     iterator = items
     if to_folder and not args.quiet:
         from tqdm.auto import tqdm
@@ -177,28 +207,34 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             if not to_folder:
                 raise
             log.warning("skipping %s", e)
-            skipped += 1
+            failed += 1
             continue
         except OptionError as e:  # this picture cannot work with these options (its size)
             if not to_folder:
                 raise OptionError(f"{src}: {e}") from None
             log.warning("skipping %s: %s", src, e)
-            skipped += 1
+            failed += 1
             continue
         try:
             save_image(result, dst, overwrite=args.overwrite)
         except ImageWriteError as e:
             if not to_folder:
                 raise
+            if e.errno in DISK_ERRNOS:  # a full or read-only disk: every later picture would fail too
+                raise UsageError(f"{e}; {written} of {len(items)} image(s) written to {out} before it") from None
             log.warning("skipping: %s", e)
-            skipped += 1
+            failed += 1
             continue
         written += 1
-    if to_folder:
-        print(f"{written} image(s) written to {out}" + (f", {skipped} skipped (see warnings)" if skipped else ""))
-    else:
+    if not to_folder:
         print(f"wrote {out}")
-    return 0 if written else 1
+        return 0
+    exists = f", {skipped} already there (pass --overwrite to replace them)" if skipped else ""
+    if failed:  # not all that was asked was done: say how much, exit non-zero
+        raise UsageError(f"{written} of {len(items)} image(s) written to {out}{exists}, {failed} failed (see the "
+                         "warnings above)")
+    print(f"{written} image(s) written to {out}{exists}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------- list
@@ -285,6 +321,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_model
 
     out = Path(args.output)
+    _remove_leftovers(out.parent)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
     net = _load_net(args.model, args.weights, direction=args.direction)
@@ -298,7 +335,8 @@ def _add_convert(sub) -> None:
     p = sub.add_parser(
         "convert", help="convert a canonical published checkpoint to a safetensors export folder",
         description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
-                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain) into "
+                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain, a "
+                    "bryandlee/animegan2-pytorch .pt such as paprika.pt for animeganv2) into "
                     "model.safetensors + config.json + README.md, loadable with zoo.create_model(FAMILY, "
                     "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
     p.add_argument("checkpoint", help="the published .pth file")
@@ -317,6 +355,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     family = resolve(args.model).family
     if not (family.converters and family.loads_networks):
         raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
+    _remove_leftovers(out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")
     net = _load_net(family.name, args.checkpoint, backbone_weights=args.backbone_weights)
@@ -359,6 +398,9 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
 def publish_from_args(args: argparse.Namespace):
     """Run ``zoo publish`` from parsed :func:`add_publish_arguments` flags and print what was done."""
     from .publish import EXPORT_FILES, publish
+
+    if args.dry_run:
+        _remove_leftovers(Path(args.dry_run))
 
     res = publish(args.checkpoint, args.repo_id, dry_run_dir=args.dry_run, token=args.token, tag=args.tag,
                   variant=args.variant, architecture=args.arch, prefix=args.prefix, licence=args.licence,
@@ -430,7 +472,7 @@ def _add_demo(sub) -> None:
                     "zoo demo --weights random. See docs/demo.md.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                                                        "only; 0.0.0.0 opens the page to the network)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=_port, default=7860, help="port, 1 to 65535 (default 7860)")
     p.add_argument("--weights", action="append", default=None, metavar="[MODEL=]W",
                    help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
                         "smoke runs only); MODEL=W for one model; repeatable")
@@ -453,7 +495,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = Demo(parse_weights(args.weights), args.backbone_weights, args.max_size, args.max_pixels, args.device)
     try:
         serve(demo, args.host, args.port, args.queue)
-    except OSError as e:  # the port is taken, the address is not this machine's
+    except (OSError, OverflowError) as e:  # the port is taken, the address is not this machine's
         reason = str(e).split(". ")[0]
         raise UsageError(f"--host {args.host} --port {args.port}: cannot serve there ({reason})") from None
     return 0
@@ -500,32 +542,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from .backbone import WeightsUnavailableError
-    from .extras import MissingExtraError
-    from .io import ImageReadError
-    from .losses import NonFiniteLossError
-    from .registry import UnknownNameError
+def _error_line(error: BaseException) -> str | None:
+    """One line for a user error (:class:`zoo.errors.ZooError`) or an environment fault (a full or read-only
+    disk, a missing file, no memory); None for a bug."""
+    from .families import FAMILIES
 
-    # (zoo.data's EmptyFolderError is an OSError: zoo.data imports Lightning, which the core install lacks)
-    return (UsageError, ImageReadError, MissingExtraError, WeightsUnavailableError, NonFiniteLossError,
-            UnknownNameError, OSError, ValueError, MemoryError)
-
-
-def _error_line(error: BaseException) -> str:
-    """One line for a user error or an environment fault (a full or read-only disk, no memory)."""
-    from .fileio import DISK_ERRNOS, WriteError, describe_os_error
-    from .fit import out_of_memory
-
-    if isinstance(error, OSError) and not isinstance(error, WriteError) and error.filename:
-        return describe_os_error(error.filename, error) if error.errno in DISK_ERRNOS else \
-            f"{error.filename}: {error.strerror or error}"
-    if out_of_memory(error):
-        from .families import FAMILIES
-
-        tiled = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]
-        return f"out of memory: use a smaller --size (or --tile N for {', '.join(tiled)})"
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    tiled = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]
+    return environment_message(error, f"out of memory: use a smaller --size (or --tile N for {', '.join(tiled)})")
 
 
 def _close_progress_bars() -> None:
@@ -553,7 +576,7 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .families import one_line_warnings
-    from .fit import configure_lightning_logging, debug, out_of_memory
+    from .fit import configure_lightning_logging, debug
 
     argv = list(sys.argv[1:] if argv is None else argv)
     head, command, rest = _split_global(argv)
@@ -562,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["ZOO_DEBUG"] = "1"
         try:
             return PASSTHROUGH[command](rest)
-        except UsageError as e:
+        except ZooError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
     args = build_parser().parse_args(argv)
@@ -572,25 +595,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         warnings.filterwarnings("ignore")
     one_line_warnings()  # deprecated names: one line each, also without --verbose
+    restore = terminate_as_exception()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         _close_progress_bars()
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
+    except SystemExit as e:  # a library that ends a Ctrl-C with sys.exit(1) (Lightning's Trainer)
+        if isinstance(e.__context__, (KeyboardInterrupt, Terminated)):
+            print("terminated" if isinstance(e.__context__, Terminated) else "interrupted", file=sys.stderr)
+            return 143 if isinstance(e.__context__, Terminated) else 130
+        raise
     except BrokenPipeError:  # `zoo list | head`
         return 0
-    except _user_errors() as e:
+    except Exception as e:  # noqa: BLE001 - a user's mistake or the machine's fault is one line; a bug is not
         if args.verbose or debug():
             raise
-        print(f"error: {_error_line(e)}", file=sys.stderr)
+        line = _error_line(e)
+        if line is None:
+            return report_bug(e)
+        print(f"error: {line}", file=sys.stderr)
         return 1
-    except RuntimeError as e:  # torch's out-of-memory errors; anything else is a bug and keeps its traceback
-        if args.verbose or debug() or not out_of_memory(e):
-            raise
-        print(f"error: {_error_line(e)}", file=sys.stderr)
-        return 1
-
+    finally:
+        restore()
 
 if __name__ == "__main__":
     sys.exit(main())

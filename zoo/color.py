@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .errors import ConfigError
+
 __all__ = ["preserve_luminance", "match_color", "coral", "rgb_to_yiq", "yiq_to_rgb", "COLOR_MODES",
            "check_preserve_color"]
 
@@ -95,5 +97,5 @@ def check_preserve_color(mode: str | None, allowed: tuple[str, ...] = ("luminanc
     if mode in (None, "none"):
         return None
     if mode not in allowed:
-        raise ValueError(f"preserve_color must be one of {', '.join(allowed)} (or none), got {mode!r}")
+        raise ConfigError(f"preserve_color must be one of {', '.join(allowed)} (or none), got {mode!r}")
     return mode

@@ -49,6 +49,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .errors import ZooError
 from .pins import SHORT as _SHORT
 from .pins import Digests, Pin, bytes_digests, coerce, file_digests
 from .weights import PretrainedWeights, get_weights
@@ -94,7 +95,7 @@ TORCHVISION_WEIGHTS: dict[str, tuple[str, Pin | str]] = {
 }
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(ZooError, RuntimeError):
     """Pretrained weights are neither cached nor downloadable. The message says how to provide them."""
 
 
@@ -364,7 +365,7 @@ class NotPublishedError(WeightsUnavailableError):
     """``pretrained=True`` on a tag whose weights are not published; the message names the recipe."""
 
 
-class UnsafeCheckpointError(ValueError):
+class UnsafeCheckpointError(ZooError, ValueError):
     """A torch file that ``torch.load(weights_only=True)`` refuses: it pickles more than tensors."""
 
 

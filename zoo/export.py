@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .errors import ConfigError
 from .fileio import atomic_path
 
 __all__ = ["export_model", "FORMATS"]
@@ -45,7 +46,7 @@ def export_model(net: nn.Module, format: str, path: str | os.PathLike, example: 
     from .nets.base import ZooNet
 
     if format not in FORMATS:
-        raise ValueError(f"unknown export format {format!r}; valid: {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown export format {format!r}; valid: {', '.join(FORMATS)}")
     path = Path(path)
     was_training = net.training
     net = net.eval()

@@ -21,6 +21,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .errors import ZooError
+
 __all__ = ["MissingExtraError", "require", "EXTRAS"]
 
 # What each extra is for, in the words of the error line (the packages are listed in pyproject.toml).
@@ -37,7 +39,7 @@ EXTRAS: dict[str, str] = {
 _DISTRIBUTIONS = {"cv2": "opencv-python-headless", "av": "av (PyAV)", "yaml": "PyYAML", "PIL": "pillow"}
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(ZooError, ImportError):
     """An optional package is not installed; the message is one line naming the extra that installs it.
     An :class:`ImportError`, so ``except ImportError`` still catches it; the ``zoo`` command prints it as
     one ``error:`` line."""

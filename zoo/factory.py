@@ -14,13 +14,15 @@ string), so the networks may use it without an import circle.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pkgutil
 from typing import Any, Mapping
 
+from .errors import ConfigError
 from .checkpoint import load_strict
 from .download import converted_dir, pretrained_state, WEIGHTS_FILE
-from .families import FAMILIES, UnknownNameError, resolve
+from .families import FAMILIES, UnknownNameError, load, resolve
 from .registry import MODELS
 from .weights import WEIGHTS, PretrainedWeights
 
@@ -45,6 +47,25 @@ def _training_only() -> set[str]:
     return {n for f in FAMILIES.values() for n in f.training_networks}
 
 
+def check_config_types(config: Mapping[str, Any], parameters: Mapping[str, Any], where: str) -> None:
+    """Refuse a config entry whose JSON type differs from its parameter's default (``"channels": "abc"`` where
+    a list is expected), naming the file and the key."""
+    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", list: "a list",
+             tuple: "a list", dict: "an object"}
+    for key, value in config.items():
+        param = parameters.get(key)
+        default = param.default if param is not None else inspect.Parameter.empty
+        if default is inspect.Parameter.empty or default is None or value is None or type(default) not in kinds:
+            continue
+        ok = (isinstance(value, bool) if isinstance(default, bool) else
+              isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(default, float) else
+              isinstance(value, int) and not isinstance(value, bool) if isinstance(default, int) else
+              isinstance(value, (list, tuple)) if isinstance(default, (list, tuple)) else
+              isinstance(value, type(default)))
+        if not ok:
+            raise ConfigError(f"{where}: {key!r} must be {kinds[type(default)]}, got {value!r}")
+
+
 def build_network(arch: str, config: Mapping[str, Any], what: str) -> Any:
     """Build architecture ``arch`` (a family, or a name in MODELS) from its JSON ``config``."""
     arch = canonical_arch(arch)
@@ -58,10 +79,20 @@ def build_network(arch: str, config: Mapping[str, Any], what: str) -> Any:
                 f"{what} needs architecture {arch!r}, which is neither a family with a network nor registered in "
                 f"zoo.registry.MODELS (valid: {', '.join(_architectures()) or '(none)'})")
         builder = MODELS.get(arch)
+    where = what
+    if os.path.isdir(what) and os.path.isfile(os.path.join(what, "config.json")):
+        where = os.path.join(what, "config.json")  # an export folder: its config is that file
+    try:  # a family's builder takes **config: its network's own signature says the types
+        family = FAMILIES.get(arch) if arch in FAMILIES else None
+        target = load(family.network) if family is not None and family.network else builder
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    check_config_types(config, parameters, where)
     try:
         return builder(**dict(config))
-    except TypeError as e:
-        raise ValueError(f"{what}: cannot build {arch!r} from config {dict(config)}: {e}") from None
+    except (TypeError, ValueError) as e:  # an argument it does not take, a value it refuses
+        raise ConfigError(f"{where}: cannot build {arch!r} from config {dict(config)}: {e}") from None
 
 
 def _architectures() -> set[str]:
@@ -130,7 +161,7 @@ def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, 
         raise TypeError(f"pretrained must be True, False or a path, not {pretrained!r}")
     if entry is None:
         tags = [t for t in WEIGHTS.names() if canonical_arch(WEIGHTS.get(t).arch) == arch]
-        raise ValueError(
+        raise ConfigError(
             f"{name!r} is an architecture without weights of its own; pretrained tags for it: "
             f"{', '.join(tags) or '(none)'}"
         )
@@ -161,7 +192,7 @@ def pretrained_net(weights: Any, arch: str, **overrides: Any) -> Any:
         return None
     arch = canonical_arch(arch)
     if r.family.name != arch:
-        raise ValueError(f"pretrained tag {weights!r} is a {r.family.name!r} network, not {arch!r}")
+        raise ConfigError(f"pretrained tag {weights!r} is a {r.family.name!r} network, not {arch!r}")
     return create_model(r.weights, pretrained=True, **overrides)
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
+from .errors import ConfigError
 from .registry import UnknownNameError
 
 __all__ = ["Family", "FAMILIES", "Resolved", "resolve", "load", "ENTRY_POINT_GROUP", "ZooDeprecationWarning",
@@ -205,13 +206,13 @@ class Family:
         prefix = None
         if direction is not None and len(self.checkpoint_prefix) > 1:
             if direction not in self.checkpoint_prefix:
-                raise ValueError(f"--direction must be {' or '.join(self.checkpoint_prefix)}, got {direction!r}")
+                raise ConfigError(f"--direction must be {' or '.join(self.checkpoint_prefix)}, got {direction!r}")
             prefix = self.checkpoint_prefix[direction]
         return load_network(self.name, weights, prefix, **{k: v for k, v in options.items() if v is not None})
 
     def build_network(self, **config: Any) -> Any:
         if self.network is None:
-            raise ValueError(f"family {self.name!r} has no network of its own (it optimises the image)")
+            raise ConfigError(f"family {self.name!r} has no network of its own (it optimises the image)")
         return load(self.network)(**config)
 
 

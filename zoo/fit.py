@@ -22,29 +22,39 @@ file name unless ``--run_name`` is given). Each run has its own folder:
 * ``--ckpt_path=last`` resumes from ``last.ckpt`` of the latest run of this run name (the highest
   ``version_N`` that has one) and says which file and step; with nothing to resume it stops with an
   error. ``--ckpt_path=FILE`` resumes from that file.
+* A resume trains the model configuration of the command: a checkpoint whose ``model`` section
+  (network, losses, learning rate, ...) differs from the command's is refused, naming the keys, unless
+  ``--allow_config_change`` is given (then the command's configuration is trained from the checkpoint's
+  weights). ``trainer``, ``data``, ``seed_everything``, ``--run_name`` and ``--runs_dir`` may change
+  (docs/usage.md, "Resuming a run").
 
-User errors (unreadable images, empty folders, missing weights, a NaN loss, a checkpoint of another
-configuration, a read-only or full disk, bf16 on a CPU without native bf16, several processes on a
-machine without GPU, data that gives no batch) end with a one-line ``error:`` message and exit status 1
-(2 for a bad option) instead of a traceback; ``ZOO_DEBUG=1`` shows the traceback.
+User errors (:class:`zoo.errors.ZooError`: unreadable images, empty folders, missing weights, a NaN loss, a
+checkpoint of another configuration, bf16 on a CPU without native bf16, several processes on a machine
+without GPU, data that gives no batch) and faults of the machine (a read-only or full disk, no memory) end
+with a one-line ``error:`` message and exit status 1 (2 for a bad option) instead of a traceback;
+``ZOO_DEBUG=1`` shows the traceback. Ctrl-C exits 130 and SIGTERM 143, each with one line, and no temporary
+file is left. Anything else is a bug: its traceback, and a line asking to report it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .errors import Terminated, ZooError, out_of_memory, report_bug, terminate_as_exception
+from .fitargs import null_overrides, parse_error_line, take_flag, take_option
+from .runs import (LAST, config_changes, find_last_checkpoint, flatten, folders, remove_new_empty_folders,
+                   remove_unfinished_writes)
+
 __all__ = ["main", "cpu_has_native_bf16", "find_last_checkpoint", "configure_lightning_logging"]
 
 USAGE = "usage: python -m zoo.fit RECIPE[.yaml] [--run_name=NAME] [--runs_dir=DIR] [--section.key=value ...]"
-LAST = "last.ckpt"
 
 
-class FitError(RuntimeError):
+class FitError(ZooError, RuntimeError):
     """A run that cannot start or did nothing; the message is the one line shown to the user."""
 
 
@@ -103,16 +113,6 @@ def quiet_known_warnings() -> None:
 
 
 # ------------------------------------------------------------------------------------------ runs
-def find_last_checkpoint(run_root: str | os.PathLike) -> Path | None:
-    """``version_N/checkpoints/last.ckpt`` of the highest N under ``run_root`` that has one, else None."""
-    found = []
-    for folder in Path(run_root).glob("version_*"):
-        match = re.fullmatch(r"version_(\d+)", folder.name)
-        if match and (folder / "checkpoints" / LAST).is_file():
-            found.append((int(match.group(1)), folder / "checkpoints" / LAST))
-    return max(found)[1] if found else None
-
-
 def _checkpoint_position(path: Path) -> tuple[int, int]:
     """(epoch, global step) recorded in a Lightning checkpoint."""
     from .checkpoint import load_torch_file
@@ -126,56 +126,36 @@ def _checkpoint_position(path: Path) -> tuple[int, int]:
     return int(ckpt.get("epoch", 0)), ckpt["global_step"]
 
 
-def _remove_unfinished_writes(checkpoint: Path) -> None:
-    """The hidden temporary files a killed run left beside its checkpoints and logs (writes it never
-    finished; its real files are whole, zoo.fileio), removed before the run resumes."""
-    from .fileio import remove_temporaries
-
-    removed = [p for folder in (checkpoint.parent, checkpoint.parent.parent) for p in remove_temporaries(folder)]
-    if removed:
-        print(f"removed {len(removed)} unfinished write(s) of the interrupted run: "
-              + ", ".join(str(p) for p in removed), file=sys.stderr)
-
-
 def _is_main_process() -> bool:
     """False in the worker processes DDP starts by re-running this command."""
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
-def _take_option(args: list[str], name: str) -> str | None:
-    """Remove ``--name=value`` or ``--name value`` from ``args``; return the value (last one wins)."""
-    value = None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a.startswith(f"--{name}="):
-            value = a.split("=", 1)[1]
-            del args[i]
-        elif a == f"--{name}" and i + 1 < len(args):
-            value = args[i + 1]
-            del args[i:i + 2]
-        else:
-            i += 1
-    return value
-
-
-# ------------------------------------------------------------------------------------------ the CLI
-def _build_cli_class(run_root: Path):
+def _build_cli_class(run_root: Path, allow_config_change: bool = False):
     from lightning.pytorch import LightningDataModule, LightningModule
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
     from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-    from .fileio import atomic_path, check_writable
+    from .fileio import WriteError, atomic_path, check_writable, describe_os_error
 
     class AtomicCheckpointIO(TorchCheckpointIO):
-        """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio)."""
+        """Checkpoints are written to a temporary name, synced and renamed (zoo.fileio); a failed write (a
+        full disk) is a one-line :class:`zoo.fileio.WriteError` naming the file, not torch's traceback."""
 
         def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
             import torch
 
-            with atomic_path(path) as tmp:
-                torch.save(checkpoint, tmp)
+            # Through a Python file: a full disk is then an OSError (ENOSPC) naming the file, also when torch
+            # reports it as its own RuntimeError ("unexpected pos") with the OSError as its context.
+            try:
+                with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                    torch.save(checkpoint, f)
+            except RuntimeError as e:
+                cause = e.__cause__ or e.__context__
+                if not isinstance(cause, OSError):
+                    raise
+                raise WriteError(describe_os_error(path, cause), cause.errno) from e
 
     class ZooSaveConfig(SaveConfigCallback):
         """The resolved recipe in the run's folder, written to a temporary name and renamed (zoo.fileio);
@@ -197,6 +177,32 @@ def _build_cli_class(run_root: Path):
                 vars(self.parser).pop("save", None)
 
     class ZooCLI(LightningCLI):
+        def _parse_ckpt_path(self) -> None:
+            """Lightning replaces the model section by the checkpoint's hyper-parameters. Here a checkpoint
+            whose model configuration differs from the command's is refused, naming the keys, unless
+            ``--allow_config_change`` was given: then the command's configuration is trained from the
+            checkpoint's weights."""
+            sub = self.config.get("subcommand")
+            if not sub or self.config[sub].get("model") is None:
+                return super()._parse_ckpt_path()
+            ours = self.config[sub]["model"].clone()
+            super()._parse_ckpt_path()
+            theirs = self.config[sub]["model"]
+            changed = config_changes(flatten(theirs), flatten(ours))
+            if not changed:
+                return
+            if not allow_config_change:
+                ckpt = self.config[sub].get("ckpt_path")
+                shown = "; ".join(f"--model.{k}: checkpoint {a}, this command {b}" for k, a, b in changed[:6])
+                more = f" (and {len(changed) - 6} more)" if len(changed) > 6 else ""
+                raise FitError(
+                    f"--ckpt_path={ckpt} was written with another model configuration: {shown}{more}; resume with "
+                    f"the run's options (its config.yaml: {Path(ckpt).parent.parent / 'config.yaml'}), or add "
+                    "--allow_config_change to train this command's configuration from the checkpoint's weights")
+            self.config[sub]["model"] = ours
+            print("--allow_config_change: training this command's model configuration from the checkpoint "
+                  f"(changed: {', '.join('model.' + k for k, _, _ in changed)})", file=sys.stderr)
+
         def before_instantiate_classes(self) -> None:
             cfg = self.config[self.subcommand] if self.subcommand else self.config
             trainer = cfg["trainer"]
@@ -214,6 +220,21 @@ def _build_cli_class(run_root: Path):
             if ddp and _wants_unused_parameters(cfg.get("model")):
                 trainer["strategy"] = "ddp_find_unused_parameters_true"
 
+        def instantiate_classes(self) -> None:
+            """A recipe value a class refuses (``ValueError`` / ``TypeError`` from the constructor of the model,
+            its networks or the data) is the user's to fix: one line naming the section."""
+            try:
+                super().instantiate_classes()
+            except (ValueError, TypeError) as e:
+                inner = _zoo_error_in(e)
+                if inner is not None and inner is not e:
+                    raise inner from None  # jsonargparse wraps a class's own error in its union message
+                if inner is not None or debug():
+                    raise
+                check = _zoo_error_in(e, _explicit_check)
+                line = str(check) if check is not None else parse_error_line(str(e))
+                raise FitError(line if line.startswith("--") else f"--{_section_of(check or e)}: {line}") from e
+
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
             for cb in trainer.checkpoint_callbacks:
@@ -228,6 +249,32 @@ def _build_cli_class(run_root: Path):
             return trainer
 
     return ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule
+
+
+def _zoo_error_in(error: BaseException, test=lambda e: isinstance(e, ZooError)) -> BaseException | None:
+    """``error`` or the first of its causes and contexts that passes ``test`` (a :class:`ZooError`)."""
+    seen, stack = set(), [error]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if test(e):
+            return e
+        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
+
+
+def _section_of(error: BaseException) -> str:
+    """The recipe section whose class raised ``error``: ``data`` when the raise is in zoo/data, else ``model``."""
+    tb, section = error.__traceback__, "model"
+    while tb is not None:
+        if f"{os.sep}zoo{os.sep}data{os.sep}" in tb.tb_frame.f_code.co_filename:
+            section = "data"
+        elif "lightning" in tb.tb_frame.f_code.co_filename and "trainer" in tb.tb_frame.f_code.co_filename:
+            section = "trainer"
+        tb = tb.tb_next
+    return section
 
 
 def _has_gpu() -> bool:
@@ -299,31 +346,28 @@ def _check_progress(trainer, start_step: int, resumed: Path | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ errors
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from .backbone import WeightsUnavailableError
-    from .data.folder import EmptyFolderError
-    from .fileio import WriteError
-    from .io import ImageReadError
-    from .losses import NonFiniteLossError
-    from .registry import UnknownNameError
+def _explicit_check(error: BaseException) -> bool:
+    """A ``ValueError`` raised by an explicit check of a recipe value in a LightningModule or DataModule
+    (``raise ValueError(...)`` in zoo/variants or zoo/data, the modules that predate :class:`ZooError`), not
+    one from deeper code: a user's mistake."""
+    import linecache
 
-    return (ImageReadError, WriteError, EmptyFolderError, WeightsUnavailableError, NonFiniteLossError,
-            FitError, UnknownNameError)
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` is the machine running out of memory (Python's, or torch's on CPU or GPU)."""
-    import torch
-
-    text = str(error)
-    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
-        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
+    if not isinstance(error, ValueError) or isinstance(error, ZooError):
+        return False
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    file = tb.tb_frame.f_code.co_filename
+    in_checks = any(f"{os.sep}zoo{os.sep}{d}{os.sep}" in file for d in ("variants", "data"))
+    return in_checks and linecache.getline(file, tb.tb_lineno).strip().startswith("raise ValueError(")
 
 
 def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
-    """The one-line message for a user error or an environment fault behind ``error`` (ours, a config
-    error raised by a zoo constructor, a full or read-only disk, out of memory, a checkpoint of another
-    configuration); None for anything else (a bug keeps its traceback)."""
+    """The one-line message for a user error or an environment fault behind ``error`` (a
+    :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
+    of memory, a checkpoint of another configuration); None for anything else (a bug keeps its traceback)."""
     from .fileio import DISK_ERRNOS, describe_os_error
 
     seen = set()
@@ -333,7 +377,7 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, _user_errors()):
+        if isinstance(e, ZooError) or _explicit_check(e):
             return str(e)
         text = str(e)
         if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
@@ -347,75 +391,8 @@ def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
             detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
             return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
                     "resume with the options of the run that wrote it, or start without --ckpt_path")
-        tb = e.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if isinstance(e, (ValueError, TypeError)) and tb is not None and \
-                f"{os.sep}zoo{os.sep}" in tb.tb_frame.f_code.co_filename:
-            return text
         stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None
-
-
-_NOISE = re.compile(r"^(Does not validate against any of the (Union )?(sub)?types|Subtypes:|Errors:|Given value|"
-                    r"Expected a <class 'NoneType'>|Problem with given class_path|Expected a path but None)")
-# jsonargparse's three ways of saying that a key does not exist; the groups are the key below the parser key.
-_UNKNOWN_KEY = re.compile(r"^(?:unrecognized arguments: --([\w.]+)|Option '([\w.]+)' is not accepted|"
-                          r"Group '(\w+)' does not accept option '([\w.]+)')")
-_CLASS_PATH = re.compile(r"Problem with given class_path '([\w.]+)'")
-
-
-def _options_of(class_path: str) -> list[str]:
-    """The argument names of the class a recipe section names (its dataclass fields or constructor
-    arguments); [] when it cannot be imported."""
-    import dataclasses
-    import importlib
-    import inspect
-
-    module, _, name = class_path.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-        if dataclasses.is_dataclass(cls):
-            return [f.name for f in dataclasses.fields(cls)]
-        return [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
-                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    except Exception:  # noqa: BLE001 - only a hint for the message
-        return []
-
-
-def parse_error_line(message: str) -> str:
-    """jsonargparse's several-line message for a bad option as one line: ``--the.option: reason``, with the
-    whole key of an option that does not exist (``--model.losses.gram.wieght: no such option; valid: ...``)."""
-    keys: list[str] = []
-    reasons: list[str] = []
-    class_path = None
-    for line in str(message).splitlines():
-        line = line.strip().lstrip("- ").strip()
-        key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
-        if key:
-            keys.append(key.group(1))
-            line = key.group(2)
-        found = _CLASS_PATH.match(line)
-        if found:
-            class_path = found.group(1)
-        unknown = _UNKNOWN_KEY.match(line)
-        if unknown:
-            rest, option = [g for g in unknown.groups() if g], unknown.group(2)
-            valid = _options_of(class_path) if class_path and option and "." not in option else []
-            return f"--{'.'.join(keys + rest)}: no such option" + (f"; valid: {', '.join(valid)}" if valid else "")
-        if line and not _NOISE.match(line):
-            reasons.append(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", line))
-    reason = "; ".join(dict.fromkeys(reasons)) or "invalid value"
-    return (f"--{'.'.join(keys)}: {reason}" if keys else reason)[:600]
-
-
-_NULL_KEY = re.compile(r"^--model\.(?:init_args\.)?(\w+)\.(\w+)=(null|none|None)$")
-
-
-def _null_overrides(args: list[str]) -> list[str]:
-    """``--model.losses.tv=null`` as ``--model.losses={tv: null}`` (the form jsonargparse takes to turn
-    off one optional part of a typed section)."""
-    return [_NULL_KEY.sub(r"--model.\1={\2: null}", a) for a in args]
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -432,15 +409,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    context: dict[str, str] = {}
+    context: dict[str, Any] = {}
+    restore = terminate_as_exception()
+    done = False
     try:
-        return _main(args, context)
+        status = _main(args, context)
+        done = status == 0
+        return status
+    except (KeyboardInterrupt, Terminated) as e:
+        return _interrupted(e, context)
+    except SystemExit as e:  # Lightning ends a run interrupted by Ctrl-C with sys.exit(1)
+        if isinstance(e.__context__, (KeyboardInterrupt, Terminated)):
+            return _interrupted(e.__context__, context)
+        raise
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
         message = _user_message(e, context.get("ckpt_path"))
-        if message is None or debug():
+        if debug():
             raise
+        if message is None:
+            return report_bug(e)
         print(f"error: {message}", file=sys.stderr)
         return 1
+    finally:
+        restore()
+        if not done and context.get("run_root") is not None and _is_main_process():
+            remove_new_empty_folders(context["run_root"], context.get("folders_before", set()))
+
+
+def _interrupted(error: BaseException, context: dict[str, Any]) -> int:
+    """Ctrl-C (130) or SIGTERM (143): one line saying what is kept."""
+    what = "terminated" if isinstance(error, Terminated) else "interrupted"
+    root = context.get("run_root")
+    last = find_last_checkpoint(root) if root is not None else None
+    hint = f"; the last checkpoint is {last} (continue with --ckpt_path=last)" if last else ""
+    print(f"{what}{hint}", file=sys.stderr)
+    return 143 if isinstance(error, Terminated) else 130
 
 
 def _recipe_problem(recipe: Path) -> str | None:
@@ -480,11 +483,21 @@ def _main(args: list[str], context: dict[str, str]) -> int:
             print(f"error: {recipe}: {problem}", file=sys.stderr)
             return 2
         extra, name = ["--config", str(recipe)], recipe.stem
-    name = _take_option(args, "run_name") or name
-    runs = Path(_take_option(args, "runs_dir") or "runs")
+    name = take_option(args, "run_name") or name
+    runs = Path(take_option(args, "runs_dir") or "runs")
     run_root = runs / name
+    context["run_root"] = run_root
+    if _is_main_process():  # what a killed run (SIGKILL) of this name left; never a live run's files
+        from .fileio import remove_stale_temporaries
 
-    ckpt_path = _take_option(args, "ckpt_path")
+        removed = remove_stale_temporaries(run_root, recursive=True)
+        if removed:
+            print(f"removed {len(removed)} unfinished write(s) of a killed run: {', '.join(map(str, removed))}",
+                  file=sys.stderr)
+    context["folders_before"] = folders(run_root) | ({runs} if runs.is_dir() else set())
+
+    allow_config_change = take_flag(args, "allow_config_change")
+    ckpt_path = take_option(args, "ckpt_path")
     resumed: Path | None = None
     start_step = 0
     if ckpt_path == "last":
@@ -501,12 +514,12 @@ def _main(args: list[str], context: dict[str, str]) -> int:
         epoch, start_step = _checkpoint_position(resumed)
         if _is_main_process():
             print(f"resuming from {resumed} (epoch {epoch}, step {start_step})", file=sys.stderr)
-            _remove_unfinished_writes(resumed)
+            remove_unfinished_writes(resumed)
         args.append(f"--ckpt_path={resumed}")
     elif ckpt_path is not None:
         args.append(f"--ckpt_path={ckpt_path}")
 
-    ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule = _build_cli_class(run_root)
+    ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule = _build_cli_class(run_root, allow_config_change)
     quiet_known_warnings()
     configure_lightning_logging()
     from jsonargparse import ArgumentError
@@ -514,7 +527,7 @@ def _main(args: list[str], context: dict[str, str]) -> int:
     try:
         cli = ZooCLI(
             LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-            args=["fit", *extra, *_null_overrides(args)],
+            args=["fit", *extra, *null_overrides(args)],
             save_config_callback=ZooSaveConfig, save_config_kwargs={"overwrite": True},
             trainer_defaults={
                 "default_root_dir": str(run_root),

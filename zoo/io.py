@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .fileio import WriteError, atomic_path
+from .errors import MissingFileError, ZooError
 
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
@@ -40,7 +41,7 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
                  ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM"}
 
 
-class ImageReadError(ValueError):
+class ImageReadError(ZooError, ValueError):
     """An image could not be read. ``str()`` is one line that starts with the path."""
 
 
@@ -154,7 +155,7 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     """Image files (by extension, case-insensitive) below ``folder``, sorted; hidden files skipped."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such directory")
+        raise MissingFileError(f"{folder}: no such directory")
     pattern: Iterable[Path] = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(p for p in pattern
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .errors import ConfigError, ConfigTypeError, ZooError
 from .registry import LOSSES
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 EPS = 1e-5
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(ZooError, FloatingPointError):
     """A loss became NaN or infinite."""
 
 
@@ -103,11 +104,11 @@ def mean_std(f: Tensor, eps: float = EPS) -> tuple[Tensor, Tensor]:
 def _per_layer(layers: Sequence[str], layer_weights: Sequence[float] | None) -> dict[str, float]:
     layers = list(layers)
     if not layers:
-        raise ValueError("a feature loss needs at least one layer")
+        raise ConfigError("a feature loss needs at least one layer")
     if layer_weights is None:
         return {layer: 1.0 for layer in layers}
     if len(layer_weights) != len(layers):
-        raise ValueError(f"layer_weights has {len(layer_weights)} entries for {len(layers)} layers")
+        raise ConfigError(f"layer_weights has {len(layer_weights)} entries for {len(layers)} layers")
     return dict(zip(layers, (float(w) for w in layer_weights)))
 
 
@@ -209,10 +210,10 @@ def blend_targets(targets: Sequence[Mapping[str, Any]], weights: Sequence[float]
     sum of losses, at the cost of one.
     """
     if len(targets) != len(weights) or not targets:
-        raise ValueError(f"{len(targets)} targets but {len(weights)} weights")
+        raise ConfigError(f"{len(targets)} targets but {len(weights)} weights")
     w = torch.tensor([float(x) for x in weights])
     if (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"style weights must be non-negative with a positive sum, got {list(weights)}")
+        raise ConfigError(f"style weights must be non-negative with a positive sum, got {list(weights)}")
     w = (w / w.sum()).tolist()
 
     def mix(values: Sequence[Any]) -> Any:
@@ -266,7 +267,7 @@ class AdversarialLoss(nn.Module):
     def __init__(self, weight: float = 1.0, mode: str = "lsgan") -> None:
         super().__init__()
         if mode not in self.MODES:
-            raise ValueError(f"unknown adversarial mode {mode!r}; valid: {', '.join(self.MODES)}")
+            raise ConfigError(f"unknown adversarial mode {mode!r}; valid: {', '.join(self.MODES)}")
         self.weight = float(weight)
         self.mode = mode
 
@@ -504,7 +505,7 @@ def build_losses(spec: Mapping[str, Mapping[str, Any] | None]) -> nn.ModuleDict:
         try:
             out[name] = cls(**(kwargs or {}))
         except TypeError as e:
-            raise TypeError(f"loss {name!r}: {e}") from None
+            raise ConfigTypeError(f"loss {name!r}: {e}") from None
     return out
 
 

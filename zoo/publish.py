@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
+from .errors import ConfigError, ZooError
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
 from .download import CONFIG_FILE, WEIGHTS_FILE, WeightsUnavailableError, offline, safetensors_bytes
 from .factory import build_network, canonical_arch
@@ -48,7 +49,7 @@ def read_export(path: str | os.PathLike) -> tuple[dict[str, Tensor], str | None,
     p = Path(path)
     file = p / WEIGHTS_FILE if p.is_dir() else p
     if file.suffix != ".safetensors":
-        raise ValueError(
+        raise ConfigError(
             f"{path}: pretrained= takes a folder with {WEIGHTS_FILE} or a .safetensors file; export a "
             f"Lightning checkpoint with `zoo publish CKPT --repo-id ID --dry-run DIR` first"
         )
@@ -66,9 +67,9 @@ def load_export(path: str | os.PathLike, architecture: str | None = None, **over
     state_dict, file_arch, config = read_export(path)
     arch = architecture or file_arch
     if arch is None:
-        raise ValueError(f"{path}: the file does not record its architecture; pass architecture=NAME")
+        raise ConfigError(f"{path}: the file does not record its architecture; pass architecture=NAME")
     if architecture and file_arch and canonical_arch(architecture) != canonical_arch(file_arch):
-        raise ValueError(f"{path}: holds a {file_arch!r} network, not {architecture!r}")
+        raise ConfigError(f"{path}: holds a {file_arch!r} network, not {architecture!r}")
     net = build_network(arch, {**config, **overrides}, str(path))
     load_strict(net, state_dict, source=str(path))
     return net.eval()
@@ -106,7 +107,7 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
         state_dict, file_arch, config = read_export(path)
         arch = architecture or file_arch
         if arch is None:
-            raise ValueError(f"{path}: the export does not record its architecture; pass --arch NAME")
+            raise ConfigError(f"{path}: the export does not record its architecture; pass --arch NAME")
         return arch, config, state_dict
     state_dict, hparams = read_checkpoint(path)
     class_path = variant or hparams.get("_class_path")
@@ -118,7 +119,7 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
         pre = next(iter(family.checkpoint_prefix.values())) if prefix is None else prefix
     else:
         known = ", ".join(f.module_path for f in FAMILIES.values() if f.module_path) or "(none)"
-        raise ValueError(
+        raise ConfigError(
             f"{path}: cannot tell which network to export: the checkpoint's variant is {class_path!r}, "
             f"which is no family's LightningModule (zoo.families; known: {known}). Pass --variant CLASS_PATH, "
             f"or --arch NAME and --prefix PREFIX (e.g. --prefix net.)."
@@ -128,12 +129,55 @@ def _network_from_checkpoint(path: Path, architecture: str | None, prefix: str |
     elif "network" in hparams and isinstance(hparams["network"] or {}, Mapping):
         config = hparams["network"] or {}  # None: the network's defaults
     else:
-        raise ValueError(
+        raise ConfigError(
             f"{path}: the checkpoint's hyper-parameters have no 'network' config (they have: "
             f"{', '.join(sorted(hparams)) or 'none'}); the variant must save_hyperparameters() its network dict"
         )
     net_sd = strip_prefix(state_dict, pre) if pre else dict(state_dict)
     return arch, dict(config), net_sd
+
+
+class PublishError(ZooError, RuntimeError):
+    """The Hub refused the upload or could not be reached; the message says which and what to do."""
+
+
+def _check_repo_id(repo_id: str) -> None:
+    """``owner/name`` that the Hub accepts, before any work."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        raise PublishError(f"--repo-id {repo_id}: not a Hub repository id ({str(e).splitlines()[0]})") from None
+    if "/" not in repo_id:
+        raise PublishError(f"--repo-id {repo_id}: give owner/name (your user or organisation, then the model's name)")
+
+
+def _upload_failure(error: Exception, repo_id: str) -> PublishError | None:
+    """One line for a Hub failure (no token, refused, unreachable), else None (a bug)."""
+    from huggingface_hub import errors as hub_errors
+
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, hub_errors.LocalTokenNotFoundError):
+        return PublishError(f"--repo-id {repo_id}: no Hub token; pass --token, set HF_TOKEN or run `hf auth login`")
+    if isinstance(error, hub_errors.HfHubHTTPError):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        hint = "check --token / HF_TOKEN and that it may write to this repository" if status in (401, 403) else \
+            "try again later, or use --dry-run DIR and upload the folder yourself"
+        return PublishError(f"--repo-id {repo_id}: the Hub refused the upload ({reason}); {hint}")
+    http_libraries = ("httpx", "httpx2", "httpcore", "requests", "urllib3")  # whichever the Hub client uses
+    if isinstance(error, OSError) or any(c.__module__.split(".")[0] in http_libraries for c in type(error).__mro__):
+        return PublishError(f"--repo-id {repo_id}: cannot reach the Hub ({reason}); check the network, or use "
+                            "--dry-run DIR to write the folder")
+    return None
+
+
+def _constructor_arguments(cls: type) -> list[str]:
+    """The names of the arguments ``cls(...)`` takes (none for a fixed architecture)."""
+    import inspect
+
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -159,10 +203,12 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
         net = net_or_checkpoint
         arch = architecture or (entry.arch if entry is not None else None)
         if arch is None:
-            raise ValueError("exporting an nn.Module needs architecture= (its family, or its name in zoo.registry.MODELS) or tag=")
+            raise ConfigError("exporting an nn.Module needs architecture= (its family, or its name in zoo.registry.MODELS) or tag=")
         config = getattr(net, "_hub_mixin_config", None)
+        if config is None and not _constructor_arguments(type(net)):
+            config = {}  # a fixed architecture (AnimeGANv2): the hub mixin records nothing, there is nothing to record
         if not isinstance(config, Mapping):
-            raise ValueError(
+            raise ConfigError(
                 f"{type(net).__name__} does not record its config: networks must inherit "
                 f"huggingface_hub.PyTorchModelHubMixin with JSON-serialisable constructor arguments"
             )
@@ -175,7 +221,7 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
         deprecated(arch, FAMILIES.alias_of(arch), "architecture")
     arch = canonical_arch(arch)
     if entry is not None and entry.arch != arch:
-        raise ValueError(f"weights entry {entry.tag!r} is a {entry.arch!r} network, the export is {arch!r}")
+        raise ConfigError(f"weights entry {entry.tag!r} is a {entry.arch!r} network, the export is {arch!r}")
     check = build_network(arch, config, source)  # the export must load back: build and load strictly now
     load_strict(check, state_dict, source=source)
     state_dict = check.state_dict()
@@ -187,7 +233,7 @@ def export_for_hub(net_or_checkpoint: nn.Module | str | os.PathLike, out_dir: st
     if out.exists():
         stray = sorted(p.name for p in out.iterdir() if p.name not in EXPORT_FILES)
         if stray:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f"{out} holds other files ({', '.join(stray[:5])}); the export folder is uploaded as is, "
                 f"so give an empty or new folder"
             )
@@ -315,13 +361,20 @@ def publish(checkpoint: nn.Module | str | os.PathLike, repo_id: str, dry_run_dir
         return PublishResult(repo_id=repo_id, folder=res.folder, sha256=res.sha256, architecture=res.architecture)
     from huggingface_hub import HfApi
 
+    _check_repo_id(repo_id)
     if offline():
         raise WeightsUnavailableError("HF_HUB_OFFLINE=1 is set: cannot upload; use --dry-run DIR to write the folder")
     with tempfile.TemporaryDirectory(prefix="stylezoo-publish-") as tmp:
         res = export_for_hub(checkpoint, tmp, **kwargs)
         api = HfApi(token=token)
-        api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
-        info = api.upload_folder(repo_id=repo_id, folder_path=tmp, repo_type="model",
-                                 commit_message=commit_message or f"Stylezoo export of {res.architecture}")
+        try:
+            api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
+            info = api.upload_folder(repo_id=repo_id, folder_path=tmp, repo_type="model",
+                                     commit_message=commit_message or f"Stylezoo export of {res.architecture}")
+        except Exception as e:  # noqa: BLE001 - narrowed by _upload_failure; anything else is re-raised
+            failure = _upload_failure(e, repo_id)
+            if failure is None:
+                raise
+            raise failure from e
     return PublishResult(repo_id=repo_id, folder=None, sha256=res.sha256, architecture=res.architecture,
                          commit=getattr(info, "oid", None), url=getattr(info, "commit_url", None))

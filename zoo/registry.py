@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
+from .errors import ZooError
+
 T = TypeVar("T")
 
 
-class UnknownNameError(KeyError):
+class UnknownNameError(ZooError, KeyError):
     """A name that is not in a registry. ``str()`` is the plain message (KeyError would quote it)."""
 
     def __str__(self) -> str:

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from .errors import ZooError
+
 __all__ = ["PACKAGE", "ResourceMissingError", "checkout_root", "recipes_dir", "list_recipes", "find_recipe",
            "results_dir", "import_benchmarks"]
 
@@ -23,7 +25,7 @@ __all__ = ["PACKAGE", "ResourceMissingError", "checkout_root", "recipes_dir", "l
 PACKAGE = Path(__file__).resolve().parent
 
 
-class ResourceMissingError(LookupError):
+class ResourceMissingError(ZooError, LookupError):
     """A recipe or a part of the benchmarks that neither the package nor a source checkout provides."""
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol, Sequence
 import torch
 from torch import Tensor
 
+from .errors import ConfigError, ZooError
 from .families import Resolved, load, resolve
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
@@ -27,7 +28,7 @@ __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_ima
            "check_number", "check_whole", "check_weights", "check_styles"]
 
 
-class OptionError(ValueError):
+class OptionError(ZooError, ValueError):
     """A stylisation option with a value that cannot work; the message names the option (its CLI flag)."""
 
 
@@ -126,7 +127,7 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
     set_ = [n for n in names if getattr(opts, n) != StylizeOptions.default(n)]
     if set_:
         flags = ", ".join("--" + n.replace("_", "-") for n in set_)
-        raise ValueError(f"model {family!r} does not support {flags}")
+        raise ConfigError(f"model {family!r} does not support {flags}")
 
 
 DEFAULT_MODEL = "gatys"  # the model of zoo stylize and zoo.stylize when neither --model nor --weights names one

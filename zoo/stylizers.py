@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .errors import ConfigError, MissingFileError
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
 from .nets.adain import AdaINNet, masks_to_tensor
 from .nets.base import ZooNet
@@ -62,6 +63,12 @@ def _canonical_files(family: str) -> dict[str, str]:
             for e in entries if e.canonical is not None and e.arch == family}
 
 
+def _config_source(path: Path) -> str:
+    """Where a file's network config is read from, for messages: the ``config.json`` beside an export."""
+    folder = path if path.is_dir() else path.parent
+    return str(folder / "config.json") if path.suffix != ".ckpt" and (folder / "config.json").is_file() else str(path)
+
+
 def load_network(family: str, weights: str | os.PathLike, prefix: str | None = None, **overrides: Any) -> ZooNet:
     """The trained network of ``family`` (a name in :data:`zoo.families.FAMILIES`) from ``weights``, strictly loaded, in
     eval mode, on the CPU.
@@ -94,20 +101,20 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
         net = pretrained_net(name, family, **overrides)  # a tag, or a family name meaning its default tag
         if net is not None:
             if prefix != prefixes[0]:
-                raise ValueError(f"pretrained tag {name!r} holds one network, not the {prefix!r} one of a "
+                raise ConfigError(f"pretrained tag {name!r} holds one network, not the {prefix!r} one of a "
                                  "training checkpoint")
             return net.eval()
         canonical = _canonical_files(family)
         if name in canonical:
-            raise FileNotFoundError(f"{name}: no such file; the reference {family} file {name!r} is published at "
+            raise MissingFileError(f"{name}: no such file; the reference {family} file {name!r} is published at "
                                     f"{canonical[name]}: download it and pass the file to --weights")
-        raise FileNotFoundError(f"{name}: no such weights file or folder, and not a pretrained tag "
-                                "(see zoo list --pretrained; --weights random: an untrained network, smoke runs)")
+        raise MissingFileError(f"{name}: no such weights file or folder, and not a pretrained tag "
+                               "(see zoo list --pretrained; --weights random: an untrained network, smoke runs)")
     state, hparams = read_checkpoint(path)
     if any(k.startswith(prefixes) for k in state):  # a training checkpoint
         state, config = strip_prefix(state, prefix), config_from_hparams(hparams)
     elif prefix != prefixes[0]:
-        raise ValueError(f"{path} holds a single network; the {prefix!r} network needs a training "
+        raise ConfigError(f"{path} holds a single network; the {prefix!r} network needs a training "
                          "checkpoint (.ckpt) that holds it, or pass that network's own file")
     else:
         importer = next((i for i in importers if i.detect(state)), None)
@@ -118,10 +125,14 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
             config = config_from_hparams(hparams)
     accepted = inspect.signature(network).parameters
     config = {**{k: v for k, v in config.items() if k in accepted}, **overrides}
+    where = _config_source(path)
+    from .factory import check_config_types
+
+    check_config_types(config, accepted, where)
     try:
         net = network(**config)
-    except TypeError as e:  # an argument the network does not take
-        raise ValueError(f"{path}: its config does not fit the {family} network ({e})") from None
+    except (TypeError, ValueError) as e:  # an argument the network does not take, or a value it refuses
+        raise ConfigError(f"{where}: its config does not fit the {family} network ({e})") from None
     load_strict(net, state, source=str(path))
     return net.eval()
 
@@ -207,7 +218,7 @@ def load_generator(weights: str | os.PathLike, direction: str = "AtoB") -> Resne
 
     prefixes = FAMILIES["cyclegan"].checkpoint_prefix
     if direction not in prefixes:
-        raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
+        raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
     return load_network("cyclegan", weights, prefixes[direction])
 
 
@@ -254,7 +265,7 @@ class ImageStylizer:
         from .tiling import tiled_apply_exact
 
         if styles:
-            raise ValueError(f"model {self.name!r} takes no style image (--style): its style is in its weights")
+            raise ConfigError(f"model {self.name!r} takes no style image (--style): its style is in its weights")
         x = resize_long_edge(content, self.size).to(self.device, self.dtype)
         if self.tile:  # whole-image instance-norm statistics: the untiled picture (plain forward: its norms)
             y = tiled_apply_exact(self.net, x, self.tile, self.net.tile_margin(), self.net.tile_align,
@@ -279,20 +290,20 @@ def build_image_stylizer(opts: StylizeOptions) -> ImageStylizer:
     family = opts.model
     mode = check_preserve_color(opts.preserve_color)
     if mode not in (None, "luminance"):
-        raise ValueError(f"model {family!r} supports --preserve-color luminance only, got {mode!r} (histogram "
+        raise ConfigError(f"model {family!r} supports --preserve-color luminance only, got {mode!r} (histogram "
                          "matching needs a style image at run time; this network has its style built in)")
     prefixes = FAMILIES[family].checkpoint_prefix
     prefix = None
     if len(prefixes) > 1:
         if opts.direction not in prefixes:
-            raise ValueError(f"--direction must be {' or '.join(prefixes)}, got {opts.direction!r}")
+            raise ConfigError(f"--direction must be {' or '.join(prefixes)}, got {opts.direction!r}")
         prefix = prefixes[opts.direction]
     if not opts.weights:
         raise _needs_weights(family, family)
     net = load_network(family, opts.weights, prefix)
     margin = net.tile_margin()
     if opts.tile is not None and margin is None:
-        raise ValueError(f"model {family!r} does not support --tile")
+        raise ConfigError(f"model {family!r} does not support --tile")
     check_tile(opts.tile, margin, family, net.tile_align)
     return ImageStylizer(net, resolve_device(opts.device), size=opts.size, tile=opts.tile, preserve_color=mode,
                          progress=opts.progress, name=family)
@@ -315,15 +326,15 @@ class AdaINStylizer:
         from .io import resize_long_edge
 
         if not styles:
-            raise ValueError("model 'adain' needs at least one --style image")
+            raise ConfigError("model 'adain' needs at least one --style image")
         if len(styles) > 1 and self.style_weights is None and self.masks is None:
-            raise ValueError(f"{len(styles)} styles given: say how to combine them with --style-weights or --masks")
+            raise ConfigError(f"{len(styles)} styles given: say how to combine them with --style-weights or --masks")
         content = resize_long_edge(content, self.size).to(self.device)
         styles = [resize_long_edge(s, self.size).to(self.device) for s in styles]
         masks = None
         if self.masks is not None:
             if len(self.masks) != len(styles):
-                raise ValueError(f"{len(self.masks)} masks for {len(styles)} styles: give one mask per style")
+                raise ConfigError(f"{len(self.masks)} masks for {len(styles)} styles: give one mask per style")
             masks = masks_to_tensor(list(self.masks))
             masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
         return self.net(content, styles, alpha=self.alpha, style_weights=self.style_weights, masks=masks,
@@ -344,9 +355,9 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     from .tiling import check_tile
 
     if not 0.0 <= float(opts.alpha) <= 1.0:
-        raise ValueError(f"--alpha must be in [0, 1], got {opts.alpha}")
+        raise ConfigError(f"--alpha must be in [0, 1], got {opts.alpha}")
     if opts.masks is not None and opts.style_weights is not None:
-        raise ValueError("--masks and --style-weights cannot be combined: each mask takes one style")
+        raise ConfigError("--masks and --style-weights cannot be combined: each mask takes one style")
     preserve = check_preserve_color(opts.preserve_color, COLOR_MODES)
     # the encoder must be the one the decoder was trained with: follow the weights' config unless the
     # user names another source

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .errors import ConfigError
+
 __all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "tile_windows", "AlignCornersResize",
            "GlobalLayer"]
 
@@ -89,7 +91,7 @@ def min_tile(margin: int, align: int = 4) -> int:
 def check_tile(tile: int | None, margin: int, family: str, align: int = 4) -> None:
     """Refuse a ``--tile`` too small for ``family``'s margin (windows aligned to ``align``), in one line."""
     if tile is not None and tile < min_tile(margin, align):
-        raise ValueError(f"--tile must be at least {min_tile(margin, align)} pixels for this {family} network "
+        raise ConfigError(f"--tile must be at least {min_tile(margin, align)} pixels for this {family} network "
                          f"(a {margin}-pixel margin on each side), got {tile}")
 
 
@@ -163,7 +165,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     if h <= tile and w <= tile:
         return net(image)
     if tile < min_tile(margin, align) or margin % align:
-        raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
+        raise ConfigError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
                          f"{align}): use tiles of at least {min_tile(margin, align)} px")
     ys, xs = _own_spans(h, tile, margin, align), _own_spans(w, tile, margin, align)
     windows = [(y, x) for y in ys for x in xs]

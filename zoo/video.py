@@ -30,10 +30,10 @@ import contextlib
 import inspect
 import io
 import logging
+import math
 import os
 import re
 import shutil
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .errors import ConfigError, ZooError
 from . import fileio
 from .extras import require
 from .flow import FLOW_METHODS
@@ -66,7 +67,7 @@ X264_PRESET = "veryfast"        # ~3x quicker than "medium" at 512 px (the crf s
 LATER_STEPS_FRACTION = 5        # gatys: frames after the first run steps // 5 (from the previous result)
 
 
-class VideoReadError(ValueError):
+class VideoReadError(ZooError, ValueError):
     """A video or frames folder could not be read. ``str()`` is one line that starts with the path."""
 
 
@@ -135,6 +136,7 @@ class _VideoSource:
         self.display_matrix: list[int] | None = None
         self.colour: dict[str, int] = {}
         self.variable_rate = False
+        self.incomplete: str | None = None  # why fewer frames were decoded than the file announces
 
     def frames_with_audio(self, on_audio: Callable[[Any], None] | None) -> Iterator[tuple[Tensor, int, str]]:
         """(frame (1, 3, H, W) in [0, 1], pts in ``time_base``, name) for each frame, in order."""
@@ -165,16 +167,14 @@ class _VideoSource:
         except av.FFmpegError as e:
             if index == 0:
                 raise VideoReadError(f"{self.path}: no frame could be decoded ({_reason(e)})") from None
-            log.warning("%s: corrupt or truncated after %d frame(s) (%s); the output has those frames", self.path,
-                        index, _reason(e))
+            self.incomplete = f"corrupt or truncated after {index} frame(s) ({_reason(e)})"
             return
         if index == 0:
             raise VideoReadError(f"{self.path}: no frame could be decoded (corrupt or truncated file)")
         if lo is not None and hi - lo > 1:
             self.variable_rate = True
         if self.announced and index < 0.9 * self.announced - 1:
-            log.warning("%s: truncated? %d frame(s) decoded, its header announces about %d; the output has those "
-                        "frames", self.path, index, self.announced)
+            self.incomplete = f"truncated: {index} frame(s) decoded, its header announces about {self.announced}"
 
     @staticmethod
     def writes(name: str) -> bool:
@@ -217,9 +217,11 @@ class _FramesSource:
         self.files = sorted(list_images(folder, recursive=False), key=_natural_key)
         if not self.files:
             raise VideoReadError(f"{folder}: no frames (no images directly in this folder)")
-        self.fps = Fraction(str(fps or DEFAULT_FPS)).limit_denominator(100_000)
+        if fps is not None and not (math.isfinite(fps) and fps > 0):  # 0 is a value, not "the default"
+            raise ConfigError(f"--fps {fps:g}: must be a positive number of frames per second")
+        self.fps = Fraction(str(DEFAULT_FPS if fps is None else fps)).limit_denominator(100_000)
         if self.fps <= 0:
-            raise VideoReadError(f"--fps must be positive, got {fps}")
+            raise ConfigError(f"--fps {fps:g}: too small; give at least 0.00001 frames per second")
         self.time_base = 1 / self.fps
         self.frames = len(self.files)
         self.audio: list = []
@@ -283,7 +285,7 @@ class _VideoSink:
         if path.is_dir():
             raise VideoWriteError(f"{path}: is a folder")
         if not 0 <= self.crf <= 51:
-            raise ValueError(f"--crf must be in [0, 51], got {crf}")
+            raise ConfigError(f"--crf must be in [0, 51], got {crf}")
         probe = av.open(io.BytesIO(), "w", format=_format_of(path))
         supported = probe.supported_codecs
         probe.close()
@@ -370,7 +372,7 @@ class _FramesSink:
     an existing file needs ``overwrite``, and is refused before any work otherwise."""
 
     def __init__(self, path: Path, overwrite: bool, source) -> None:
-        if path.suffix.lower() in SAVE_FORMATS or path.suffix.lower() in VIDEO_EXTENSIONS:
+        if path.suffix.lower() in (*SAVE_FORMATS, *IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):  # never a folder "out.gif"
             raise VideoWriteError(f"{path}: a clip is written to a video file ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) "
                                   "or to a folder of frames")
         if path.exists() and not path.is_dir():
@@ -384,7 +386,7 @@ class _FramesSink:
             log.warning("%s: the audio of %s is not written to a folder of frames", path, source.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.overwrite = path, overwrite
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        self.tmp = fileio.new_temp_dir(path)  # named for its process: a killed run's is removed by the next
         self.frames = 0
 
     mux_audio = None  # a folder of frames has no audio: the source does not even read it
@@ -428,7 +430,7 @@ class _Temporal:
 
     def __init__(self, estimator, weight: float) -> None:
         if not 0.0 <= weight < 1.0:
-            raise ValueError(f"--temporal-weight must be in [0, 1), got {weight}")
+            raise ConfigError(f"--temporal-weight must be in [0, 1), got {weight}")
         self.estimator, self.weight = estimator, float(weight)
         self.prev_in: Tensor | None = None
         self.prev_out: Tensor | None = None
@@ -450,7 +452,7 @@ class _Temporal:
         if previous is not None:
             warped, mask = previous
             if warped.shape != output.shape:
-                raise ValueError(f"the stylizer changed the frame size ({tuple(frame.shape[-2:])} -> "
+                raise ConfigError(f"the stylizer changed the frame size ({tuple(frame.shape[-2:])} -> "
                                  f"{tuple(output.shape[-2:])}); --temporal needs outputs of the input's size")
             output = output + self.weight * mask * (warped - output)
         self.prev_in, self.prev_out = frame, output
@@ -529,7 +531,7 @@ def _stylize_items(items: Iterable[tuple[Tensor, Any]], stylizer, styles: list[T
     for batch in _batches(items, batch_size):
         xs = [resize_long_edge(frame, size) for frame, _ in batch]
         if len({tuple(x.shape) for x in xs}) > 1:
-            raise ValueError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
+            raise ConfigError(f"frames differ in size: {sorted({tuple(x.shape[-2:]) for x in xs})}; a clip has one size")
         ys = stylizer(torch.cat(xs), styles).float().cpu()  # adain returns frames on its device
         for x, y, (_, tag) in zip(xs, ys.split(1), batch):
             if temporal is not None:
@@ -545,11 +547,11 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
 
     opts = StylizeOptions(model=model, progress=False, **options)
     if batch_size is not None and batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     if later_steps is not None and later_steps < 1:
-        raise ValueError(f"--later-steps must be at least 1, got {later_steps}")
+        raise ConfigError(f"--later-steps must be at least 1, got {later_steps}")
     if not temporal and (flow != "dis" or temporal_weight != DEFAULT_TEMPORAL_WEIGHT):
-        raise ValueError("--flow and --temporal-weight only apply with --temporal")
+        raise ConfigError("--flow and --temporal-weight only apply with --temporal")
     temporal_state = None
     if temporal:  # before the (slow) model: a bad --flow or weight is reported at once
         from .flow import build_flow
@@ -560,7 +562,7 @@ def _setup(model: str, styles, options: dict, stylizer, temporal: bool, flow: st
     prepared = _prepare_styles(styles, opts.size, stylizer, max_pixels)
     check_styles(model, stylizer, len(prepared), opts.style_weights, opts.masks)
     if later_steps is not None and not _is_iterative(stylizer):
-        raise ValueError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
+        raise ConfigError(f"--later-steps is for optimisation-based models (gatys), not {model!r}")
     if opts.preserve_color == "histogram":  # recolours the styles to each content image: one at a time
         batch_size = 1
     batch = batch_size or DEFAULT_BATCH_SIZE.get(resolve_device(opts.device).type, 1)
@@ -602,7 +604,11 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
     if not src.is_dir() and not src.exists():
         raise VideoReadError(f"{src}: no such file or folder")
     if fps is not None and not src.is_dir():
-        raise ValueError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
+        raise ConfigError(f"{src}: --fps is for a folder of frames; a video keeps its own timestamps")
+    if overwrite and dst.exists() and dst.resolve() == src.resolve():  # (without overwrite: "file exists")
+        raise VideoWriteError(f"{dst}: this is the input; write the result elsewhere")
+    for folder in (dst.parent, dst):  # what a killed run (SIGKILL) left where this one writes
+        fileio.remove_stale_temporaries(folder)
     source = _open_source(src, fps, max_pixels)
     sink = None
     try:
@@ -625,6 +631,8 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: str,
         raise
     finally:
         source.close()
+    if getattr(source, "incomplete", None):  # the output is whole but has fewer frames: never silent
+        raise VideoReadError(f"{src}: {source.incomplete}; {out} was written with the frames that could be read")
     if source.variable_rate:
         log.warning("%s: variable frame rate; %s", src, "every frame kept its timestamp" if isinstance(sink, _VideoSink)
                     else "a folder of frames does not keep the timestamps")
@@ -671,11 +679,11 @@ def run_cli(args) -> int | None:
         given = [f"--{name.replace('_', '-')}" for name, default in _VIDEO_DEFAULTS.items()
                  if getattr(args, name) != default]
         if given:
-            raise ValueError(f"{', '.join(given)}: for a video file, or a folder of frames with --temporal or a video "
+            raise ConfigError(f"{', '.join(given)}: for a video file, or a folder of frames with --temporal or a video "
                              "output; the inputs here are images")
         return None
     if len(inputs) > 1:
-        raise ValueError(f"{videos[0]}: one video at a time (got {len(inputs)} inputs)")
+        raise ConfigError(f"{videos[0]}: one video at a time (got {len(inputs)} inputs)")
     options = {name: getattr(args, name) for name in StylizeOptions.__dataclass_fields__
                if name not in ("model", "progress") and hasattr(args, name)}
     dst = stylize_video(inputs[0], out, model=args.model, styles=list(args.style), temporal=args.temporal,

@@ -176,10 +176,23 @@ class AnimeData(L.LightningDataModule):
 
     def prepare_data(self) -> None:
         """Fetch remote data and make the missing edge-smoothed images (Lightning calls this on one process
-        per machine)."""
+        per machine). A smoke run (``fast_dev_run``) writes nothing beside the data: without a cache it makes
+        them in a temporary folder, removed at the end."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is not None and trainer.fast_dev_run and not self.smooth_dir.is_dir():
+            import tempfile
+
+            self._smoke_dir = tempfile.TemporaryDirectory(prefix="stylezoo-smooth-")
+            self._resolve()["smooth_dir"] = Path(self._smoke_dir.name)
         made = make_edge_smoothed(self.style_dir, self.smooth_dir, self.hparams.image_size, self.hparams.max_pixels)
         if made:
             log.info("edge-smoothed %d anime images into %s", made, self.smooth_dir)
+
+    def teardown(self, stage: str) -> None:
+        smoke = getattr(self, "_smoke_dir", None)
+        if smoke is not None:
+            smoke.cleanup()
+            self._smoke_dir = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train is None:

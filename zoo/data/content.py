@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 
+import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from ..errors import ConfigError
 from ..io import load_image, resize_long_edge
 from ..devices import pin_memory
 from ..stylize import check_weights, check_whole
@@ -87,7 +89,7 @@ class ContentData(LightningDataModule):
         self.content_dir = content_dir
         self.styles = [] if style is None else ([style] if isinstance(style, (str, os.PathLike)) else list(style))
         if style_weights is not None and len(style_weights) != len(self.styles):
-            raise ValueError(f"{len(style_weights)} style_weights for {len(self.styles)} style images")
+            raise ConfigError(f"{len(style_weights)} style_weights for {len(self.styles)} style images")
         if style_weights is not None:
             check_weights("--data.style_weights", style_weights)
         self.style_weights = list(style_weights) if style_weights is not None else [1.0] * len(self.styles)
@@ -158,7 +160,7 @@ class ContentData(LightningDataModule):
         """The style image(s), each (1, 3, h, w) in [0, 1], resized to ``style_size`` (read once)."""
         if self._style_tensors is None:
             if not self.styles:
-                raise ValueError("no style image: pass --data.style=PATH")
+                raise ConfigError("no style image: pass --data.style=PATH")
             self._style_tensors = [resize_long_edge(load_image(data_file(p), max_pixels=self.max_pixels),
                                                     self.style_size) for p in self.styles]
         return self._style_tensors

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from ..devices import pin_memory
+from ..errors import ConfigError
 from ..stylize import check_whole
 from .folder import ImageFolder, ResizeCrop
 from .sources import data_folder, is_remote
@@ -71,13 +72,13 @@ class ContentStyleData(L.LightningDataModule):
                  max_pixels: int | None = None, limit: int | None = None, streaming: bool = False) -> None:
         super().__init__()
         if crop is None:
-            raise ValueError("--data.crop: a crop size is needed (batches need equal sizes)")
+            raise ConfigError("--data.crop: a crop size is needed (batches need equal sizes)")
         for key, value, least in (("batch_size", batch_size, 1), ("size", size, 0), ("crop", crop, 1),
                                   ("num_workers", num_workers, 0), ("epoch_length", epoch_length, 1),
                                   ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         if size and int(size) < int(crop):
-            raise ValueError(f"size ({size}) must be at least crop ({crop})")
+            raise ConfigError(f"size ({size}) must be at least crop ({crop})")
         self.content_dir, self.style_dir = (d if is_remote(d) else os.fspath(d) for d in (content_dir, style_dir))
         self.limit = limit
         self.streaming = bool(streaming) and limit is None

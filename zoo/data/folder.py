@@ -12,13 +12,14 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..io import ImageReadError, list_images, load_image
+from ..errors import ZooError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ImageFolder", "EmptyFolderError", "ResizeCrop"]
 
 
-class EmptyFolderError(FileNotFoundError):
+class EmptyFolderError(ZooError, FileNotFoundError):
     """A data folder is missing or has no images: a clear error at start, not at step 50,000."""
 
 

@@ -9,6 +9,7 @@ import lightning.pytorch as pl
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from ..errors import ConfigError
 from ..io import load_image, long_edge_size, resize_long_edge
 from ..stylize import check_pixels, check_weights, check_whole
 from .sources import data_file
@@ -48,9 +49,9 @@ class GatysData(pl.LightningDataModule):
         super().__init__()
         styles = [style] if isinstance(style, str) else list(style)
         if not styles:
-            raise ValueError("GatysData needs at least one style image")
+            raise ConfigError("GatysData needs at least one style image")
         if style_weights is not None and len(style_weights) != len(styles):
-            raise ValueError(f"{len(style_weights)} style weights for {len(styles)} style images")
+            raise ConfigError(f"{len(style_weights)} style weights for {len(styles)} style images")
         check_whole("--data.size", size)
         self.content_path, self.style_paths = content, styles
         self.style_weights = (check_weights("--data.style_weights", style_weights) if style_weights
@@ -79,7 +80,7 @@ class GatysData(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         steps = self.trainer.max_steps if self.trainer is not None else -1
         if steps is None or steps < 1:
-            raise ValueError("Gatys optimisation needs --trainer.max_steps (the number of optimisation steps)")
+            raise ConfigError("Gatys optimisation needs --trainer.max_steps (the number of optimisation steps)")
         return DataLoader(_Steps(steps), batch_size=None)
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx: int):

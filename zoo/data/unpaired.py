@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from ..errors import ConfigError
 from ..io import list_images
 from ..stylize import check_whole
 from .folder import EmptyFolderError, ImageFolder, ResizeCrop
@@ -111,7 +112,7 @@ class UnpairedData(L.LightningDataModule):
                                   ("limit", limit, 1)):
             check_whole(f"--data.{key}", value, least)
         if load_size and load_size < crop_size:
-            raise ValueError(f"load_size ({load_size}) must be 0 or at least crop_size ({crop_size})")
+            raise ConfigError(f"load_size ({load_size}) must be 0 or at least crop_size ({crop_size})")
         self.save_hyperparameters()
         self.root = root if is_remote(root) else Path(os.path.expanduser(root))
         self.train: UnpairedDataset | None = None

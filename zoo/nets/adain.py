@@ -53,6 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import NotFoundError
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
@@ -554,13 +555,13 @@ def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tens
         for p in ("weight", "bias"):
             key = f"{index}.{p}"
             if key not in sd:
-                raise KeyError(f"not a pytorch-AdaIN decoder state dict: {key!r} missing (has {sorted(sd)[:6]}...)")
+                raise NotFoundError(f"not a pytorch-AdaIN decoder state dict: {key!r} missing (has {sorted(sd)[:6]}...)")
             out[f"decoder.{name}.{p}"] = sd.pop(key)
         shape = tuple(out[f"decoder.{name}.weight"].shape)
         if shape != (c_out, c_in, 3, 3):
             raise ValueError(f"pytorch-AdaIN decoder {index}.weight has shape {shape}, expected {(c_out, c_in, 3, 3)}")
     if sd:
-        raise KeyError(f"unexpected keys in pytorch-AdaIN decoder state dict: {sorted(sd)[:6]}")
+        raise NotFoundError(f"unexpected keys in pytorch-AdaIN decoder state dict: {sorted(sd)[:6]}")
     return out
 
 

@@ -41,6 +41,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor, nn
 
+from ..errors import NotFoundError
 from ..checkpoint import Importer
 from ..registry import MODELS
 from ..tiling import AlignCornersResize
@@ -143,14 +144,14 @@ def convert_bryandlee_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
     out = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in sd.items()}
     for key, value in out.items():
         if key not in expected:
-            raise KeyError(f"not an AnimeGANv2 generator state dict (bryandlee/animegan2-pytorch layout): "
+            raise NotFoundError(f"not an AnimeGANv2 generator state dict (bryandlee/animegan2-pytorch layout): "
                            f"unexpected key {key!r}")
         if tuple(value.shape) != tuple(expected[key]):
             raise ValueError(f"not an AnimeGANv2 generator state dict: {key} has shape {tuple(value.shape)}, "
                              f"expected {tuple(expected[key])}")
     missing = sorted(set(expected) - set(out))
     if missing:
-        raise KeyError(f"not a complete AnimeGANv2 generator state dict: missing {missing[:3]}"
+        raise NotFoundError(f"not a complete AnimeGANv2 generator state dict: missing {missing[:3]}"
                        f"{' ...' if len(missing) > 3 else ''}")
     return out
 

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import NotFoundError
 from ..checkpoint import Importer
 from ..registry import MODELS
 from ..weights import CYCLEGAN_OFFICIAL_URL, WEIGHTS
@@ -259,10 +260,10 @@ def convert_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
         if key.rsplit(".", 1)[-1] in _RUNNING_STATS:
             continue
         if not key.startswith("model."):
-            raise KeyError(f"not a CycleGAN ResnetGenerator state dict: unexpected key {key!r}")
+            raise NotFoundError(f"not a CycleGAN ResnetGenerator state dict: unexpected key {key!r}")
         out[key] = value
     if "model.1.weight" not in out:
-        raise KeyError("not a CycleGAN ResnetGenerator state dict: no 'model.1.weight' (first 7x7 conv)")
+        raise NotFoundError("not a CycleGAN ResnetGenerator state dict: no 'model.1.weight' (first 7x7 conv)")
     return out
 
 

@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import NotFoundError
 from ..checkpoint import Importer
 from ..registry import MODELS
 from .base import ZooNet
@@ -326,7 +327,7 @@ def convert_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> dict[str, 
         else:
             out[new] = value
     if unknown:
-        raise KeyError(f"not a pytorch/examples fast_neural_style checkpoint: unexpected keys {unknown[:5]}")
+        raise NotFoundError(f"not a pytorch/examples fast_neural_style checkpoint: unexpected keys {unknown[:5]}")
     return out
 
 

@@ -26,6 +26,7 @@ import lightning as L
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..losses import build_losses, check_finite
 from ..nets.adain import ENCODER_LAYERS, AdaINNet
 from ..backbone import VGGEncoder
@@ -97,17 +98,17 @@ class AdaINGAN(L.LightningModule):
         self.save_hyperparameters()
         self.automatic_optimization = False
         if backbone["arch"] != "vgg19":
-            raise ValueError(f"backbone: AdaIN uses {{arch: vgg19, weights: ...}} only, got {backbone}")
+            raise ConfigError(f"backbone: AdaIN uses {{arch: vgg19, weights: ...}} only, got {backbone}")
 
         spec = losses
         check_losses(spec, _ALLOWED_LOSSES, ("content", "mean_std"), "AdaIN", "AdaIN's objective, paper eq. 11")
         self.losses = build_losses(spec)
         if list(self.losses["content"].layers) != ["relu4_1"]:
-            raise ValueError("losses.content.layers must be [relu4_1]: the content loss compares with the AdaIN "
+            raise ConfigError("losses.content.layers must be [relu4_1]: the content loss compares with the AdaIN "
                              f"target at relu4_1, got {list(self.losses['content'].layers)}")
         extra = [layer for layer in self.losses["mean_std"].layers if layer not in ENCODER_LAYERS]
         if extra:
-            raise ValueError(f"losses.mean_std.layers {extra} not available: the encoder stops at relu4_1 "
+            raise ConfigError(f"losses.mean_std.layers {extra} not available: the encoder stops at relu4_1 "
                              f"(valid: {', '.join(ENCODER_LAYERS)})")
         self.style_layers = list(self.losses["mean_std"].layers)
         self.net = AdaINNet(backbone_weights=backbone["weights"], **network)

@@ -48,6 +48,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from ..errors import ConfigError
 from ..backbone import VGGEncoder
 from ..fileio import save_pretrained
 from ..losses import build_losses, check_finite, feature_layers, grayscale
@@ -82,7 +83,7 @@ class AnimeGANDiscriminator(nn.Module):
     def __init__(self, ch: int = 64, n_dis: int = 3, spectral_norm: bool = True) -> None:
         super().__init__()
         if int(ch) < 2 or int(n_dis) < 1:
-            raise ValueError(f"discriminator: ch must be >= 2 and n_dis >= 1, got ch={ch}, n_dis={n_dis}")
+            raise ConfigError(f"discriminator: ch must be >= 2 and n_dis >= 1, got ch={ch}, n_dis={n_dis}")
 
         def conv(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
             layer = nn.Conv2d(c_in, c_out, 3, stride, padding=0, bias=False)

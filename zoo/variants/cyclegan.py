@@ -33,6 +33,7 @@ import lightning as L
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..losses import build_losses, check_finite
 from ..nets.cyclegan import NLayerDiscriminator, ResnetGenerator
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
@@ -176,10 +177,10 @@ class CycleGAN(L.LightningModule):
         self.losses = build_losses(losses)
         for required in ("adversarial", "cycle"):
             if required not in self.losses:
-                raise ValueError(f"CycleGAN needs a {required!r} loss; got losses {list(self.losses)}")
+                raise ConfigError(f"CycleGAN needs a {required!r} loss; got losses {list(self.losses)}")
         unknown = set(self.losses) - {"adversarial", "cycle", "identity"}
         if unknown:
-            raise ValueError(f"CycleGAN does not use losses {sorted(unknown)}; valid: adversarial, cycle, identity")
+            raise ConfigError(f"CycleGAN does not use losses {sorted(unknown)}; valid: adversarial, cycle, identity")
         self.pool_A = ImagePool(pool_size)
         self.pool_B = ImagePool(pool_size)
         self._samples: dict[str, Tensor] | None = None
@@ -193,7 +194,7 @@ class CycleGAN(L.LightningModule):
             return self.G_AB
         if direction == "BtoA":
             return self.G_BA
-        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        raise ConfigError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
 
     def configure_optimizers(self):
         hp = self.hparams

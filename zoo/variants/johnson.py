@@ -20,6 +20,7 @@ import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..backbone import VGGEncoder
 from ..losses import ContentLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..nets.johnson import TransformerNet
@@ -77,7 +78,7 @@ class PerceptualVariant(LightningModule):
         self.losses = build_losses(losses)
         self.feature_losses = {n: m for n, m in self.losses.items() if getattr(m, "layers", None)}
         if not self.feature_losses:
-            raise ValueError("the perceptual variant needs at least one feature loss (content, gram, mean_std)")
+            raise ConfigError("the perceptual variant needs at least one feature loss (content, gram, mean_std)")
         self.content_losses = [n for n, m in self.feature_losses.items() if isinstance(m, ContentLoss)]
         self.style_losses = [n for n in self.feature_losses if n not in self.content_losses]
         self.image_losses = [n for n in self.losses if n not in self.feature_losses]
@@ -96,7 +97,7 @@ class PerceptualVariant(LightningModule):
         """Compute and keep the style target of ``images`` (each (1, 3, h, w) in [0, 1]), blended by
         ``weights``. Called once at the start of fit/validation with the datamodule's style image(s)."""
         if not images:
-            raise ValueError("no style image given")
+            raise ConfigError("no style image given")
         weights = list(weights) if weights is not None else [1.0] * len(images)
         per_image = []
         for img in images:
@@ -112,7 +113,7 @@ class PerceptualVariant(LightningModule):
             return
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is None or not hasattr(dm, "style_images"):
-            raise RuntimeError("no style target: train with zoo.data.content.ContentData (--data.style=PATH) "
+            raise ConfigError("no style target: train with zoo.data.content.ContentData (--data.style=PATH) "
                                "or call set_style(images) first")
         self.set_style(dm.style_images(), getattr(dm, "style_weights", None))
 

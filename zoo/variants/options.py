@@ -19,6 +19,8 @@ import inspect
 import typing
 from typing import Any, Mapping, Optional, Sequence
 
+from ..errors import ConfigError, ConfigTypeError
+
 __all__ = ["options_of", "losses_options", "to_dict", "losses_spec", "check_optimiser"]
 
 
@@ -102,10 +104,10 @@ def to_dict(value: Any, options: type, what: str) -> dict[str, Any]:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain(value)
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what}: expected a mapping of options, got {type(value).__name__}")
+        raise ConfigTypeError(f"{what}: expected a mapping of options, got {type(value).__name__}")
     unknown = sorted(set(value) - set(base))
     if unknown:
-        raise ValueError(f"{what}: unknown option(s) {unknown}; valid: {', '.join(base)}")
+        raise ConfigError(f"{what}: unknown option(s) {unknown}; valid: {', '.join(base)}")
     return {**base, **_plain(value)}
 
 
@@ -118,7 +120,7 @@ def losses_spec(value: Any, options: type) -> dict[str, dict[str, Any]]:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
                 if getattr(value, f.name) is not None}
     if not isinstance(value, Mapping):
-        raise TypeError(f"losses: expected a mapping of loss name to arguments, got {type(value).__name__}")
+        raise ConfigTypeError(f"losses: expected a mapping of loss name to arguments, got {type(value).__name__}")
     return {k: _plain(v) for k, v in value.items() if v is not None}
 
 
@@ -128,10 +130,10 @@ def check_losses(spec: Mapping[str, Any], allowed: Sequence[str], required: Sequ
     objective they come from, for the message)."""
     bad = sorted(set(spec) - set(allowed))
     if bad:
-        raise ValueError(f"losses: {bad} not used by {family}; valid: {', '.join(allowed)}")
+        raise ConfigError(f"losses: {bad} not used by {family}; valid: {', '.join(allowed)}")
     for needed in required:
         if needed not in spec:
-            raise ValueError(f"losses: {needed!r} is required ({why})")
+            raise ConfigError(f"losses: {needed!r} is required ({why})")
 
 
 def check_optimiser(**settings: float | None) -> None:
