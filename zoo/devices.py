@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from .errors import ZooError
+
 __all__ = ["accelerator", "resolve_device", "available_memory", "pin_memory", "DeviceError"]
 
 # Device types that DataLoader's pinned memory speeds up (page-locked host memory for their copies).
@@ -24,7 +26,7 @@ ACCELERATOR_TYPES = ("cuda", "mps", "xpu", "hpu", "mtia", "privateuseone")
 EXPECTED = "expected auto, cpu or an accelerator such as cuda, cuda:1, mps or xpu"
 
 
-class DeviceError(ValueError):
+class DeviceError(ZooError, ValueError):
     """A ``--device`` this machine does not have; the message names the option."""
 
 
