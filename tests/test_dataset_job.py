@@ -23,7 +23,7 @@ from zoo.dataset_io import assign_style, item_seed, list_items
 from zoo.families import FAMILIES
 from zoo.stylize_dataset import main
 
-from conftest import make_image
+from conftest import WAIT, make_image
 
 FAMILY_NAMES = FAMILIES.names()
 
@@ -233,7 +233,7 @@ def test_two_processes_killed_and_restarted_finish_with_the_uninterrupted_manife
     out = tmp_path / "out"
 
     proc = _start(ddp, env)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + WAIT
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             if len([p for p in out.rglob("*.png") if not p.name.startswith(".")]) >= 4:
@@ -289,14 +289,14 @@ def test_ctrl_c_stops_with_130_and_the_same_command_finishes(tmp_path, offline_e
     args = job(tmp_path / "in", tmp_path / "out", "--model.model=johnson", f"--model.weights={tmp_path / 'net'}",
                "--data.flush_every=100")
     proc = _start(args, {**offline_env, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + WAIT
     try:
         while time.monotonic() < deadline and proc.poll() is None and \
                 not [p for p in (tmp_path / "out").rglob("img*.png")]:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stdout.read()
         proc.send_signal(signal.SIGINT)
-        log = proc.communicate(timeout=120)[0]
+        log = proc.communicate(timeout=WAIT)[0]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

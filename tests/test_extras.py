@@ -52,7 +52,7 @@ def test_every_extra_of_the_messages_is_declared_in_pyproject():
 
 @pytest.mark.parametrize("extra,args", [
     ("train", ["fit", "johnson", "--trainer.fast_dev_run=true"]),
-    ("demo", ["demo", "--port", "0"]),
+    ("demo", ["demo", "--port", "7860"]),
     ("bench", ["bench", "--model", "johnson", "--allow-random-weights", "--out", "b.json"]),
     ("video", ["stylize", "clip.mp4", "--model", "johnson", "--weights", "random", "-o", "out.mp4"]),
 ])

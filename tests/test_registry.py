@@ -43,12 +43,11 @@ def test_lazy_entries_import_on_first_get():
         reg.get("missing")
 
 
-def test_import_zoo_leaves_lightning_to_training_and_gatys(run):
-    """`zoo stylize` with a feed-forward model starts without importing Lightning (seconds of start-up);
-    the Gatys stylizer, which runs a Lightning Trainer, is imported when it is asked for."""
+def test_import_zoo_and_the_gatys_stylizer_leave_lightning_to_training(run):
+    """`zoo stylize` starts without importing Lightning (seconds of start-up), with a feed-forward model and
+    with Gatys alike: Gatys' stylizer is a plain optimisation loop; only training (zoo.fit) imports Lightning."""
     code = ("import sys, zoo; from zoo.families import load; before = 'lightning' in sys.modules; "
-            "names = zoo.FAMILIES.names(); load(zoo.FAMILIES['gatys'].stylizer); "
-            "print(before, names, 'lightning' in sys.modules)")
+            "load(zoo.FAMILIES['gatys'].stylizer); print(before, 'lightning' in sys.modules)")
     r = run("-c", code)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["False", "['adain',", "'animeganv2',", "'cyclegan',", "'gatys',", "'johnson']", "True"]
+    assert r.stdout.split() == ["False", "False"]

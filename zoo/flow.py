@@ -35,6 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from .errors import ConfigError
 
 __all__ = ["FlowEstimator", "DISFlow", "RAFTFlow", "build_flow", "FLOW_METHODS", "warp", "reliable_mask",
            "pair_flows", "warping_error"]
@@ -68,7 +69,7 @@ class DISFlow:
         presets = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
         if preset not in presets:
-            raise ValueError(f"unknown DIS preset {preset!r}; valid: {', '.join(presets)}")
+            raise ConfigError(f"unknown DIS preset {preset!r}; valid: {', '.join(presets)}")
         self._dis = cv2.DISOpticalFlow_create(presets[preset])
 
     def __call__(self, a: Tensor, b: Tensor) -> Tensor:
@@ -126,7 +127,7 @@ def build_flow(method: str = "dis", device: torch.device | str = "cpu") -> FlowE
         return DISFlow("fast")
     if method in ("raft", "raft-small"):
         return RAFTFlow("small" if method == "raft-small" else "large", device)
-    raise ValueError(f"unknown flow method {method!r}; valid: {', '.join(FLOW_METHODS)}")
+    raise ConfigError(f"unknown flow method {method!r}; valid: {', '.join(FLOW_METHODS)}")
 
 
 def _grid(flow: Tensor) -> Tensor:
@@ -184,13 +185,13 @@ def warping_error(outputs: Sequence[Tensor] | Tensor, inputs: Sequence[Tensor] |
     """
     frames = [f[None] if f.ndim == 3 else f for f in outputs]
     if len(frames) < 2:
-        raise ValueError("the warping error needs at least two frames")
+        raise ConfigError("the warping error needs at least two frames")
     if flows is None:
         if inputs is None:
-            raise ValueError("give the input frames (to estimate the flow) or the flows and masks")
+            raise ConfigError("give the input frames (to estimate the flow) or the flows and masks")
         src = [f[None] if f.ndim == 3 else f for f in inputs]
         if len(src) != len(frames):
-            raise ValueError(f"{len(src)} input frames for {len(frames)} output frames")
+            raise ConfigError(f"{len(src)} input frames for {len(frames)} output frames")
         estimator = estimator or DISFlow()
         flows, masks = [], []
         for a, b in zip(src[:-1], src[1:]):
@@ -198,7 +199,7 @@ def warping_error(outputs: Sequence[Tensor] | Tensor, inputs: Sequence[Tensor] |
             flows.append(ab)
             masks.append(mask_a)
     if masks is None or len(flows) != len(frames) - 1 or len(masks) != len(flows):
-        raise ValueError(f"need {len(frames) - 1} flows and masks for {len(frames)} frames")
+        raise ConfigError(f"need {len(frames) - 1} flows and masks for {len(frames)} frames")
     total = 0.0
     for prev, cur, flow, mask in zip(frames[:-1], frames[1:], flows, masks):
         diff = (warp(cur.float(), flow) - prev.float()) ** 2

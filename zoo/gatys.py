@@ -26,6 +26,7 @@ from .guided import GuidedGramLoss, MaskSpec, parse_masks, resize_mask
 from .io import resize_long_edge
 from .losses import ContentLoss, FeatureLoss, TVLoss, blend_targets, build_losses, check_finite, feature_layers
 from .stylize import OptionError, StylizeOptions, reject_options, resolve_device
+from .errors import ConfigError
 
 __all__ = ["GatysStylizer", "DEFAULT_LOSSES", "DEFAULT_STEPS", "MIN_SIDE", "check_losses", "compute_targets",
            "compute_loss", "scale_index", "initial_image", "resize", "resize_long", "channels_last", "guided_losses"]
@@ -55,9 +56,9 @@ def check_losses(losses: nn.ModuleDict) -> list[str]:
     """The VGG layers ``losses`` read; a ValueError for a loss Gatys cannot use, or no feature loss."""
     for name, loss in losses.items():
         if not isinstance(loss, (FeatureLoss, TVLoss)):
-            raise ValueError(f"loss {name!r} cannot be used by Gatys (use content, gram, mean_std, tv)")
+            raise ConfigError(f"loss {name!r} cannot be used by Gatys (use content, gram, mean_std, tv)")
     if not any(isinstance(m, FeatureLoss) for m in losses.values()):
-        raise ValueError("Gatys needs at least one feature loss (content, gram or mean_std)")
+        raise ConfigError("Gatys needs at least one feature loss (content, gram or mean_std)")
     return feature_layers(losses)
 
 
@@ -122,9 +123,9 @@ def compute_targets(encoder: VGGEncoder, losses: nn.ModuleDict, layers: Sequence
     for name, loss in losses.items():
         if isinstance(loss, GuidedGramLoss):
             if not masks:
-                raise ValueError(f"loss {name!r} (guided_gram) needs masks: one per style image")
+                raise ConfigError(f"loss {name!r} (guided_gram) needs masks: one per style image")
             if len(masks) != len(styles):
-                raise ValueError(f"{len(masks)} masks for {len(styles)} style images: give one mask per style")
+                raise ConfigError(f"{len(masks)} masks for {len(styles)} style images: give one mask per style")
             content_masks = torch.cat([resize_mask(c, (h, w)) for c, _ in masks])
             style_masks = [None if m is None else resize_mask(m, tuple(s.shape[-2:]))
                            for (_, m), s in zip(masks, sized)]
@@ -197,7 +198,7 @@ class GatysStylizer:
         frame's result): start from it, at the output size only (no coarse-to-fine), for ``steps`` steps
         (default: the stylizer's)."""
         if not styles:
-            raise ValueError("gatys needs at least one --style image")
+            raise ConfigError("gatys needs at least one --style image")
         if self.opts.seed is not None:
             torch.manual_seed(self.opts.seed)
         scales, scale_steps = ([1.0], []) if init is not None else (self.scales, self.scale_steps)

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from .guided import GuidedGramLoss, layer_guides, resize_mask
 from .losses import ContentLoss, GramLoss, blend_targets
 from .tiling import check_tile, min_tile, tile_windows
+from .errors import ConfigError
 
 __all__ = ["TiledLoss", "MARGIN", "ALIGN", "tiled_min_tile"]
 
@@ -68,7 +69,7 @@ class TiledLoss:
                  progress: Any = None) -> None:
         for name, loss in losses.items():
             if not isinstance(loss, (ContentLoss, GramLoss, GuidedGramLoss)):
-                raise ValueError(f"--tile: loss {name!r} cannot be tiled (content, gram and guided_gram can)")
+                raise ConfigError(f"--tile: loss {name!r} cannot be tiled (content, gram and guided_gram can)")
         check_tile(tile, MARGIN, "gatys", ALIGN)
         self.encoder, self.losses, self.layers, self.tile = encoder, losses, list(layers), tile
         self.progress = progress
@@ -118,7 +119,7 @@ class TiledLoss:
                         own[1].start // s:own[1].start // s + f.shape[-1]] = f
         guided = [name for name, loss in self.losses.items() if isinstance(loss, GuidedGramLoss)]
         if guided and (not masks or len(masks) != len(styles)):
-            raise ValueError("guided_gram needs one mask per style image")
+            raise ConfigError("guided_gram needs one mask per style image")
         sums = []
         for i, s in enumerate(styles):
             s_size = tuple(s.shape[-2:])

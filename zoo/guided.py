@@ -37,6 +37,7 @@ from torch import Tensor
 
 from .losses import FeatureLoss, gram_matrix
 from .registry import LOSSES
+from .errors import ConfigError
 
 __all__ = ["MaskSpec", "parse_masks", "load_mask", "resize_mask", "layer_guides", "guided_gram", "GuidedGramLoss"]
 
@@ -72,11 +73,11 @@ def parse_masks(items: Sequence[str | os.PathLike | Tensor | tuple]) -> list[Mas
         s = None if style is None else load_mask(style)
         for m, name in ((c, content), (s, style)):
             if m is not None and float(m.max()) <= 0:
-                raise ValueError(f"--masks {name if not isinstance(name, Tensor) else 'tensor'}: the mask is empty "
+                raise ConfigError(f"--masks {name if not isinstance(name, Tensor) else 'tensor'}: the mask is empty "
                                  "(all black); white marks the region")
         out.append((c, s))
     if not out:
-        raise ValueError("--masks: give one mask per style image")
+        raise ConfigError("--masks: give one mask per style image")
     return out
 
 
@@ -130,7 +131,7 @@ class GuidedGramLoss(FeatureLoss):
         masks at the output's size; ``style_feats[r]``: the features of region r's style image; ``style_masks[r]``:
         that image's region (1, 1, h', w') or None for the whole image."""
         if not (len(style_feats) == len(style_masks) == masks.shape[0]):
-            raise ValueError(f"{masks.shape[0]} masks for {len(style_feats)} style images: give one mask per style")
+            raise ConfigError(f"{masks.shape[0]} masks for {len(style_feats)} style images: give one mask per style")
         out = {}
         for layer in self.layers:
             guides = layer_guides(masks, output_sizes[layer])

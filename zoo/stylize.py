@@ -267,14 +267,14 @@ def check_image_tensor(image: Any, name: str) -> None:
                         "reads a file)")
     if image.ndim != 4 or image.shape[1] != 3:
         hint = " (add the batch dimension: image[None])" if image.ndim == 3 and image.shape[0] == 3 else ""
-        raise ValueError(f"{name}: expected an RGB image batch (N, 3, H, W), got shape {tuple(image.shape)}{hint}")
+        raise ConfigError(f"{name}: expected an RGB image batch (N, 3, H, W), got shape {tuple(image.shape)}{hint}")
     if not image.is_floating_point():
-        raise ValueError(f"{name}: expected float values in [0, 1], got {image.dtype}"
+        raise ConfigError(f"{name}: expected float values in [0, 1], got {image.dtype}"
                          + (" (image.float() / 255)" if image.dtype == torch.uint8 else ""))
     if not bool(torch.isfinite(image).all()):
-        raise ValueError(f"{name}: has NaN or infinite values")
+        raise ConfigError(f"{name}: has NaN or infinite values")
     low, high = float(image.min()), float(image.max())
     if low < -_RANGE_SLACK or high > 1 + _RANGE_SLACK:
         hint = " (a 0-255 image: divide it by 255)" if high > 2 else ""
-        raise ValueError(f"{name}: values span [{low:.4g}, {high:.4g}], expected [0, 1]{hint}")
+        raise ConfigError(f"{name}: values span [{low:.4g}, {high:.4g}], expected [0, 1]{hint}")
 

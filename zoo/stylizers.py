@@ -207,7 +207,7 @@ def _needs_weights(model: str, family: str, extra: str = "") -> ValueError:
     from .families import FAMILIES, load
 
     kinds = "".join(f"{load(i).what}, " for i in FAMILIES[family].importers)
-    return ValueError(f"model {model!r} needs --weights: a training checkpoint (.ckpt), a .safetensors file, a "
+    return ConfigError(f"model {model!r} needs --weights: a training checkpoint (.ckpt), a .safetensors file, a "
                       f"save_pretrained folder, {kinds}or a pretrained tag (zoo list --pretrained){extra}")
 
 
@@ -373,7 +373,7 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     net = net.to(device).eval()
     if opts.tile is not None:
         if net.tile_margin() is None:
-            raise ValueError(f"--tile: these {opts.model} weights pad the input to a multiple of {net.pad_multiple} "
+            raise ConfigError(f"--tile: these {opts.model} weights pad the input to a multiple of {net.pad_multiple} "
                              "(an old config), which cannot be tiled exactly")
         check_tile(opts.tile, net.tile_margin(), opts.model, net.tile_align)
     return AdaINStylizer(net, opts.alpha, opts.style_weights, opts.masks, preserve, opts.size, device,

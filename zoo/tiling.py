@@ -54,10 +54,10 @@ def tiled_apply(fn: Callable[[Tensor], Tensor], image: Tensor, tile: int, overla
     """
     n, _, h, w = image.shape
     if tile <= 0:
-        raise ValueError(f"tile must be positive, got {tile}")
+        raise ConfigError(f"tile must be positive, got {tile}")
     overlap = tile // 4 if overlap is None else overlap
     if not 0 <= overlap < tile:
-        raise ValueError(f"overlap must be in [0, tile), got {overlap} for tile {tile}")
+        raise ConfigError(f"overlap must be in [0, tile), got {overlap} for tile {tile}")
     if h <= tile and w <= tile:
         return fn(image)
     stride = tile - overlap
@@ -127,7 +127,7 @@ def tile_windows(h: int, w: int, tile: int, margin: int,
     its window (the own region and up to ``margin`` pixels around it, inside the image), ``(rows, columns)``
     slices each. Own regions start on multiples of ``align`` and cover the image once."""
     if tile < min_tile(margin, align) or margin % align:
-        raise ValueError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
+        raise ConfigError(f"tile {tile} leaves too little room inside a margin of {margin} px (aligned to "
                          f"{align}): use tiles of at least {min_tile(margin, align)} px")
     out = []
     for y0, y1 in _own_spans(h, tile, margin, align):

@@ -60,6 +60,7 @@ from ..download import hf_cache_dir, offline
 from ..fileio import write_bytes
 from ..io import IMAGE_EXTENSIONS
 from .folder import EmptyFolderError
+from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -105,19 +106,19 @@ def is_remote(source: Any) -> bool:
 def parse_hub(source: str) -> HubDataset:
     """Parse ``hf://datasets/ORG/NAME[@REV][/PART][#COLUMN]`` (``ValueError`` naming the text if malformed)."""
     if not source.startswith(HUB_PREFIX):
-        raise ValueError(f"{source}: a Hub dataset is written hf://datasets/ORG/NAME[@REVISION][/PART][#COLUMN]")
+        raise ConfigError(f"{source}: a Hub dataset is written hf://datasets/ORG/NAME[@REVISION][/PART][#COLUMN]")
     rest, _, column = source[len(HUB_PREFIX):].partition("#")
     parts = rest.strip("/").split("/")
     if len(parts) < 2:
-        raise ValueError(f"{source}: a Hub dataset id has an organisation and a name (hf://datasets/ORG/NAME)")
+        raise ConfigError(f"{source}: a Hub dataset id has an organisation and a name (hf://datasets/ORG/NAME)")
     name, _, revision = parts[1].partition("@")
     repo_id = f"{parts[0]}/{name}"
     if not _ID.fullmatch(repo_id) or ".." in repo_id:
-        raise ValueError(f"{source}: {repo_id!r} is not a Hub dataset id")
+        raise ConfigError(f"{source}: {repo_id!r} is not a Hub dataset id")
     if revision and (not re.fullmatch(r"[\w.-]+", revision) or ".." in revision):
-        raise ValueError(f"{source}: {revision!r} is not a revision (a commit sha, a branch or a tag)")
+        raise ConfigError(f"{source}: {revision!r} is not a revision (a commit sha, a branch or a tag)")
     if ".." in parts[2:]:
-        raise ValueError(f"{source}: a part of a dataset cannot go up a folder ('..')")
+        raise ConfigError(f"{source}: a part of a dataset cannot go up a folder ('..')")
     return HubDataset(repo_id, revision or None, "/".join(p for p in parts[2:] if p), column or None)
 
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from .hub import HUB_PREFIX, hub_folder, is_remote, parse_hub
 from .urls import url_file, url_folder
+from ..errors import ConfigError
 
 __all__ = ["data_folder", "data_file", "is_remote"]
 
@@ -27,7 +28,7 @@ def data_folder(source: str | os.PathLike, limit: int | None = None) -> Path:
     if text.startswith(HUB_PREFIX):
         return hub_folder(parse_hub(text), limit)
     if text.startswith("hf://"):
-        raise ValueError(f"{text}: only Hub datasets are read (hf://datasets/ORG/NAME...)")
+        raise ConfigError(f"{text}: only Hub datasets are read (hf://datasets/ORG/NAME...)")
     return url_folder(text)
 
 
@@ -36,7 +37,7 @@ def data_file(source: str | os.PathLike) -> Path:
     if isinstance(source, str) and source.startswith(("https://", "http://")):
         return url_file(source)
     if isinstance(source, str) and source.startswith("hf://"):
-        raise ValueError(f"{source}: a single image is given as a path or an https:// URL")
+        raise ConfigError(f"{source}: a single image is given as a path or an https:// URL")
     return Path(os.path.expanduser(os.fspath(source)))
 
 

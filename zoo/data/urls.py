@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..download import ChecksumMismatchError, WeightsUnavailableError, fetch_url
 from .hub import DatasetChecksumError, DatasetUnavailableError, store_dir
+from ..errors import ConfigError
 
 __all__ = ["url_file", "url_folder"]
 
@@ -24,7 +25,7 @@ def _url_parts(source: str) -> tuple[str, str | None, str | None]:
     sha = (query.get("sha256") or [None])[0]
     inner = (query.get("path") or [None])[0]
     if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
-        raise ValueError(f"{source}: sha256= takes 64 lower-case hex digits")
+        raise ConfigError(f"{source}: sha256= takes 64 lower-case hex digits")
     return url, sha, inner
 
 

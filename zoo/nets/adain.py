@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import NotFoundError
+from ..errors import ConfigError, NotFoundError
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
@@ -228,7 +228,7 @@ class AdaINNet(ZooNet):
         self.unbiased_std = bool(unbiased_std)
         self.pad_multiple = int(pad_multiple)
         if self.pad_multiple < 1:
-            raise ValueError(f"pad_multiple must be >= 1, got {pad_multiple}")
+            raise ConfigError(f"pad_multiple must be >= 1, got {pad_multiple}")
         # ceil-mode pooling for every weight source (the Caffe one implies it): the decoder's output then
         # covers the input at any size, as in pytorch-AdaIN (net.py: MaxPool2d(..., ceil_mode=True))
         self.encoder = VGGEncoder("vgg19", weights=backbone_weights, layers=ENCODER_LAYERS, ceil_mode=True,
@@ -261,7 +261,7 @@ class AdaINNet(ZooNet):
         """The :class:`StyleCode` of one style image (1, 3, h, w) in [0, 1]. Not cached: keep the result to
         reuse it (``forward`` accepts it wherever it accepts a style image)."""
         if style.ndim != 4 or style.shape[0] != 1 or style.shape[1] != 3:
-            raise ValueError(f"a style image must have shape (1, 3, H, W), got {tuple(style.shape)}")
+            raise ConfigError(f"a style image must have shape (1, 3, H, W), got {tuple(style.shape)}")
         mean, std = self.stats(self.encode(self._pad(style))["relu4_1"])
         return StyleCode(mean, std)
 
@@ -325,23 +325,23 @@ class AdaINNet(ZooNet):
         * then ``alpha * t + (1 - alpha) * content`` (paper eq. 14).
         """
         if not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+            raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
         c = content_feat.float()
         if isinstance(styles, Tensor) and styles.shape[0] > 1:  # a batch of styles paired with the contents
             if masks is not None or style_weights is not None:
-                raise ValueError("style_weights and masks need the styles as a list of single images")
+                raise ConfigError("style_weights and masks need the styles as a list of single images")
             if styles.shape[0] != c.shape[0]:
-                raise ValueError(f"{styles.shape[0]} style images for {c.shape[0]} content images")
+                raise ConfigError(f"{styles.shape[0]} style images for {c.shape[0]} content images")
             s_mean, s_std = self.stats(self.encode(styles)["relu4_1"])
             t = self.adain(c, s_mean, s_std)
         else:
             styles = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
             if not styles:
-                raise ValueError("at least one style is needed")
+                raise ConfigError("at least one style is needed")
             codes = [self._style_code(s) for s in styles]
             if masks is not None:
                 if style_weights is not None:
-                    raise ValueError("masks and style weights cannot be combined: each mask takes one style")
+                    raise ConfigError("masks and style weights cannot be combined: each mask takes one style")
                 t = self._masked_adain(c, codes, masks)
             else:
                 w = _normalise_weights(style_weights, len(codes))
@@ -354,7 +354,7 @@ class AdaINNet(ZooNet):
     def _masked_adain(self, c: Tensor, codes: Sequence[StyleCode], masks: Tensor | Sequence[Tensor]) -> Tensor:
         m = masks_to_tensor(masks).to(c.device)
         if m.shape[0] != len(codes):
-            raise ValueError(f"{m.shape[0]} masks for {len(codes)} styles: give one mask per style")
+            raise ConfigError(f"{m.shape[0]} masks for {len(codes)} styles: give one mask per style")
         if m.shape[-2:] != c.shape[-2:]:  # to feature resolution: the fraction of each cell in the region
             m = F.interpolate(m, size=c.shape[-2:], mode="area")
         total = m.sum(0, keepdim=True)
@@ -404,13 +404,13 @@ class AdaINNet(ZooNet):
 
         mode = check_preserve_color(preserve_color, COLOR_MODES)
         if content.ndim != 4 or content.shape[1] != 3:
-            raise ValueError(f"content must have shape (N, 3, H, W), got {tuple(content.shape)}")
+            raise ConfigError(f"content must have shape (N, 3, H, W), got {tuple(content.shape)}")
         if mode in ("histogram", "coral"):
             if content.shape[0] != 1:
-                raise ValueError(f"preserve_color={mode!r} works on one content image at a time")
+                raise ConfigError(f"preserve_color={mode!r} works on one content image at a time")
             items = list(styles) if not isinstance(styles, (Tensor, StyleCode)) else [styles]
             if any(isinstance(s, StyleCode) for s in items):
-                raise ValueError(f"preserve_color={mode!r} recolours style images; pass images, not StyleCodes")
+                raise ConfigError(f"preserve_color={mode!r} recolours style images; pass images, not StyleCodes")
             recolour = match_color if mode == "histogram" else coral
             recoloured = [recolour(s, content.to(s.device).expand(s.shape[0], -1, -1, -1)) for s in items]
             codes = [self.encode_style(s.to(self._device())) for s in recoloured]  # not cached: depends on content
@@ -494,13 +494,13 @@ def _version_of(t: Tensor) -> int:
 def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
     if weights is None:
         if n != 1:
-            raise ValueError(f"{n} styles need style weights (or masks)")
+            raise ConfigError(f"{n} styles need style weights (or masks)")
         return [1.0]
     weights = [float(w) for w in weights]
     if len(weights) != n:
-        raise ValueError(f"{len(weights)} style weights for {n} styles")
+        raise ConfigError(f"{len(weights)} style weights for {n} styles")
     if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError(f"style weights must be non-negative with a positive sum, got {weights}")
+        raise ConfigError(f"style weights must be non-negative with a positive sum, got {weights}")
     total = sum(weights)
     return [w / total for w in weights]
 
@@ -514,7 +514,7 @@ def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Ten
         if m.ndim == 3:
             m = m[:, None]
         if m.ndim != 4 or m.shape[1] != 1:
-            raise ValueError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
+            raise ConfigError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
         return m.clamp(0, 1)
     out = []
     for item in masks:
@@ -526,12 +526,12 @@ def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Ten
         while m.ndim < 4:
             m = m[None]
         if m.ndim != 4 or m.shape[0] != 1 or m.shape[1] not in (1, 3):
-            raise ValueError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
+            raise ConfigError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
         out.append(m.mean(1, keepdim=True))
     if not out:
-        raise ValueError("masks is empty")
+        raise ConfigError("masks is empty")
     if len({tuple(m.shape[-2:]) for m in out}) != 1:
-        raise ValueError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
+        raise ConfigError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
     return torch.cat(out).clamp(0, 1)
 
 
@@ -546,7 +546,7 @@ def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tens
     """
     sd = dict(sd)
     if "0.weight" in sd and tuple(sd["0.weight"].shape) == (3, 3, 1, 1):
-        raise ValueError("this is pytorch-AdaIN's vgg_normalised.pth (the encoder), not decoder.pth: "
+        raise ConfigError("this is pytorch-AdaIN's vgg_normalised.pth (the encoder), not decoder.pth: "
                          "use it as backbone weights (--backbone-weights PATH, VGGEncoder(weights=PATH))")
     if any(k.startswith("decoder.") for k in sd):
         sd = {k[len("decoder."):]: v for k, v in sd.items() if k.startswith("decoder.")}
@@ -559,7 +559,7 @@ def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tens
             out[f"decoder.{name}.{p}"] = sd.pop(key)
         shape = tuple(out[f"decoder.{name}.weight"].shape)
         if shape != (c_out, c_in, 3, 3):
-            raise ValueError(f"pytorch-AdaIN decoder {index}.weight has shape {shape}, expected {(c_out, c_in, 3, 3)}")
+            raise ConfigError(f"pytorch-AdaIN decoder {index}.weight has shape {shape}, expected {(c_out, c_in, 3, 3)}")
     if sd:
         raise NotFoundError(f"unexpected keys in pytorch-AdaIN decoder state dict: {sorted(sd)[:6]}")
     return out

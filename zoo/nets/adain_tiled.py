@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..tiling import GlobalLayer, tiled_apply_exact
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from .adain import AdaINNet, StyleCode
@@ -130,7 +131,7 @@ def tiled_adain(net: "AdaINNet", content: Tensor, codes: Sequence["StyleCode"], 
     an exact picture: :data:`MARGIN`; tests pass less to show that it is needed)."""
     margin = net.tile_margin() if margin is None else margin
     if margin is None:
-        raise ValueError("this AdaIN network cannot be tiled exactly (its config pads the input to a multiple "
+        raise ConfigError("this AdaIN network cannot be tiled exactly (its config pads the input to a multiple "
                          f"of {net.pad_multiple}, which changes the statistics)")
     layer = AdaINLayer(codes, style_weights, alpha, net.eps, net.unbiased_std)
     x = content
@@ -149,24 +150,24 @@ def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_
     from .adain import StyleCode, _normalise_weights, masks_to_tensor
 
     if net.tile_margin() is None:
-        raise ValueError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
+        raise ConfigError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
     check_tile(tile, net.tile_margin(), "adain", net.tile_align)
     if isinstance(styles, Tensor) and styles.shape[0] > 1:
-        raise ValueError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
+        raise ConfigError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
     items = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
     if not items:
-        raise ValueError("at least one style is needed")
+        raise ConfigError("at least one style is needed")
     codes = [net._style_code(s) for s in items]
     if masks is not None:
         if style_weights is not None:
-            raise ValueError("masks and style weights cannot be combined: each mask takes one style")
+            raise ConfigError("masks and style weights cannot be combined: each mask takes one style")
         masks = masks_to_tensor(masks).to(content.device)
         if masks.shape[0] != len(codes):
-            raise ValueError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
+            raise ConfigError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
         if masks.shape[-2:] != content.shape[-2:]:
             masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
     else:
         _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
     if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
     return tiled_adain(net, content, codes, tile, alpha, style_weights, masks, progress)

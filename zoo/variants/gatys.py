@@ -33,6 +33,7 @@ from ..guided import parse_masks
 from ..io import ImageWriteError, save_image
 from ..losses import build_losses, check_finite
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
+from ..errors import ConfigError
 
 # GatysStylizer and DEFAULT_STEPS live in zoo.gatys (inference without Lightning); named here for older imports.
 __all__ = ["Gatys", "DEFAULT_LOSSES", "DEFAULT_STEPS", "GatysStylizer", "GatysBackboneOptions", "GatysLosses"]
@@ -85,15 +86,15 @@ class Gatys(pl.LightningModule):
         self.save_hyperparameters()
         self.automatic_optimization = False
         if optimizer not in ("lbfgs", "adam"):
-            raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
+            raise ConfigError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
         if init not in ("content", "noise", "style"):
-            raise ValueError(f"init must be 'content', 'noise' or 'style', got {init!r}")
+            raise ConfigError(f"init must be 'content', 'noise' or 'style', got {init!r}")
         self.scales = [float(s) for s in (scales or [1.0])]
         self.scale_steps = [int(s) for s in (scale_steps or [])]
         if self.scales != sorted(self.scales) or self.scales[-1] != 1.0 or self.scales[0] <= 0:
-            raise ValueError(f"scales must be ascending fractions ending with 1.0, got {self.scales}")
+            raise ConfigError(f"scales must be ascending fractions ending with 1.0, got {self.scales}")
         if len(self.scale_steps) != len(self.scales) - 1:
-            raise ValueError(f"scale_steps needs {len(self.scales) - 1} entries (one per scale but the last), "
+            raise ConfigError(f"scale_steps needs {len(self.scales) - 1} entries (one per scale but the last), "
                              f"got {self.scale_steps}")
         self.preserve_color = check_preserve_color(preserve_color)
         self._masks = None  # parsed in setup(), where a bad file is one line (not LightningCLI's parse error)
@@ -130,10 +131,10 @@ class Gatys(pl.LightningModule):
             check_writable(Path(output).parent, "--model.output")
         dm = self.trainer.datamodule
         if dm is None or not hasattr(dm, "content"):
-            raise ValueError("Gatys needs a GatysData datamodule (content and style images)")
+            raise ConfigError("Gatys needs a GatysData datamodule (content and style images)")
         dm.setup(stage)
         if "16" in str(self.trainer.precision) and "bf16" not in str(self.trainer.precision):
-            raise ValueError("Gatys supports precision 32 and bf16-mixed; float16 loss scaling does not work "
+            raise ConfigError("Gatys supports precision 32 and bf16-mixed; float16 loss scaling does not work "
                              "with L-BFGS closures")
         if self.hparams.masks:
             self._masks = parse_masks(self.hparams.masks)
@@ -143,12 +144,12 @@ class Gatys(pl.LightningModule):
         if self.preserve_color == "histogram":
             self._styles = [match_color(s, self._content) for s in self._styles]
         if self.trainer.max_steps is not None and self.trainer.max_steps <= sum(self.scale_steps):
-            raise ValueError(f"trainer.max_steps ({self.trainer.max_steps}) must exceed the steps of the coarse "
+            raise ConfigError(f"trainer.max_steps ({self.trainer.max_steps}) must exceed the steps of the coarse "
                              f"scales ({sum(self.scale_steps)})")
         for i in range(len(self.scales)):
             h, w = self.scale_size(i)
             if min(h, w) < MIN_SIDE:
-                raise ValueError(f"scale {self.scales[i]} gives a {w}x{h} image; the smaller side must be at "
+                raise ConfigError(f"scale {self.scales[i]} gives a {w}x{h} image; the smaller side must be at "
                                  f"least {MIN_SIDE} px (raise the size or the first scale)")
         sizes = [self.scale_size(i) for i in range(len(self.scales))]
         device = self.images[0].device if len(self.images) else torch.device("cpu")
