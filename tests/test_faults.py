@@ -114,18 +114,24 @@ def _long_run(kind: str, tmp: Path) -> list[str]:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and POSIX signals")
-@pytest.mark.parametrize("kind,sig,code,line", [  # zoo stylize's signals: test_hostile and test_smoke_path
+@pytest.mark.parametrize("kind,sig,code,line", [
+    ("stylize", signal.SIGTERM, 143, "terminated"), ("stylize", signal.SIGINT, 130, "interrupted"),
     ("fit", signal.SIGTERM, 143, "terminated"), ("fit", signal.SIGINT, 130, "interrupted"),
 ])
 def test_a_signal_during_a_long_run_is_one_line_and_its_exit_status(kind, sig, code, line, offline_env, tmp_path):
     """In a terminal (a pseudo-terminal: progress bars draw only there), the signal once the progress bar
     moves: the exit status, one last line, no traceback, no output or temporary left."""
+    import fcntl
     import pty
     import select
+    import struct
+    import termios
 
     argv = _long_run(kind, tmp_path)
     before = {p for p in tmp_path.rglob("*")}
     master, slave = pty.openpty()
+    # a terminal of 24 x 100 characters: a new pseudo-terminal has 0 columns, where tqdm draws nothing
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     proc = subprocess.Popen([sys.executable, "-c", AS_IN_A_TERMINAL, *argv], cwd=tmp_path, env=offline_env,
                             stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
     os.close(slave)
