@@ -17,15 +17,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import secrets
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .dataset_io import DatasetJobError
+from .download import sha256_file
 from .fileio import write_bytes
 
 __all__ = ["JOB_DIR", "MANIFEST", "FORMAT", "check_job", "read_parts", "write_part", "merge", "sha256_file",
@@ -40,12 +39,6 @@ def write_json(path: Path, data: Any) -> None:
     write_bytes(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
