@@ -415,21 +415,33 @@ def test_stop_cancels_a_running_gatys_job_between_steps(server, files):
 
 
 def test_a_client_that_leaves_cancels_its_job(server, files, tmp_path):
-    """A client killed while its Gatys job runs (a closed tab): the job ends at its next step."""
+    """A client killed while its Gatys job runs (a closed tab): the job ends at its next step.
+
+    The client is killed once it listens to the job's stream (it has seen the job start), as a tab that is
+    closed while it shows the progress: before that, the server has no connection whose end it could see."""
     demo, _, client, url = server
     script = textwrap.dedent(f"""
         import time, gradio_client
+        from gradio_client.utils import Status
         h = gradio_client.handle_file
         c = gradio_client.Client({url!r}, verbose=False, analytics_enabled=False)
-        c.submit(h({str(files['content'])!r}), [h({str(files['style'])!r})], "gatys", {SIZE}, 2000, 1.0, "", "",
-                 "AtoB", False, api_name="/stylize")
+        job = c.submit(h({str(files['content'])!r}), [h({str(files['style'])!r})], "gatys", {SIZE}, 2000, 1.0,
+                       "", "", "AtoB", False, api_name="/stylize")
+        while job.status().code not in (Status.PROCESSING, Status.PROGRESS):
+            time.sleep(0.05)
+        print("listening", flush=True)
         time.sleep(600)
     """)
     env = dict(os.environ, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     with Held(demo) as held:
-        proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
         try:
             assert held.started.wait(WAIT), "the job did not start"
+            said: list[str] = []
+            reader = threading.Thread(target=lambda: said.append(proc.stdout.readline()), daemon=True)
+            reader.start()
+            reader.join(WAIT)
+            assert said == ["listening\n"], "the client did not see its job start"
         finally:
             proc.kill()
             proc.wait()
