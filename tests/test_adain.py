@@ -17,11 +17,11 @@ from conftest import WAIT
 import originals
 from zoo.color import match_color, preserve_luminance, rgb_to_yiq
 from zoo.io import save_image
-from zoo.losses import NonFiniteLossError, mean_std
+from zoo.losses import NonFiniteLossError
 from zoo.nets.adain import (
     CANONICAL, ENCODER_LAYERS, AdaINDecoder, AdaINNet, StyleCode, adaptive_instance_norm, convert_pytorch_adain_state_dict,
-    feature_stats,
 )
+from zoo.stats import mean_std
 from zoo.families import FAMILIES
 from zoo.registry import MODELS
 from zoo.stylize import StylizeOptions
@@ -68,7 +68,7 @@ def test_network_layout_encoder_frozen_and_not_saved(net):
 def test_adain_statistics_float32_and_eps(net, tensors):
     c = net.encode(tensors["content"])["relu4_1"]
     s = net.encode(tensors["style"])["relu4_1"]
-    s_mean, s_std = feature_stats(s)
+    s_mean, s_std = mean_std(s)
     t = adaptive_instance_norm(c.to(torch.bfloat16), s_mean, s_std)
     assert t.dtype == torch.float32
     t = net.target_features(c, tensors["style"])
@@ -76,15 +76,15 @@ def test_adain_statistics_float32_and_eps(net, tensors):
     var = torch.var(s, dim=(2, 3), keepdim=True, unbiased=False)
     torch.testing.assert_close(s_std, torch.sqrt(var + 1e-5))
     # AdaIN output carries the style's statistics (eq. 8), up to eps (in channels where the content varies)
-    varies = feature_stats(c)[1] > 0.05
+    varies = mean_std(c)[1] > 0.05
     assert varies.float().mean() > 0.5
     torch.testing.assert_close(t_mean, s_mean, atol=1e-3, rtol=1e-3)
     torch.testing.assert_close(t_std[varies], s_std[varies], atol=1e-2, rtol=1e-2)
     # std = sqrt(var + eps): finite on constant features, and unbiased divides by n - 1
-    m, sd = feature_stats(torch.zeros(1, 2, 4, 4))
+    m, sd = mean_std(torch.zeros(1, 2, 4, 4))
     assert torch.allclose(sd, torch.full_like(sd, 1e-5 ** 0.5))
     x = _rand(1, 2, 4, 4)
-    _, sd_u = feature_stats(x, unbiased=True)
+    _, sd_u = mean_std(x, unbiased=True)
     torch.testing.assert_close(sd_u, (x.var(dim=(2, 3), keepdim=True) + 1e-5).sqrt())
 
 

@@ -26,11 +26,10 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .guided import GuidedGramLoss, layer_guides, resize_mask
-from .losses import ContentLoss, GramLoss, blend_targets
+from .losses import ContentLoss, GramLoss
+from .losses.guided import layer_guides, resize_mask
 from .tiling import check_tile, min_tile, tile_windows
 from .errors import ConfigError
 
@@ -62,13 +61,14 @@ class TiledLoss:
     """The Gatys loss of an image and its gradient, computed in windows of at most ``tile`` x ``tile`` pixels,
     equal to the untiled :func:`zoo.gatys.compute_loss` and its backward within float rounding.
 
-    ``losses`` may hold ``content``, ``gram`` and ``guided_gram`` losses (the others are refused: ``tv`` and
-    ``mean_std`` are not tiled)."""
+    ``losses`` may hold ``content``, ``gram`` (``gram_l1``) and ``guided_gram`` losses (the others are refused:
+    ``tv``, ``mean_std`` and ``content_l1`` are not tiled). A Gram loss is computed as R regions (the plain one:
+    one region, the whole image; :meth:`zoo.losses.GramLoss.region_distance`)."""
 
     def __init__(self, encoder: nn.Module, losses: nn.ModuleDict, layers: Sequence[str], tile: int,
                  progress: Any = None) -> None:
         for name, loss in losses.items():
-            if not isinstance(loss, (ContentLoss, GramLoss, GuidedGramLoss)):
+            if not isinstance(loss, GramLoss) and not (isinstance(loss, ContentLoss) and loss.norm == "mse"):
                 raise ConfigError(f"--tile: loss {name!r} cannot be tiled (content, gram and guided_gram can)")
         check_tile(tile, MARGIN, "gatys", ALIGN)
         self.encoder, self.losses, self.layers, self.tile = encoder, losses, list(layers), tile
@@ -117,7 +117,7 @@ class TiledLoss:
                     full[l] = f.new_zeros(f.shape[0], f.shape[1], *self._feature_size(l, size))
                 full[l][:, :, own[0].start // s:own[0].start // s + f.shape[-2],
                         own[1].start // s:own[1].start // s + f.shape[-1]] = f
-        guided = [name for name, loss in self.losses.items() if isinstance(loss, GuidedGramLoss)]
+        guided = [name for name, loss in self.losses.items() if getattr(loss, "guided", False)]
         if guided and (not masks or len(masks) != len(styles)):
             raise ConfigError("guided_gram needs one mask per style image")
         sums = []
@@ -129,12 +129,10 @@ class TiledLoss:
         for name, loss in self.losses.items():
             if isinstance(loss, ContentLoss):
                 targets[name] = {l: full[l] for l in loss.layers}
-            elif isinstance(loss, GramLoss):
-                targets[name] = blend_targets([{l: q[name][l].float() for l in loss.layers} for q in sums],
-                                              style_weights)
             else:
-                targets[name] = {"style": {l: torch.stack([q[name][l][0].float() for q in sums]) for l in loss.layers},
-                                 "masks": torch.cat([resize_mask(c, size) for c, _ in masks])}
+                per_style = [{l: q[name][l][0].float() for l in loss.layers} for q in sums]
+                targets[name] = {"style": loss.region_targets(per_style, style_weights),
+                                 "masks": torch.cat([resize_mask(c, size) for c, _ in masks]) if loss.guided else None}
         return targets
 
     def _feature_size(self, layer: str, size: tuple[int, int]) -> tuple[int, int]:
@@ -180,13 +178,10 @@ class TiledLoss:
                     t = targets[name][l]
                     r0, c0 = own[0].start // s, own[1].start // s
                     q[l] = (f - t[:, :, r0:r0 + f.shape[-2], c0:c0 + f.shape[-1]].float()).pow(2).sum()
-                elif isinstance(loss, GramLoss):
-                    flat = f.reshape(f.shape[0], c, -1)
-                    q[l] = torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
-                else:  # guided: one Gram matrix per region, the region's guide cropped like the features
-                    # the whole map's guide at the tile's own region (the window's own region starts there)
+                else:  # one Gram matrix per region (the plain loss: one, the whole image), the region's guide
+                    # cropped like the features: the whole map's guide at the tile's own region
                     whole = (slice(0, size[0]), slice(0, size[1]))
-                    g = _own(guides[name][l], own, whole, size, _stride(l)) if guides is not None else None
+                    g = _own(guides[name][l], own, whole, size, _stride(l)) if name in (guides or {}) else None
                     regions = g if g is not None else torch.ones(1, 1, *f.shape[-2:])
                     grams = []
                     for r in range(regions.shape[0]):
@@ -205,11 +200,8 @@ class TiledLoss:
                 q = sums[name][l]
                 if isinstance(loss, ContentLoss):
                     d = q / (n_channels[l] * sizes[l][0] * sizes[l][1])
-                elif isinstance(loss, GramLoss):
-                    d = F.mse_loss(q, targets[name][l].expand_as(q))
                 else:
-                    s = targets[name]["style"][l]
-                    d = sum(F.mse_loss(q[r], s[r].expand_as(q[r])) for r in range(q.shape[0])) / q.shape[0]
+                    d = loss.region_distance(q, targets[name]["style"][l])
                 total = total + w * d
             parts[name] = loss.weight * total
         return sum(parts.values()), parts
@@ -218,7 +210,7 @@ class TiledLoss:
         """(loss, {loss name: value}, d loss / d x) of the image ``x`` (1, 3, H, W): two passes over the tiles."""
         size = tuple(x.shape[-2:])
         sizes = {l: self._feature_size(l, size) for l in self.layers}
-        masks = {name: targets[name]["masks"] for name, loss in self.losses.items() if isinstance(loss, GuidedGramLoss)}
+        masks = {name: targets[name]["masks"] for name, loss in self.losses.items() if getattr(loss, "guided", False)}
         guides = {name: self._guides(m, size) for name, m in masks.items()} or None
         x = x.detach()
         # pass 1: the sums, and the loss

@@ -56,14 +56,14 @@ from torch import Tensor, nn
 from ..errors import ConfigError, NotFoundError
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..checkpoint import Importer, load_strict
-from ..losses import mean_std
+from ..stats import mean_std
 from ..registry import MODELS
 from .base import ZooNet, moved_names, pad_to_min
 from .fast import (cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d,
                    upsample_conv2d)
 
 __all__ = [
-    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "feature_stats", "masks_to_tensor",
+    "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "masks_to_tensor",
     "convert_pytorch_adain_state_dict", "pytorch_adain_config", "net_config_from_hparams", "CANONICAL",
     "ENCODER_LAYERS",
 ]
@@ -101,39 +101,13 @@ _DECODER = [
 
 
 # ---------------------------------------------------------------------------------------- statistics
-def feature_stats(f: Tensor, eps: float = EPS, unbiased: bool = False,
-                  weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """Per-channel mean and std over H, W of ``f`` (N, C, H, W) -> (N, C, 1, 1) each, in float32.
-
-    ``std = sqrt(var + eps)``; ``var`` is biased (divides by n, the paper; :func:`zoo.losses.mean_std`)
-    or ``unbiased`` (divides by n - 1, pytorch-AdaIN). With ``weight`` (N or 1, 1, H, W), the statistics
-    are weighted (a region's statistics for a binary mask; unbiased then divides by sum(w) - 1).
-    """
-    if weight is None:
-        if not unbiased:
-            return mean_std(f, eps)
-        f = f.float()
-        with torch.autocast(device_type=f.device.type, enabled=False):
-            var, mean = torch.var_mean(f, dim=(2, 3), keepdim=True, correction=1)
-            return mean, torch.sqrt(var + eps)
-    f = f.float()
-    with torch.autocast(device_type=f.device.type, enabled=False):
-        w = weight.float()
-        total = w.sum(dim=(2, 3), keepdim=True)
-        denom = total.clamp_min(1e-8)
-        mean = (w * f).sum(dim=(2, 3), keepdim=True) / denom
-        sq = (w * (f - mean).pow(2)).sum(dim=(2, 3), keepdim=True)
-        var = sq / ((total - 1).clamp_min(1e-8) if unbiased else denom)
-        return mean, torch.sqrt(var + eps)
-
-
 def adaptive_instance_norm(content: Tensor, style_mean: Tensor, style_std: Tensor, eps: float = EPS,
                            unbiased: bool = False) -> Tensor:
     """AdaIN (paper eq. 8): content features normalised per channel, then given the style's mean/std.
 
     Computed in float32; returns float32 features of ``content``'s shape.
     """
-    c_mean, c_std = feature_stats(content, eps, unbiased)
+    c_mean, c_std = mean_std(content, eps, unbiased)
     with torch.autocast(device_type=content.device.type, enabled=False):
         return (content.float() - c_mean) / c_std * style_std.float() + style_mean.float()
 
@@ -243,7 +217,7 @@ class AdaINNet(ZooNet):
 
     def stats(self, feats: Tensor, weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Mean/std of features with this network's eps and estimator (float32)."""
-        return feature_stats(feats, self.eps, self.unbiased_std, weight)
+        return mean_std(feats, self.eps, self.unbiased_std, weight)
 
     def adain(self, content_feat: Tensor, style_mean: Tensor, style_std: Tensor) -> Tensor:
         return adaptive_instance_norm(content_feat, style_mean, style_std, self.eps, self.unbiased_std)

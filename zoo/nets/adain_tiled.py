@@ -70,7 +70,7 @@ class AdaINLayer(GlobalLayer):
         return torch.stack(out)
 
     def _stats(self, s: Tensor) -> tuple[Tensor, Tensor]:
-        """(mean, std) (N, C, 1, 1) float32 of one region's sums ``s`` (3, N, C), as zoo.nets.adain.feature_stats."""
+        """(mean, std) (N, C, 1, 1) float32 of one region's sums ``s`` (3, N, C), as zoo.stats.mean_std."""
         total, s1, s2 = s
         denom = total.clamp_min(1e-8)
         mean = s1 / denom
