@@ -24,9 +24,10 @@ All metrics take RGB images (N, 3, H, W) in [0, 1] and accumulate over calls to 
     resizes the shorter side to 512 with torchvision's ``Resize(512)`` on the PIL image (PIL bilinear):
     that is ``art_size=512``, our default.
 ``LPIPS``
-    Learned perceptual distance (Zhang et al. 2018) with torchmetrics' LPIPS network (the linear
-    layers of LPIPS v0.1 shipped inside torchmetrics), backbone AlexNet (``"alex"``, as ArtFID) or VGG16
-    (``"vgg"``); backbone weights are torchvision's ImageNet weights.
+    Learned perceptual distance (Zhang et al. 2018) with torchmetrics' public LPIPS metric
+    (``LearnedPerceptualImagePatchSimilarity``, inputs in [0, 1]; the linear layers of LPIPS v0.1 shipped
+    inside torchmetrics), backbone AlexNet (``"alex"``, as ArtFID) or VGG16 (``"vgg"``); backbone weights are
+    torchvision's ImageNet weights.
 ``artfid``
     ArtFID = (1 + LPIPS) * (1 + FID_art) (Wright & Ommer 2022, eq. 3).
 ``FeatureLosses``
@@ -37,7 +38,8 @@ All metrics take RGB images (N, 3, H, W) in [0, 1] and accumulate over calls to 
 
 Every weights file fetched from outside is verified by :mod:`zoo.download` before it is read (a
 modified cached copy is refused) and read with ``weights_only=True`` or safetensors: nothing in it is
-unpickled but tensors.
+unpickled but tensors. The one exception, LPIPS's backbone file, is read by torchvision inside torchmetrics'
+metric (``torch.load`` without ``weights_only``), after its sha256 matched the pinned one.
 """
 
 from __future__ import annotations
@@ -404,69 +406,52 @@ def artfid(fid: float, lpips: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------- LPIPS
-def _build_lpips(net_type: str) -> nn.Module:
-    """torchmetrics' LPIPS network, backbone not initialised, v0.1 linear layers loaded from torchmetrics."""
-    from torchmetrics.functional.image.lpips import _NoTrainLpips
-
-    with _no_init():
-        # pnet_rand: build the backbone without downloading; its weights are set by the caller.
-        return _NoTrainLpips(net=net_type, pnet_rand=True)
+_LPIPS_BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}  # LPIPS net_type -> torchvision architecture
 
 
-def _backbone_convs(net: nn.Module):
-    for k in range(1, 6):
-        for name, module in getattr(net.net, f"slice{k}").named_children():
-            if isinstance(module, nn.Conv2d):
-                yield name, module
+def _lpips_metric(net_type: str):
+    """torchmetrics' public LPIPS metric (inputs in [0, 1]: ``normalize=True``; one score per image pair:
+    ``reduction="none"``). It builds its backbone with torchvision's ImageNet weights, which torchvision reads
+    from ``$TORCH_HOME/hub/checkpoints`` when the file is there (and downloads otherwise)."""
+    from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+
+    if net_type not in _LPIPS_BACKBONES:
+        raise ValueError(f"LPIPS net must be one of {', '.join(_LPIPS_BACKBONES)}, got {net_type!r}")
+    metric = LearnedPerceptualImagePatchSimilarity(net_type=net_type, reduction="none", normalize=True)
+    return metric.requires_grad_(False).eval()
 
 
-_LPIPS_BACKBONES = {"alex": ("alexnet", 5), "vgg": ("vgg16", 13)}  # torchvision name, number of convs
+def lpips_network(net_type: str = "alex", progress: bool = True) -> nn.Module:
+    """torchmetrics' LPIPS metric (:class:`torchmetrics.image.lpip.LearnedPerceptualImagePatchSimilarity`) with the
+    LPIPS v0.1 linear layers it ships and torchvision's ImageNet backbone weights.
 
-
-def lpips_network(net_type: str = "alex", backbone_state: dict[str, Tensor] | None = None,
-                  progress: bool = True) -> nn.Module:
-    """torchmetrics' LPIPS network with the v0.1 linear layers it ships and torchvision ImageNet backbone weights.
-
-    The backbone weights are torchvision's (``alexnet-owt-7be5be79.pth`` / ``vgg16-397923af.pth`` in
-    ``$TORCH_HOME/hub/checkpoints``, :func:`zoo.download.torchvision_weights_file`: verified before every
-    read, read with ``weights_only=True``); ``backbone_state`` passes a torchvision state dict instead
-    (``features.N.*`` keys).
+    The backbone weights file (``alexnet-owt-7be5be79.pth`` / ``vgg16-397923af.pth`` in ``$TORCH_HOME/hub/checkpoints``)
+    is verified first (:func:`zoo.download.torchvision_weights_file`: fetched if missing, checked against its pinned
+    sha256 before every read), so torchvision then reads that verified copy and nothing is downloaded behind it.
     """
     if net_type not in _LPIPS_BACKBONES:
         raise ValueError(f"LPIPS net must be one of {', '.join(_LPIPS_BACKBONES)}, got {net_type!r}")
-    tv_name, n_convs = _LPIPS_BACKBONES[net_type]
-    if backbone_state is None:
-        backbone_state = load_state_dict_file(torchvision_weights_file(
-            tv_name, what=f"LPIPS backbone weights ({tv_name})", progress=progress))
-    net = _build_lpips(net_type)
-    features = {k[len("features."):]: v for k, v in backbone_state.items() if k.startswith("features.")}
-    loaded = 0
-    for name, module in _backbone_convs(net):
-        try:
-            module.load_state_dict({p: features[f"{name}.{p}"] for p in ("weight", "bias")})
-        except KeyError as e:
-            raise ValueError(f"LPIPS {net_type}: backbone state dict lacks features.{name} ({e})") from None
-        loaded += 1
-    if loaded != n_convs:
-        raise ValueError(f"LPIPS {net_type}: loaded {loaded} conv layers, expected {n_convs}")
-    return net.requires_grad_(False).eval()
+    arch = _LPIPS_BACKBONES[net_type]
+    torchvision_weights_file(arch, what=f"LPIPS backbone weights ({arch})", progress=progress)
+    return _lpips_metric(net_type)
 
 
 class LPIPS:
-    """Mean LPIPS distance between paired images in [0, 1] (Zhang et al. 2018).
+    """Mean LPIPS distance between paired images in [0, 1] (Zhang et al. 2018), torchmetrics' metric.
 
-    ``net`` replaces the network (anything called as ``net(a, b, normalize=True) -> (N, 1, 1, 1)``, like
-    torchmetrics' LPIPS module); by default :func:`lpips_network` of ``net_type``.
+    ``net`` replaces the metric (a :class:`~torchmetrics.image.lpip.LearnedPerceptualImagePatchSimilarity` with
+    ``reduction="none"`` and ``normalize=True``, e.g. :func:`random_lpips_network`); by default
+    :func:`lpips_network` of ``net_type``. The mean over the pairs is taken in float64.
     """
 
     def __init__(self, net_type: str = "alex", net: nn.Module | None = None, device: str | torch.device = "cpu",
                  progress: bool = True) -> None:
-        self.net = (net if net is not None else lpips_network(net_type, progress=progress)).to(device)
+        self.metric = (net if net is not None else lpips_network(net_type, progress=progress)).to(device)
         self.device = torch.device(device)
-        self.scores: list[Tensor] = []
+        self.metric.reset()
 
     def to(self, device: str | torch.device) -> "LPIPS":
-        self.net = self.net.to(device)
+        self.metric = self.metric.to(device)
         self.device = torch.device(device)
         return self
 
@@ -474,13 +459,12 @@ class LPIPS:
     def update(self, a: Tensor, b: Tensor) -> None:
         if a.shape != b.shape:
             raise ValueError(f"LPIPS compares images of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-        d = self.net(a.to(self.device).float(), b.to(self.device).float(), normalize=True)
-        self.scores.append(d.reshape(a.shape[0]).double().cpu())
+        self.metric.update(a.to(self.device).float(), b.to(self.device).float())
 
     def compute(self) -> float:
-        if not self.scores:
+        if not self.metric.all_scores:
             raise RuntimeError("LPIPS: no image pairs were added")
-        return float(torch.cat(self.scores).mean())
+        return float(self.metric.compute().reshape(-1).double().cpu().mean())
 
 
 # ----------------------------------------------------------------------------------------- VGG metrics
@@ -572,14 +556,41 @@ class RandomFeatures(nn.Module):
 
 
 def random_lpips_network(net_type: str = "alex") -> nn.Module:
-    """torchmetrics' LPIPS network with a seeded *random* backbone (no download): tests and smoke runs only."""
-    net = _build_lpips(net_type)
+    """torchmetrics' LPIPS metric with a seeded *random* backbone and no download: tests and smoke runs only.
+
+    The metric is built from a placeholder weights file in torchvision's layout (every tensor one stored zero,
+    broadcast: a few kilobytes) in a temporary ``$TORCH_HOME`` of its own, then every backbone convolution is
+    given seeded random weights; the LPIPS linear layers are the ones torchmetrics ships."""
+    import tempfile
+
+    from torchvision import models
+
+    arch = _LPIPS_BACKBONES.get(net_type)
+    if arch is None:
+        raise ValueError(f"LPIPS net must be one of {', '.join(_LPIPS_BACKBONES)}, got {net_type!r}")
+    url = getattr(models, f"{'AlexNet' if arch == 'alexnet' else 'VGG16'}_Weights").IMAGENET1K_V1.url
+    with torch.device("meta"):  # the layout only: nothing allocated or initialised
+        shapes = {k: v.shape for k, v in getattr(models, arch)(weights=None).state_dict().items()}
+    previous = os.environ.get("TORCH_HOME")
+    with tempfile.TemporaryDirectory() as home:
+        cached = Path(home) / "hub" / "checkpoints" / url.rsplit("/", 1)[-1]
+        cached.parent.mkdir(parents=True)
+        torch.save({k: torch.zeros(()).expand(shape) for k, shape in shapes.items()}, cached)
+        os.environ["TORCH_HOME"] = home
+        try:
+            metric = _lpips_metric(net_type)
+        finally:
+            if previous is None:
+                del os.environ["TORCH_HOME"]
+            else:
+                os.environ["TORCH_HOME"] = previous
     g = torch.Generator().manual_seed(0)
-    for _, conv in _backbone_convs(net):
-        fan_in = conv.weight[0].numel()
-        conv.weight.data = torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
-        conv.bias.data = torch.zeros_like(conv.bias)
-    return net.requires_grad_(False).eval()
+    for conv in metric.net.net.modules():
+        if isinstance(conv, nn.Conv2d):
+            fan_in = conv.weight[0].numel()
+            conv.weight.data = torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
+            conv.bias.data = torch.zeros_like(conv.bias)
+    return metric
 
 
 def metric_versions() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Tests of benchmarks/: metrics against independent computations, protocols, the run and table CLIs.
 
-Everything runs offline: metric networks are small injected extractors (or torchmetrics' LPIPS network
+Everything runs offline: metric networks are small injected extractors (or torchmetrics' LPIPS metric
 with a random backbone), stylizers a fake registered under a test name and removed afterwards.
 """
 
@@ -236,13 +236,17 @@ def test_inception_weights_by_hand_refuse_pickled_objects_and_other_files(tmp_pa
 
 
 def _alexnet_convs(seed: int) -> dict:
-    """torchvision AlexNet's five convolutions (what LPIPS reads), random."""
+    """A torchvision AlexNet state dict: its five convolutions (what LPIPS reads) random, its classifier (which
+    LPIPS does not read) one stored zero each, broadcast, so the file stays small."""
     g = torch.Generator().manual_seed(seed)
     shapes = {0: (64, 3, 11, 11), 3: (192, 64, 5, 5), 6: (384, 192, 3, 3), 8: (256, 384, 3, 3), 10: (256, 256, 3, 3)}
     sd = {}
     for i, shape in shapes.items():
         sd[f"features.{i}.weight"] = torch.randn(shape, generator=g) * 0.01
         sd[f"features.{i}.bias"] = torch.zeros(shape[0])
+    for i, (n_out, n_in) in {1: (4096, 9216), 4: (4096, 4096), 6: (1000, 4096)}.items():
+        sd[f"classifier.{i}.weight"] = torch.zeros(()).expand(n_out, n_in)
+        sd[f"classifier.{i}.bias"] = torch.zeros(()).expand(n_out)
     return sd
 
 
@@ -295,7 +299,7 @@ def test_every_metric_network_file_is_verified_before_it_is_read(extractor, tmp_
 
     if loaded is None:
         net = load()
-        assert torch.equal(getattr(net.net.slice2, "3").weight, _alexnet_convs(0)["features.3.weight"])
+        assert torch.equal(getattr(net.net.net.slice2, "3").weight, _alexnet_convs(0)["features.3.weight"])
     else:
         with pytest.raises(loaded[0], match=loaded[1]):  # read: the layout is checked after the checksum
             load()
@@ -397,20 +401,26 @@ def _manual_lpips(net, a, b):
         x = 2 * x - 1
         shift = torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1)
         scale = torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1)
-        return net.net((x - shift) / scale)
+        return net.net.net((x - shift) / scale)  # the metric's LPIPS network's backbone
 
     total = 0
     for k, (fa, fb) in enumerate(zip(feats(a), feats(b))):
         fa = fa / (fa.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
         fb = fb / (fb.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-        w = getattr(net, f"lin{k}").model[1].weight  # (1, C, 1, 1)
+        w = getattr(net.net, f"lin{k}").model[1].weight  # (1, C, 1, 1)
         total = total + ((fa - fb) ** 2 * w).sum(1).mean(dim=(1, 2))
     return total
 
 
 def test_lpips_matches_the_formula_written_out():
+    """torchmetrics' public LPIPS metric (random backbone, the LPIPS v0.1 linear layers it ships) is Zhang et al.'s
+    formula on images in [0, 1], averaged over every pair of every update."""
+    from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+
     torch.manual_seed(0)
     net = M.random_lpips_network("alex")
+    assert isinstance(net, LearnedPerceptualImagePatchSimilarity) and net.normalize
+    assert net.net.lin0.model[1].weight.min() >= 0  # the shipped LPIPS v0.1 weights are non-negative, not random
     metric = M.LPIPS(net=net)
     a, b = torch.rand(3, 3, 64, 64), torch.rand(3, 3, 64, 64)
     metric.update(a[:2], b[:2])
@@ -426,21 +436,10 @@ def test_lpips_matches_the_formula_written_out():
         same.update(a, b[:, :, :32])
 
 
-def test_lpips_network_loads_torchvision_backbone_weights():
-    from torchvision.models import alexnet
-
-    torch.manual_seed(1)
-    sd = alexnet(weights=None).state_dict()
-    net = M.lpips_network("alex", backbone_state=sd)
-    assert torch.equal(getattr(net.net.slice1, "0").weight, sd["features.0.weight"])
-    assert torch.equal(getattr(net.net.slice5, "10").bias, sd["features.10.bias"])
-    # the v0.1 linear layers come from torchmetrics' package, not random
-    assert net.lin0.model[1].weight.min() >= 0  # the shipped LPIPS v0.1 weights are non-negative, not random
-    del sd["features.6.weight"]
-    with pytest.raises(ValueError, match="lacks features.6"):
-        M.lpips_network("alex", backbone_state=sd)
-    with pytest.raises(ValueError, match="LPIPS net must be one of"):
-        M.lpips_network("squeezy", backbone_state=sd)
+def test_lpips_net_types():
+    for make in (M.lpips_network, M.random_lpips_network):
+        with pytest.raises(ValueError, match="LPIPS net must be one of"):
+            make("squeezy")
 
 
 # ----------------------------------------------------------------------------------------- VGG metrics

@@ -105,3 +105,13 @@ def test_too_small_a_tile_is_refused_in_one_line(run, tmp_path):
     assert r.returncode != 0 and not (tmp_path / "o.png").exists()
     assert r.stderr.strip() == ("error: --tile must be at least 288 pixels for this gatys network (a 80-pixel "
                                 "margin on each side), got 200")
+
+
+@pytest.mark.parametrize("name", ["tv", "mean_std", "content_l1"])
+def test_a_loss_the_tiles_cannot_compute_is_refused(name):
+    """The tiles sum squared content errors and (guided) Gram matrices: an L1 content loss, a TV or a mean/std loss
+    is refused by name, before any work (an L1 Gram loss is a Gram loss and tiles)."""
+    from zoo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"^--tile: loss '{name}' cannot be tiled"):
+        gt.TiledLoss(None, build_losses({"gram_l1": {}, name: {}}), ["relu1_1"], 288)

@@ -44,8 +44,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import Terminated, ZooError, out_of_memory, report_bug, terminate_as_exception
+from .errors import Terminated, ZooError, report_bug, terminate_as_exception
 from .fitargs import null_overrides, parse_error_line, take_flag, take_option
+from .fiterrors import explicit_check, section_of, user_message, zoo_error_in
 from .runs import (LAST, config_changes, find_last_checkpoint, flatten, folders, remove_new_empty_folders,
                    remove_unfinished_writes)
 
@@ -226,14 +227,14 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
             try:
                 super().instantiate_classes()
             except (ValueError, TypeError) as e:
-                inner = _zoo_error_in(e)
+                inner = zoo_error_in(e)
                 if inner is not None and inner is not e:
                     raise inner from None  # jsonargparse wraps a class's own error in its union message
                 if inner is not None or debug():
                     raise
-                check = _zoo_error_in(e, _explicit_check)
+                check = zoo_error_in(e, explicit_check)
                 line = str(check) if check is not None else parse_error_line(str(e))
-                raise FitError(line if line.startswith("--") else f"--{_section_of(check or e)}: {line}") from e
+                raise FitError(line if line.startswith("--") else f"--{section_of(check or e)}: {line}") from e
 
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)
@@ -249,32 +250,6 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
             return trainer
 
     return ZooCLI, ZooSaveConfig, LightningModule, LightningDataModule
-
-
-def _zoo_error_in(error: BaseException, test=lambda e: isinstance(e, ZooError)) -> BaseException | None:
-    """``error`` or the first of its causes and contexts that passes ``test`` (a :class:`ZooError`)."""
-    seen, stack = set(), [error]
-    while stack:
-        e = stack.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if test(e):
-            return e
-        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
-    return None
-
-
-def _section_of(error: BaseException) -> str:
-    """The recipe section whose class raised ``error``: ``data`` when the raise is in zoo/data, else ``model``."""
-    tb, section = error.__traceback__, "model"
-    while tb is not None:
-        if f"{os.sep}zoo{os.sep}data{os.sep}" in tb.tb_frame.f_code.co_filename:
-            section = "data"
-        elif "lightning" in tb.tb_frame.f_code.co_filename and "trainer" in tb.tb_frame.f_code.co_filename:
-            section = "trainer"
-        tb = tb.tb_next
-    return section
 
 
 def _has_gpu() -> bool:
@@ -345,56 +320,6 @@ def _check_progress(trainer, start_step: int, resumed: Path | None) -> None:
                    "and --trainer.limit_train_batches")
 
 
-# ------------------------------------------------------------------------------------------ errors
-def _explicit_check(error: BaseException) -> bool:
-    """A ``ValueError`` raised by an explicit check of a recipe value in a LightningModule or DataModule
-    (``raise ValueError(...)`` in zoo/variants or zoo/data, the modules that predate :class:`ZooError`), not
-    one from deeper code: a user's mistake."""
-    import linecache
-
-    if not isinstance(error, ValueError) or isinstance(error, ZooError):
-        return False
-    tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    file = tb.tb_frame.f_code.co_filename
-    in_checks = any(f"{os.sep}zoo{os.sep}{d}{os.sep}" in file for d in ("variants", "data"))
-    return in_checks and linecache.getline(file, tb.tb_lineno).strip().startswith("raise ValueError(")
-
-
-def _user_message(error: BaseException, ckpt_path: str | None) -> str | None:
-    """The one-line message for a user error or an environment fault behind ``error`` (a
-    :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
-    of memory, a checkpoint of another configuration); None for anything else (a bug keeps its traceback)."""
-    from .fileio import DISK_ERRNOS, describe_os_error
-
-    seen = set()
-    stack = [error]
-    while stack:
-        e = stack.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ZooError) or _explicit_check(e):
-            return str(e)
-        text = str(e)
-        if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
-            return " ".join(text.split())
-        if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
-            return describe_os_error(e.filename or "a run file", e)
-        if out_of_memory(e):
-            return ("out of memory: use smaller images (--data.size, --data.image_size, --data.crop_size), a smaller "
-                    "--data.batch_size or a smaller network")
-        if isinstance(e, RuntimeError) and text.startswith("Error(s) in loading state_dict") and ckpt_path:
-            detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
-            return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
-                    "resume with the options of the run that wrote it, or start without --ckpt_path")
-        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
-    return None
-
-
 # ------------------------------------------------------------------------------------------ main
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -423,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _interrupted(e.__context__, context)
         raise
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
-        message = _user_message(e, context.get("ckpt_path"))
+        message = user_message(e, context.get("ckpt_path"))
         if debug():
             raise
         if message is None:

@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         print(__doc__)
         return 0 if args else 2
-    from .fit import _recipe_problem, _user_message, debug
+    from .fit import _recipe_problem, debug
+    from .fiterrors import user_message
 
     recipe = find_dataset_recipe(args[0])
     if recipe is None:
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; a bug keeps its traceback
-        message = _user_message(e, None)
+        message = user_message(e, None)
         if message is None and isinstance(e, FileNotFoundError):  # --model.weights, --data.input ... not there
             message = str(e)
         if message is None or debug():

@@ -32,6 +32,7 @@ from ..nets.adain import ENCODER_LAYERS, AdaINNet
 from ..backbone import VGGEncoder
 from ..nets.cyclegan import NLayerDiscriminator
 from .cyclegan import DiscriminatorOptions
+from .optim import OptimizerOptions, make_optimizer, manual_step, optimizer_spec
 from .options import check_losses, check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 __all__ = ["AdaINGAN", "InverseDecay", "DEFAULT_LOSSES", "AdaINOptions", "AdaINBackboneOptions", "AdaINLosses"]
@@ -77,6 +78,7 @@ class AdaINGAN(L.LightningModule):
             default is CycleGAN's 70x70 PatchGAN.
         lr, lr_decay, beta1, beta2: decoder Adam (pytorch-AdaIN: 1e-4, 5e-5, torch defaults 0.9/0.999).
         d_lr, d_beta1, d_beta2: discriminator Adam (CycleGAN's 2e-4 / 0.5 / 0.999 family of settings).
+        optimizer: the class of both optimisers (:class:`~zoo.variants.optim.OptimizerOptions`; Adam by default).
     """
 
     # The decoder and discriminator steps use disjoint parameters (see CycleGAN): DDP must allow it.
@@ -86,7 +88,8 @@ class AdaINGAN(L.LightningModule):
                  backbone: AdaINBackboneOptions = AdaINBackboneOptions(),
                  losses: AdaINLosses = AdaINLosses(), discriminator: DiscriminatorOptions = DiscriminatorOptions(),
                  lr: float = 1e-4, lr_decay: float = 5e-5, beta1: float = 0.9, beta2: float = 0.999,
-                 d_lr: float = 1e-4, d_beta1: float = 0.5, d_beta2: float = 0.999) -> None:
+                 d_lr: float = 1e-4, d_beta1: float = 0.5, d_beta2: float = 0.999,
+                 optimizer: OptimizerOptions = OptimizerOptions()) -> None:
         # plain dicts in the hyper-parameters (and checkpoints)
         network = to_dict(network, AdaINOptions, "network (the encoder is configured under `backbone`)")
         backbone = to_dict(backbone, AdaINBackboneOptions, "backbone (AdaIN takes arch and weights only)")
@@ -94,6 +97,7 @@ class AdaINGAN(L.LightningModule):
         losses = losses_spec(losses, AdaINLosses)
         check_optimiser(lr=lr, lr_decay=lr_decay, beta1=beta1, beta2=beta2, d_lr=d_lr, d_beta1=d_beta1,
                         d_beta2=d_beta2)
+        optimizer = optimizer_spec(optimizer)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
@@ -117,10 +121,11 @@ class AdaINGAN(L.LightningModule):
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(self.net.decoder.parameters(), lr=hp.lr, betas=(hp.beta1, hp.beta2))
+        opt_g = make_optimizer(hp.optimizer, self.net.decoder.parameters(), lr=hp.lr, betas=(hp.beta1, hp.beta2))
         opts, scheds = [opt_g], [torch.optim.lr_scheduler.LambdaLR(opt_g, InverseDecay(hp.lr_decay))]
         if self.discriminator is not None:
-            opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.d_lr, betas=(hp.d_beta1, hp.d_beta2))
+            opt_d = make_optimizer(hp.optimizer, self.discriminator.parameters(), lr=hp.d_lr,
+                                   betas=(hp.d_beta1, hp.d_beta2))
             opts.append(opt_d)
             scheds.append(torch.optim.lr_scheduler.LambdaLR(opt_d, InverseDecay(hp.lr_decay)))
         return opts, scheds
@@ -152,27 +157,20 @@ class AdaINGAN(L.LightningModule):
         scheds = scheds if isinstance(scheds, list) else [scheds]
         opt_g = opts[0]
 
-        if self.discriminator is not None:
-            self.toggle_optimizer(opt_g)  # the discriminator gets no gradient from the decoder's loss
-        losses, g = self.generator_losses(content, style)
-        total = sum(losses.values())
-        check_finite({**losses, "decoder_total": total}, self.global_step)
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(total)
-        opt_g.step()
+        # with a discriminator, it gets no gradient from the decoder's loss (toggle_optimizer)
+        with manual_step(self, opt_g, toggle=self.discriminator is not None) as optimizer_step:
+            losses, g = self.generator_losses(content, style)
+            total = sum(losses.values())
+            check_finite({**losses, "decoder_total": total}, self.global_step)
+            optimizer_step(total)
         logs = {f"train/{k}": v.detach() for k, v in losses.items()}
         logs["train/loss"] = total.detach()
         if self.discriminator is not None:
-            self.untoggle_optimizer(opt_g)
-            opt_d = opts[1]
-            self.toggle_optimizer(opt_d)
-            loss_d = self.losses["adversarial"].discriminator(self.discriminator(style),
-                                                              self.discriminator(g.detach()))
-            check_finite({"discriminator": loss_d}, self.global_step)
-            opt_d.zero_grad(set_to_none=True)
-            self.manual_backward(loss_d)
-            opt_d.step()
-            self.untoggle_optimizer(opt_d)
+            with manual_step(self, opts[1]) as optimizer_step:
+                loss_d = self.losses["adversarial"].discriminator(self.discriminator(style),
+                                                                  self.discriminator(g.detach()))
+                check_finite({"discriminator": loss_d}, self.global_step)
+                optimizer_step(loss_d)
             logs["train/discriminator"] = loss_d.detach()
         for s in scheds:
             s.step()

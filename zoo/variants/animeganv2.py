@@ -54,6 +54,7 @@ from ..fileio import save_pretrained
 from ..losses import build_losses, check_finite, feature_layers, grayscale
 from ..nets.animeganv2 import AnimeGANv2Generator
 from ..stylize import check_whole
+from .optim import OptimizerOptions, make_optimizer, manual_step, optimizer_spec
 from .options import check_losses, check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class AnimeGANv2(L.LightningModule):
         init_lr: learning rate of the initialisation (``--init_lr 2e-4``).
         lr, d_lr: generator and discriminator learning rates afterwards (``--g_lr 2e-5``, ``--d_lr 4e-5``).
         beta1, beta2: Adam betas of the three optimisers (0.5, 0.999).
+        optimizer: the class of the three optimisers (:class:`~zoo.variants.optim.OptimizerOptions`; Adam by default).
     """
 
     # Each backward reaches only some parameters (the initialisation and generator steps leave D without
@@ -149,11 +151,13 @@ class AnimeGANv2(L.LightningModule):
     def __init__(self, discriminator: AnimeDiscriminatorOptions = AnimeDiscriminatorOptions(),
                  backbone: AnimeBackboneOptions = AnimeBackboneOptions(),
                  losses: AnimeGANv2Losses = AnimeGANv2Losses(), init_epochs: int = 10, init_lr: float = 2e-4,
-                 lr: float = 2e-5, d_lr: float = 4e-5, beta1: float = 0.5, beta2: float = 0.999) -> None:
+                 lr: float = 2e-5, d_lr: float = 4e-5, beta1: float = 0.5, beta2: float = 0.999,
+                 optimizer: OptimizerOptions = OptimizerOptions()) -> None:
         discriminator = to_dict(discriminator, AnimeDiscriminatorOptions, "discriminator")
         backbone = to_dict(backbone, AnimeBackboneOptions, "backbone (AnimeGANv2 takes arch and weights only)")
         losses = losses_spec(losses, AnimeGANv2Losses)
         check_optimiser(init_lr=init_lr, lr=lr, d_lr=d_lr, beta1=beta1, beta2=beta2)
+        optimizer = optimizer_spec(optimizer)
         check_whole("--model.init_epochs", init_epochs, 0)
         check_losses(losses, _ALLOWED_LOSSES, ("content_l1", "anime_adversarial"), "AnimeGANv2",
                      "the AnimeGAN objective")
@@ -177,18 +181,13 @@ class AnimeGANv2(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         betas = (float(hp.beta1), float(hp.beta2))
-        return [torch.optim.Adam(self.generator.parameters(), lr=hp.init_lr, betas=betas),
-                torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=betas),
-                torch.optim.Adam(self.discriminator.parameters(), lr=hp.d_lr, betas=betas)]
+        return [make_optimizer(hp.optimizer, self.generator.parameters(), lr=hp.init_lr, betas=betas),
+                make_optimizer(hp.optimizer, self.generator.parameters(), lr=hp.lr, betas=betas),
+                make_optimizer(hp.optimizer, self.discriminator.parameters(), lr=hp.d_lr, betas=betas)]
 
     # --------------------------------------------------------------------------------------- training
     def _features(self, x: Tensor) -> dict[str, Tensor]:
         return self.encoder(x, self.layers)
-
-    def _step(self, optimizer, loss: Tensor) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        optimizer.step()
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         photo = batch["photo"]
@@ -199,11 +198,10 @@ class AnimeGANv2(L.LightningModule):
             feats_photo = self._features(photo)
 
         if self.in_init_phase():
-            self.toggle_optimizer(opt_init)
-            loss = content(self._features(self.generator(photo)), content.target(feats_photo))
-            check_finite({"init_content": loss}, step)
-            self._step(opt_init, loss)
-            self.untoggle_optimizer(opt_init)
+            with manual_step(self, opt_init) as optimizer_step:
+                loss = content(self._features(self.generator(photo)), content.target(feats_photo))
+                check_finite({"init_content": loss}, step)
+                optimizer_step(loss)
             self.log_dict({"train/init_content": loss.detach()}, batch_size=photo.shape[0])
             self.log("loss_g", loss.detach(), prog_bar=True, logger=False, batch_size=photo.shape[0])
             return
@@ -214,32 +212,30 @@ class AnimeGANv2(L.LightningModule):
         n = photo.shape[0]
 
         # discriminator: real anime vs generated, grayscale anime and grayscale edge-smoothed anime
-        self.toggle_optimizer(opt_d)
-        negatives = torch.cat([style, fake.detach(), grayscale(style), grayscale(batch["smooth"])])
-        real, fake_d, gray, smooth = self.discriminator(negatives).split(n)
-        loss_d = adv.discriminator(real, fake_d, gray, smooth)
-        check_finite({"d_adversarial": loss_d}, step)
-        self._step(opt_d, loss_d)
-        self.untoggle_optimizer(opt_d)
+        with manual_step(self, opt_d) as optimizer_step:
+            negatives = torch.cat([style, fake.detach(), grayscale(style), grayscale(batch["smooth"])])
+            real, fake_d, gray, smooth = self.discriminator(negatives).split(n)
+            loss_d = adv.discriminator(real, fake_d, gray, smooth)
+            check_finite({"d_adversarial": loss_d}, step)
+            optimizer_step(loss_d)
 
         # generator
-        self.toggle_optimizer(opt_g)
-        feats_fake = self._features(fake)
-        g_losses = {"g_adversarial": adv.generator(self.discriminator(fake)),
-                    "content": content(feats_fake, content.target(feats_photo))}
-        if "gram_l1" in self.losses:
-            gram = self.losses["gram_l1"]
-            with torch.no_grad():
-                target = gram.target(self._features(grayscale(style)))
-            g_losses["style"] = gram(feats_fake, target)
-        if "color_yuv" in self.losses:
-            g_losses["color"] = self.losses["color_yuv"](fake, photo)
-        if "tv_mean" in self.losses:
-            g_losses["tv"] = self.losses["tv_mean"](fake * 2 - 1)
-        loss_g = sum(g_losses.values())
-        check_finite({**g_losses, "g_total": loss_g}, step)
-        self._step(opt_g, loss_g)
-        self.untoggle_optimizer(opt_g)
+        with manual_step(self, opt_g) as optimizer_step:
+            feats_fake = self._features(fake)
+            g_losses = {"g_adversarial": adv.generator(self.discriminator(fake)),
+                        "content": content(feats_fake, content.target(feats_photo))}
+            if "gram_l1" in self.losses:
+                gram = self.losses["gram_l1"]
+                with torch.no_grad():
+                    target = gram.target(self._features(grayscale(style)))
+                g_losses["style"] = gram(feats_fake, target)
+            if "color_yuv" in self.losses:
+                g_losses["color"] = self.losses["color_yuv"](fake, photo)
+            if "tv_mean" in self.losses:
+                g_losses["tv"] = self.losses["tv_mean"](fake * 2 - 1)
+            loss_g = sum(g_losses.values())
+            check_finite({**g_losses, "g_total": loss_g}, step)
+            optimizer_step(loss_g)
 
         logged = {f"train/{k}": v.detach() for k, v in g_losses.items()}
         logged.update({"train/loss_g": loss_g.detach(), "train/loss_d": loss_d.detach()})

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -36,6 +35,8 @@ from torch import Tensor
 from ..errors import ConfigError
 from ..losses import build_losses, check_finite
 from ..nets.cyclegan import NLayerDiscriminator, ResnetGenerator
+from .callbacks import ImageGrids
+from .optim import OptimizerOptions, make_optimizer, manual_step, optimizer_spec
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class CycleGAN(L.LightningModule):
         losses: loss registry spec (:data:`CycleGANLosses`, or a dict taken as the whole spec); needs
             ``adversarial`` and ``cycle``, ``identity`` is optional.
         lr, beta1, beta2: Adam hyper-parameters for both optimisers (2e-4, 0.5, 0.999).
+        optimizer: the class of both optimisers (:class:`~zoo.variants.optim.OptimizerOptions`; Adam by default).
         epochs_constant, epochs_decay: the learning-rate schedule (100, 100).
         pool_size: image history per domain (50).
         sample_every_n_epochs: write the A->B->A / B->A->B grids every this many epochs (and after the
@@ -161,12 +163,14 @@ class CycleGAN(L.LightningModule):
     def __init__(self, network: GeneratorOptions = GeneratorOptions(),
                  discriminator: DiscriminatorOptions = DiscriminatorOptions(),
                  losses: CycleGANLosses = CycleGANLosses(), lr: float = 2e-4, beta1: float = 0.5,
-                 beta2: float = 0.999, epochs_constant: int = 100, epochs_decay: int = 100,
-                 pool_size: int = 50, sample_every_n_epochs: int = 1, num_samples: int = 4) -> None:
+                 beta2: float = 0.999, optimizer: OptimizerOptions = OptimizerOptions(), epochs_constant: int = 100,
+                 epochs_decay: int = 100, pool_size: int = 50, sample_every_n_epochs: int = 1,
+                 num_samples: int = 4) -> None:
         network = to_dict(network, GeneratorOptions, "network")  # plain dicts in the hyper-parameters
         discriminator = to_dict(discriminator, DiscriminatorOptions, "discriminator")
         losses = losses_spec(losses, CycleGANLosses)
         check_optimiser(lr=lr, beta1=beta1, beta2=beta2)
+        optimizer = optimizer_spec(optimizer)
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
@@ -199,8 +203,8 @@ class CycleGAN(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         betas = (float(hp.beta1), float(hp.beta2))
-        opt_g = torch.optim.Adam(chain(self.G_AB.parameters(), self.G_BA.parameters()), lr=hp.lr, betas=betas)
-        opt_d = torch.optim.Adam(chain(self.D_A.parameters(), self.D_B.parameters()), lr=hp.lr, betas=betas)
+        opt_g = make_optimizer(hp.optimizer, chain(self.G_AB.parameters(), self.G_BA.parameters()), lr=hp.lr, betas=betas)
+        opt_d = make_optimizer(hp.optimizer, chain(self.D_A.parameters(), self.D_B.parameters()), lr=hp.lr, betas=betas)
         rule = linear_decay(hp.epochs_constant, hp.epochs_decay)
         sch_g = torch.optim.lr_scheduler.LambdaLR(opt_g, rule)
         sch_d = torch.optim.lr_scheduler.LambdaLR(opt_d, rule)
@@ -223,41 +227,35 @@ class CycleGAN(L.LightningModule):
         step = self.global_step
 
         # generators (D frozen by toggle_optimizer)
-        self.toggle_optimizer(opt_g)
-        fake_b = self.G_AB(real_a)
-        fake_a = self.G_BA(real_b)
-        rec_a = self.G_BA(fake_b)
-        rec_b = self.G_AB(fake_a)
-        g_losses = {
-            "g_adv_AB": adv.generator(self.D_B(fake_b)),
-            "g_adv_BA": adv.generator(self.D_A(fake_a)),
-            "cycle_A": cycle(_pm1(real_a), _pm1(rec_a)),
-            "cycle_B": cycle(_pm1(real_b), _pm1(rec_b)),
-        }
-        if identity is not None and identity.weight > 0:
-            g_losses["idt_B"] = identity(_pm1(real_b), _pm1(self.G_AB(real_b)))
-            g_losses["idt_A"] = identity(_pm1(real_a), _pm1(self.G_BA(real_a)))
-        loss_g = sum(g_losses.values())
-        check_finite({**g_losses, "g_total": loss_g}, step)
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(loss_g)
-        opt_g.step()
-        self.untoggle_optimizer(opt_g)
+        with manual_step(self, opt_g) as optimizer_step:
+            fake_b = self.G_AB(real_a)
+            fake_a = self.G_BA(real_b)
+            rec_a = self.G_BA(fake_b)
+            rec_b = self.G_AB(fake_a)
+            g_losses = {
+                "g_adv_AB": adv.generator(self.D_B(fake_b)),
+                "g_adv_BA": adv.generator(self.D_A(fake_a)),
+                "cycle_A": cycle(_pm1(real_a), _pm1(rec_a)),
+                "cycle_B": cycle(_pm1(real_b), _pm1(rec_b)),
+            }
+            if identity is not None and identity.weight > 0:
+                g_losses["idt_B"] = identity(_pm1(real_b), _pm1(self.G_AB(real_b)))
+                g_losses["idt_A"] = identity(_pm1(real_a), _pm1(self.G_BA(real_a)))
+            loss_g = sum(g_losses.values())
+            check_finite({**g_losses, "g_total": loss_g}, step)
+            optimizer_step(loss_g)
 
         # discriminators, on fakes drawn from the history pools
-        self.toggle_optimizer(opt_d)
-        pooled_a = self.pool_A.query(fake_a.detach())
-        pooled_b = self.pool_B.query(fake_b.detach())
-        d_losses = {
-            "d_A": adv.discriminator(self.D_A(real_a), self.D_A(pooled_a)),
-            "d_B": adv.discriminator(self.D_B(real_b), self.D_B(pooled_b)),
-        }
-        loss_d = d_losses["d_A"] + d_losses["d_B"]
-        check_finite({**d_losses, "d_total": loss_d}, step)
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d)
-        opt_d.step()
-        self.untoggle_optimizer(opt_d)
+        with manual_step(self, opt_d) as optimizer_step:
+            pooled_a = self.pool_A.query(fake_a.detach())
+            pooled_b = self.pool_B.query(fake_b.detach())
+            d_losses = {
+                "d_A": adv.discriminator(self.D_A(real_a), self.D_A(pooled_a)),
+                "d_B": adv.discriminator(self.D_B(real_b), self.D_B(pooled_b)),
+            }
+            loss_d = d_losses["d_A"] + d_losses["d_B"]
+            check_finite({**d_losses, "d_total": loss_d}, step)
+            optimizer_step(loss_d)
 
         logged = {f"train/{k}": v.detach() for k, v in {**g_losses, **d_losses}.items()}
         logged["train/loss_g"] = loss_g.detach()
@@ -276,12 +274,6 @@ class CycleGAN(L.LightningModule):
         for scheduler in self.lr_schedulers():
             while scheduler.last_epoch < self.current_epoch:
                 scheduler.step()
-
-    def on_train_epoch_end(self) -> None:
-        every = self.hparams.sample_every_n_epochs
-        last = self.trainer.max_epochs is not None and self.current_epoch + 1 >= self.trainer.max_epochs
-        if every and ((self.current_epoch + 1) % every == 0 or last):
-            self.log_samples()
 
     # ----------------------------------------------------------------------------------------- samples
     def _sample_batch(self) -> dict[str, Tensor] | None:
@@ -314,30 +306,16 @@ class CycleGAN(L.LightningModule):
 
         return {"AtoBtoA": grid(a, fake_b, rec_a), "BtoAtoB": grid(b, fake_a, rec_b)}
 
-    def log_samples(self) -> list[Path]:
-        """Write the grids as PNG under ``<run dir>/samples/`` and send them to the logger if it takes
-        images (TensorBoard ``add_image``, W&B ``log_image``). Called on every rank (``trainer.log_dir`` is a
-        collective broadcast); only rank zero renders and writes."""
-        run_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)
-        if self.trainer.global_rank != 0 or self.trainer.fast_dev_run:  # a smoke run writes nothing
-            return []
-        samples = self._sample_batch()
-        if samples is None:
-            return []
-        from ..io import save_image
+    def configure_callbacks(self) -> list:
+        """The sample grids (:meth:`image_grids`) every ``sample_every_n_epochs`` epochs and after the last, as PNG
+        under ``<run dir>/samples/`` and in the loggers that take images."""
+        return [ImageGrids("samples", "epoch{epoch:04d}_step{step:07d}_{name}.png", "samples/{name}",
+                           every_n_epochs=self.hparams.sample_every_n_epochs)]
 
-        grids = self.sample_grids(samples)
-        written = []
-        for name, image in grids.items():
-            path = run_dir / "samples" / f"epoch{self.current_epoch:04d}_step{self.global_step:07d}_{name}.png"
-            written.append(save_image(image, path, overwrite=True))
-            for logger in self.loggers:
-                experiment = getattr(logger, "experiment", None)
-                if hasattr(logger, "log_image"):
-                    logger.log_image(key=f"samples/{name}", images=[image], step=self.global_step)
-                elif hasattr(experiment, "add_image"):
-                    experiment.add_image(f"samples/{name}", image, self.global_step)
-        return written
+    def image_grids(self) -> dict[str, Tensor]:
+        """The grids of :meth:`sample_grids` on the datamodule's sample images (else the first training batch)."""
+        samples = self._sample_batch()
+        return {} if samples is None else self.sample_grids(samples)
 
     # -------------------------------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

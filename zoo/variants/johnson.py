@@ -12,8 +12,6 @@ The style image comes from the datamodule (``style_images()`` and ``style_weight
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import torch
@@ -24,9 +22,9 @@ from ..errors import ConfigError
 from ..backbone import VGGEncoder
 from ..losses import ContentLoss, blend_targets, build_losses, check_finite, feature_layers
 from ..nets.johnson import TransformerNet
+from .callbacks import ImageGrids
+from .optim import OptimizerOptions, make_optimizer, optimizer_spec
 from .options import check_optimiser, losses_options, losses_spec, options_of, to_dict
-
-log = logging.getLogger(__name__)
 
 __all__ = ["PerceptualVariant", "DEFAULT_LOSSES", "DEFAULT_BACKBONE", "TransformerOptions", "PerceptualBackboneOptions",
            "PerceptualLosses"]
@@ -59,18 +57,21 @@ class PerceptualVariant(LightningModule):
         losses: ``{registry name: kwargs}``; ``content`` losses compare with the content image's features,
             other feature losses (``gram``, ``mean_std``) with the style target, image losses (``tv``) take
             the output.
-        lr, betas, weight_decay: Adam (the paper: lr 1e-3).
+        lr, betas, weight_decay: the optimiser's (the paper: Adam, lr 1e-3).
+        optimizer: the optimiser class (:class:`~zoo.variants.optim.OptimizerOptions`; Adam by default).
         val_grid_images: how many validation images go into the logged grid of stylised images.
     """
 
     def __init__(self, network: TransformerOptions = TransformerOptions(),
                  backbone: PerceptualBackboneOptions = PerceptualBackboneOptions(),
                  losses: PerceptualLosses = PerceptualLosses(), lr: float = 1e-3,
-                 betas: Sequence[float] = (0.9, 0.999), weight_decay: float = 0.0, val_grid_images: int = 8) -> None:
+                 betas: Sequence[float] = (0.9, 0.999), weight_decay: float = 0.0,
+                 optimizer: OptimizerOptions = OptimizerOptions(), val_grid_images: int = 8) -> None:
         network = to_dict(network, TransformerOptions, "network")  # plain dicts in the hyper-parameters
         backbone = to_dict(backbone, PerceptualBackboneOptions, "backbone")
         losses = losses_spec(losses, PerceptualLosses)
         check_optimiser(lr=lr, weight_decay=weight_decay, **{f"betas[{i}]": b for i, b in enumerate(betas)})
+        optimizer = optimizer_spec(optimizer)
         super().__init__()
         self.save_hyperparameters()
         self.network_config = network
@@ -170,14 +171,13 @@ class PerceptualVariant(LightningModule):
     def on_validation_epoch_start(self) -> None:
         self._val_grid = []
 
-    def on_validation_epoch_end(self) -> None:
-        if not self._val_grid or self.trainer.sanity_checking:
-            self._val_grid = []
-            return
-        grid = self.validation_grid()
-        self._val_grid = []
-        if self.trainer.is_global_zero and not self.trainer.fast_dev_run:  # a smoke run writes nothing
-            self._write_grid(grid)
+    def configure_callbacks(self) -> list:
+        """The validation grid (:meth:`image_grids`) as PNG under ``<run dir>/val_images/`` and in the loggers."""
+        return [ImageGrids("val_images", "epoch{epoch:03d}-step{step:07d}.png", "val/stylized", stage="validation")]
+
+    def image_grids(self) -> dict[str, Tensor]:
+        """``{"stylized": grid}`` of this validation epoch (:meth:`validation_grid`), or nothing without images."""
+        return {"stylized": self.validation_grid()} if self._val_grid else {}
 
     def validation_grid(self) -> Tensor:
         """(3, H, W) grid: each column is a validation content image above its stylisation."""
@@ -188,22 +188,9 @@ class PerceptualVariant(LightningModule):
         rows = torch.cat([contents, outputs]).clamp(0, 1)
         return make_grid(rows, nrow=contents.shape[0], padding=2, pad_value=1.0)
 
-    def _write_grid(self, grid: Tensor) -> None:
-        from ..io import save_image
-
-        tag = f"epoch{self.current_epoch:03d}-step{self.global_step:07d}"
-        root = Path(self.trainer.log_dir or self.trainer.default_root_dir)
-        path = save_image(grid, root / "val_images" / f"{tag}.png", overwrite=True)
-        log.info("validation grid written to %s", path)
-        for logger in self.loggers:
-            if hasattr(logger, "log_image"):  # WandbLogger, NeptuneLogger, ...
-                logger.log_image(key="val/stylized", images=[grid], step=self.global_step)
-            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
-                logger.experiment.add_image("val/stylized", grid, self.global_step)
-            # CSVLogger cannot hold images: the PNG above is the record.
-
     def configure_optimizers(self):
-        return torch.optim.Adam(self.net.parameters(), lr=self.lr, betas=self.betas, weight_decay=self.weight_decay)
+        return make_optimizer(self.hparams.optimizer, self.net.parameters(), lr=self.lr, betas=self.betas,
+                              weight_decay=self.weight_decay)
 
 
 def _to_device(target: Any, device: torch.device) -> Any:

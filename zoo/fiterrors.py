@@ -1,0 +1,87 @@
+"""How ``python -m zoo.fit`` tells a user's mistake or a fault of the machine from a bug: the one-line message of
+an exception (a :class:`zoo.errors.ZooError`, a recipe value a class refuses, Lightning's word for a wrong trainer
+setting, a full disk, out of memory, a checkpoint of another configuration), or None for a bug, which keeps its
+traceback."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import ZooError, out_of_memory
+
+__all__ = ["zoo_error_in", "section_of", "explicit_check", "user_message"]
+
+
+def zoo_error_in(error: BaseException, test=lambda e: isinstance(e, ZooError)) -> BaseException | None:
+    """``error`` or the first of its causes and contexts that passes ``test`` (a :class:`ZooError`)."""
+    seen, stack = set(), [error]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if test(e):
+            return e
+        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
+
+
+def section_of(error: BaseException) -> str:
+    """The recipe section whose class raised ``error``: ``data`` when the raise is in zoo/data, else ``model``."""
+    tb, section = error.__traceback__, "model"
+    while tb is not None:
+        if f"{os.sep}zoo{os.sep}data{os.sep}" in tb.tb_frame.f_code.co_filename:
+            section = "data"
+        elif "lightning" in tb.tb_frame.f_code.co_filename and "trainer" in tb.tb_frame.f_code.co_filename:
+            section = "trainer"
+        tb = tb.tb_next
+    return section
+
+
+def explicit_check(error: BaseException) -> bool:
+    """A ``ValueError`` raised by an explicit check of a recipe value in a LightningModule or DataModule
+    (``raise ValueError(...)`` in zoo/variants or zoo/data, the modules that predate :class:`ZooError`), not
+    one from deeper code: a user's mistake."""
+    import linecache
+
+    if not isinstance(error, ValueError) or isinstance(error, ZooError):
+        return False
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    file = tb.tb_frame.f_code.co_filename
+    in_checks = any(f"{os.sep}zoo{os.sep}{d}{os.sep}" in file for d in ("variants", "data"))
+    return in_checks and linecache.getline(file, tb.tb_lineno).strip().startswith("raise ValueError(")
+
+
+def user_message(error: BaseException, ckpt_path: str | None) -> str | None:
+    """The one-line message for a user error or an environment fault behind ``error`` (a
+    :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
+    of memory, a checkpoint of another configuration); None for anything else (a bug keeps its traceback)."""
+    from .fileio import DISK_ERRNOS, describe_os_error
+
+    seen = set()
+    stack = [error]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ZooError) or explicit_check(e):
+            return str(e)
+        text = str(e)
+        if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
+            return " ".join(text.split())
+        if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
+            return describe_os_error(e.filename or "a run file", e)
+        if out_of_memory(e):
+            return ("out of memory: use smaller images (--data.size, --data.image_size, --data.crop_size), a smaller "
+                    "--data.batch_size or a smaller network")
+        if isinstance(e, RuntimeError) and text.startswith("Error(s) in loading state_dict") and ckpt_path:
+            detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
+            return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
+                    "resume with the options of the run that wrote it, or start without --ckpt_path")
+        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+    return None
