@@ -596,3 +596,40 @@ def test_zoo_stylize_cli_folder(trained_ckpt, tmp_path):
     assert out.shape == (1, 3, 20, 28)
     assert (out - expected).abs().max() <= 1 / 255 + 1e-6  # 8-bit rounding
     assert (tmp_path / "out" / "p1.jpg").is_file()
+
+
+def test_image_grids_callback_writes_and_logs_each_grid_on_its_epochs(tmp_path):
+    """zoo.variants.callbacks.ImageGrids (CycleGAN's samples, the perceptual variant's validation grid): every
+    n-th epoch and the last, one PNG per grid named by epoch and step, sent to the loggers that take images (W&B's
+    log_image, TensorBoard's add_image), none from rank 1, a smoke run or a sanity check."""
+    from types import SimpleNamespace
+
+    from zoo.io import load_image
+    from zoo.variants.callbacks import ImageGrids
+
+    logged = []
+    wandb_like = SimpleNamespace(log_image=lambda key, images, step: logged.append(("wandb", key, step)))
+    tensorboard_like = SimpleNamespace(experiment=SimpleNamespace(
+        add_image=lambda key, image, step: logged.append(("tb", key, step))))
+    trainer = SimpleNamespace(log_dir=str(tmp_path), default_root_dir=None, global_rank=0, fast_dev_run=False,
+                              max_epochs=5, sanity_checking=False, loggers=[wandb_like, tensorboard_like])
+    grid = torch.rand(3, 10, 12)
+    module = SimpleNamespace(current_epoch=0, global_step=0, image_grids=lambda: {"AtoBtoA": grid})
+    callback = ImageGrids("samples", "epoch{epoch:04d}_step{step:07d}_{name}.png", "samples/{name}", every_n_epochs=2)
+    for epoch in range(5):
+        module.current_epoch, module.global_step = epoch, 3 * (epoch + 1)
+        callback.on_train_epoch_end(trainer, module)
+        callback.on_validation_epoch_end(trainer, module)  # a train-stage callback: nothing after validation
+    names = sorted(p.name for p in (tmp_path / "samples").iterdir())
+    assert names == ["epoch0001_step0000006_AtoBtoA.png", "epoch0003_step0000012_AtoBtoA.png",
+                     "epoch0004_step0000015_AtoBtoA.png"]  # epochs 2 and 4 (1-based), and the last
+    torch.testing.assert_close(load_image(tmp_path / "samples" / names[0])[0], grid, atol=1 / 255, rtol=0)
+    assert logged == [(kind, "samples/AtoBtoA", step) for step in (6, 12, 15) for kind in ("wandb", "tb")]
+    validation = ImageGrids("val_images", "epoch{epoch:03d}-step{step:07d}.png", "val/stylized", stage="validation")
+    for rank, smoke, sanity in ((1, False, False), (0, True, False), (0, False, True)):
+        t = SimpleNamespace(**{**vars(trainer), "global_rank": rank, "fast_dev_run": smoke, "sanity_checking": sanity})
+        validation.on_validation_epoch_end(t, module)
+        validation.on_train_epoch_end(t, module)
+    assert not (tmp_path / "val_images").exists()
+    validation.on_validation_epoch_end(trainer, module)
+    assert [p.name for p in (tmp_path / "val_images").iterdir()] == ["epoch004-step0000015.png"]
