@@ -13,8 +13,6 @@ import hashlib
 import inspect
 import io
 import json
-import shutil
-import sys
 import zipfile
 from pathlib import Path
 

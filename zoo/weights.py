@@ -1,4 +1,6 @@
-"""The table of pretrained weights: one frozen entry per tag, with everything needed to load and cite it.
+"""The record of pretrained weights, one frozen entry per tag with everything needed to load and cite it, and
+:data:`WEIGHTS`, the table of them. The entries are declared beside their networks, in their family's
+``pretrained`` (``zoo/nets/<family>.py``); :mod:`zoo.families` registers them here when it finds the family.
 
 Names. Every entry has a short *tag* that is also its ``hubconf.py`` entry point and its
 ``zoo.create_model`` name (``johnson_candy``, ``cyclegan_photo2anime``), and a timm-style
@@ -11,7 +13,7 @@ Where the weights come from (exactly one of these holds for every entry):
 * ``published=True``: a ``.safetensors`` file in a Hugging Face Hub repository, pinned to a commit
   (``revision``, 40 hex digits) and checked against ``sha256`` before it is read (:mod:`zoo.download`).
 * ``canonical=CanonicalSource(...)``: the public checkpoint of the reference implementation, downloaded
-  from its original URL (https), verified against the hash pinned here (``pin``, citing a source
+  from its original URL (https), verified against the hash pinned in the entry (``pin``, citing a source
   independent of the download; :mod:`zoo.download`), read with ``torch.load(weights_only=True)`` and
   converted by the importer named in ``converter`` on every use (until we mirror it on the Hub).
 * neither: our own weights that are not published yet; ``pretrained=True`` raises an error that names
