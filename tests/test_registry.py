@@ -57,6 +57,8 @@ def test_discovery_runs_once_before_the_first_lookup():
     assert calls == []
     assert reg.names() == ["found0", "mine"] and "found0" in reg and reg.get("found0") == 0 and len(reg) == 2
     assert calls == [0]
+    found = Registry("thing", discover=lambda: found.register("found", 1))
+    assert found.unregister("found") == 1 and "found" not in found  # removing a found name finds it first
 
 
 def test_the_zoo_registries_are_one_class():

@@ -34,6 +34,7 @@ import pkgutil
 import sys
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -234,34 +235,33 @@ class Family:
 class FamilyRegistry(Registry[Family]):
     """The families by name: a :class:`zoo.registry.Registry` whose :meth:`register` takes the record
     (under its name; its deprecated ``aliases`` are reserved) and registers its ``pretrained`` entries in
-    ``weights``. On first use it finds the families the way plugins are found: the ``FAMILY`` of every
+    ``weights`` (by default a table of its own). On first use it finds the families the way plugins are found: the ``FAMILY`` of every
     module of ``packages`` (built-in: ``zoo.nets``), then the ``stylezoo.families`` entry points."""
 
     def __init__(self, packages: tuple[str, ...] = (), weights: WeightsTable | None = None) -> None:
         super().__init__("family", listing="families", discover=self._find)
         self._packages = packages
-        self._weights = weights
+        self._weights = weights if weights is not None else WeightsTable()
 
     def register(self, family: Family) -> Family:  # type: ignore[override]
         if not isinstance(family, Family):
             raise TypeError(f"expected a zoo.families.Family, got {type(family).__name__}")
         super().register(family.name, family, reserved=family.aliases)
-        if self._weights is not None:
-            done = []
-            try:
-                for entry in family.pretrained:
-                    done.append(self._weights.register(entry).tag)
-            except BaseException:  # all of the family or none of it
-                for tag in done:
-                    self._weights.unregister(tag)
-                super().unregister(family.name)
-                raise
+        done = []
+        try:
+            for entry in family.pretrained:
+                done.append(self._weights.register(entry).tag)
+        except BaseException:  # all of the family or none of it
+            for tag in done:
+                self._weights.unregister(tag)
+            super().unregister(family.name)
+            raise
         return family
 
     def unregister(self, name: str) -> Family:
         """Remove a family and its pretrained entries (tests register temporary ones)."""
         family = super().unregister(name)
-        for entry in family.pretrained if self._weights is not None else ():
+        for entry in family.pretrained:
             self._weights.unregister(entry.tag)
         return family
 
@@ -275,8 +275,6 @@ class FamilyRegistry(Registry[Family]):
                 family = vars(importlib.import_module(info.name)).get("FAMILY")
                 if isinstance(family, Family):
                     self.register(family)
-        from importlib.metadata import entry_points
-
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             try:
                 obj = ep.load()

@@ -85,6 +85,7 @@ class Registry(Mapping[str, T]):
 
     def unregister(self, name: str) -> T:
         """Remove ``name`` with its aliases and reserved names (tests register temporary entries)."""
+        self.discover()
         obj = self._items.pop(name)
         for table in (self._aliases, self._reserved):
             for key in [k for k, v in table.items() if v == name]:
