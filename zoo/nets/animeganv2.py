@@ -31,7 +31,7 @@ up-sampling, a 4 * floor(H / 4) x 4 * floor(W / 4) output): that mode is not off
 
 The port raises on sides under :data:`MIN_SIZE` (8 px: the 1/4-resolution map must be at least 2 px for the
 reflection pads of ``block_b``); smaller images are padded at the bottom/right by repeating the last
-row/column, run, and cropped.
+row/column, run, and cropped. :data:`FAMILY` declares the ``animeganv2`` family with the port's four generators.
 """
 
 from __future__ import annotations

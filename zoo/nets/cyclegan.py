@@ -19,6 +19,7 @@ a multiple of 4: that would enter the instance norm statistics); its output is t
 the reference's reflection pads fail) are first padded by repeating the last row/column (the contract of
 :class:`zoo.nets.base.ZooNet`).
 Weights are initialised from N(0, 0.02) with zero biases (paper, appendix 7.1; reference ``init_weights``).
+:data:`FAMILY` declares the ``cyclegan`` family with its tags: the 18 official generators and ours.
 """
 
 from __future__ import annotations
