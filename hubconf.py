@@ -4,9 +4,9 @@
     torch.hub.help("<owner>/<repo>", "johnson_candy")
     model = torch.hub.load("<owner>/<repo>", "cyclegan_photo2anime", pretrained=True)
 
-The functions are generated when this file is imported, from the family declarations (zoo/families.py)
-and the weights table (zoo/weights.py), each with a docstring saying what it builds and where its
-weights come from; each only forwards to ``zoo.create_model``. A tag (``johnson_candy``,
+The functions are generated when this file is imported, from the family declarations (each family's
+FAMILY in zoo/nets/<name>.py, found by zoo.families) and their pretrained tags (zoo.weights.WEIGHTS), each
+with a docstring saying what it builds and where its weights come from; each only forwards to ``zoo.create_model``. A tag (``johnson_candy``,
 ``adain_original``) and a family with a default tag (``adain``) load trained weights by default, as
 their names promise (for tags not published yet that is an error naming the recipe that trains them);
 a family without one (``johnson``, ``cyclegan``) builds random weights. ``pretrained=False`` builds any

@@ -1,5 +1,6 @@
 """``python -m benchmarks.families_table``: the README's table of model families, from the family records
-(zoo/families.py) and the weights table (zoo/weights.py), so that no hand-written family list can go stale.
+(each family's FAMILY in zoo/nets/<name>.py, with its pretrained tags), so that no hand-written family list can go
+stale.
 
 The table is written between ``<!-- families-table:start -->`` and ``<!-- families-table:end -->`` of README.md.
 

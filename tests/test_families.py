@@ -1,15 +1,21 @@
-"""The family declarations (zoo/families.py): one record per family, read by every command.
+"""The family declarations (``FAMILY`` beside each network, zoo/nets/<name>.py): one record per family, found
+by zoo.families and read by every command.
 
 A throwaway family is declared in this module only (a one-convolution network, its stylizer and
 loader) and registered twice: in-process (``FAMILIES.register``) and as a third-party plugin through the
 ``stylezoo.families`` entry-point group (a ``*.dist-info`` folder written to a temporary directory on
 PYTHONPATH). No other file of the repository names it, yet ``zoo list``, ``zoo stylize``,
 ``zoo.create_model``, ``zoo export``, ``zoo publish`` and ``benchmarks.run`` all take it.
+
+A throwaway weights-only family is added to a copy of the package as a contributor adds one (docs/design.md,
+"Adding a family"): its network module in zoo/nets/ and nothing else, which ``zoo list``, ``zoo stylize``,
+torch.hub's listing and the weights lookup then all know.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +29,7 @@ from torch import nn
 import zoo
 from zoo.families import FAMILIES, ENTRY_POINT_GROUP, Family, FamilyRegistry, ZooDeprecationWarning, resolve
 from zoo.registry import UnknownNameError
+from zoo.weights import WEIGHTS, PretrainedWeights
 from zoo.stylize import StylizeOptions, build_stylizer
 
 NAME = "tinyfam"
@@ -262,6 +269,108 @@ def test_an_entry_point_family_in_zoo_list_and_zoo_stylize(plugin_env, tiny_weig
 
     expected = ref(load_image(images["content"])).detach()
     assert (load_image(out) - expected).abs().max() <= 1 / 255 + 1e-6
+
+
+# A weights-only family as a contributor writes it: zoo/nets/<name>.py, the network (a box blur), its converter
+# of the upstream checkpoint and its declaration with one pretrained tag. Nothing else of the package changes.
+BOXBLUR = "boxblur"
+BOXBLUR_MODULE = f'''"""A box blur: a weights-only family (tests/test_families.py)."""
+
+from torch import Tensor, nn
+
+from ..families import Family
+from ..pins import Pin
+from ..weights import CanonicalSource, PretrainedWeights
+from .base import ZooNet
+
+CONVERTER = f"{{__name__}}.convert_upstream_state_dict"
+
+
+class BoxBlur(ZooNet):
+    def __init__(self, radius: int = 1) -> None:
+        super().__init__()
+        self.radius = radius
+        self.blur = nn.Conv2d(3, 3, 2 * radius + 1, padding=radius, padding_mode="replicate", groups=3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.any_size(lambda t: self.blur(t).clamp(0, 1), x)
+
+
+def convert_upstream_state_dict(sd):
+    return {{f"blur.{{k}}": v for k, v in sd.items()}}
+
+
+FAMILY = Family(
+    name="{BOXBLUR}", description="a throwaway box blur (tests/test_families.py)",
+    stylizer="zoo.stylizers:build_image_stylizer", network=f"{{__name__}}:BoxBlur", converters=(CONVERTER,),
+    pretrained=(PretrainedWeights(
+        tag="{BOXBLUR}_soft", name="{BOXBLUR}.soft", arch="{BOXBLUR}", description="a 5 x 5 box blur",
+        licence="mit", training_data="none", repo_id="stylezoo/{BOXBLUR}-soft", config={{"radius": 2}},
+        canonical=CanonicalSource(url="https://example.invalid/soft.pth", converter=CONVERTER, licence="mit",
+                                  citation="tests/test_families.py", pin=Pin(unpinned="a test file")),
+    ),),
+)
+'''
+
+
+def test_a_weights_only_family_is_its_network_module(offline_env, images, tmp_path):
+    """docs/design.md's count of a weights-only family: a copy of the package with only zoo/nets/boxblur.py
+    added lists it (``zoo list``, ``zoo list --pretrained``, torch.hub's hubconf listing), looks its tag up,
+    and stylises with it (``--weights random``, the smoke path)."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO / "zoo", checkout / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "hubconf.py", checkout / "hubconf.py")
+    (checkout / "zoo" / "nets" / f"{BOXBLUR}.py").write_text(BOXBLUR_MODULE)
+    out = tmp_path / "blurred.png"
+    argv = [["list"], ["list", "--pretrained"],
+            ["stylize", str(images["content"]), "--model", BOXBLUR, "--weights", "random", "-o", str(out)]]
+    code = f"""
+import torch, zoo
+from zoo.cli import main
+from zoo.weights import get_weights
+torch.hub._get_cache_or_reload = lambda *a, **k: {str(checkout)!r}  # torch.hub.list of this checkout
+print("hub", torch.hub.list("local/stylezoo"))
+entry = get_weights("{BOXBLUR}.soft")
+print("weights", entry.tag, entry.arch, dict(entry.config), zoo.FAMILIES["{BOXBLUR}"].converters == (entry.canonical.converter,))
+print("status", [main(a) for a in {argv!r}])
+"""
+    env = {**offline_env, "PYTHONPATH": str(checkout)}
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=WAIT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[-1] == "status [0, 0, 0]", r.stderr
+    hub = next(line for line in lines if line.startswith("hub "))
+    assert f"'{BOXBLUR}'" in hub and f"'{BOXBLUR}_soft'" in hub
+    assert f"weights {BOXBLUR}_soft {BOXBLUR} {{'radius': 2}} True" in lines
+    assert any(line.split() == [BOXBLUR, "a", "throwaway", "box", "blur", "(tests/test_families.py)"]
+               for line in lines)  # zoo list, with its description
+    assert any(line.split()[:3] == [f"{BOXBLUR}_soft", BOXBLUR, "mit"] and "canonical, converted on first use" in line
+               for line in lines)  # zoo list --pretrained
+    from zoo.io import load_image
+
+    assert load_image(out).shape == load_image(images["content"]).shape
+    assert not (REPO / "zoo" / "nets" / f"{BOXBLUR}.py").exists() and BOXBLUR not in FAMILIES  # only the copy
+
+
+def test_every_family_has_its_test_and_its_docs_page():
+    """The rest of a family's count (docs/design.md): tests/test_<name>.py and docs/<name>.md."""
+    for name in FAMILIES.names():
+        assert (REPO / "tests" / f"test_{name}.py").is_file(), name
+        assert (REPO / "docs" / f"{name}.md").is_file(), name
+
+
+def test_a_family_whose_tag_is_taken_is_refused_whole():
+    """A family registers with its pretrained entries, all or nothing."""
+    taken = WEIGHTS.get(WEIGHTS.names()[0])
+    clash = Family(name=NAME, description="d", stylizer="x:y",
+                   pretrained=(PretrainedWeights(**{**{f: getattr(taken, f) for f in taken.__dataclass_fields__},
+                                                    "arch": NAME, "name": f"{NAME}.x"}),))
+    with pytest.raises(KeyError, match=f"pretrained weights '{taken.tag}' are already registered"):
+        FAMILIES.register(clash)
+    assert NAME not in FAMILIES and WEIGHTS.get(taken.tag) is taken
+    with pytest.raises(ValueError, match=f"its pretrained entries must have arch {NAME!r}"):
+        Family(name=NAME, description="d", stylizer="x:y", pretrained=(taken,))
 
 
 def test_a_deprecated_name_prints_one_warning_line(offline_env, tmp_path):

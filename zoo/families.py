@@ -1,19 +1,22 @@
-"""What a model family is, declared once, and the one resolver of model names.
+"""What a model family is, the registry that finds the families, and the one resolver of model names.
 
 A :class:`Family` record says everything the rest of Stylezoo needs to know about a family: its
 network builder, its LightningModule, the state-dict prefix of the network inside a training
 checkpoint, its converters of canonical checkpoints, its stylizer and the ``zoo stylize`` options that
 stylizer supports, whether it needs trained weights or style images, its default pretrained tag, its
-recipes and its peak memory per pixel. Code is referenced by dotted string (``"module:attribute"``) and
-imported on first use, so reading the declarations imports neither the networks nor Lightning.
+pretrained weights entries, its recipes and its peak memory per pixel. Each family declares its record
+beside its network, as ``FAMILY`` in ``zoo/nets/<name>.py`` (timm's pattern of configs in the model module);
+code in other modules is referenced by dotted string (``"module:attribute"``) and imported on first use, so
+reading the declarations imports no stylizer, no loader and not Lightning.
 
 Everything that lists or dispatches on families reads :data:`FAMILIES`: ``zoo.create_model`` and
 ``list_models`` (:mod:`zoo.factory`), ``zoo stylize`` (:mod:`zoo.stylize`), ``zoo export``,
 ``zoo convert``, ``zoo publish`` (:mod:`zoo.publish`), ``zoo list``, ``zoo demo``, ``benchmarks.run``,
 ``hubconf.py`` and the parametrised tests.
 
-Third-party packages add families through the ``stylezoo.families`` entry-point group; an entry point
-names a :class:`Family` (or a list of them)::
+Families are found on first use, the built-in ones the way plugins are: the ``FAMILY`` of each module of
+``zoo.nets`` (a new family is its module there: no table to edit), then the ``stylezoo.families`` entry-point
+group of third-party packages, where an entry point names a :class:`Family` (or a list of them)::
 
     [project.entry-points."stylezoo.families"]
     mynet = "mypackage.family:FAMILY"
@@ -27,14 +30,17 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 import sys
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from .errors import ConfigError
-from .registry import UnknownNameError
+from .registry import Registry, UnknownNameError
+from .weights import WEIGHTS, PretrainedWeights, WeightsTable
 
 __all__ = ["Family", "FAMILIES", "Resolved", "resolve", "load", "ENTRY_POINT_GROUP", "ZooDeprecationWarning",
            "UNIVERSAL_OPTIONS", "deprecated_names", "one_line_warnings", "deprecated",
@@ -142,6 +148,8 @@ class Family:
         training_networks: names in ``zoo.registry.MODELS`` that are parts of training only
             (discriminators): ``create_model`` builds them, listings leave them out.
         aliases: deprecated names of the family (architecture names of an earlier release).
+        pretrained: the family's pretrained tags (:class:`zoo.weights.PretrainedWeights`, ``arch`` the
+            family's name), registered in :data:`zoo.weights.WEIGHTS` with the family.
     """
 
     name: str
@@ -166,14 +174,18 @@ class Family:
     state_bytes_per_pixel: int = 0
     training_networks: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    pretrained: tuple[PretrainedWeights, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", frozenset(self.options))
+        object.__setattr__(self, "pretrained", tuple(self.pretrained))
         object.__setattr__(self, "checkpoint_prefix", MappingProxyType(dict(self.checkpoint_prefix)))
         if not self.name.isidentifier() or self.name != self.name.lower():
             raise ValueError(f"family name {self.name!r} must be a lower-case Python identifier")
         if not self.checkpoint_prefix:
             raise ValueError(f"family {self.name!r}: checkpoint_prefix needs at least one entry")
+        if any(entry.arch != self.name for entry in self.pretrained):
+            raise ValueError(f"family {self.name!r}: its pretrained entries must have arch {self.name!r}")
 
     @property
     def supports(self) -> frozenset[str]:
@@ -217,164 +229,66 @@ class Family:
 
 
 # --------------------------------------------------------------------------------------------------
-# The registry of families: the built-in declarations, then the entry points
+# The registry of families: the built-in modules, then the entry points
 # --------------------------------------------------------------------------------------------------
 
-class FamilyRegistry(Mapping[str, Family]):
-    """The families by name. Like :class:`zoo.registry.Registry`: registering a name twice is an error and
-    an unknown name lists the valid ones. Entry-point families are discovered on first use."""
+class FamilyRegistry(Registry[Family]):
+    """The families by name: a :class:`zoo.registry.Registry` whose :meth:`register` takes the record
+    (under its name; its deprecated ``aliases`` are reserved) and registers its ``pretrained`` entries in
+    ``weights`` (by default a table of its own). On first use it finds the families the way plugins are found: the ``FAMILY`` of every
+    module of ``packages`` (built-in: ``zoo.nets``), then the ``stylezoo.families`` entry points."""
 
-    def __init__(self) -> None:
-        self._families: dict[str, Family] = {}
-        self._discovered = False
+    def __init__(self, packages: tuple[str, ...] = (), weights: WeightsTable | None = None) -> None:
+        super().__init__("family", listing="families", discover=self._find)
+        self._packages = packages
+        self._weights = weights if weights is not None else WeightsTable()
 
-    def register(self, family: Family) -> Family:
+    def register(self, family: Family) -> Family:  # type: ignore[override]
         if not isinstance(family, Family):
             raise TypeError(f"expected a zoo.families.Family, got {type(family).__name__}")
-        taken = {n for f in self._families.values() for n in (f.name, *f.aliases)}
-        for key in (family.name, *family.aliases):
-            if key in taken:
-                raise KeyError(f"family {key!r} is already registered")
-        self._families[family.name] = family
+        super().register(family.name, family, reserved=family.aliases)
+        done = []
+        try:
+            for entry in family.pretrained:
+                done.append(self._weights.register(entry).tag)
+        except BaseException:  # all of the family or none of it
+            for tag in done:
+                self._weights.unregister(tag)
+            super().unregister(family.name)
+            raise
         return family
 
     def unregister(self, name: str) -> Family:
-        """Remove a family (tests register temporary ones)."""
-        return self._families.pop(name)
+        """Remove a family and its pretrained entries (tests register temporary ones)."""
+        family = super().unregister(name)
+        for entry in family.pretrained:
+            self._weights.unregister(entry.tag)
+        return family
 
-    def _discover(self) -> None:
-        if self._discovered:
-            return
-        self._discovered = True
-        from importlib.metadata import entry_points
+    def alias_of(self, name: str) -> str | None:
+        """The family a deprecated family name stands for, or None."""
+        return self.reserved_by(name)
 
+    def _find(self) -> None:
+        for package in self._packages:  # a broken built-in module is a bug: it raises
+            for info in pkgutil.iter_modules(importlib.import_module(package).__path__, f"{package}."):
+                family = vars(importlib.import_module(info.name)).get("FAMILY")
+                if isinstance(family, Family):
+                    self.register(family)
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             try:
                 obj = ep.load()
                 for family in obj if isinstance(obj, (list, tuple)) else [obj]:
-                    if self._families.get(family.name) is not family:  # a name clash is refused, logged
+                    if self._items.get(family.name) is not family:  # a name clash is refused, logged
                         self.register(family)
             except Exception as e:  # one broken plugin must not break the zoo
                 log.warning("entry point %s = %s (%s): not loaded: %s: %s", ep.name, ep.value, ENTRY_POINT_GROUP,
                             type(e).__name__, e)
 
-    def get(self, name: str, default: Any = None) -> Family:  # type: ignore[override]
-        """The family ``name``; an unknown name raises :class:`UnknownNameError` (``default`` is not used:
-        a missing family is always an error)."""
-        self._discover()
-        if name in self._families:
-            return self._families[name]
-        raise UnknownNameError(f"unknown family {name!r}; valid families: {', '.join(self.names()) or '(none)'}")
 
-    def __getitem__(self, name: str) -> Family:
-        return self.get(name)
-
-    def names(self) -> list[str]:
-        self._discover()
-        return sorted(self._families)
-
-    def __contains__(self, name: object) -> bool:
-        self._discover()
-        return name in self._families
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
-
-    def __len__(self) -> int:
-        return len(self.names())
-
-    def alias_of(self, name: str) -> str | None:
-        """The family a deprecated family name stands for, or None."""
-        self._discover()
-        return next((f.name for f in self._families.values() if name in f.aliases), None)
-
-
-FAMILIES = FamilyRegistry()
-
-
-# The built-in families.
-FAMILIES.register(Family(
-    name="gatys",
-    description="Gatys et al. 2016 optimisation-based style transfer (no trained network)",
-    stylizer="zoo.gatys:GatysStylizer",
-    # weights: only ``random`` (a random VGG, the smoke path every family shares)
-    options=frozenset({"weights", "style_weights", "steps", "scales", "preserve_color", "backbone_weights", "seed",
-                       "masks", "tile"}),
-    module="zoo.variants.gatys:Gatys",
-    needs_weights=False,
-    needs_style=True,
-    random_weights=True,
-    recipes=("gatys",),
-    # Peak memory per output pixel, measured with `zoo stylize` on CPU at 384 and 768 px (random weights,
-    # ru_maxrss): gatys ~2.2-2.4 KB (VGG19 activations and their gradients), adain ~1.2 KB, cyclegan
-    # ~1.2 KB, johnson ~0.6-0.8 KB. Rounded up.
-    bytes_per_pixel=2600,
-    # --tile: the image, its gradient and L-BFGS's 2 x 5 history vectors at the least (zoo.gatys shrinks the
-    # history from 50 where the memory is short) at 12 B each, the content's relu4_2 target (32 B).
-    state_bytes_per_pixel=14 * 12 + 32,
-))
-FAMILIES.register(Family(
-    name="johnson",
-    description="Johnson et al. 2016 feed-forward image transformation network (one style per network)",
-    stylizer="zoo.stylizers:build_image_stylizer",
-    options=frozenset({"tile", "preserve_color"}),
-    network="zoo.nets.johnson:TransformerNet",
-    module="zoo.variants.johnson:PerceptualVariant",
-    former_modules=("zoo.variants.perceptual.PerceptualVariant",),
-    converters=("zoo.nets.johnson.convert_fast_neural_style_state_dict",),
-    importers=("zoo.nets.johnson:FAST_NEURAL_STYLE",),
-    recipes=("johnson",),
-    bytes_per_pixel=900,
-))
-FAMILIES.register(Family(
-    name="cyclegan",
-    description="CycleGAN ResNet generator of Zhu et al. 2017 (unpaired image-to-image translation)",
-    stylizer="zoo.stylizers:build_image_stylizer",
-    options=frozenset({"direction", "tile", "preserve_color"}),
-    network="zoo.nets.cyclegan:ResnetGenerator",
-    module="zoo.variants.cyclegan:CycleGAN",
-    checkpoint_prefix={"AtoB": "G_AB.", "BtoA": "G_BA."},
-    loader_options=("direction",),
-    converters=("zoo.nets.cyclegan.convert_official_state_dict",),
-    importers=("zoo.nets.cyclegan:OFFICIAL",),
-    recipes=("cyclegan_horse2zebra", "cyclegan_photo2anime"),
-    bytes_per_pixel=1300,
-    training_networks=("cyclegan_patchgan",),
-    aliases=("cyclegan_resnet",),
-))
-FAMILIES.register(Family(
-    name="adain",
-    description="AdaIN network of Huang & Belongie 2017 (arbitrary style transfer: content and style images)",
-    stylizer="zoo.stylizers:build_adain_stylizer",
-    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights", "tile"}),
-    network="zoo.nets.adain:AdaINNet",
-    module="zoo.variants.adain:AdaINGAN",
-    former_modules=("zoo.variants.adain_gan.AdaINGAN",),
-    network_config="zoo.nets.adain:net_config_from_hparams",
-    loader_options=("backbone_weights",),
-    converters=("zoo.nets.adain.convert_pytorch_adain_state_dict",),
-    importers=("zoo.nets.adain:PYTORCH_ADAIN",),
-    needs_style=True,
-    random_weights=True,
-    default_tag="adain_original",
-    recipes=("adain", "adain_plain"),
-    bytes_per_pixel=1300,
-))
-
-
-FAMILIES.register(Family(
-    name="animeganv2",
-    description="AnimeGANv2 generator (Chen, Liu & Chen; bryandlee/animegan2-pytorch's port): photo to anime",
-    stylizer="zoo.stylizers:build_image_stylizer",
-    options=frozenset({"tile", "preserve_color"}),
-    network="zoo.nets.animeganv2:AnimeGANv2Generator",
-    module="zoo.variants.animeganv2:AnimeGANv2",
-    checkpoint_prefix={"": "generator."},
-    converters=("zoo.nets.animeganv2.convert_bryandlee_state_dict",),
-    importers=("zoo.nets.animeganv2:BRYANDLEE",),
-    default_tag="animeganv2_paprika",
-    recipes=("animeganv2",),
-))
+#: The families: every module of zoo.nets that declares a ``FAMILY``, and the plugins' entry points.
+FAMILIES = FamilyRegistry(packages=("zoo.nets",), weights=WEIGHTS)
+WEIGHTS.discover_by(FAMILIES.discover)  # the weights entries are declared with their families
 
 
 # --------------------------------------------------------------------------------------------------
@@ -401,8 +315,6 @@ class Resolved:
 
 def deprecated_names() -> dict[str, str]:
     """{deprecated name: the name that replaces it}: family aliases and the weights entries' former names."""
-    from .weights import WEIGHTS
-
     out = {alias: f.name for f in (FAMILIES.get(n) for n in FAMILIES.names()) for alias in f.aliases}
     for tag in WEIGHTS.names():
         entry = WEIGHTS.get(tag)
@@ -424,8 +336,6 @@ def resolve(name: str, *, warn: bool = True, prefix_tags: bool = False) -> Resol
     default tag is ``adain_original``). ``prefix_tags``: a name ``<family>_<tag>`` that is no weights
     entry still resolves to ``<family>`` with the name as its tag (stylizers registered by other code,
     ``benchmarks.run --import``). Unknown names raise :class:`UnknownNameError` listing the valid ones."""
-    from .weights import WEIGHTS
-
     if not isinstance(name, str):
         raise TypeError(f"a model name must be a string, not {type(name).__name__}")
     if name in FAMILIES:
@@ -454,6 +364,4 @@ def resolve(name: str, *, warn: bool = True, prefix_tags: bool = False) -> Resol
 
 def model_names() -> list[str]:
     """Every family and pretrained tag (the names ``zoo stylize --model`` takes), sorted."""
-    from .weights import WEIGHTS
-
     return sorted(set(FAMILIES.names()) | set(WEIGHTS.names()))

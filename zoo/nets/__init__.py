@@ -1,5 +1,7 @@
 """The networks we publish: plain nn.Modules on one base (:class:`zoo.nets.base.ZooNet`: any-size contract,
-strict loading, hub mixin) with JSON-serialisable constructor arguments, and their converters."""
+strict loading, hub mixin) with JSON-serialisable constructor arguments, their converters, and each family's
+declaration (``FAMILY``, with its pretrained tags), which :data:`zoo.families.FAMILIES` finds by scanning this
+package: a new family is its module here, no line of this file."""
 
 from .animeganv2 import AnimeGANv2Generator, convert_bryandlee_state_dict
 from .adain import AdaINNet, StyleCode, convert_pytorch_adain_state_dict

@@ -11,11 +11,13 @@ The network (:class:`AdaINNet`) has three parts:
   checkpoints: the encoder is re-created from the weight source named in the config
   (``backbone_weights``: ``"caffe"`` -- the Caffe-normalised VGG of the original code -- by default);
 * adaptive instance normalisation (paper eq. 8), ``AdaIN(x, y) = sigma(y) (x - mu(x)) / sigma(x) + mu(y)``
-  with per-channel statistics over H, W computed in float32 and ``sigma = sqrt(var + eps)``;
-* a decoder that mirrors the encoder (paper sec. 6.1): nearest-neighbour upsampling instead of pooling,
-  reflection padding everywhere, no normalisation layers; its layout is pytorch-AdaIN's ``decoder``
-  (convolutions 512-256 | up | 256-256 x3, 256-128 | up | 128-128, 128-64 | up | 64-64, 64-3), and each
-  convolution is named after the encoder layer it mirrors (``conv4_1`` ... ``conv1_1``).
+  with per-channel statistics over H, W computed in float32 and ``sigma = sqrt(var + eps)``
+  (:mod:`zoo.nets.adain_stats`);
+* a decoder that mirrors the encoder (paper sec. 6.1), pytorch-AdaIN's (:mod:`zoo.nets.adain_decoder`, with
+  the importer of its published ``decoder.pth``).
+
+The module also declares the ``adain`` family (:data:`FAMILY`) and its pretrained tags: pytorch-AdaIN's
+decoder and our AdaIN-GAN (:mod:`zoo.variants.adain`).
 
 Inference (:meth:`AdaINNet.forward`) supports the paper's controls (sec. 7.2): the content-style
 trade-off ``alpha`` (eq. 14), interpolation of several styles with weights (a convex combination of
@@ -36,7 +38,7 @@ Statistics of a reused style image are computed once: :meth:`AdaINNet.encode_sty
 place or freed).
 
 Matching the reference code exactly: pytorch-AdaIN computes the variance with ``Tensor.var``, i.e.
-*unbiased* (divides by H*W - 1), while the paper and :func:`zoo.losses.mean_std` use the biased
+*unbiased* (divides by H*W - 1), while the paper and :func:`zoo.stats.mean_std` use the biased
 estimate. ``unbiased_std=True`` reproduces the reference; checkpoints imported with
 :func:`convert_pytorch_adain_state_dict` are meant to be run with it (``from_pytorch_adain`` sets it).
 The difference is a factor sqrt(n / (n - 1)) on both standard deviations -- invisible at real sizes.
@@ -46,128 +48,42 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import ConfigError, NotFoundError
-from ..backbone import CAFFE_VGG19_URL, VGGEncoder
-from ..checkpoint import Importer, load_strict
-from ..stats import mean_std
+from ..backbone import VGGEncoder
+from ..checkpoint import load_strict
+from ..errors import ConfigError
+from ..families import Family
+from ..pins import Pin
 from ..registry import MODELS
+from ..stats import mean_std
+from ..tiling import min_tile
+from ..weights import HUB_OWNER, CanonicalSource, PretrainedWeights
+from .adain_decoder import CANONICAL, AdaINDecoder, convert_pytorch_adain_state_dict, pytorch_adain_config
+from .adain_stats import EPS, StyleCode, adaptive_instance_norm, normalise_weights
+from .adain_tiled import MARGIN, stylize_tiled
 from .base import ZooNet, moved_names, pad_to_min
-from .fast import (cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d,
-                   upsample_conv2d)
+from .fast import inference_on_cpu
 
 __all__ = [
     "AdaINNet", "AdaINDecoder", "StyleCode", "adaptive_instance_norm", "masks_to_tensor",
     "convert_pytorch_adain_state_dict", "pytorch_adain_config", "net_config_from_hparams", "CANONICAL",
-    "ENCODER_LAYERS",
+    "ENCODER_LAYERS", "FAMILY",
 ]
-
-# Canonical published weights of the reference implementation (README of naoto0804/pytorch-AdaIN,
-# GitHub release v0.0.0; trained on MS-COCO content and WikiArt style images, the paper's data).
-CANONICAL = {
-    # the decoder trained by pytorch-AdaIN's train.py (nn.Sequential state dict, see convert_... below)
-    "decoder": "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0/decoder.pth",
-    # the Caffe-normalised VGG19 of Gatys' and AdaIN's original code; zoo.backbone reads it as is
-    # (VGGEncoder(weights="caffe") downloads it, or weights=<path to vgg_normalised.pth>)
-    "vgg_normalised": CAFFE_VGG19_URL,
-}
 
 # Layers the encoder provides: the style loss reads relu1_1..relu4_1, AdaIN works on relu4_1 (paper sec. 6.1).
 ENCODER_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-EPS = 1e-5  # pytorch-AdaIN function.py calc_mean_std(eps=1e-5)
 # The smallest side pytorch-AdaIN takes: relu4_1 is at 1/8 scale (three ceil-mode poolings,
 # ceil(ceil(ceil(H / 2) / 2) / 2) px), which must be >= 2 for the reflection pad of 1 around conv4_1.
 MIN_SIZE = 9
 
-# The decoder, top to bottom: (name, in, out, upsample x2 after this layer). Mirrors VGG19 from relu4_1
-# down to the image; pytorch-AdaIN net.py `decoder` (nn.Sequential index of each conv in the last column).
-_DECODER = [
-    ("conv4_1", 512, 256, True, 1),
-    ("conv3_4", 256, 256, False, 5),
-    ("conv3_3", 256, 256, False, 8),
-    ("conv3_2", 256, 256, False, 11),
-    ("conv3_1", 256, 128, True, 14),
-    ("conv2_2", 128, 128, False, 18),
-    ("conv2_1", 128, 64, True, 21),
-    ("conv1_2", 64, 64, False, 25),
-    ("conv1_1", 64, 3, False, 28),
-]
-
-
-# ---------------------------------------------------------------------------------------- statistics
-def adaptive_instance_norm(content: Tensor, style_mean: Tensor, style_std: Tensor, eps: float = EPS,
-                           unbiased: bool = False) -> Tensor:
-    """AdaIN (paper eq. 8): content features normalised per channel, then given the style's mean/std.
-
-    Computed in float32; returns float32 features of ``content``'s shape.
-    """
-    c_mean, c_std = mean_std(content, eps, unbiased)
-    with torch.autocast(device_type=content.device.type, enabled=False):
-        return (content.float() - c_mean) / c_std * style_std.float() + style_mean.float()
-
-
-@dataclass(frozen=True)
-class StyleCode:
-    """What AdaIN needs of a style image: mean and std of its relu4_1 features, (1, C, 1, 1) float32."""
-
-    mean: Tensor
-    std: Tensor
-
-    def to(self, device: torch.device | str) -> "StyleCode":
-        return StyleCode(self.mean.to(device), self.std.to(device))
 
 
 # ---------------------------------------------------------------------------------------- networks
-class AdaINDecoder(nn.Module):
-    """The decoder of pytorch-AdaIN: 9 reflection-padded 3x3 convolutions, ReLU after all but the last,
-    nearest-neighbour x2 upsampling after conv4_1, conv3_1 and conv2_1. relu4_1 features -> RGB."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        for name, c_in, c_out, _, _ in _DECODER:
-            self.add_module(name, nn.Conv2d(c_in, c_out, 3))
-
-    def forward(self, h: Tensor) -> Tensor:
-        last = _DECODER[-1][0]
-        for name, _, _, up, _ in _DECODER:
-            h = getattr(self, name)(F.pad(h, (1, 1, 1, 1), mode="reflect"))
-            if name != last:
-                h = F.relu(h)
-            if up:
-                h = F.interpolate(h, scale_factor=2.0, mode="nearest")
-        return h
-
-    @torch.no_grad()
-    def forward_fast(self, h: Tensor) -> Tensor:
-        """:meth:`forward` within float rounding (~1e-6), for inference on CPU (what :meth:`AdaINNet.decode`
-        runs there without autograd), in channels_last: each upsampling + convolution as one 2x2
-        convolution per output phase at the low resolution (:func:`zoo.nets.fast.upsample_conv2d`: 16/36
-        of the multiply-adds), the last convolution to RGB as a 3x1 convolution to 9 channels and 3
-        shifted sums (:func:`zoo.nets.fast.narrow_conv2d`), weights converted once, ReLU in place."""
-        cache = self.__dict__.setdefault("_fast_weights", {})  # plain attribute: never in the state_dict
-        h, last, upsampled = h.contiguous(memory_format=torch.channels_last), _DECODER[-1][0], False
-        for name, _, _, up, _ in _DECODER:
-            conv = getattr(self, name)
-            if upsampled and is_upsample_conv(conv):
-                h = upsample_conv2d(conv, h, cache)
-            else:
-                if upsampled:
-                    h = F.interpolate(h, scale_factor=2.0, mode="nearest")
-                h = F.pad(h, (1, 1, 1, 1), mode="reflect")
-                h = narrow_conv2d(conv, h, cache) if is_narrow(conv) else F.conv2d(
-                    h, cached_weight(conv.weight, cache, id(conv), channels_last), conv.bias)
-            if name != last:
-                h = h.relu_()
-            upsampled = up
-        return h
-
-
 class AdaINNet(ZooNet):
     """AdaIN style transfer network: frozen VGG19 encoder to relu4_1, AdaIN, trained decoder.
 
@@ -318,7 +234,7 @@ class AdaINNet(ZooNet):
                     raise ConfigError("masks and style weights cannot be combined: each mask takes one style")
                 t = self._masked_adain(c, codes, masks)
             else:
-                w = _normalise_weights(style_weights, len(codes))
+                w = normalise_weights(style_weights, len(codes))
                 s_mean = sum(wi * code.mean for wi, code in zip(w, codes))
                 s_std = sum(wi * code.std for wi, code in zip(w, codes))
                 t = self.adain(c, s_mean, s_std)
@@ -391,7 +307,7 @@ class AdaINNet(ZooNet):
             styles = codes if not isinstance(styles, (Tensor, StyleCode)) else codes[0]
         h, w = content.shape[-2], content.shape[-1]
         if tile is not None:
-            out = self._tiled(content, styles, alpha, style_weights, masks, tile, progress).clamp(0, 1)
+            out = stylize_tiled(self, content, styles, alpha, style_weights, masks, tile, progress).clamp(0, 1)
             return preserve_luminance(out, content) if mode == "luminance" else out
         x = self._pad(content)
         c = self.encode(x)["relu4_1"]
@@ -415,21 +331,11 @@ class AdaINNet(ZooNet):
         """Pixels of context a tile needs on each side (:mod:`zoo.nets.adain_tiled`: the encoder's and
         decoder's receptive-field radius, 62 px, rounded up to 8); ``None`` for configs that pad the input to
         a multiple (``pad_multiple`` > 1), whose statistics depend on the padding and cannot be tiled."""
-        from .adain_tiled import MARGIN
-
         return MARGIN if self.pad_multiple == 1 else None
 
     def min_tile(self) -> int:
         """The smallest ``tile`` :meth:`forward` takes (two margins and 64 pixels of its own)."""
-        from ..tiling import min_tile
-
         return min_tile(self.tile_margin() or 0, self.tile_align)
-
-    def _tiled(self, content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
-               progress: bool) -> Tensor:
-        from .adain_tiled import stylize_tiled
-
-        return stylize_tiled(self, content, styles, alpha, style_weights, masks, tile, progress)
 
     # ------------------------------------------------------------------ loading
 
@@ -465,20 +371,6 @@ def _version_of(t: Tensor) -> int:
         return -1
 
 
-def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
-    if weights is None:
-        if n != 1:
-            raise ConfigError(f"{n} styles need style weights (or masks)")
-        return [1.0]
-    weights = [float(w) for w in weights]
-    if len(weights) != n:
-        raise ConfigError(f"{len(weights)} style weights for {n} styles")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(f"style weights must be non-negative with a positive sum, got {weights}")
-    total = sum(weights)
-    return [w / total for w in weights]
-
-
 def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Tensor:
     """Masks -> (K, 1, H, W) float in [0, 1]. Accepts a (K, 1, H, W) / (K, H, W) tensor, or a list of
     (H, W) / (1, H, W) / (1, 1, H, W) / (1, 3, H, W) tensors or image files (colour images: their mean
@@ -509,50 +401,6 @@ def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Ten
     return torch.cat(out).clamp(0, 1)
 
 
-# ---------------------------------------------------------------------------------------- importer
-def convert_pytorch_adain_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """pytorch-AdaIN's ``decoder.pth`` -> an :class:`AdaINNet` state dict (``decoder.<name>.*``).
-
-    ``decoder.pth`` is the state dict of net.py's ``decoder`` ``nn.Sequential``, whose convolutions are at
-    indices 1, 5, 8, 11, 14, 18, 21, 25, 28 (``"1.weight"``, ...); a ``decoder.`` prefix (from a whole
-    ``Net``) is accepted. The encoder is not part of the state dict: its ``vgg_normalised.pth`` is read by
-    :class:`zoo.backbone.VGGEncoder` (``weights="caffe"`` or the file's path).
-    """
-    sd = dict(sd)
-    if "0.weight" in sd and tuple(sd["0.weight"].shape) == (3, 3, 1, 1):
-        raise ConfigError("this is pytorch-AdaIN's vgg_normalised.pth (the encoder), not decoder.pth: "
-                         "use it as backbone weights (--backbone-weights PATH, VGGEncoder(weights=PATH))")
-    if any(k.startswith("decoder.") for k in sd):
-        sd = {k[len("decoder."):]: v for k, v in sd.items() if k.startswith("decoder.")}
-    out: dict[str, Tensor] = {}
-    for name, c_in, c_out, _, index in _DECODER:
-        for p in ("weight", "bias"):
-            key = f"{index}.{p}"
-            if key not in sd:
-                raise NotFoundError(f"not a pytorch-AdaIN decoder state dict: {key!r} missing (has {sorted(sd)[:6]}...)")
-            out[f"decoder.{name}.{p}"] = sd.pop(key)
-        shape = tuple(out[f"decoder.{name}.weight"].shape)
-        if shape != (c_out, c_in, 3, 3):
-            raise ConfigError(f"pytorch-AdaIN decoder {index}.weight has shape {shape}, expected {(c_out, c_in, 3, 3)}")
-    if sd:
-        raise NotFoundError(f"unexpected keys in pytorch-AdaIN decoder state dict: {sorted(sd)[:6]}")
-    return out
-
-
-def pytorch_adain_config() -> dict[str, Any]:
-    """The :class:`AdaINNet` config that computes what pytorch-AdaIN computes with its published weights:
-    its Caffe-normalised VGG19 and its unbiased std (``function.py`` ``calc_mean_std``: ``Tensor.var``)."""
-    return {"backbone_weights": "caffe", "unbiased_std": True}
-
-
-# ---------------------------------------------------------------------------------------- registry
-
-
-# How zoo.stylizers.load_network recognises pytorch-AdaIN's decoder.pth (the adain family's importer).
-PYTORCH_ADAIN = Importer("pytorch-AdaIN's decoder.pth", lambda sd: "28.weight" in sd or "decoder.28.weight" in sd,
-                         convert_pytorch_adain_state_dict, lambda sd: pytorch_adain_config())
-
-
 @MODELS.register("adain")
 def adain(**config: Any) -> AdaINNet:
     """AdaIN network (Huang & Belongie 2017): frozen VGG19 encoder to relu4_1, AdaIN, mirrored decoder.
@@ -574,6 +422,73 @@ def net_config_from_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
     else:
         config = dict(hparams)
     return {k: v for k, v in config.items() if k in _NET_KEYS}
+
+
+# ---------------------------------------------------------------------------------------- the family
+_ADAIN_PAPER = ("Huang, Belongie. Arbitrary Style Transfer in Real-time with Adaptive Instance "
+                "Normalization. ICCV 2017")
+CONVERTER = f"{__name__}.convert_pytorch_adain_state_dict"  # defined in zoo.nets.adain_decoder
+
+FAMILY = Family(
+    name="adain",
+    description="AdaIN network of Huang & Belongie 2017 (arbitrary style transfer: content and style images)",
+    stylizer="zoo.stylizers:build_adain_stylizer",
+    options=frozenset({"style_weights", "alpha", "preserve_color", "masks", "backbone_weights", "tile"}),
+    network=f"{__name__}:AdaINNet",
+    module="zoo.variants.adain:AdaINGAN",
+    former_modules=("zoo.variants.adain_gan.AdaINGAN",),
+    network_config=f"{__name__}:net_config_from_hparams",
+    loader_options=("backbone_weights",),
+    converters=(CONVERTER,),
+    importers=("zoo.nets.adain_decoder:PYTORCH_ADAIN",),
+    needs_style=True,
+    random_weights=True,
+    default_tag="adain_original",
+    recipes=("adain", "adain_plain"),
+    bytes_per_pixel=1300,
+    pretrained=(
+        # pytorch-AdaIN (naoto0804, MIT licence): decoder.pth from the repository's release v0.0.0. The release
+        # (2017) predates GitHub's release-asset digests and the repository publishes no checksum; the sha256
+        # pinned here is the one independent public projects pin for this release file (weight manifests and
+        # download scripts of at least 3 projects, GitHub code search, 2026-12).
+        PretrainedWeights(
+            tag="adain_original",
+            name="adain.original",
+            arch="adain",
+            description="AdaIN decoder of pytorch-AdaIN (Huang & Belongie 2017), arbitrary style transfer",
+            licence="mit",
+            training_data="MS-COCO 2014 train (content) and WikiArt (style)",
+            repo_id=f"{HUB_OWNER}/adain",
+            config=pytorch_adain_config(),
+            canonical=CanonicalSource(
+                url=CANONICAL["decoder"],
+                converter=CONVERTER,
+                licence="mit",
+                citation="naoto0804/pytorch-AdaIN, README (models), release v0.0.0, MIT licence",
+                pin=Pin(sha256="379ca41d59f3a37eed3599bbbc2560c19da5c458870a5ffd3a9dd41aa88f9472",
+                        source="pinned for releases/download/v0.0.0/decoder.pth by at least 3 independent public "
+                               "projects' weight manifests and download scripts (GitHub code search, 2026-12)"),
+            ),
+            datasets=("huggan/wikiart",),
+            paper=_ADAIN_PAPER,
+            # until this release the tag was "adain", which now names the family (whose default tag this is)
+            former=("adain", "adain.pytorch_adain"),
+        ),
+        PretrainedWeights(  # ours: AdaIN-GAN, recipes/adain.yaml (zoo.variants.adain)
+            tag="adain_gan",
+            name="adain.gan",
+            arch="adain",
+            description="AdaIN network trained with an additional adversarial loss (AdaIN-GAN), by Stylezoo",
+            licence="apache-2.0",
+            training_data="MS-COCO 2014 train (content) and WikiArt (style)",
+            repo_id=f"{HUB_OWNER}/adain-gan",
+            config={"backbone_weights": "caffe"},  # recipes/adain.yaml's backbone
+            recipe="recipes/adain.yaml",
+            datasets=("huggan/wikiart",),
+            paper=_ADAIN_PAPER,
+        ),
+    ),
+)
 
 
 # Loading and inference moved to zoo.stylizers; the old names work, with a DeprecationWarning, for one release.

@@ -28,9 +28,10 @@ from torch import Tensor, nn
 
 from ..tiling import GlobalLayer, tiled_apply_exact
 from ..errors import ConfigError
+from .adain_stats import StyleCode, normalise_weights
 
 if TYPE_CHECKING:
-    from .adain import AdaINNet, StyleCode
+    from .adain import AdaINNet
 
 __all__ = ["AdaINLayer", "tiled_adain", "stylize_tiled", "MARGIN", "ALIGN"]
 
@@ -50,7 +51,7 @@ class AdaINLayer(GlobalLayer):
     Sums (float64, (K or 1, 3, N, C)): per region (the whole image without masks) the weight, the weighted
     features and the weighted squares, whence the mean and the (biased or ``unbiased``) variance."""
 
-    def __init__(self, codes: Sequence["StyleCode"], style_weights: Sequence[float] | None, alpha: float,
+    def __init__(self, codes: Sequence[StyleCode], style_weights: Sequence[float] | None, alpha: float,
                  eps: float, unbiased: bool) -> None:
         super().__init__()
         self.codes, self.alpha, self.eps, self.unbiased = list(codes), float(alpha), float(eps), bool(unbiased)
@@ -81,9 +82,8 @@ class AdaINLayer(GlobalLayer):
     def forward_with(self, sums: Tensor, c: Tensor, m: Tensor | None = None) -> Tensor:
         c = c.float()
         if m is None:
-            from .adain import _normalise_weights
 
-            w = _normalise_weights(self.style_weights, len(self.codes))
+            w = normalise_weights(self.style_weights, len(self.codes))
             s_mean = sum(wi * code.mean for wi, code in zip(w, self.codes))
             s_std = sum(wi * code.std for wi, code in zip(w, self.codes))
             mean, std = self._stats(sums[0])
@@ -121,7 +121,7 @@ class _Stylize(nn.Module):
         return net.crop_output(net.decode(t.to(c.dtype)), content)
 
 
-def tiled_adain(net: "AdaINNet", content: Tensor, codes: Sequence["StyleCode"], tile: int, alpha: float = 1.0,
+def tiled_adain(net: "AdaINNet", content: Tensor, codes: Sequence[StyleCode], tile: int, alpha: float = 1.0,
                 style_weights: Sequence[float] | None = None, masks: Tensor | None = None,
                 progress: bool = False, margin: int | None = None) -> Tensor:
     """``net``'s picture of ``content`` (N, 3, H, W) in [0, 1] with the style ``codes`` (mixed by
@@ -147,7 +147,7 @@ def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_
     the untiled path checks them, the styles encoded (cached as there), the masks at the content's size, then
     :func:`tiled_adain`. Unclamped."""
     from ..tiling import check_tile
-    from .adain import StyleCode, _normalise_weights, masks_to_tensor
+    from .adain import masks_to_tensor
 
     if net.tile_margin() is None:
         raise ConfigError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
@@ -167,7 +167,7 @@ def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_
         if masks.shape[-2:] != content.shape[-2:]:
             masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
     else:
-        _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
+        normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
     if not 0.0 <= float(alpha) <= 1.0:
         raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
     return tiled_adain(net, content, codes, tile, alpha, style_weights, masks, progress)

@@ -31,7 +31,7 @@ up-sampling, a 4 * floor(H / 4) x 4 * floor(W / 4) output): that mode is not off
 
 The port raises on sides under :data:`MIN_SIZE` (8 px: the 1/4-resolution map must be at least 2 px for the
 reflection pads of ``block_b``); smaller images are padded at the bottom/right by repeating the last
-row/column, run, and cropped.
+row/column, run, and cropped. :data:`FAMILY` declares the ``animeganv2`` family with the port's four generators.
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ from torch import Tensor, nn
 
 from ..errors import NotFoundError
 from ..checkpoint import Importer
+from ..families import Family
+from ..pins import Pin
 from ..registry import MODELS
 from ..tiling import AlignCornersResize
+from ..weights import HUB_OWNER, CanonicalSource, PretrainedWeights
 from .base import ZooNet
 
 __all__ = ["AnimeGANv2Generator", "InvertedResBlock", "build_generator", "convert_bryandlee_state_dict",
@@ -160,3 +163,85 @@ def convert_bryandlee_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
 BRYANDLEE = Importer("a bryandlee/animegan2-pytorch .pt",
                      lambda sd: "block_a.0.1.weight" in sd or "module.block_a.0.1.weight" in sd,
                      convert_bryandlee_state_dict, lambda sd: {})
+
+
+# --------------------------------------------------------------------------------------------------------
+# The family
+CONVERTER = f"{__name__}.convert_bryandlee_state_dict"
+
+# AnimeGANv2 (Chen, Liu & Chen): the four generators of bryandlee/animegan2-pytorch, downloaded by its
+# hubconf.py ``generator(pretrained=<name>)`` from https://github.com/bryandlee/animegan2-pytorch/raw/main/
+# weights/<name>.pt (README "Torch Hub Usage"); pinned here to the commit of that repository we read
+# (25d7b01, 2021-11-30). The files are plain git blobs there (not LFS), so git's tree at that commit names
+# each one's content: its blob id, sha1 of b"blob <size>\0" + content, read with `git ls-tree -r 25d7b01
+# weights/` in a clone of the repository; that is the pin (it is the same at the repository's HEAD).
+# Licences: the port's repository (code and weight files) is MIT (its LICENSE, Copyright (c) 2021 Bryan Lee);
+# AnimeGANv2 itself (TachibanaYoshino/AnimeGANv2, README "License") is "made freely available to academic and
+# non-academic entities for non-commercial purposes such as academic research, teaching, scientific
+# publications"; commercial use needs the author's authorisation letter. paprika.pt is converted from the
+# original's Paprika checkpoint (the port's convert_weights.py); the other three were trained by Bryan Lee
+# with the AnimeGANv2 generator. We record all four as "other" with the non-commercial restriction.
+_ANIMEGAN_PAPER = ("Chen, Liu, Chen. AnimeGAN: A Novel Lightweight GAN for Photo Animation. ISICA 2019 "
+                   "(AnimeGANv2: TachibanaYoshino/AnimeGANv2, 2020)")
+_ANIMEGAN_TERMS = "non-commercial use only (AnimeGANv2 terms); port MIT"
+_ANIMEGAN_LINK = "https://github.com/TachibanaYoshino/AnimeGANv2#license"
+_ANIMEGAN_URL = ("https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/"
+                 "weights/{name}.pt")
+
+_ANIMEGAN_BLOBS = {  # weights/<name>.pt -> git blob id at 25d7b01 (git ls-tree)
+    "celeba_distill": "3b7ea61b02254980831cc3bc77af30666dbc999c",
+    "face_paint_512_v1": "19c1a1da4d9580186109a2b055d91044e5127de6",
+    "face_paint_512_v2": "d75102f8f201ddaf8dbe6b913b1a97585b55f838",
+    "paprika": "58086c9db9fc7a9e5c2876ca31b8079599352643",
+}
+
+_ANIMEGAN_WEIGHTS = (  # (name, what it does, training data)
+    ("celeba_distill", "photo -> webtoon-style face, distilled by Bryan Lee from his webtoon face model "
+                       "(256 px faces)",
+     "CelebA-HQ face photos, with a webtoon face model as the teacher (L2 + VGG + GAN loss; port README)"),
+    ("face_paint_512_v1", "photo -> face portrait painting v1, trained by Bryan Lee (512 px faces)",
+     "512x512 face images (port README, 'Face Portrait v1')"),
+    ("face_paint_512_v2", "photo -> face portrait painting v2, trained by Bryan Lee (512 px faces; more robust "
+                          "than v1)",
+     "512x512 face images (port README, 'Face Portrait v2')"),
+    ("paprika", "photo -> anime in the style of the film Paprika (Satoshi Kon), the AnimeGANv2 authors' "
+                "weights converted from TensorFlow by Bryan Lee",
+     "real photos and frames of the film Paprika (AnimeGANv2 dataset)"),
+)
+
+FAMILY = Family(
+    name="animeganv2",
+    description="AnimeGANv2 generator (Chen, Liu & Chen; bryandlee/animegan2-pytorch's port): photo to anime",
+    stylizer="zoo.stylizers:build_image_stylizer",
+    options=frozenset({"tile", "preserve_color"}),
+    network=f"{__name__}:AnimeGANv2Generator",
+    module="zoo.variants.animeganv2:AnimeGANv2",
+    checkpoint_prefix={"": "generator."},
+    converters=(CONVERTER,),
+    importers=(f"{__name__}:BRYANDLEE",),
+    default_tag="animeganv2_paprika",
+    recipes=("animeganv2",),
+    pretrained=tuple(PretrainedWeights(
+        tag=f"animeganv2_{name}",
+        name=f"animeganv2.{name}",
+        arch="animeganv2",
+        description=f"AnimeGANv2 generator, {what}; non-commercial use only",
+        licence="other",
+        licence_terms=_ANIMEGAN_TERMS,
+        licence_link=_ANIMEGAN_LINK,
+        training_data=data,
+        repo_id=f"{HUB_OWNER}/animeganv2-{name.replace('_', '-')}",
+        config={},
+        canonical=CanonicalSource(
+            url=_ANIMEGAN_URL.format(name=name),
+            file=f"animegan2-pytorch_{name}.pt",
+            converter=CONVERTER,
+            licence="other",
+            citation=f"bryandlee/animegan2-pytorch, hubconf.py generator(pretrained={name!r}), weights/{name}.pt",
+            pin=Pin(git_blob=_ANIMEGAN_BLOBS[name],
+                    source=f"git blob id of weights/{name}.pt in the tree of bryandlee/animegan2-pytorch at "
+                           f"commit 25d7b017267208dfaf34026aa3425e518372aa2f (git ls-tree)"),
+        ),
+        paper=_ANIMEGAN_PAPER,
+    ) for name, what, data in _ANIMEGAN_WEIGHTS),
+)

@@ -19,6 +19,7 @@ a multiple of 4: that would enter the instance norm statistics); its output is t
 the reference's reflection pads fail) are first padded by repeating the last row/column (the contract of
 :class:`zoo.nets.base.ZooNet`).
 Weights are initialised from N(0, 0.02) with zero biases (paper, appendix 7.1; reference ``init_weights``).
+:data:`FAMILY` declares the ``cyclegan`` family with its tags: the 18 official generators and ours.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from torch import Tensor, nn
 
 from ..errors import NotFoundError
 from ..checkpoint import Importer
+from ..families import Family
+from ..pins import Pin
 from ..registry import MODELS
-from ..weights import CYCLEGAN_OFFICIAL_URL, WEIGHTS
+from ..weights import HUB_OWNER, CanonicalSource, PretrainedWeights
 from .base import ZooNet, moved_names
 from .fast import cached_weight, channels_last, fast_norm, is_narrow, narrow_conv2d
 
@@ -41,16 +44,6 @@ __all__ = [
     "ResnetGenerator", "ResnetBlock", "NLayerDiscriminator", "init_weights", "convert_official_state_dict",
     "config_from_official_state_dict", "CANONICAL", "OFFICIAL_URL", "build_generator",
 ]
-
-# The 18 public CycleGAN generators of the reference PyTorch code, one direction each (name -> https URL);
-# the list, its source and the host are cited in zoo/weights.py, which declares them as cyclegan_<name> tags.
-# Each is a 9-block ResnetGenerator with ngf=64, instance norm and no dropout (the test script's
-# ``--model test --no_dropout`` settings).
-OFFICIAL_URL = CYCLEGAN_OFFICIAL_URL
-CANONICAL: dict[str, str] = {
-    e.tag.removeprefix("cyclegan_"): e.canonical.url
-    for e in (WEIGHTS.get(t) for t in WEIGHTS.names()) if e.canonical is not None and e.arch == "cyclegan"
-}
 
 # The smallest side the reference generator takes: ReflectionPad2d(3) needs >= 4 px and the 1/4-resolution
 # map, ceil(ceil(H / 2) / 2) px, must be >= 2 for the residual blocks' ReflectionPad2d(1).
@@ -283,6 +276,133 @@ def config_from_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Any]:
 # How zoo.stylizers.load_network recognises an official generator file (the cyclegan family's importer).
 OFFICIAL = Importer("an official CycleGAN .pth", lambda sd: "model.1.weight" in sd or "module.model.1.weight" in sd,
                     convert_official_state_dict, config_from_official_state_dict)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The family
+CONVERTER = f"{__name__}.convert_official_state_dict"
+
+_CYCLEGAN_PAPER = ("Zhu, Park, Isola, Efros. Unpaired Image-to-Image Translation using Cycle-Consistent "
+                   "Adversarial Networks. ICCV 2017")
+# 9 residual blocks, 64 filters, no dropout: the paper's 256 px generator, the recipes' network and the
+# official test settings (--no_dropout) of the published generators.
+_CYCLEGAN_CONFIG = {"n_blocks": 9, "ngf": 64, "dropout": False}
+
+# The official CycleGAN generators: scripts/download_cyclegan_model.sh of
+# junyanz/pytorch-CycleGAN-and-pix2pix downloads <name>.pth from this host (the 18 names of its list are
+# CANONICAL below); the code is BSD-licensed (repository LICENSE: BSD 2-clause text,
+# Copyright (c) 2017 Jun-Yan Zhu and Taesung Park), and the weights are published with it under the same
+# terms. The script says http://, but the host serves https: Taesung Park's pointer to
+# https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/ (taesungp/contrastive-unpaired-translation
+# issue #171, "worked for me") and the scripts of other projects that fetch this host over https
+# (eriklindernoren/PyTorch-GAN pull request #203). No checksum is published and no independent copy's hash
+# was found: used unverified, with a warning (docs/hub.md).
+# Each file is one generator, named after its direction; the tag's network maps its first domain to its
+# second. Training data: docs/datasets.md of the same repository (what each dataset holds and where it was
+# collected); the style_* generators map a photo to the painter's style and were trained on the
+# <painter>2photo sets (CycleGAN paper, section 5.2 "collection style transfer").
+OFFICIAL_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+_CYCLEGAN_PIN = Pin(unpinned="the CycleGAN authors publish no checksum for their generators (plain files on "
+                             "efrosgans.eecs.berkeley.edu) and no hash of them from an independent source is known")
+_IMAGENET = "downloaded from ImageNet by the CycleGAN authors"
+_PAINTINGS = ("{painter} paintings from WikiArt and Flickr landscape photos (the {set} set of the "
+              "CycleGAN authors)")
+_CYCLEGAN_OFFICIAL = (
+    # (name, what the generator does, training data, Hugging Face dataset id or None)
+    ("apple2orange", "apple -> orange", f"apple2orange: 996 apple and 1020 navel orange images {_IMAGENET}",
+     "huggan/apple2orange"),
+    ("orange2apple", "orange -> apple", f"apple2orange: 996 apple and 1020 navel orange images {_IMAGENET}",
+     "huggan/apple2orange"),
+    ("summer2winter_yosemite", "Yosemite summer -> winter",
+     "summer2winter_yosemite: 1273 summer and 854 winter Yosemite photos from Flickr",
+     "huggan/summer2winter_yosemite"),
+    ("winter2summer_yosemite", "Yosemite winter -> summer",
+     "summer2winter_yosemite: 1273 summer and 854 winter Yosemite photos from Flickr",
+     "huggan/summer2winter_yosemite"),
+    ("horse2zebra", "horse -> zebra", f"horse2zebra: 939 wild horse and 1177 zebra images {_IMAGENET}",
+     "huggan/horse2zebra"),
+    ("zebra2horse", "zebra -> horse", f"horse2zebra: 939 wild horse and 1177 zebra images {_IMAGENET}",
+     "huggan/horse2zebra"),
+    ("monet2photo", "Monet painting -> photo", _PAINTINGS.format(painter="Monet", set="monet2photo"),
+     "huggan/monet2photo"),
+    ("style_monet", "photo -> Monet's style", _PAINTINGS.format(painter="Monet", set="monet2photo"),
+     "huggan/monet2photo"),
+    ("style_cezanne", "photo -> Cezanne's style", _PAINTINGS.format(painter="Cezanne", set="cezanne2photo"),
+     "huggan/cezanne2photo"),
+    ("style_ukiyoe", "photo -> Ukiyo-e style", _PAINTINGS.format(painter="Ukiyo-e", set="ukiyoe2photo"),
+     "huggan/ukiyoe2photo"),
+    ("style_vangogh", "photo -> Van Gogh's style", _PAINTINGS.format(painter="Van Gogh", set="vangogh2photo"),
+     "huggan/vangogh2photo"),
+    ("sat2map", "satellite photo -> map", "maps: 1096 Google Maps satellite/map pairs (used unpaired)",
+     "huggan/maps"),
+    ("map2sat", "map -> satellite photo", "maps: 1096 Google Maps satellite/map pairs (used unpaired)",
+     "huggan/maps"),
+    ("cityscapes_photo2label", "street photo -> semantic label map",
+     "cityscapes: 2975 images of the Cityscapes training set (used unpaired)", "huggan/cityscapes"),
+    ("cityscapes_label2photo", "semantic label map -> street photo",
+     "cityscapes: 2975 images of the Cityscapes training set (used unpaired)", "huggan/cityscapes"),
+    ("facades_photo2label", "facade photo -> label map",
+     "facades: 400 images of the CMP Facades dataset (used unpaired)", "huggan/facades"),
+    ("facades_label2photo", "facade label map -> photo",
+     "facades: 400 images of the CMP Facades dataset (used unpaired)", "huggan/facades"),
+    ("iphone2dslr_flower", "iPhone flower photo -> DSLR (shallow depth of field)",
+     "iphone2dslr_flower: 1813 iPhone and 3316 DSLR flower photos from Flickr", "huggan/iphone2dslr_flower"),
+)
+
+
+FAMILY = Family(
+    name="cyclegan",
+    description="CycleGAN ResNet generator of Zhu et al. 2017 (unpaired image-to-image translation)",
+    stylizer="zoo.stylizers:build_image_stylizer",
+    options=frozenset({"direction", "tile", "preserve_color"}),
+    network=f"{__name__}:ResnetGenerator",
+    module="zoo.variants.cyclegan:CycleGAN",
+    checkpoint_prefix={"AtoB": "G_AB.", "BtoA": "G_BA."},
+    loader_options=("direction",),
+    converters=(CONVERTER,),
+    importers=(f"{__name__}:OFFICIAL",),
+    recipes=("cyclegan_horse2zebra", "cyclegan_photo2anime"),
+    bytes_per_pixel=1300,
+    training_networks=("cyclegan_patchgan",),
+    aliases=("cyclegan_resnet",),
+    pretrained=(PretrainedWeights(
+        tag="cyclegan_photo2anime",
+        name="cyclegan.photo2anime",
+        arch="cyclegan",
+        description="CycleGAN ResNet generator, photo -> anime face (A -> B), trained by Stylezoo",
+        licence="apache-2.0",
+        training_data="selfie2anime (unpaired selfies and anime faces, trainA/trainB)",
+        repo_id=f"{HUB_OWNER}/cyclegan-photo2anime",
+        config=_CYCLEGAN_CONFIG,
+        recipe="recipes/cyclegan_photo2anime.yaml",
+        datasets=("huggan/selfie2anime",),
+        paper=_CYCLEGAN_PAPER,
+    ), *(PretrainedWeights(
+        tag=f"cyclegan_{name}",
+        name=f"cyclegan.{name}",
+        arch="cyclegan",
+        description=f"CycleGAN ResNet generator, {what} (official weights of the CycleGAN authors)",
+        licence="bsd-2-clause",
+        training_data=data,
+        repo_id=f"{HUB_OWNER}/cyclegan-{name.replace('_', '-')}",
+        config=_CYCLEGAN_CONFIG,
+        canonical=CanonicalSource(
+            url=OFFICIAL_URL.format(name=name),
+            converter=CONVERTER,
+            licence="bsd-2-clause",
+            citation="junyanz/pytorch-CycleGAN-and-pix2pix, scripts/download_cyclegan_model.sh",
+            pin=_CYCLEGAN_PIN,
+        ),
+        datasets=(dataset,),
+        paper=_CYCLEGAN_PAPER,
+    ) for name, what, data, dataset in _CYCLEGAN_OFFICIAL)),
+)
+
+# The 18 public CycleGAN generators of the reference PyTorch code, one direction each (name -> https URL).
+# Each is a 9-block ResnetGenerator with ngf=64, instance norm and no dropout (the test script's
+# ``--model test --no_dropout`` settings).
+CANONICAL: dict[str, str] = {e.tag.removeprefix("cyclegan_"): e.canonical.url
+                             for e in FAMILY.pretrained if e.canonical is not None}
 
 
 __getattr__ = moved_names(__name__, {

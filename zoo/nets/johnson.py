@@ -29,7 +29,8 @@ output non-linearity). ``input_scale``/``output_scale`` let a network trained on
 pytorch/examples ones) run behind the [0, 1] interface: the body sees ``x * input_scale`` and its output
 is multiplied by ``output_scale`` before the output mapping.
 
-:func:`convert_fast_neural_style_state_dict` imports the published pytorch/examples checkpoints.
+:func:`convert_fast_neural_style_state_dict` imports the published pytorch/examples checkpoints; :data:`FAMILY`
+declares the ``johnson`` family with their four tags.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ from torch import Tensor, nn
 
 from ..errors import NotFoundError
 from ..checkpoint import Importer
+from ..families import Family
+from ..pins import Pin
 from ..registry import MODELS
+from ..weights import HUB_OWNER, CanonicalSource, PretrainedWeights
 from .base import ZooNet
 from .fast import (cached_weight, channels_last, fast_norm, is_narrow, is_upsample_conv, narrow_conv2d,
                    upsample_conv2d)
@@ -335,3 +339,54 @@ def convert_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> dict[str, 
 FAST_NEURAL_STYLE = Importer("a fast_neural_style .pth",
                              lambda sd: "conv1.conv2d.weight" in sd and "deconv3.conv2d.weight" in sd,
                              convert_fast_neural_style_state_dict, lambda sd: fast_neural_style_config())
+
+
+# --------------------------------------------------------------------------------------------- the family
+CONVERTER = f"{__name__}.convert_fast_neural_style_state_dict"
+
+# pytorch/examples fast_neural_style: the four pretrained styles ship in one zip, downloaded by
+# fast_neural_style/download_saved_models.py; the repository is BSD-3-Clause (pytorch/examples LICENSE).
+# No checksum is published for the zip (nor for the four .pth in it), and no independent copy's hash was
+# found: it is used unverified, with a warning (docs/hub.md).
+_FNS_PIN = Pin(unpinned="pytorch/examples publishes no checksum for saved_models.zip (served from Dropbox) "
+                        "and no hash of it from an independent source is known")
+_FNS_ZIP = "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1"
+_JOHNSON_PAPER = ("Johnson, Alahi, Fei-Fei. Perceptual Losses for Real-Time Style Transfer and "
+                  "Super-Resolution. ECCV 2016")
+
+FAMILY = Family(
+    name="johnson",
+    description="Johnson et al. 2016 feed-forward image transformation network (one style per network)",
+    stylizer="zoo.stylizers:build_image_stylizer",
+    options=frozenset({"tile", "preserve_color"}),
+    network=f"{__name__}:TransformerNet",
+    module="zoo.variants.johnson:PerceptualVariant",
+    former_modules=("zoo.variants.perceptual.PerceptualVariant",),
+    converters=(CONVERTER,),
+    importers=(f"{__name__}:FAST_NEURAL_STYLE",),
+    recipes=("johnson",),
+    bytes_per_pixel=900,
+    pretrained=tuple(PretrainedWeights(
+        tag=f"johnson_{style}",
+        name=f"johnson.{style}",
+        arch="johnson",
+        description=f"Johnson et al. 2016 feed-forward network for the {title} style "
+                    f"(pytorch/examples fast_neural_style weights)",
+        licence="bsd-3-clause",
+        training_data=f"MS-COCO 2014 train (content) and the {style}.jpg style image of "
+                      f"pytorch/examples fast_neural_style",
+        repo_id=f"{HUB_OWNER}/johnson-{style.replace('_', '-')}",
+        config=fast_neural_style_config(),
+        canonical=CanonicalSource(
+            url=_FNS_ZIP,
+            member=f"saved_models/{style}.pth",
+            file="fast_neural_style_saved_models.zip",  # one download for the four styles
+            converter=CONVERTER,
+            licence="bsd-3-clause",
+            citation="pytorch/examples, fast_neural_style (download_saved_models.py), BSD-3-Clause",
+            pin=_FNS_PIN,
+        ),
+        paper=_JOHNSON_PAPER,
+    ) for style, title in (("candy", "Candy"), ("mosaic", "Mosaic"), ("rain_princess", "Rain Princess"),
+                           ("udnie", "Udnie (Francis Picabia)"))),
+)
