@@ -38,7 +38,7 @@ Statistics of a reused style image are computed once: :meth:`AdaINNet.encode_sty
 place or freed).
 
 Matching the reference code exactly: pytorch-AdaIN computes the variance with ``Tensor.var``, i.e.
-*unbiased* (divides by H*W - 1), while the paper and :func:`zoo.stats.mean_std` use the biased
+*unbiased* (divides by H*W - 1), while the paper (and :func:`zoo.stats.mean_std` by default) use the biased
 estimate. ``unbiased_std=True`` reproduces the reference; checkpoints imported with
 :func:`convert_pytorch_adain_state_dict` are meant to be run with it (``from_pytorch_adain`` sets it).
 The difference is a factor sqrt(n / (n - 1)) on both standard deviations -- invisible at real sizes.
