@@ -182,6 +182,26 @@ class Option:
     def flag(self) -> str:
         return self.name if self.positional else flag(self.name)
 
+    def from_page(self, raw: Any) -> Any:
+        """The option's value from its page control's: an empty control (0, "", no file) is the default; text is
+        read as on the command line (``0.3,0.7``); files are their paths."""
+        kind = self.page.kind if self.page is not None else None
+        if kind == "checkbox":
+            return bool(raw)
+        if raw is None or (isinstance(raw, str) and not raw.strip()) or (kind in ("slider", "number") and not raw
+                                                                         and self.default is None):
+            return self.default
+        if kind == "files":
+            return [str(getattr(f, "name", f)) for f in raw] or self.default
+        if kind == "text" and self.parse is not None:
+            try:
+                return self.parse(raw)
+            except argparse.ArgumentTypeError as e:
+                raise OptionError(f"{self.flag}: {e}") from None
+        if kind in ("slider", "number"):
+            return type(self.default)(raw) if self.default is not None else int(raw)
+        return raw
+
     @property
     def names(self) -> tuple[str, ...]:
         """What argparse is given: the name of a positional argument, else the flag's spellings."""
