@@ -682,8 +682,8 @@ def test_parallel_large_uploads_keep_the_servers_memory_bounded(tmp_path):
 
 # Values different from each option's default (its declared example), to ask every family's builder whether it
 # takes the option: the page's and the server's options.
-PROBES = {o.name: o.example for o in OPTIONS if o.name in {p.name for p in page_options()} | {"weights", "backbone_weights"}
-          and o.example is not None}
+PROBED = {o.name for o in page_options()} | {"weights", "backbone_weights"}
+PROBES = {o.name: o.example for o in OPTIONS if o.name in PROBED and o.example is not None}
 
 
 @pytest.mark.parametrize("family", zoo.FAMILIES.names())
@@ -694,13 +694,13 @@ def test_controls_table_matches_the_builders(family, monkeypatch, tmp_path):
     for key, value in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(tmp_path), "HTTPS_PROXY": "http://127.0.0.1:9",
                        "HTTP_PROXY": "http://127.0.0.1:9"}.items():
         monkeypatch.setenv(key, value)
-    for option, value in PROBES.items():
+    for name, value in PROBES.items():
         try:
-            build_stylizer(StylizeOptions(model=family, progress=False, **{option: value}))
+            build_stylizer(StylizeOptions(model=family, progress=False, **{name: value}))
             rejected = False
         except Exception as e:  # noqa: BLE001 - needing weights is fine; only "does not support" counts
             rejected = "does not support" in str(e)
-        assert rejected == (option not in CONTROLS[family]), (family, option)
+        assert rejected == (name not in CONTROLS[family]), (family, name)
 
 
 def test_default_steps_is_the_cli_default():

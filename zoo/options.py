@@ -269,7 +269,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", "random seed", parse=int, example=1, annotation="int | None"),
     Option("overwrite", "replace existing output files", default=False, kind="command", cli={"action": "store_true"}),
     Option("max_pixels", "refuse inputs with more pixels than this", kind="command", parse=positive_int),
-    Option("quiet", "no progress bars", default=False, kind="command", spellings=("--quiet", "-q"), cli={"action": "store_true"}),
+    Option("quiet", "no progress bars", default=False, kind="command", spellings=("--quiet", "-q"),
+           cli={"action": "store_true"}),
     Option("progress", "progress bars (the command's is --quiet)", default=True, cli=None, annotation="bool"),
     Option("temporal", "stabilise: blend each frame with the previous result warped by the optical flow",
            default=False, kind="video", cli={"action": "store_true"},
@@ -344,11 +345,9 @@ def _default(cls, name: str):
 
 
 def _stylize_fields() -> list:
-    out = []
-    for o in OPTIONS:
-        if o.kind == "stylize":
-            out.append((o.name, o.annotation) if o.name == "model" else (o.name, o.annotation, field(default=o.default)))
-    return out
+    """StylizeOptions' fields: the stylize options in declaration order; ``model`` has no default."""
+    return [(o.name, o.annotation) if o.name == "model" else (o.name, o.annotation, field(default=o.default))
+            for o in OPTIONS if o.kind == "stylize"]
 
 
 StylizeOptions = make_dataclass(
