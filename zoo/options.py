@@ -133,7 +133,7 @@ def positive_int(text: str) -> int:
 @dataclass(frozen=True)
 class Control:
     """How the page shows an option: ``kind`` is ``slider``, ``number``, ``text``, ``choice``, ``files`` or
-    ``checkbox``; ``zero`` is the control's value that means the option's default (None)."""
+    ``checkbox`` (:meth:`Option.from_page` reads its value: an empty one, 0 included, is the default)."""
 
     kind: str
     label: str
