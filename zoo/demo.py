@@ -1,8 +1,9 @@
 """``zoo demo``: a web page to stylise pictures in the browser, a thin layer over ``zoo stylize``'s Python API.
 
-What the page does is :class:`zoo.demo_jobs.Demo` (it reads pictures with :func:`zoo.io.load_image`, builds
+What the page does is :class:`zoo.demo_core.Demo` (it reads pictures with :func:`zoo.io.load_image`, builds
 stylizers with :func:`zoo.stylize.build_stylizer`, writes results with :func:`zoo.io.save_image`: the same
 validation, pictures and error lines as the CLI); this module is the page: :func:`build_app`, :func:`serve`.
+Its option controls are generated from the option declarations (:data:`zoo.options.OPTIONS`).
 
 Why Gradio (the ``demo`` extra): it is made for exactly this (file upload and download components, a
 request queue with a size limit and a concurrency limit, progress bars fed from Python, Stop buttons that

@@ -21,7 +21,7 @@ import torch
 from .demo_jobs import (Cancelled, DemoError, Job, Progress, _remove_tree, _small_picture, _steps_of, _video_frames,
                         _video_size, check_pixels, is_video, short_message, watched)
 from .families import FAMILIES, resolve
-from .options import option, page_options, takes
+from .options import StylizeOptions, option, page_options, takes
 from .registry import UnknownNameError
 
 __all__ = ["Demo", "CONTROLS", "controls", "family_of", "parse_weights"]
@@ -143,9 +143,9 @@ class Demo:
         names = [name for _, name in self.choices()]
         local_backbone = self.backbone_weights is not None and self.backbone_weights not in ("imagenet", "timm", "caffe")
         for family in sorted(FAMILIES.names(), key=lambda f: "style" in CONTROLS[f]):  # no style images first
-            takes = CONTROLS[family]
+            taken = CONTROLS[family]
             if family != "gatys" and self._weights_for(family, family) and \
-                    ("backbone_weights" not in takes or local_backbone):
+                    ("backbone_weights" not in taken or local_backbone):
                 return family
         for tag in names:
             if tag in WEIGHTS and tag not in FAMILIES and WEIGHTS.get(tag).available:
@@ -163,7 +163,6 @@ class Demo:
 
     def weights_for(self, model: str) -> str | None:
         """The ``weights`` option the page passes for ``model`` (``random`` becomes a file where needed)."""
-
         family = family_of(model)
         weights = self._weights_for(model, family)
         if weights == "random" and not FAMILIES.get(family).random_weights:
@@ -185,17 +184,15 @@ class Demo:
         """The :class:`~zoo.stylize.StylizeOptions` of a request: the values of the page's controls (by option
         name, as the controls give them: 0, "" or no file for the default) that ``model`` takes, and the server's
         options; the others keep their defaults (a family rejects options it does not support)."""
-        from .stylize import StylizeOptions
-
         unknown = set(controls) - {o.name for o in page_options()}
         if unknown:
             raise TypeError(f"no page control {', '.join(sorted(unknown))}")
-        takes = CONTROLS[family_of(model)]
+        taken = CONTROLS[family_of(model)]
         given = {o.name: o.from_page(controls[o.name]) for o in page_options()
                  if o.kind == "stylize" and o.name in controls}
         given.update(backbone_weights=self.backbone_weights, weights=self.weights_for(model))
         return StylizeOptions(model=model, device=self.device, progress=False,
-                              **{k: v for k, v in given.items() if k in takes})
+                              **{k: v for k, v in given.items() if k in taken})
 
     def stylizer(self, opts):
         """The stylizer for ``opts``, built once and kept (the last :data:`CACHE_SIZE` ones). Builders take
@@ -378,8 +375,8 @@ class Demo:
         if frame is None:
             return None
         try:
-            takes = CONTROLS[family_of(model)]
-            if "steps" in takes or "style" in takes:
+            taken = CONTROLS[family_of(model)]
+            if "steps" in taken or "style" in taken:
                 raise ValueError(f"live webcam is for feed-forward models without style images, not {model!r}: "
                                  "take a snapshot and press Stylise")
             x = torch.from_numpy(np.ascontiguousarray(frame[..., :3])).permute(2, 0, 1)[None].float() / 255
