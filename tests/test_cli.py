@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from conftest import make_image
-from zoo.cli import main
+from zoo.cli import build_parser, main
+from zoo.options import OPTIONS, OptionError, StylizeOptions, option
 
 FAST = ["--backbone-weights", "none", "--steps", "2", "--quiet"]
 
@@ -245,3 +246,30 @@ def test_tag_entries_load_their_trained_weights_by_default(candy_cache):
         for net in (create_model("johnson"), create_model("johnson_candy", pretrained=False),
                     torch.hub.load(str(REPO), "johnson", source="local")):
             assert (net(x) - expected).abs().max() > 0.05  # random
+
+
+CHECKED = [o for o in OPTIONS if o.kind == "stylize" and o.check is not None and o.cli is not None]
+
+
+@pytest.mark.parametrize("name", [o.name for o in CHECKED])
+def test_each_option_is_checked_once_with_one_message(name, images, tmp_path, capsys):
+    """A value no option takes (-1) is refused by the option's one check: zoo stylize prints the line that
+    zoo.StylizeOptions raises (exit 1, nothing written)."""
+    decl = option(name)
+    with pytest.raises(OptionError) as info:
+        StylizeOptions(model="gatys", **{name: decl.parse("-1") if decl.parse else "-1"})
+    argv = ["stylize", str(images["content"]), "--style", str(images["style"]), decl.flag, "-1", "-o",
+            str(tmp_path / "o.png"), "--backbone-weights", "none", "--quiet"]
+    assert main(argv) == 1
+    assert capsys.readouterr().err == f"error: {info.value}\n"
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_the_flags_are_the_declarations():
+    """zoo stylize's flags (video ones included) and StylizeOptions' fields are the declared options, with their
+    defaults."""
+    args = vars(build_parser().parse_args(["stylize", "in.png", "-o", "out.png"]))
+    declared = {o.name: o.default for o in OPTIONS if o.cli is not None}
+    assert set(args) == {"verbose", "command", *declared}
+    assert {name: args[name] for name in declared} == {**declared, "inputs": ["in.png"], "output": "out.png"}
+    assert set(StylizeOptions.__dataclass_fields__) == {o.name for o in OPTIONS if o.kind == "stylize"}

@@ -32,16 +32,13 @@ pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from zoo.demo import CONTROLS, Cancelled, Demo, DemoError, build_app, examples, launch, parse_weights  # noqa: E402
+from zoo.demo import (CONTROLS, Cancelled, Demo, DemoError, api_parameters, build_app, examples,  # noqa: E402
+                      launch, parse_weights)
+from zoo.demo_jobs import short_message  # noqa: E402
+from zoo.errors import ZooError  # noqa: E402
+from zoo.options import OPTIONS, families_taking, option, page_options, takes  # noqa: E402
 
 SIZE = 32
-# The options each family's request sets (none at its default, so a dropped option changes the picture).
-REQUESTS = {
-    "gatys": {"steps": 3, "style_weights": "1,3", "styles": 2},
-    "johnson": {"preserve_color": "luminance"},
-    "cyclegan": {"preserve_color": "luminance"},
-    "adain": {"alpha": 0.6, "style_weights": "0.3,0.7", "styles": 2},
-}
 WAIT = 180  # seconds: generous limits for events, never a measure of speed
 
 
@@ -99,10 +96,9 @@ def adain_weights(folder: Path) -> str:
     return str(folder)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The page with smoke weights (random, and the decoder above for adain), served in this process on a
-    free port, offline: (demo, app, client, url)."""
+def serve_page(tmp_path_factory, **limits):
+    """The page with smoke weights (random, and the decoder above for adain) and ``limits`` (max_size,
+    max_pixels), served in this process on a free port, offline: yields (demo, app, client, url)."""
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "HF_HOME": str(home / "hf"),
@@ -111,7 +107,7 @@ def server(tmp_path_factory):
         for key in ("NO_PROXY", "no_proxy"):  # launch() adds this machine to them: restored afterwards
             mp.setenv(key, os.environ.get(key, ""))
         weights = parse_weights(["random", f"adain={adain_weights(home / 'adain')}"])
-        demo = Demo(weights, backbone_weights="none", max_size=64, max_pixels=20_000, device="cpu")
+        demo = Demo(weights, backbone_weights="none", device="cpu", **limits)
         app = build_app(demo, queue=4)
         port = free_port()
         launch(app, port=port)
@@ -122,12 +118,26 @@ def server(tmp_path_factory):
         app.close()
 
 
-def stylise(client, content, styles=(), model="johnson", size=SIZE, steps=3, alpha=1.0, style_weights="",
-            preserve_color="", direction="AtoB", temporal=False):
-    """One /stylize call as the page makes it: ((input, result) or None, video, download, status)."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve_page(tmp_path_factory, max_size=64, max_pixels=20_000)
+
+
+def api_args(content, styles=(), model="johnson", **controls) -> list:
+    """The /stylize call's arguments as the page sends them (in :func:`zoo.demo.api_parameters`' order): every
+    control at its start value unless given; the size SIZE and 3 steps by default."""
     h = gradio_client.handle_file
-    return client.predict(h(str(content)), [h(str(s)) for s in styles], model, size, steps, alpha, style_weights,
-                          preserve_color, direction, temporal, api_name="/stylize")
+    start = {o.name: o.default if o.page.value is None else o.page.value for o in page_options()}
+    given = {"size": SIZE, "steps": 3, **controls, "style": [h(str(s)) for s in styles]}
+    if given.get("masks"):
+        given["masks"] = [h(str(m)) for m in given["masks"]]
+    values = {"content": h(str(content)), "model": model, **start, **given}
+    return [values[name] for name in api_parameters()]
+
+
+def stylise(client, content, styles=(), model="johnson", **controls):
+    """One /stylize call as the page makes it: ((input, result) or None, video, download, status)."""
+    return client.predict(*api_args(content, styles, model, **controls), api_name="/stylize")
 
 
 def error_of(client, *args, **kwargs) -> str:
@@ -141,14 +151,54 @@ def as_uint8(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+def family_request(family: str) -> dict:
+    """What a request for ``family`` sets, from its record: every page option (but the files) that the family
+    takes (:func:`zoo.options.takes`), at the option's example value, none at its default (so that an option
+    the page dropped would change the picture)."""
+    record = zoo.FAMILIES.get(family)
+    return {o.name: o.example for o in page_options()
+            if o.kind == "stylize" and o.page.kind != "files" and takes(record, o.name)}
+
+
+def as_control(name: str, value):
+    """A value as the option's page control holds it (a text field: the command line's text)."""
+    return ",".join(f"{v:g}" for v in value) if option(name).page.kind == "text" else value
+
+
+def python_picture(demo, family: str, content, styles=(), **options) -> np.ndarray:
+    """zoo.stylize's picture (H, W, 3 uint8) with the server's settings: its weights, a random VGG."""
+    if "backbone_weights" in CONTROLS[family]:
+        options["backbone_weights"] = "none"
+    if "weights" in CONTROLS[family]:
+        options["weights"] = demo.weights_for(family)  # a folder of random weights
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # zoo.demo_core.SEED: the random weights the page drew
+        expected = zoo.stylize(load_image(content), [load_image(s) for s in styles], model=family, device="cpu",
+                               progress=False, **options)
+    return expected[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def assert_same_picture(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
 @pytest.mark.parametrize("family", zoo.FAMILIES.names())
 def test_each_family_matches_zoo_stylize(server, files, family):
-    """upload -> stylise -> result for each family: the picture zoo.stylize makes from the same files and
-    options, at the requested size, not blank; the 'before' of the before/after pair is the resized photo."""
+    """upload -> stylise -> result for each family, with every option its record says it takes: the picture
+    zoo.stylize makes from the same files and options (or its error line, where these smoke weights cannot
+    serve an option: cyclegan's one exported network has no BtoA), at the requested size, not blank; the
+    'before' of the before/after pair is the resized photo."""
     demo, _, client, _ = server
-    request = dict(REQUESTS.get(family, {}))
-    styles = [files["style"], files["style2"]][:request.pop("styles", 1)] if "style" in CONTROLS[family] else []
-    pair, video, download, status = stylise(client, files["content"], styles, family, **request)
+    request = family_request(family)
+    count = len(request.get("style_weights") or [None]) if zoo.FAMILIES.get(family).needs_style else 0
+    styles = [files["style"], files["style2"]][:count]
+    controls = {name: as_control(name, value) for name, value in request.items()}
+    try:
+        want = python_picture(demo, family, files["content"], styles, **request)
+    except ZooError as e:
+        assert error_of(client, files["content"], styles, family, **controls) == short_message(e)
+        return
+    pair, video, download, status = stylise(client, files["content"], styles, family, **controls)
 
     assert status.startswith(f"{family}: 32x24 in "), status
     source, result = pair
@@ -157,20 +207,46 @@ def test_each_family_matches_zoo_stylize(server, files, family):
     got = as_uint8(result)
     assert got.shape == (24, 32, 3) and got.std() > 1.0  # not blank
     assert as_uint8(source).shape == (24, 32, 3)
+    assert_same_picture(got, want)
 
-    options = {k: v for k, v in request.items() if k != "style_weights"}
-    if "style_weights" in request:
-        options["style_weights"] = [float(w) for w in request["style_weights"].split(",")]
-    if "backbone_weights" in CONTROLS[family]:
-        options["backbone_weights"] = "none"
-    if "weights" in CONTROLS[family]:
-        options["weights"] = demo.weights_for(family)  # a folder of random weights
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)  # zoo.demo_core.SEED: the random weights the page drew
-        expected = zoo.stylize(load_image(files["content"]), [load_image(s) for s in styles], model=family,
-                               size=SIZE, device="cpu", progress=False, **options)
-    want = expected[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
-    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+@pytest.fixture(scope="module")
+def large_server(tmp_path_factory):
+    """The page with room for pictures larger than the tiles."""
+    yield from serve_page(tmp_path_factory, max_size=320, max_pixels=100_000)
+
+
+@pytest.mark.parametrize("family", families_taking("tile"))
+def test_a_tiled_run_through_the_page_is_zoo_stylizes(large_server, tmp_path, family):
+    """--tile through the page: a 300 x 200 picture in windows of 288 pixels is zoo.stylize's tiled picture (the
+    untiled one), and a tile below the family's smallest is refused in its one line."""
+    demo, _, client, _ = large_server
+    content = make_image(tmp_path / "wide.png", (300, 200), seed=6)
+    styles = [make_image(tmp_path / "style.png", (40, 40), seed=2)] if zoo.FAMILIES.get(family).needs_style else []
+    assert error_of(client, content, styles, family, size=0, tile=16, steps=1).startswith("--tile must be at least")
+    pair, _, _, status = stylise(client, content, styles, family, size=0, tile=288, steps=1)
+    assert status.startswith(f"{family}: 300x200 in "), status
+    steps = {"steps": 1} if "steps" in CONTROLS[family] else {}
+    assert_same_picture(as_uint8(pair[1]), python_picture(demo, family, content, styles, tile=288, **steps))
+
+
+@pytest.mark.parametrize("family", families_taking("masks"))
+def test_a_masked_run_through_the_page_is_zoo_stylizes(server, files, tmp_path, family):
+    """--masks through the page: two styles, each in its half of the picture, as zoo.stylize paints them; a mask
+    count that is not the style count is the CLI's line."""
+    left = np.zeros((36, 48), np.uint8)
+    left[:, :24] = 255
+    masks = [tmp_path / "left.png", tmp_path / "right.png"]
+    Image.fromarray(left).save(masks[0])
+    Image.fromarray(255 - left).save(masks[1])
+    styles = [files["style"], files["style2"]]
+    pair, _, _, status = stylise(server[2], files["content"], styles, family, masks=masks)
+    assert status.startswith(f"{family}: 32x24 in "), status
+    want = python_picture(server[0], family, files["content"], styles, size=SIZE, masks=[str(m) for m in masks],
+                          **({"steps": 3} if "steps" in CONTROLS[family] else {}))
+    assert_same_picture(as_uint8(pair[1]), want)
+    assert error_of(server[2], files["content"], styles, family, masks=masks[:1]) == (
+        "--masks: 1 masks for 2 style images: give one mask per style")
 
 
 def test_output_size_defaults_to_the_input_and_says_when_reduced(server, files):
@@ -342,9 +418,7 @@ def test_requests_queue_one_at_a_time(server, files):
 
     demo.run = timed
     try:
-        h = gradio_client.handle_file
-        jobs = [client.submit(h(str(files["content"])), [], "johnson", SIZE, 3, 1.0, "", "", "AtoB", False,
-                              api_name="/stylize") for _ in range(4)]
+        jobs = [client.submit(*api_args(files["content"]), api_name="/stylize") for _ in range(4)]
         statuses = [job.result(timeout=WAIT)[3] for job in jobs]
     finally:
         del demo.run
@@ -364,8 +438,7 @@ class Held:
         self.outcome, self.steps = None, []
 
     def __call__(self, *args, **kwargs):
-        args = list(args)
-        report, job = args[10], args[11]
+        report, job = kwargs["progress"], kwargs["job"]
 
         def progress(done, total, unit):
             self.steps.append(done)
@@ -376,7 +449,7 @@ class Held:
                     time.sleep(0.05)
             report(done, total, unit)
 
-        args[10] = progress
+        kwargs["progress"] = progress
         try:
             out = self.run(*args, **kwargs)
             self.outcome = "finished"
@@ -396,9 +469,7 @@ class Held:
 
 
 def long_gatys(client, files):
-    h = gradio_client.handle_file
-    return client.submit(h(str(files["content"])), [h(str(files["style"]))], "gatys", SIZE, 2000, 1.0, "", "",
-                         "AtoB", False, api_name="/stylize")
+    return client.submit(*api_args(files["content"], [files["style"]], "gatys", steps=2000), api_name="/stylize")
 
 
 def test_stop_cancels_a_running_gatys_job_between_steps(server, files):
@@ -423,10 +494,8 @@ def test_a_client_that_leaves_cancels_its_job(server, files, tmp_path):
     script = textwrap.dedent(f"""
         import time, gradio_client
         from gradio_client.utils import Status
-        h = gradio_client.handle_file
         c = gradio_client.Client({url!r}, verbose=False, analytics_enabled=False)
-        job = c.submit(h({str(files['content'])!r}), [h({str(files['style'])!r})], "gatys", {SIZE}, 2000, 1.0,
-                       "", "", "AtoB", False, api_name="/stylize")
+        job = c.submit(*{api_args(files["content"], [files["style"]], "gatys", steps=2000)!r}, api_name="/stylize")
         while job.status().code not in (Status.PROCESSING, Status.PROGRESS):
             time.sleep(0.05)
         print("listening", flush=True)
@@ -567,9 +636,8 @@ def test_ctrl_c_during_a_job_stops_cleanly(tmp_path, files, sig):
     proc, url = serve_subprocess(tmp_path)
     try:
         client = gradio_client.Client(url, verbose=False, analytics_enabled=False)
-        h = gradio_client.handle_file
-        job = client.submit(h(str(files["content"])), [h(str(files["style"]))], "gatys", 64, 2000, 1.0, "", "",
-                            "AtoB", False, api_name="/stylize")
+        job = client.submit(*api_args(files["content"], [files["style"]], "gatys", size=64, steps=2000),
+                            api_name="/stylize")
         wait_for(lambda: (job.status().progress_data or [None])[0] is not None, what="the job's first steps")
         assert os.listdir(tmp_path / "tmp")  # the server's files
         proc.send_signal(sig)
@@ -612,9 +680,10 @@ def test_parallel_large_uploads_keep_the_servers_memory_bounded(tmp_path):
     assert peak - before < 700, (before, peak)
 
 
-# Values different from each option's default, to ask every family's builder whether it takes the option.
-PROBES = {"weights": "x", "style_weights": [1.0], "steps": 3, "alpha": 0.5, "direction": "BtoA",
-          "backbone_weights": "none", "preserve_color": "luminance", "size": 32}
+# Values different from each option's default (its declared example), to ask every family's builder whether it
+# takes the option: the page's and the server's options.
+PROBED = {o.name for o in page_options()} | {"weights", "backbone_weights"}
+PROBES = {o.name: o.example for o in OPTIONS if o.name in PROBED and o.example is not None}
 
 
 @pytest.mark.parametrize("family", zoo.FAMILIES.names())
@@ -625,13 +694,13 @@ def test_controls_table_matches_the_builders(family, monkeypatch, tmp_path):
     for key, value in {"HF_HUB_OFFLINE": "1", "TORCH_HOME": str(tmp_path), "HTTPS_PROXY": "http://127.0.0.1:9",
                        "HTTP_PROXY": "http://127.0.0.1:9"}.items():
         monkeypatch.setenv(key, value)
-    for option, value in PROBES.items():
+    for name, value in PROBES.items():
         try:
-            build_stylizer(StylizeOptions(model=family, progress=False, **{option: value}))
+            build_stylizer(StylizeOptions(model=family, progress=False, **{name: value}))
             rejected = False
         except Exception as e:  # noqa: BLE001 - needing weights is fine; only "does not support" counts
             rejected = "does not support" in str(e)
-        assert rejected == (option not in CONTROLS[family]), (family, option)
+        assert rejected == (name not in CONTROLS[family]), (family, name)
 
 
 def test_default_steps_is_the_cli_default():

@@ -36,9 +36,12 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from zoo.options import page_options  # noqa: E402
 from test_demo import WAIT, adain_weights, free_port, write_clip  # noqa: E402
 
-FAMILIES = ["johnson", "cyclegan", "animeganv2", "adain", "gatys"]  # Gatys last: the screenshot shows its options
+# The families, the one with the most controls last (gatys): the screenshot shows its options.
+FAMILIES = sorted(zoo.FAMILIES.names(), key=lambda f: len(zoo.demo.CONTROLS[f]))
+CONTROLLED = [o.name for o in page_options() if o.kind != "video"]  # shown or hidden by the model
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 SHOTS = os.environ.get("ZOO_DEMO_SCREENSHOTS")
 
@@ -161,6 +164,12 @@ def shown(driver, elem_id: str) -> bool:
     return bool(found) and found[0].is_displayed()
 
 
+def camera_streams(driver, elem_id: str) -> bool:
+    """Whether the (fake) camera of the element ``elem_id`` shows frames."""
+    return driver.execute_script(f"const v = document.querySelector('#{elem_id} video'); "
+                                 "return !!v && v.readyState >= 2 && v.videoWidth > 0")
+
+
 def screenshot(driver, name: str) -> None:
     """A 64-colour palette PNG of the page into $ZOO_DEMO_SCREENSHOTS (small enough to commit)."""
     if SHOTS:
@@ -206,12 +215,12 @@ def test_upload_stylise_compare_download_each_family(page, browser, tmp_path):
 
     for family in FAMILIES:
         choose_model(browser, family)
-        if family in ("adain", "gatys"):  # the style control appears for these models
-            wait(browser, lambda: shown(browser, "style"))
-            if family == "adain":  # one style image, kept for gatys
-                upload(browser, "style", make_image(tmp_path / "style.png", (40, 40), seed=2))
-        if family == "gatys":
-            assert len(browser.find_elements(By.CSS_SELECTOR, "#style td.filename")) == 1
+        # the controls of the options the family's record takes, and only those
+        wait(browser, lambda: all(shown(browser, n) == (n in zoo.demo.CONTROLS[family]) for n in CONTROLLED))
+        if "style" in zoo.demo.CONTROLS[family] and not browser.find_elements(By.CSS_SELECTOR, "#style td.filename"):
+            upload(browser, "style", make_image(tmp_path / "style.png", (40, 40), seed=2))  # kept for the next
+            wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#style td.filename"))
+        if "steps" in zoo.demo.CONTROLS[family]:
             set_number(browser, "steps", 3)
         browser.find_element(By.ID, "stylise").click()
         wait(browser, lambda: status(browser).startswith(f"{family}:") or errors(browser))
@@ -269,6 +278,7 @@ def test_webcam_snapshot_and_live_webcam(page, browser):
     choose_model(browser, "johnson")
     wait(browser, lambda: browser.find_elements(By.ID, "webcam_panel"))[0].click()
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#webcam [title='grant webcam access'] button"))[0].click()
+    wait(browser, lambda: camera_streams(browser, "webcam"))  # a capture before the first frame takes nothing
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#webcam button[aria-label='capture photo']"))[0].click()
     wait(browser, lambda: status(browser).startswith("image.png: ") and "(reduced to --max-size 64)" in status(browser))
     browser.find_element(By.ID, "stylise").click()
@@ -277,6 +287,7 @@ def test_webcam_snapshot_and_live_webcam(page, browser):
 
     browser.find_element(By.ID, "live_panel").click()
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#live_in [title='grant webcam access'] button"))[0].click()
+    wait(browser, lambda: camera_streams(browser, "live_in"))
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#live_in button[aria-label='capture photo']"))[0].click()
     src = wait(browser, lambda: [i.get_attribute("src") for i in browser.find_elements(By.CSS_SELECTOR, "#live_out img")])[0]
     frame = np.asarray(Image.open(NO_PROXY.open(src)).convert("RGB"))

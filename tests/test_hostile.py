@@ -74,7 +74,8 @@ CASES = [
          "error: --alpha inf: must be a finite number in [0, 1]", absent=("out.png",)),
     Case("nan-scale", [*STYLIZE, "--scales", "nan,1", "-o", "out.png", *FAST], 1, "error: --scales nan: must be",
          absent=("out.png",)),
-    Case("zero-steps", [*STYLIZE, "-o", "out.png", "--steps", "0"], 2, "argument --steps: must be positive, got 0"),
+    Case("zero-steps", [*STYLIZE, "-o", "out.png", "--steps", "0"], 1, "error: --steps 0: must be a whole number >= 1",
+         absent=("out.png",)),
     # ---------------------------------------------------------------- zoo stylize: files and environment
     Case("output-exists", [*STYLIZE, "-o", "out.png", *FAST], 1,
          "error: out.png: file exists; pass --overwrite to replace it", given=("out.png",)),

@@ -1,4 +1,6 @@
-"""The ``zoo`` command: stylize, fit, list, export, convert, publish, bench.
+"""The ``zoo`` command: stylize, fit, list, export, convert, publish, bench, demo -- what each does, and
+:func:`main`. The flags are :mod:`zoo.cli_args`' (``zoo stylize``'s generated from :mod:`zoo.options`);
+``zoo stylize`` itself is :mod:`zoo.cli_stylize`.
 
 Exit status 0 on success. A user error (:class:`zoo.errors.ZooError`) or a fault of the machine (a full or
 read-only disk, a missing file, no memory) is one ``error:`` line on stderr naming the file or option, status 1
@@ -17,234 +19,20 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .cli_args import UsageError, add_publish_arguments, build_parser, families
+from .cli_stylize import cmd_stylize, remove_leftovers
 from .errors import Terminated, ZooError, environment_message, report_bug, terminate_as_exception
+from .families import resolve
+from .options import StylizeOptions, families_taking
+from .stylize import reject_options
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "UsageError", "add_publish_arguments", "publish_from_args", "pretrained_rows",
+           "format_pretrained_table"]
 
 log = logging.getLogger("zoo")
 
 
-class UsageError(ZooError, ValueError):
-    """Bad command-line input, reported as one line."""
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def _size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {value}")
-    return value
-
-
-# ---------------------------------------------------------------------------------------- stylize
-def _add_stylize(sub) -> None:
-    p = sub.add_parser(
-        "stylize", help="stylise images or folders of images",
-        description="Stylise INPUT images (files or folders) and write the results to OUT: a file for one "
-                    "input image, a folder otherwise.",
-    )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="content image(s) or folder(s) of images")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (one input) or folder")
-    p.add_argument("--model", "-m", default=None,
-                   help="model family or pretrained tag (see `zoo list`); default: the family --weights names "
-                        "(an export folder, a checkpoint, a tag), else gatys")
-    p.add_argument("--style", nargs="+", default=[], metavar="IMG", help="style image(s)")
-    p.add_argument("--style-weights", type=_floats, default=None, metavar="W1,W2",
-                   help="blend weights of several styles, e.g. 0.3,0.7")
-    p.add_argument("--weights", default=None,
-                   help="checkpoint (.ckpt, .safetensors, export folder), pretrained tag, or random (an untrained "
-                        "network and VGG: the smoke run of every model, nothing downloaded)")
-    p.add_argument("--size", type=_size, default=None, help="long edge of the output in pixels (default: input's)")
-    p.add_argument("--steps", type=_size, default=None, help="optimisation steps (gatys; default 500)")
-    p.add_argument("--scales", type=_floats, default=None, metavar="S1,S2,..",
-                   help="coarse-to-fine schedule as fractions of --size, ending with 1 (gatys), e.g. 0.25,0.5,1")
-    p.add_argument("--preserve-color", nargs="?", const="luminance", default=None,
-                   choices=["luminance", "histogram", "coral"],
-                   help="keep the content's colours: luminance (default when given alone: the output takes the "
-                        "content's chrominance), histogram (the style is colour-matched to the content first, "
-                        "Gatys et al. 2016b) or coral (adain: pytorch-AdaIN's --preserve_color)")
-    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (adain)")
-    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="translation direction (cyclegan)")
-    p.add_argument("--tile", type=_size, default=None, help="tiled inference with N-pixel tiles (bounded memory)")
-    p.add_argument("--masks", nargs="+", default=None, metavar="MASK",
-                   help="one region mask per style image (adain, gatys; gatys also takes CONTENT_MASK:STYLE_MASK, "
-                        "a region of the style image)")
-    p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
-                   help="VGG weights (default: the model's own); 'none' = random, for smoke tests only")
-    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    p.add_argument("--max-pixels", type=_size, default=None, help="refuse inputs with more pixels than this")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    from .video import add_video_arguments  # video hook: --temporal, --flow, ... (zoo/video.py)
-
-    add_video_arguments(p)
-    p.set_defaults(func=_cmd_stylize)
-
-
-def _collect_inputs(inputs: Sequence[str], output: Path) -> tuple[list[tuple[Path, Path]], bool]:
-    """[(image path, path relative to its input root)], and whether any input was a folder. Images inside
-    ``output`` (an output folder inside an input folder) are never inputs: a second run would stylise
-    its own results."""
-    from .io import list_images
-
-    out = output.resolve()
-    items: list[tuple[Path, Path]] = []
-    folder = False
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            folder = True
-            found = [f for f in list_images(path) if out not in f.resolve().parents]
-            if not found:
-                log.warning("%s: no images found", path)
-            items += [(f, f.relative_to(path)) for f in found]
-        else:
-            items.append((path, Path(path.name)))
-    return items, folder
-
-
-def _remove_leftovers(folder: Path, recursive: bool = False) -> None:
-    """The temporaries a killed run (SIGKILL, power loss) left where this run writes (never a live run's)."""
-    from .fileio import remove_stale_temporaries
-
-    removed = remove_stale_temporaries(folder, recursive=recursive)
-    if removed:
-        log.info("removed %d unfinished file(s) of a killed run: %s", len(removed), ", ".join(map(str, removed)))
-
-
-def _output_path(out: Path, rel: Path, to_folder: bool) -> Path:
-    if not to_folder:
-        return out
-    from .io import SAVE_FORMATS
-
-    suffix = rel.suffix.lower() if rel.suffix.lower() in SAVE_FORMATS else ".png"
-    return (out / rel).with_suffix(suffix)
-
-
-def _cmd_stylize(args: argparse.Namespace) -> int:
-    from .fileio import DISK_ERRNOS, check_writable
-    from .io import (SAVE_FORMATS, ImageReadError, ImageWriteError, load_image, long_edge_size, resize_long_edge,
-                     save_image)
-    from .stylize import OptionError, StylizeOptions, build_stylizer, check_output_size, check_styles, model_for
-
-    args.model = model_for(args.model, args.weights)  # an export folder or checkpoint names its family
-    # -- video hook: a video file, or a folder of frames as one clip, goes to zoo/video.py --
-    from .video import run_cli as stylize_clip
-
-    status = stylize_clip(args)
-    if status is not None:
-        return status
-    # -- end of the video hook --
-    out = Path(args.output)
-    for raw in args.inputs:  # never write over the input
-        if Path(raw).exists() and out.exists() and Path(raw).resolve() == out.resolve():
-            raise UsageError(f"-o/--output {out}: this is the input {'folder' if out.is_dir() else 'image'}; write "
-                             "the results elsewhere")
-    items, had_folder = _collect_inputs(args.inputs, out)
-    if not items:
-        raise UsageError("no input images")
-    to_folder = had_folder or len(items) > 1 or out.is_dir()
-    if to_folder and out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: several inputs need an output folder, but this is a file")
-    if not to_folder and out.exists() and not args.overwrite:
-        raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
-    if not to_folder and out.suffix.lower() not in SAVE_FORMATS:  # before any work, not after it
-        raise UsageError(f"{out}: unknown image extension {out.suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
-    check_writable(out if to_folder else out.parent, "-o/--output")
-    _remove_leftovers(out if to_folder else out.parent, recursive=to_folder)
-
-    styles = [load_image(s, args.max_pixels) for s in args.style]
-    opts = StylizeOptions(
-        model=args.model, weights=args.weights, style_weights=args.style_weights, size=args.size,
-        steps=args.steps, scales=args.scales, preserve_color=args.preserve_color,
-        backbone_weights=args.backbone_weights, device=args.device, seed=args.seed, alpha=args.alpha,
-        direction=args.direction, tile=args.tile, masks=args.masks,
-        progress=not args.quiet and not to_folder,  # in folder mode one bar counts the images
-    )
-    first = load_image(items[0][0], args.max_pixels) if not to_folder else None
-    if first is not None:  # one image: its size is checked before the model is built
-        check_output_size(opts, *long_edge_size(*first.shape[-2:], args.size), args.max_pixels)
-    stylizer = build_stylizer(opts)
-    check_styles(args.model, stylizer, len(styles), args.style_weights, args.masks)
-
-    written, skipped, failed = 0, 0, 0  # skipped: the output exists; failed: the input could not be done
-    iterator = items
-    if to_folder and not args.quiet:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(items, desc="stylize", unit="img")
-    for src, rel in iterator:
-        dst = _output_path(out, rel, to_folder)
-        if to_folder and dst.exists() and not args.overwrite:
-            log.warning("skipping %s: %s exists (pass --overwrite to replace it)", src, dst)
-            skipped += 1
-            continue
-        try:
-            content = first if first is not None else load_image(src, args.max_pixels)
-            check_output_size(opts, *long_edge_size(*content.shape[-2:], args.size), args.max_pixels)
-            result = stylizer(resize_long_edge(content, args.size), styles)
-        except ImageReadError as e:
-            if not to_folder:
-                raise
-            log.warning("skipping %s", e)
-            failed += 1
-            continue
-        except OptionError as e:  # this picture cannot work with these options (its size)
-            if not to_folder:
-                raise OptionError(f"{src}: {e}") from None
-            log.warning("skipping %s: %s", src, e)
-            failed += 1
-            continue
-        try:
-            save_image(result, dst, overwrite=args.overwrite)
-        except ImageWriteError as e:
-            if not to_folder:
-                raise
-            if e.errno in DISK_ERRNOS:  # a full or read-only disk: every later picture would fail too
-                raise UsageError(f"{e}; {written} of {len(items)} image(s) written to {out} before it") from None
-            log.warning("skipping: %s", e)
-            failed += 1
-            continue
-        written += 1
-    if not to_folder:
-        print(f"wrote {out}")
-        return 0
-    exists = f", {skipped} already there (pass --overwrite to replace them)" if skipped else ""
-    if failed:  # not all that was asked was done: say how much, exit non-zero
-        raise UsageError(f"{written} of {len(items)} image(s) written to {out}{exists}, {failed} failed (see the "
-                         "warnings above)")
-    print(f"{written} image(s) written to {out}{exists}")
-    return 0
-
-
 # ---------------------------------------------------------------------------------------- list
-def _add_list(sub) -> None:
-    p = sub.add_parser("list", help="list models, losses and recipes")
-    p.add_argument("--pretrained", action="store_true",
-                   help="list the pretrained tags: source, licence, metrics, published or not, cached or not")
-    p.set_defaults(func=_cmd_list)
-
-
 def recipes_dir() -> Path:
     from .resources import recipes_dir
 
@@ -282,13 +70,10 @@ def _load_net(model: str, weights: str | None, **options: Any):
     """The trained network of ``model`` (a family or a pretrained tag) from ``weights``, by its family's
     loader. ``options`` (``direction``, ``backbone_weights``) other than their defaults must be ones the
     family's loader takes."""
-    from .families import resolve
-    from .stylize import StylizeOptions, reject_options
-
     resolved = resolve(model)
     family, weights = resolved.family, weights or resolved.weights
     if not family.loads_networks:
-        with_loader = [f.name for f in _families() if f.loads_networks]
+        with_loader = [f.name for f in families() if f.loads_networks]
         raise UsageError(f"model {model!r} has no trained network to load ({', '.join(with_loader)} do)")
     reject_options(StylizeOptions(model=model, **options), model,
                    *(n for n in options if n not in family.loader_options))
@@ -297,31 +82,11 @@ def _load_net(model: str, weights: str | None, **options: Any):
     return family.load_trained(weights, **{n: v for n, v in options.items() if n in family.loader_options})
 
 
-def _families():
-    from .families import FAMILIES
-
-    return [FAMILIES.get(n) for n in FAMILIES.names()]
-
-
-def _add_export(sub) -> None:
-    p = sub.add_parser("export", help="export a feed-forward network to ONNX or TorchScript",
-                       description="Export a trained network of a family that has one (dynamic H and W; adain "
-                                   "takes a content and a style image).")
-    p.add_argument("--model", "-m", required=True,
-                   help="family (" + ", ".join(f.name for f in _families() if f.loads_networks) + ") or pretrained tag")
-    p.add_argument("--weights", default=None, help="checkpoint (.ckpt, .safetensors, folder, .pth) or tag")
-    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"], help="cyclegan generator to export")
-    p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
-    p.add_argument("-o", "--output", required=True, help="output file (.onnx / .pt)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.set_defaults(func=_cmd_export)
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_model
 
     out = Path(args.output)
-    _remove_leftovers(out.parent)
+    remove_leftovers(out.parent)
     if out.exists() and not args.overwrite:
         raise UsageError(f"{out}: file exists; pass --overwrite to replace it")
     net = _load_net(args.model, args.weights, direction=args.direction)
@@ -330,32 +95,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_convert(sub) -> None:
-    with_converters = [f for f in _families() if f.converters and f.loads_networks]
-    p = sub.add_parser(
-        "convert", help="convert a canonical published checkpoint to a safetensors export folder",
-        description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
-                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain, a "
-                    "bryandlee/animegan2-pytorch .pt such as paprika.pt for animeganv2) into "
-                    "model.safetensors + config.json + README.md, loadable with zoo.create_model(FAMILY, "
-                    "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
-    p.add_argument("checkpoint", help="the published .pth file")
-    p.add_argument("--model", "-m", required=True, metavar="{" + ",".join(f.name for f in with_converters) + "}",
-                   help="the family of the checkpoint")
-    p.add_argument("--backbone-weights", default=None, help="adain: encoder weight source (default caffe)")
-    p.add_argument("-o", "--output", required=True, help="output folder")
-    p.set_defaults(func=_cmd_convert)
-
-
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .families import resolve
     from .publish import export_for_hub
 
     out = Path(args.output)
     family = resolve(args.model).family
     if not (family.converters and family.loads_networks):
         raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
-    _remove_leftovers(out)
+    remove_leftovers(out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")
     net = _load_net(family.name, args.checkpoint, backbone_weights=args.backbone_weights)
@@ -364,35 +111,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_publish(sub) -> None:
-    p = sub.add_parser("publish", help="export a trained network and upload it to the Hugging Face Hub",
-                       description="Export the inference network of CHECKPOINT (model.safetensors, config.json, "
-                                   "model card) and upload it; --dry-run DIR only writes the folder.")
-    add_publish_arguments(p)
-    p.set_defaults(func=_cmd_publish)
-
-
 def _cmd_publish(args: argparse.Namespace) -> int:
     publish_from_args(args)
     return 0
-
-
-def add_publish_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The flags of ``zoo publish``."""
-    parser.add_argument("checkpoint", help="Lightning .ckpt, or an export folder / .safetensors to re-publish")
-    parser.add_argument("--repo-id", required=True, help="Hub repository, owner/name")
-    parser.add_argument("--dry-run", metavar="DIR", default=None,
-                        help="write the folder that would be uploaded to DIR and upload nothing")
-    parser.add_argument("--tag", default=None, help="weights-table tag for the model card (licence, data, metrics)")
-    parser.add_argument("--variant", default=None, help="variant class path, for checkpoints that do not record it")
-    parser.add_argument("--arch", default=None, help="architecture name in zoo.registry.MODELS (with --prefix)")
-    parser.add_argument("--prefix", default=None, help="state-dict prefix of the network, e.g. net.")
-    parser.add_argument("--licence", "--license", dest="licence", default=None, help="licence id for the card")
-    parser.add_argument("--private", action="store_true", default=None, help="create the repository private")
-    parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or `hf auth login`)")
-    parser.add_argument("--message", default=None, help="commit message")
-    parser.add_argument("--overwrite", action="store_true", help="replace an earlier export in the --dry-run folder")
-    return parser
 
 
 def publish_from_args(args: argparse.Namespace):
@@ -400,7 +121,7 @@ def publish_from_args(args: argparse.Namespace):
     from .publish import EXPORT_FILES, publish
 
     if args.dry_run:
-        _remove_leftovers(Path(args.dry_run))
+        remove_leftovers(Path(args.dry_run))
 
     res = publish(args.checkpoint, args.repo_id, dry_run_dir=args.dry_run, token=args.token, tag=args.tag,
                   variant=args.variant, architecture=args.arch, prefix=args.prefix, licence=args.licence,
@@ -444,11 +165,6 @@ def format_pretrained_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *body])
 
 
-def _add_bench(sub) -> None:
-    sub.add_parser("bench", help="FID / LPIPS / ArtFID benchmark: every option of python -m benchmarks.run "
-                                 "(zoo bench --help)", add_help=False)
-
-
 def _cmd_bench(rest: list[str]) -> int:
     from .extras import MissingExtraError, require
     from .resources import ResourceMissingError, import_benchmarks
@@ -464,28 +180,6 @@ def _cmd_bench(rest: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------------------- demo
-def _add_demo(sub) -> None:
-    p = sub.add_parser(
-        "demo", help="a web page to stylise pictures in the browser (needs the demo extra)",
-        description="Serve a web page on HOST:PORT: upload a photo, pick a model, set its options, download the "
-                    "result. Requests run one at a time and queue. Smoke run without downloads: "
-                    "zoo demo --weights random. See docs/demo.md.")
-    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
-                                                       "only; 0.0.0.0 opens the page to the network)")
-    p.add_argument("--port", type=_port, default=7860, help="port, 1 to 65535 (default 7860)")
-    p.add_argument("--weights", action="append", default=None, metavar="[MODEL=]W",
-                   help="weights of the families that take them, as zoo stylize --weights (random: untrained, "
-                        "smoke runs only); MODEL=W for one model; repeatable")
-    p.add_argument("--backbone-weights", default=None, metavar="{imagenet,timm,caffe,none,PATH}",
-                   help="VGG weights of gatys and adain (default: the model's own); 'none' = random, smoke runs")
-    p.add_argument("--max-size", type=_size, default=1024,
-                   help="largest long edge of a result, in pixels (default 1024)")
-    p.add_argument("--max-pixels", type=_size, default=None, help="refuse uploads with more pixels than this")
-    p.add_argument("--queue", type=int, default=8, help="requests that may wait while one runs (default 8)")
-    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ...")
-    p.set_defaults(func=_cmd_demo)
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .extras import require
 
@@ -502,11 +196,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- fit
-def _add_fit(sub) -> None:
-    sub.add_parser("fit", help="train from a recipe: every option of python -m zoo.fit (zoo fit --help)",
-                   add_help=False)
-
-
 def _cmd_fit(rest: list[str]) -> int:
     from .fit import main as fit_main  # without the [train] extra: one line naming it
 
@@ -521,34 +210,17 @@ def _cmd_stylize_dataset(rest: list[str]) -> int:
 
 # Subcommands that hand all their arguments to another program's parser (--help included).
 PASSTHROUGH = {"fit": _cmd_fit, "bench": _cmd_bench, "stylize-dataset": _cmd_stylize_dataset}
+# The subcommands whose flags build_parser() declares.
+COMMANDS = {"stylize": cmd_stylize, "list": _cmd_list, "export": _cmd_export, "convert": _cmd_convert,
+            "publish": _cmd_publish, "demo": _cmd_demo}
 
 
 # ---------------------------------------------------------------------------------------- main
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo", description="Stylezoo: neural style transfer models.")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="show library logs and full tracebacks (ZOO_DEBUG=1 shows tracebacks too)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_stylize(sub)
-    _add_fit(sub)
-    sub.add_parser("stylize-dataset", add_help=False, help="stylise a whole dataset on Lightning, on N devices and K "
-                   "nodes, resumable: every option of python -m zoo.stylize_dataset")
-    _add_list(sub)
-    _add_export(sub)
-    _add_convert(sub)
-    _add_publish(sub)
-    _add_bench(sub)
-    _add_demo(sub)
-    return parser
-
-
 def _error_line(error: BaseException) -> str | None:
     """One line for a user error (:class:`zoo.errors.ZooError`) or an environment fault (a full or read-only
     disk, a missing file, no memory); None for a bug."""
-    from .families import FAMILIES
-
-    tiled = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports]
-    return environment_message(error, f"out of memory: use a smaller --size (or --tile N for {', '.join(tiled)})")
+    tiled = ", ".join(families_taking("tile"))
+    return environment_message(error, f"out of memory: use a smaller --size (or --tile N for {tiled})")
 
 
 def _close_progress_bars() -> None:
@@ -597,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     one_line_warnings()  # deprecated names: one line each, also without --verbose
     restore = terminate_as_exception()
     try:
-        return int(args.func(args) or 0)
+        return int(COMMANDS[args.command](args) or 0)
     except KeyboardInterrupt:
         _close_progress_bars()
         print("interrupted", file=sys.stderr)

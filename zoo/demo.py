@@ -1,8 +1,9 @@
 """``zoo demo``: a web page to stylise pictures in the browser, a thin layer over ``zoo stylize``'s Python API.
 
-What the page does is :class:`zoo.demo_jobs.Demo` (it reads pictures with :func:`zoo.io.load_image`, builds
+What the page does is :class:`zoo.demo_core.Demo` (it reads pictures with :func:`zoo.io.load_image`, builds
 stylizers with :func:`zoo.stylize.build_stylizer`, writes results with :func:`zoo.io.save_image`: the same
 validation, pictures and error lines as the CLI); this module is the page: :func:`build_app`, :func:`serve`.
+Its option controls are generated from the option declarations (:data:`zoo.options.OPTIONS`).
 
 Why Gradio (the ``demo`` extra): it is made for exactly this (file upload and download components, a
 request queue with a size limit and a concurrency limit, progress bars fed from Python, Stop buttons that
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import signal
 import sys
@@ -22,13 +24,14 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .demo_core import CONTROLS, DEFAULT_STEPS, Demo, controls, family_of, parse_weights
+from .demo_core import CONTROLS, Demo, controls, family_of, parse_weights
 from .demo_jobs import (VIDEO_EXTENSIONS, Cancelled, DemoError, Job, check_pixels, is_video, short_message,
                         video_available)
+from .options import DEFAULT_STEPS, Option, page_options
 
 __all__ = ["Demo", "Job", "Cancelled", "DemoError", "CONTROLS", "controls", "VIDEO_EXTENSIONS", "DEFAULT_STEPS",
            "family_of", "parse_weights", "is_video", "video_available", "check_pixels", "short_message",
-           "EXAMPLES", "examples", "build_app", "serve", "launch"]
+           "EXAMPLES", "examples", "api_parameters", "build_app", "serve", "launch"]
 
 EXAMPLES = Path(__file__).parent / "demo_examples"  # pictures made by zoo/demo_examples/make.py (CC0)
 LIVE_EDGE = 384  # the live webcam's frames are stylised at most this long
@@ -64,18 +67,49 @@ def _alive(app) -> Callable[[], bool]:
 CSS = "#status textarea {font-weight: 600}"
 
 
+def _control(gr, o: Option, max_size: int, visible: bool):
+    """The page's component of the option ``o`` (its declared :class:`zoo.options.Control`), with the option's
+    name as its element id; a slider without a maximum goes up to the server's --max-size."""
+    c = o.page
+    common = {"label": c.label, "elem_id": o.name, "visible": visible}
+    value = o.default if c.value is None else c.value
+    if c.kind == "slider":
+        return gr.Slider(c.minimum, max_size if c.maximum is None else c.maximum, value=value, step=c.step, **common)
+    if c.kind == "number":
+        return gr.Number(value, minimum=c.minimum, step=c.step, precision=0, **common)
+    if c.kind == "text":
+        return gr.Textbox(placeholder=c.placeholder, **common)
+    if c.kind == "choice":
+        return gr.Radio(list(c.choices), value=value, **common)
+    if c.kind == "files":
+        return gr.File(file_count="multiple", height=150, **common)
+    if c.kind == "checkbox":
+        return gr.Checkbox(bool(value), **common)
+    raise ValueError(f"option {o.name}: unknown control kind {c.kind!r}")
+
+
+def api_parameters() -> list[str]:
+    """The parameters of the page's ``/stylize`` API, in order: the content, the model, then every option with a
+    page control (:func:`zoo.options.page_options`), by its name."""
+    return ["content", "model", *(o.name for o in page_options())]
+
+
 def build_app(demo: Demo, queue: int = 8):
-    """The Gradio page over ``demo``. Stylisations run one at a time; up to ``queue`` more wait their turn (the
-    page says so when the queue is full); Stop, or a client that leaves, cancels a running one. Its API
-    (``/stylize``, ``/preview``, ``/live``) serves gradio_client too."""
+    """The Gradio page over ``demo``. Its option controls are generated from the declarations
+    (:data:`zoo.options.OPTIONS`), shown for the families that take them. Stylisations run one at a time; up to
+    ``queue`` more wait their turn (the page says so when the queue is full); Stop, or a client that leaves,
+    cancels a running one. Its API (``/stylize`` with :func:`api_parameters`, ``/preview``, ``/live``) serves
+    gradio_client too."""
     import gradio as gr
 
     choices = demo.choices()
     first = demo.default_model()
+    fields = page_options()
+    per_model = [o for o in fields if o.kind != "video"]  # shown by model; the video ones for a video upload
 
     def visible(model: str) -> list:
         takes = CONTROLS[family_of(model)]
-        return [gr.update(visible=name in takes) for name in controls]
+        return [gr.update(visible=o.name in takes) for o in per_model]
 
     def preview(content):
         try:
@@ -86,18 +120,21 @@ def build_app(demo: Demo, queue: int = 8):
 
     def layout(content):  # a video upload shows the video's controls instead of the picture's
         video = bool(content) and is_video(content)
-        return gr.update(visible=not video), gr.update(visible=video), gr.update(visible=video)
+        return [gr.update(visible=not video), gr.update(visible=video)] + [gr.update(visible=video)] * len(videos)
 
-    async def stylize(content, styles, model, size, steps, alpha, style_weights, preserve_color, direction,
-                      temporal, progress=gr.Progress()):
+    async def stylize(*args):
+        """(content, model, *the page's option values, progress): its signature is api_parameters()'."""
+        content, model, *values, progress = args
+        controls = dict(zip((o.name for o in fields), values))
+        styles = controls.pop("style", None)
         job = demo.new_job(_alive(app))
 
         def report(done: int, total: int | None, unit: str) -> None:
             progress((done, total), desc="optimising" if unit == "steps" else "stylising", unit=unit)
 
         try:
-            return await asyncio.to_thread(demo.run, content, styles, model, size, steps, alpha, style_weights,
-                                           preserve_color, direction, bool(temporal), report, job)
+            source, result, video, download, line = await asyncio.to_thread(
+                lambda: demo.run(content, styles, model, progress=report, job=job, **controls))
         except asyncio.CancelledError:  # Stop: Gradio cancels this task; the thread stops at its next check
             job.cancel("stopped")
             raise
@@ -105,13 +142,11 @@ def build_app(demo: Demo, queue: int = 8):
             raise gr.Error(str(e), duration=None, print_exception=False) from None
         except Cancelled as e:
             raise gr.Error(f"stopped: {e}", duration=None, print_exception=False) from None
-
-    async def stylize_page(content, styles, model, size, steps, alpha, style_weights, preserve_color, direction,
-                           temporal, progress=gr.Progress()):
-        source, result, video, download, line = await stylize(content, styles, model, size, steps, alpha,
-                                                              style_weights, preserve_color, direction, temporal,
-                                                              progress)
         return ((source, result) if result else None), video, download, line
+
+    stylize.__signature__ = inspect.Signature(  # Gradio reads the API's parameters from the signature
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in api_parameters()]
+        + [inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())])
 
     def live(frame, model):
         try:
@@ -119,20 +154,23 @@ def build_app(demo: Demo, queue: int = 8):
         except DemoError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
-    def shown(name: str) -> dict:  # the element id, and shown if the first model takes it
-        return {"elem_id": name, "visible": name in CONTROLS[family_of(first)]}
+    def shown(o: Option) -> bool:  # shown if the first model takes it (the video options: for a video)
+        return o.kind != "video" and o.name in CONTROLS[family_of(first)]
 
     with gr.Blocks(title="Stylezoo", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown("## Stylezoo\nUpload a photo (or a short video, or take one with the webcam), pick a model "
                     "(and style images for the models that take any style), press **Stylise**, compare and "
                     "download the result.")
+        controls = {}
         with gr.Row():
             with gr.Column():
                 content = gr.File(label="Photo (any image) or short video", height=150, elem_id="content")
                 with gr.Accordion("Webcam", open=False, elem_id="webcam_panel"):
                     snapshot = gr.Image(label="Snapshot: stylise it with the button below", sources=["webcam"],
                                         type="filepath", image_mode=None, elem_id="webcam")
-                style = gr.File(label="Style images (--style)", file_count="multiple", height=150, **shown("style"))
+                for o in fields:  # style images and masks: files, beside the photo
+                    if o.page.kind == "files":
+                        controls[o.name] = _control(gr, o, demo.max_size, shown(o))
                 model = gr.Dropdown(choices, value=first, label="Model (--model)", elem_id="model")
                 with gr.Row():
                     button = gr.Button("Stylise", variant="primary", elem_id="stylise")
@@ -150,43 +188,29 @@ def build_app(demo: Demo, queue: int = 8):
                                  buttons=["download"])
                 download = gr.File(label="Download", interactive=False, height=80, elem_id="download")
         with gr.Row():
-            options = {  # in Demo.run's order
-                "size": gr.Slider(0, demo.max_size, value=0, step=1,
-                                  label="Size: long edge in pixels (--size; 0: the photo's own, up to --max-size)",
-                                  **shown("size")),
-                "steps": gr.Slider(1, 2000, value=DEFAULT_STEPS, step=1, label="Steps (--steps)", **shown("steps")),
-                "alpha": gr.Slider(0, 1, value=1, step=0.05, label="Alpha: content 0 .. style 1 (--alpha)",
-                                   **shown("alpha")),
-                "style_weights": gr.Textbox(label="Style weights (--style-weights)", placeholder="0.3,0.7",
-                                            **shown("style_weights")),
-                "preserve_color": gr.Radio([("off", ""), "luminance", "histogram"], value="",
-                                           label="Keep the photo's colours (--preserve-color)",
-                                           **shown("preserve_color")),
-                "direction": gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction (--direction)",
-                                      **shown("direction")),
-            }
-            temporal = gr.Checkbox(False, label="Video: temporal smoothing (--temporal)", visible=False,
-                                   elem_id="temporal")
+            for o in fields:
+                if o.page.kind != "files":
+                    controls[o.name] = _control(gr, o, demo.max_size, shown(o))
         with gr.Accordion("Live webcam (feed-forward models)", open=False, elem_id="live_panel"):
             with gr.Row():
                 live_in = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", elem_id="live_in")
                 live_out = gr.Image(label="Stylised", interactive=False, elem_id="live_out",
                                     buttons=["download", "fullscreen"])
         if examples():
-            gr.Examples(examples(), [content, style], label="Examples (CC0 pictures made by the project)",
+            gr.Examples(examples(), [content, controls["style"]], label="Examples (CC0 pictures made by the project)",
                         example_labels=[Path(p).stem for p, _ in examples()])
-        controls = {"style": style, **options}
+        videos = [controls[o.name] for o in fields if o.kind == "video"]
 
-        model.change(visible, model, list(controls.values()), queue=False, api_name=False)
+        model.change(visible, model, [controls[o.name] for o in per_model], queue=False, api_name=False)
         # an example sets the style box with the visibility it was built with: the model's, again
-        style.change(lambda m: gr.update(visible="style" in CONTROLS[family_of(m)]), model, style, queue=False,
-                     api_name=False)
-        content.change(layout, content, [source, source_video, temporal], queue=False, api_name=False)
+        controls["style"].change(lambda m: gr.update(visible="style" in CONTROLS[family_of(m)]), model,
+                                 controls["style"], queue=False, api_name=False)
+        content.change(layout, content, [source, source_video, *videos], queue=False, api_name=False)
         content.change(preview, content, [source, source_video, status], concurrency_limit=1,
                        concurrency_id="preview", show_progress_on=[source], api_name="preview")
         snapshot.change(lambda path: path, snapshot, content, queue=False, api_name=False)
         run = button.click(lambda: "", None, status, queue=False, api_name=False).then(
-            stylize_page, [content, style, model, *options.values(), temporal], [result, video, download, status],
+            stylize, [content, model, *(controls[o.name] for o in fields)], [result, video, download, status],
             show_progress_on=[result], concurrency_id="stylize", concurrency_limit=1, api_name="stylize")
         run.then(lambda clip: (gr.update(visible=clip is None), gr.update(visible=clip is not None)), video,
                  [result, video], queue=False, api_name=False)

@@ -20,14 +20,15 @@ import torch
 
 from .demo_jobs import (Cancelled, DemoError, Job, Progress, _remove_tree, _small_picture, _steps_of, _video_frames,
                         _video_size, check_pixels, is_video, short_message, watched)
+from .families import FAMILIES, resolve
+from .options import StylizeOptions, option, page_options, takes
+from .registry import UnknownNameError
 
 __all__ = ["Demo", "CONTROLS", "controls", "family_of", "parse_weights"]
 
 log = logging.getLogger("zoo.demo")
 
-# The options the page has controls for (StylizeOptions fields, besides "style" and "weights").
-PAGE_OPTIONS = frozenset({"style_weights", "preserve_color", "size", "steps", "alpha", "direction", "backbone_weights"})
-DEFAULT_STEPS = 500  # zoo.variants.gatys.DEFAULT_STEPS (not imported: it imports Lightning); a test checks it
+SERVER_OPTIONS = ("weights", "backbone_weights")  # set by the server (zoo demo's flags), not by a control
 CACHE_SIZE = 4  # stylizers kept in memory
 KEEP_SECONDS = 600  # a request's files are kept this long on the server (Gradio serves its own copies)
 SEED = 0  # random (smoke) weights are drawn from this seed: the same stylizer, and picture, on every build
@@ -35,13 +36,12 @@ PREVIEW_EDGE = 1024  # previews are at most this long (and at most --max-size)
 
 
 def controls(model: str) -> frozenset[str]:
-    """The page controls ``model``'s family takes, read from its declaration (:class:`zoo.families.Family`):
-    the options it supports that the page has, ``weights`` where it needs weights, ``style`` where it
-    needs style images. The builder rejects the others (tests/test_demo.py checks this)."""
-    from .families import resolve
-
+    """The page's options that ``model``'s family takes (:func:`zoo.options.takes`: read from its record): its
+    controls (the options declared with one; the video ones are shown for videos) and the server's options
+    (:data:`SERVER_OPTIONS`). The builder rejects the others (tests/test_demo.py checks this)."""
     family = resolve(model).family
-    return (family.supports & (PAGE_OPTIONS | {"weights"})) | ({"style"} if family.needs_style else frozenset())
+    names = [o.name for o in page_options() if o.kind != "video"] + list(SERVER_OPTIONS)
+    return frozenset(n for n in names if takes(family, n))
 
 
 class _Controls(Mapping[str, frozenset]):
@@ -51,13 +51,9 @@ class _Controls(Mapping[str, frozenset]):
         return controls(model)
 
     def __iter__(self) -> Iterator[str]:
-        from .families import FAMILIES
-
         return iter(FAMILIES.names())
 
     def __len__(self) -> int:
-        from .families import FAMILIES
-
         return len(FAMILIES)
 
 
@@ -66,16 +62,12 @@ CONTROLS: Mapping[str, frozenset[str]] = _Controls()
 
 def family_of(model: str) -> str:
     """The family of a family name or pretrained tag (as :func:`zoo.stylize.build_stylizer` resolves it)."""
-    from .families import resolve
-
     return resolve(model).family.name
 
 
 def parse_weights(items: Sequence[str] | None) -> dict[str, str]:
     """``--weights`` values: ``W`` (every family that takes weights) or ``MODEL=W`` (that family or tag only).
     Returns {model or "": weights}."""
-    from .families import UnknownNameError, resolve
-
     def is_model(name: str) -> bool:
         try:
             resolve(name, warn=False)
@@ -91,15 +83,6 @@ def parse_weights(items: Sequence[str] | None) -> dict[str, str]:
         else:
             out[""] = item
     return out
-
-
-def _floats(text: str) -> list[float] | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise ValueError(f"--style-weights: expected comma-separated numbers, got {text!r}") from None
 
 
 # ---------------------------------------------------------------------------------------- the demo
@@ -141,7 +124,6 @@ class Demo:
         """(label, name) of every model: pretrained tags first (loadable ones, then unpublished ones), then the
         families. A name that is both a tag and a family is the family, as in ``zoo stylize``."""
         from .factory import list_models
-        from .families import FAMILIES
         from .weights import WEIGHTS
 
         loadable = [t for t in list_models(pretrained=True) if t not in FAMILIES]
@@ -156,15 +138,14 @@ class Demo:
         feed-forward family the server has weights for, then a pretrained tag already cached, then gatys
         with local VGG weights); else the first pretrained tag."""
         from .download import cached
-        from .families import FAMILIES
         from .weights import WEIGHTS
 
         names = [name for _, name in self.choices()]
         local_backbone = self.backbone_weights is not None and self.backbone_weights not in ("imagenet", "timm", "caffe")
         for family in sorted(FAMILIES.names(), key=lambda f: "style" in CONTROLS[f]):  # no style images first
-            takes = CONTROLS[family]
+            taken = CONTROLS[family]
             if family != "gatys" and self._weights_for(family, family) and \
-                    ("backbone_weights" not in takes or local_backbone):
+                    ("backbone_weights" not in taken or local_backbone):
                 return family
         for tag in names:
             if tag in WEIGHTS and tag not in FAMILIES and WEIGHTS.get(tag).available:
@@ -182,8 +163,6 @@ class Demo:
 
     def weights_for(self, model: str) -> str | None:
         """The ``weights`` option the page passes for ``model`` (``random`` becomes a file where needed)."""
-        from .families import FAMILIES
-
         family = family_of(model)
         weights = self._weights_for(model, family)
         if weights == "random" and not FAMILIES.get(family).random_weights:
@@ -201,20 +180,19 @@ class Demo:
         return str(folder)
 
     # ------------------------------------------------------------------ options and stylizers
-    def options(self, model: str, size: int | None = None, steps: int | None = None, alpha: float = 1.0,
-                style_weights: str = "", preserve_color: str | None = None, direction: str = "AtoB"):
-        """The :class:`~zoo.stylize.StylizeOptions` of a request: the page's controls that ``model`` takes, the
-        server's weights; the others keep their defaults (a family rejects options it does not support)."""
-        from .stylize import StylizeOptions
-
-        family = family_of(model)
-        takes = CONTROLS[family]
-        given = {"size": int(size) if size else None, "steps": int(steps) if steps else None,
-                 "alpha": float(alpha), "style_weights": _floats(style_weights),
-                 "preserve_color": preserve_color or None, "direction": direction,
-                 "backbone_weights": self.backbone_weights, "weights": self.weights_for(model)}
+    def options(self, model: str, **controls: Any):
+        """The :class:`~zoo.stylize.StylizeOptions` of a request: the values of the page's controls (by option
+        name, as the controls give them: 0, "" or no file for the default) that ``model`` takes, and the server's
+        options; the others keep their defaults (a family rejects options it does not support)."""
+        unknown = set(controls) - {o.name for o in page_options()}
+        if unknown:
+            raise TypeError(f"no page control {', '.join(sorted(unknown))}")
+        taken = CONTROLS[family_of(model)]
+        given = {o.name: o.from_page(controls[o.name]) for o in page_options()
+                 if o.kind == "stylize" and o.name in controls}
+        given.update(backbone_weights=self.backbone_weights, weights=self.weights_for(model))
         return StylizeOptions(model=model, device=self.device, progress=False,
-                              **{k: v for k, v in given.items() if k in takes})
+                              **{k: v for k, v in given.items() if k in taken})
 
     def stylizer(self, opts):
         """The stylizer for ``opts``, built once and kept (the last :data:`CACHE_SIZE` ones). Builders take
@@ -291,14 +269,14 @@ class Demo:
             job.cancel("the server is stopping")
         return job
 
-    def run(self, content: str | None, styles: Sequence[str] | None, model: str, size: int | None = None,
-            steps: int | None = None, alpha: float = 1.0, style_weights: str = "",
-            preserve_color: str | None = None, direction: str = "AtoB", temporal: bool = False,
-            progress: Progress | None = None, job: Job | None = None) -> tuple[str | None, ...]:
+    def run(self, content: str | None, styles: Sequence[str] | None, model: str, *, progress: Progress | None = None,
+            job: Job | None = None, **controls: Any) -> tuple[str | None, ...]:
         """One request: (input picture, result picture, result video, file to download, status line).
-        ``size`` None or 0: the picture's own size, up to --max-size. A failure raises :class:`DemoError`
-        (one short line); a cancelled job :class:`Cancelled`. Requests run one at a time."""
+        ``controls``: the page's controls by option name (:func:`zoo.options.page_options`; ``size`` None or 0:
+        the picture's own size, up to --max-size; ``masks``: files; ``temporal``: for videos). A failure raises
+        :class:`DemoError` (one short line); a cancelled job :class:`Cancelled`. Requests run one at a time."""
         styles = list(styles or [])
+        uploads = [content or "", *styles, *(controls.get("masks") or [])]
         job = job or self.new_job()
         with self.busy:
             self._jobs.add(job)
@@ -306,19 +284,17 @@ class Demo:
                 job.cancel("the server is stopping")
             try:
                 job.check()
-                return self._run(content, styles, model, size, steps, alpha, style_weights, preserve_color,
-                                 direction, temporal, progress, job)
+                return self._run(content, styles, model, controls, progress, job)
             except Cancelled as e:
                 self.cancelled += 1
                 print(f"zoo demo: job cancelled ({e})", flush=True)  # the server's terminal says so
                 raise
             except Exception as e:  # noqa: BLE001 - every failure is one line on the page
-                raise DemoError(short_message(e, [content or "", *styles])) from None
+                raise DemoError(short_message(e, uploads)) from None
             finally:
                 self._jobs.discard(job)
 
-    def _run(self, content, styles, model, size, steps, alpha, style_weights, preserve_color, direction,
-             temporal, progress, job) -> tuple[str | None, ...]:
+    def _run(self, content, styles, model, controls, progress, job) -> tuple[str | None, ...]:
         started = time.perf_counter()
         if not content:
             raise ValueError("upload a photo first")
@@ -327,12 +303,13 @@ class Demo:
             dims = _video_size(content)
         else:
             dims = check_pixels(content, self.limit, Path(content).name)
-            for path in styles:
+            for path in [*styles, *(controls.get("masks") or [])]:
                 check_pixels(path, self.limit, Path(path).name)
-        note = ""
+        size, note = controls.get("size"), ""
         if dims is not None:
             size, note = self.output_size(*dims, size)
-        opts = self.options(model, size, steps, alpha, style_weights, preserve_color, direction)
+        opts = self.options(model, **{**controls, "size": size})
+        temporal = option("temporal").from_page(controls.get("temporal"))
         if temporal and not video:
             raise ValueError("--temporal is for videos; this is a picture")
         folder = self._request_dir()
@@ -352,7 +329,7 @@ class Demo:
         stylizer = self.stylizer(opts)
         if not stylizer.needs_style:
             style_images = []  # the page hides the style control of these models
-        check_styles(opts.model, stylizer, len(style_images), opts.style_weights)  # zoo stylize's checks
+        check_styles(opts.model, stylizer, len(style_images), opts.style_weights, opts.masks)  # as zoo stylize
         image = resize_long_edge(image, opts.size)
         job.check()
         with _steps_of(stylizer, job, progress):
@@ -398,8 +375,8 @@ class Demo:
         if frame is None:
             return None
         try:
-            takes = CONTROLS[family_of(model)]
-            if "steps" in takes or "style" in takes:
+            taken = CONTROLS[family_of(model)]
+            if "steps" in taken or "style" in taken:
                 raise ValueError(f"live webcam is for feed-forward models without style images, not {model!r}: "
                                  "take a snapshot and press Stylise")
             x = torch.from_numpy(np.ascontiguousarray(frame[..., :3])).permute(2, 0, 1)[None].float() / 255

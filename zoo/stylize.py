@@ -12,96 +12,20 @@ images (each (1, 3, h, w), possibly empty) and returns the stylised image (1, 3,
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol, Sequence
 
 import torch
 from torch import Tensor
 
-from .errors import ConfigError, ZooError
+from .errors import ConfigError
 from .families import Resolved, load, resolve
+from .options import OptionError, StylizeOptions, check_number, check_whole, check_weights, flag, takes
 
 __all__ = ["StylizeOptions", "Stylizer", "build_stylizer", "stylize", "check_image_tensor", "reject_options",
            "resolve_device", "resolve_family", "model_for", "DEFAULT_MODEL", "check_output_size", "check_pixels",
            "available_memory", "OptionError",
            "check_number", "check_whole", "check_weights", "check_styles"]
-
-
-class OptionError(ZooError, ValueError):
-    """A stylisation option with a value that cannot work; the message names the option (its CLI flag)."""
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def check_number(option: str, value: float, low: float | None = None, high: float | None = None) -> float:
-    """``value`` as a finite float within [low, high], else :class:`OptionError` naming ``option``."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise OptionError(f"{option} {value!r}: expected a number") from None
-    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
-        bounds = f" in [{low:g}, {high:g}]" if low is not None and high is not None else (
-            f" >= {low:g}" if low is not None else "")
-        raise OptionError(f"{option} {value:g}: must be a finite number{bounds}")
-    return value
-
-
-def check_whole(option: str, value: int | None, minimum: int = 1) -> int | None:
-    """``value`` as a whole number >= ``minimum`` (None passes), else :class:`OptionError`."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-        raise OptionError(f"{option} {value!r}: must be a whole number >= {minimum}")
-    return value
-
-
-def check_weights(option: str, weights) -> list[float]:
-    """Blend weights: finite, >= 0, at least one > 0."""
-    values = [check_number(option, w, 0.0) for w in weights]
-    if not values or sum(values) <= 0:
-        raise OptionError(f"{option} {','.join(f'{w:g}' for w in values)}: at least one weight must be > 0")
-    return values
-
-
-@dataclass
-class StylizeOptions:
-    """Everything ``zoo stylize`` can be told; builders read the fields that concern them."""
-
-    model: str
-    weights: str | None = None              # checkpoint (.ckpt / .safetensors / folder) or pretrained tag
-    style_weights: Sequence[float] | None = None  # blend weights of several styles
-    size: int | None = None                 # long edge of the output (content is resized to it)
-    steps: int | None = None                # optimisation steps (gatys)
-    scales: Sequence[float] | None = None   # coarse-to-fine fractions of the output size (gatys)
-    preserve_color: str | None = None       # None, "luminance" or "histogram"
-    backbone_weights: str | None = None    # VGG weight source (imagenet, timm, caffe, none, a path); None: the family default
-    device: str = "auto"
-    seed: int | None = None
-    alpha: float = 1.0                      # content-style trade-off (adain)
-    direction: str = "AtoB"                 # cyclegan
-    tile: int | None = None                 # tiled inference for feed-forward nets (bounded memory)
-    masks: Sequence[str] | None = None      # spatial masks, one per style (adain)
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        """Every numeric option is checked here, once, for every family: a NaN, infinite, negative or
-        zero value that cannot work is refused with the option's name before any work is done."""
-        for name in ("size", "steps", "tile"):
-            check_whole(_flag(name), getattr(self, name))
-        check_number("--alpha", self.alpha, 0.0, 1.0)
-        if self.style_weights is not None:
-            check_weights("--style-weights", self.style_weights)
-        if self.scales is not None:
-            scales = [check_number("--scales", x, 0.0, 1.0) for x in self.scales]
-            if not scales or min(scales) <= 0 or scales != sorted(scales) or scales[-1] != 1.0:
-                raise OptionError(f"{_flag('scales')} {','.join(f'{x:g}' for x in scales)}: must be ascending "
-                                  "fractions > 0 ending with 1, e.g. 0.25,0.5,1")
-
-    # defaults of the fields above, to tell which ones a user set
-    @classmethod
-    def default(cls, name: str):
-        return cls.__dataclass_fields__[name].default
 
 
 class Stylizer(Protocol):
@@ -126,7 +50,7 @@ def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
     """Raise ValueError if any option in ``names`` differs from its default: the family ignores it."""
     set_ = [n for n in names if getattr(opts, n) != StylizeOptions.default(n)]
     if set_:
-        flags = ", ".join("--" + n.replace("_", "-") for n in set_)
+        flags = ", ".join(flag(n) for n in set_)
         raise ConfigError(f"model {family!r} does not support {flags}")
 
 
@@ -231,7 +155,7 @@ def check_output_size(opts: StylizeOptions, height: int, width: int, max_pixels:
         budget = (free - window * per_pixel) / (fixed + (0 if tiled else per_pixel))  # pixels that fit
         edge = int((max(budget, 0) * max(height, width) / min(height, width)) ** 0.5)
         fits = f"about {edge} px on the long edge fits" if edge >= 16 else "nothing this large fits"
-        hint = " or --tile 1024" if "tile" in family.supports and not opts.tile else ""
+        hint = " or --tile 1024" if takes(family, "tile") and not opts.tile else ""
         tile = f" with --tile {opts.tile}" if tiled else ""
         raise OptionError(f"--size {opts.size or max(height, width)}: {what}, which needs about "
                           f"{need / 2**30:.1f} GiB on {device}{tile}, and {free / 2**30:.1f} GiB are available "

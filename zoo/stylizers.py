@@ -354,8 +354,6 @@ def build_adain_stylizer(opts: StylizeOptions) -> AdaINStylizer:
     from .color import COLOR_MODES, check_preserve_color
     from .tiling import check_tile
 
-    if not 0.0 <= float(opts.alpha) <= 1.0:
-        raise ConfigError(f"--alpha must be in [0, 1], got {opts.alpha}")
     if opts.masks is not None and opts.style_weights is not None:
         raise ConfigError("--masks and --style-weights cannot be combined: each mask takes one style")
     preserve = check_preserve_color(opts.preserve_color, COLOR_MODES)
