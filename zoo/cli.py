@@ -283,6 +283,7 @@ def _load_net(model: str, weights: str | None, **options: Any):
     loader. ``options`` (``direction``, ``backbone_weights``) other than their defaults must be ones the
     family's loader takes."""
     from .families import resolve
+    from .loading import load_trained
     from .stylize import StylizeOptions, reject_options
 
     resolved = resolve(model)
@@ -294,7 +295,7 @@ def _load_net(model: str, weights: str | None, **options: Any):
                    *(n for n in options if n not in family.loader_options))
     if not weights:
         raise UsageError(f"--weights is required for model {model!r}")
-    return family.load_trained(weights, **{n: v for n, v in options.items() if n in family.loader_options})
+    return load_trained(family, weights, **{n: v for n, v in options.items() if n in family.loader_options})
 
 
 def _families():
