@@ -36,8 +36,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .losses import FeatureLoss, gram_matrix
-from .registry import LOSSES
 from .errors import ConfigError
+from .io import ImageReadError, masks_to_tensor
 
 __all__ = ["MaskSpec", "parse_masks", "load_mask", "resize_mask", "layer_guides", "guided_gram", "GuidedGramLoss"]
 
@@ -47,9 +47,6 @@ MaskSpec = tuple[Tensor, "Tensor | None"]  # (content mask (1, 1, h, w), style m
 def load_mask(source: Tensor | str | os.PathLike, what: str = "--masks") -> Tensor:
     """A mask (1, 1, H, W) in [0, 1] from an image file (white: the region; colour images: the mean of their
     channels) or a tensor (H, W), (1, H, W), (1, 1, H, W) or (1, 3, H, W)."""
-    from .io import ImageReadError
-    from .nets.adain import masks_to_tensor
-
     if not isinstance(source, Tensor):
         path = Path(source)
         if not path.is_file():
@@ -103,7 +100,6 @@ def guided_gram(f: Tensor, guide: Tensor) -> Tensor:
     return gram_matrix(f.float() * guide.to(f.device, torch.float32))
 
 
-@LOSSES.register("guided_gram")
 class GuidedGramLoss(FeatureLoss):
     """Style loss on guided Gram matrices (Gatys et al. 2017, eq. 7): ``weight * sum_l w_l * sum_r (1/R) *
     mean((G_r^l(x) - G_r^l(s_r))^2)`` with :func:`guided_gram`; R regions, each with its style image ``s_r``

@@ -495,10 +495,12 @@ class AnimeAdversarialLoss(AdversarialLoss):
         return f"{super().extra_repr()}, d_weight={self.d_weight:g}, {terms}"
 
 
+# guided_gram (Gatys spatial control) lives in zoo.guided, which builds on this module: imported when first used.
+LOSSES.register_lazy("guided_gram", "zoo.guided:GuidedGramLoss")
+
+
 def build_losses(spec: Mapping[str, Mapping[str, Any] | None]) -> nn.ModuleDict:
     """Instantiate ``{registry name: kwargs}`` into an ``nn.ModuleDict``; unknown names list the valid ones."""
-    from . import guided  # noqa: F401 -- registers guided_gram (it builds on this module)
-
     out = nn.ModuleDict()
     for name, kwargs in spec.items():
         cls = LOSSES.get(name)

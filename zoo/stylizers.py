@@ -21,10 +21,10 @@ from torch import Tensor
 from .color import COLOR_MODES, check_preserve_color, preserve_luminance
 from .errors import ConfigError
 from .families import FAMILIES
-from .io import resize_long_edge
+from .io import masks_to_tensor, resize_long_edge
 from .loading import (RANDOM, family_of_weights, load_adain, load_generator, load_network, load_transformer,
                       needs_weights_error)
-from .nets.adain import AdaINNet, masks_to_tensor
+from .nets.adain import AdaINNet
 from .nets.base import ZooNet
 from .stylize import StylizeOptions, resolve_device
 from .tiling import check_tile, tiled_apply_exact

@@ -54,10 +54,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError, NotFoundError
+from ..io import masks_to_tensor
 from ..backbone import CAFFE_VGG19_URL, VGGEncoder
 from ..checkpoint import Importer, load_strict
 from ..losses import mean_std
 from ..registry import MODELS
+from ..tiling import check_tile, min_tile
+from .adain_tiled import MARGIN, _normalise_weights, tiled_adain
 from .base import ZooNet, moved_names, pad_to_min
 from .fast import (cached_weight, channels_last, inference_on_cpu, is_narrow, is_upsample_conv, narrow_conv2d,
                    upsample_conv2d)
@@ -441,21 +444,39 @@ class AdaINNet(ZooNet):
         """Pixels of context a tile needs on each side (:mod:`zoo.nets.adain_tiled`: the encoder's and
         decoder's receptive-field radius, 62 px, rounded up to 8); ``None`` for configs that pad the input to
         a multiple (``pad_multiple`` > 1), whose statistics depend on the padding and cannot be tiled."""
-        from .adain_tiled import MARGIN
-
         return MARGIN if self.pad_multiple == 1 else None
 
     def min_tile(self) -> int:
         """The smallest ``tile`` :meth:`forward` takes (two margins and 64 pixels of its own)."""
-        from ..tiling import min_tile
-
         return min_tile(self.tile_margin() or 0, self.tile_align)
 
     def _tiled(self, content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
                progress: bool) -> Tensor:
-        from .adain_tiled import stylize_tiled
-
-        return stylize_tiled(self, content, styles, alpha, style_weights, masks, tile, progress)
+        """:meth:`forward` with ``tile`` (before colour preservation by luminance): the options checked as the
+        untiled path checks them, the styles encoded (cached as there), the masks at the content's size, then
+        :func:`zoo.nets.adain_tiled.tiled_adain`. Unclamped."""
+        if self.tile_margin() is None:
+            raise ConfigError(f"tile: this AdaIN network (pad_multiple={self.pad_multiple}) cannot be tiled exactly")
+        check_tile(tile, self.tile_margin(), "adain", self.tile_align)
+        if isinstance(styles, Tensor) and styles.shape[0] > 1:
+            raise ConfigError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
+        items = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
+        if not items:
+            raise ConfigError("at least one style is needed")
+        codes = [self._style_code(s) for s in items]
+        if masks is not None:
+            if style_weights is not None:
+                raise ConfigError("masks and style weights cannot be combined: each mask takes one style")
+            masks = masks_to_tensor(masks).to(content.device)
+            if masks.shape[0] != len(codes):
+                raise ConfigError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
+            if masks.shape[-2:] != content.shape[-2:]:
+                masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
+        else:
+            _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
+        return tiled_adain(self, content, codes, tile, alpha, style_weights, masks, progress)
 
     # ------------------------------------------------------------------ loading
 
@@ -489,50 +510,6 @@ def _version_of(t: Tensor) -> int:
         return t._version
     except RuntimeError:
         return -1
-
-
-def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
-    if weights is None:
-        if n != 1:
-            raise ConfigError(f"{n} styles need style weights (or masks)")
-        return [1.0]
-    weights = [float(w) for w in weights]
-    if len(weights) != n:
-        raise ConfigError(f"{len(weights)} style weights for {n} styles")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(f"style weights must be non-negative with a positive sum, got {weights}")
-    total = sum(weights)
-    return [w / total for w in weights]
-
-
-def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Tensor:
-    """Masks -> (K, 1, H, W) float in [0, 1]. Accepts a (K, 1, H, W) / (K, H, W) tensor, or a list of
-    (H, W) / (1, H, W) / (1, 1, H, W) / (1, 3, H, W) tensors or image files (colour images: their mean
-    over channels; white = the region)."""
-    if isinstance(masks, Tensor):
-        m = masks.float()
-        if m.ndim == 3:
-            m = m[:, None]
-        if m.ndim != 4 or m.shape[1] != 1:
-            raise ConfigError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
-        return m.clamp(0, 1)
-    out = []
-    for item in masks:
-        if not isinstance(item, Tensor):
-            from ..io import load_image
-
-            item = load_image(item)
-        m = item.float()
-        while m.ndim < 4:
-            m = m[None]
-        if m.ndim != 4 or m.shape[0] != 1 or m.shape[1] not in (1, 3):
-            raise ConfigError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
-        out.append(m.mean(1, keepdim=True))
-    if not out:
-        raise ConfigError("masks is empty")
-    if len({tuple(m.shape[-2:]) for m in out}) != 1:
-        raise ConfigError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
-    return torch.cat(out).clamp(0, 1)
 
 
 # ---------------------------------------------------------------------------------------- importer

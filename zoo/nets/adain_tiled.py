@@ -32,7 +32,7 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     from .adain import AdaINNet, StyleCode
 
-__all__ = ["AdaINLayer", "tiled_adain", "stylize_tiled", "MARGIN", "ALIGN"]
+__all__ = ["AdaINLayer", "tiled_adain", "MARGIN", "ALIGN"]
 
 # Receptive-field radius of relu4_1 -> decoder output, in pixels: a relu4_1 cell j depends on pixels
 # [8j - 30, 8j + 37] (VGG19: 2 + 2 + 4 + 16 + 8, ceil-mode pooling), and an output pixel y on the cells
@@ -40,6 +40,20 @@ __all__ = ["AdaINLayer", "tiled_adain", "stylize_tiled", "MARGIN", "ALIGN"]
 # adding its cell): 62 px at most on either side (tests/test_adain_tiled.py shows 56 is not enough).
 MARGIN = 64
 ALIGN = 8  # the encoder's total stride
+
+
+def _normalise_weights(weights: Sequence[float] | None, n: int) -> list[float]:
+    if weights is None:
+        if n != 1:
+            raise ConfigError(f"{n} styles need style weights (or masks)")
+        return [1.0]
+    weights = [float(w) for w in weights]
+    if len(weights) != n:
+        raise ConfigError(f"{len(weights)} style weights for {n} styles")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ConfigError(f"style weights must be non-negative with a positive sum, got {weights}")
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 class AdaINLayer(GlobalLayer):
@@ -81,8 +95,6 @@ class AdaINLayer(GlobalLayer):
     def forward_with(self, sums: Tensor, c: Tensor, m: Tensor | None = None) -> Tensor:
         c = c.float()
         if m is None:
-            from .adain import _normalise_weights
-
             w = _normalise_weights(self.style_weights, len(self.codes))
             s_mean = sum(wi * code.mean for wi, code in zip(w, self.codes))
             s_std = sum(wi * code.std for wi, code in zip(w, self.codes))
@@ -139,35 +151,3 @@ def tiled_adain(net: "AdaINNet", content: Tensor, codes: Sequence["StyleCode"], 
         x = torch.cat([content, masks.to(content).expand(-1, content.shape[0], -1, -1).transpose(0, 1)], 1)
     with torch.no_grad():
         return tiled_apply_exact(_Stylize(net, layer), x, tile, margin, align=ALIGN, progress=progress)
-
-
-def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_weights, masks, tile: int,
-                  progress: bool = False) -> Tensor:
-    """:meth:`AdaINNet.forward` with ``tile`` (before colour preservation by luminance): the options checked as
-    the untiled path checks them, the styles encoded (cached as there), the masks at the content's size, then
-    :func:`tiled_adain`. Unclamped."""
-    from ..tiling import check_tile
-    from .adain import StyleCode, _normalise_weights, masks_to_tensor
-
-    if net.tile_margin() is None:
-        raise ConfigError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
-    check_tile(tile, net.tile_margin(), "adain", net.tile_align)
-    if isinstance(styles, Tensor) and styles.shape[0] > 1:
-        raise ConfigError("tile: give the styles as a list of single images (or StyleCodes), not a batch")
-    items = [styles] if isinstance(styles, (Tensor, StyleCode)) else list(styles)
-    if not items:
-        raise ConfigError("at least one style is needed")
-    codes = [net._style_code(s) for s in items]
-    if masks is not None:
-        if style_weights is not None:
-            raise ConfigError("masks and style weights cannot be combined: each mask takes one style")
-        masks = masks_to_tensor(masks).to(content.device)
-        if masks.shape[0] != len(codes):
-            raise ConfigError(f"{masks.shape[0]} masks for {len(codes)} styles: give one mask per style")
-        if masks.shape[-2:] != content.shape[-2:]:
-            masks = F.interpolate(masks, size=content.shape[-2:], mode="nearest")
-    else:
-        _normalise_weights(style_weights, len(codes))  # the untiled path's errors, before any work
-    if not 0.0 <= float(alpha) <= 1.0:
-        raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
-    return tiled_adain(net, content, codes, tile, alpha, style_weights, masks, progress)
