@@ -9,8 +9,7 @@ folders are read by :func:`read_export`, the one reader of that layout. Loading 
 (:func:`zoo.checkpoint.load_strict`): a missing or unexpected key is an error. :mod:`zoo.loading` loads
 what ``--weights`` names on top of this module.
 
-This module imports no network module at import time (the families name their builders by dotted
-string), so the networks may use it without an import circle.
+It sits above the networks (:mod:`zoo.nets`) and below :mod:`zoo.loading`; the networks never import it.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import pkgutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from . import nets
 from .checkpoint import load_strict, read_checkpoint
 from .convert import canonical_state_dict
 from .download import WEIGHTS_FILE, NotPublishedError, converted_dir, hub_state_dict
@@ -40,8 +40,6 @@ __all__ = ["create_model", "list_models", "pretrained_net", "build_network", "ca
 def _import_nets() -> None:
     """Import every module of :mod:`zoo.nets` so that architectures outside the families (discriminators)
     are registered in MODELS."""
-    import zoo.nets as nets
-
     for info in pkgutil.iter_modules(nets.__path__):
         importlib.import_module(f"zoo.nets.{info.name}")
 

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RANDOM", "load_network", "load_trained", "family_of_weights", "needs_weights_error", "load_generator",
-           "load_transformer", "load_adain"]
+__all__ = ["RANDOM", "load_network", "load_trained", "network_prefix", "family_of_weights", "needs_weights_error",
+           "load_generator", "load_transformer", "load_adain"]
 
 
 # ``--weights random``: every family's smoke path (zoo stylize, zoo.stylize, zoo demo): its network untrained,
@@ -129,6 +129,17 @@ def load_network(family: str, weights: str | os.PathLike, prefix: str | None = N
     return net.eval()
 
 
+def network_prefix(family: Family, direction: str | None) -> str | None:
+    """The checkpoint prefix of the network ``direction`` (``--direction``) names in a training checkpoint of
+    ``family``; None for a family with one network."""
+    prefixes = family.checkpoint_prefix
+    if len(prefixes) < 2:
+        return None
+    if direction not in prefixes:
+        raise ConfigError(f"--direction must be {' or '.join(prefixes)}, got {direction!r}")
+    return prefixes[direction]
+
+
 def load_trained(family: Family | str, weights: Any, **options: Any) -> Any:
     """The trained network of ``family`` from ``weights``: its declared ``loader`` if it has one, else
     :func:`load_network`. ``options`` are its ``loader_options``: by default ``direction`` picks the network of a
@@ -137,11 +148,7 @@ def load_trained(family: Family | str, weights: Any, **options: Any) -> Any:
     if family.loader is not None:
         return load(family.loader)(weights, **options)
     direction = options.pop("direction", None)
-    prefix = None
-    if direction is not None and len(family.checkpoint_prefix) > 1:
-        if direction not in family.checkpoint_prefix:
-            raise ConfigError(f"--direction must be {' or '.join(family.checkpoint_prefix)}, got {direction!r}")
-        prefix = family.checkpoint_prefix[direction]
+    prefix = network_prefix(family, direction) if direction is not None else None
     return load_network(family.name, weights, prefix, **{k: v for k, v in options.items() if v is not None})
 
 
@@ -217,10 +224,7 @@ def needs_weights_error(model: str, family: str, extra: str = "") -> ConfigError
 def load_generator(weights: str | os.PathLike, direction: str = "AtoB") -> ResnetGenerator:
     """The CycleGAN generator for ``direction`` (``--direction``: the network of a training checkpoint it
     picks, the family's ``checkpoint_prefix``) from ``weights`` (:func:`load_network`)."""
-    prefixes = FAMILIES["cyclegan"].checkpoint_prefix
-    if direction not in prefixes:
-        raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
-    return load_network("cyclegan", weights, prefixes[direction])
+    return load_network("cyclegan", weights, network_prefix(FAMILIES["cyclegan"], direction))
 
 
 def load_transformer(weights: str | os.PathLike, device: str | torch.device = "cpu") -> TransformerNet:

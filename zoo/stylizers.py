@@ -23,7 +23,7 @@ from .errors import ConfigError
 from .families import FAMILIES
 from .io import masks_to_tensor, resize_long_edge
 from .loading import (RANDOM, family_of_weights, load_adain, load_generator, load_network, load_transformer,
-                      needs_weights_error)
+                      needs_weights_error, network_prefix)
 from .nets.adain import AdaINNet
 from .nets.base import ZooNet
 from .stylize import StylizeOptions, resolve_device
@@ -90,12 +90,7 @@ def build_image_stylizer(opts: StylizeOptions) -> ImageStylizer:
     if mode not in (None, "luminance"):
         raise ConfigError(f"model {family!r} supports --preserve-color luminance only, got {mode!r} (histogram "
                          "matching needs a style image at run time; this network has its style built in)")
-    prefixes = FAMILIES[family].checkpoint_prefix
-    prefix = None
-    if len(prefixes) > 1:
-        if opts.direction not in prefixes:
-            raise ConfigError(f"--direction must be {' or '.join(prefixes)}, got {opts.direction!r}")
-        prefix = prefixes[opts.direction]
+    prefix = network_prefix(FAMILIES[family], opts.direction)
     if not opts.weights:
         raise needs_weights_error(family, family)
     net = load_network(family, opts.weights, prefix)
