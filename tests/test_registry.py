@@ -76,20 +76,6 @@ def test_the_zoo_registries_are_one_class():
         FAMILIES.register(some)
 
 
-def test_lazy_entries_import_on_first_get():
-    reg = Registry("thing")
-    reg.register_lazy("dumps", "json:dumps")
-    assert "dumps" in reg and reg.names() == ["dumps"]
-    import json
-
-    assert reg.get("dumps") is json.dumps and reg.get("dumps") is json.dumps
-    with pytest.raises(ValueError, match="must be 'module:attribute'"):
-        reg.register_lazy("bad", "json.dumps")
-    reg.register_lazy("missing", "zoo.no_such_module:x")
-    with pytest.raises(ModuleNotFoundError):
-        reg.get("missing")
-
-
 def test_import_zoo_and_the_gatys_stylizer_leave_lightning_to_training(run):
     """`zoo stylize` starts without importing Lightning (seconds of start-up), with a feed-forward model and
     with Gatys alike: Gatys' stylizer is a plain optimisation loop; only training (zoo.fit) imports Lightning."""

@@ -65,7 +65,7 @@ def _export(name: str, folder):
     config in its metadata) and config.json."""
     import json
 
-    from zoo.download import safetensors_bytes
+    from zoo.publish import safetensors_bytes
 
     torch.manual_seed(0)
     random_vgg = {"backbone_weights": "none"} if "backbone_weights" in FAMILIES.get(name).loader_options else {}

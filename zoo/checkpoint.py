@@ -105,19 +105,11 @@ def load_strict(module: torch.nn.Module, state_dict: Mapping[str, Tensor], sourc
         raise ConfigError(f"{source} does not match {type(module).__name__}: {'; '.join(problems)}")
 
 
-def __getattr__(name: str):
-    if name == "StrictHubMixin":  # its home is zoo.nets.base (imported lazily: zoo.nets imports this module)
-        from .nets.base import StrictHubMixin
-
-        return StrictHubMixin
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass(frozen=True)
 class Importer:
     """A reference implementation's checkpoint layout: how to recognise it, convert it to the network's keys,
     and the network config that computes what the reference computes with it. A family lists its importers
-    (:attr:`zoo.families.Family.importers`); :func:`zoo.stylizers.load_network` tries them on a file that is
+    (:attr:`zoo.families.Family.importers`); :func:`zoo.loading.load_network` tries them on a file that is
     neither a training checkpoint nor an export."""
 
     what: str                                                  # for messages: "a fast_neural_style .pth"

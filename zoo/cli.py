@@ -23,6 +23,7 @@ from .cli_args import UsageError, add_publish_arguments, build_parser, families
 from .cli_stylize import cmd_stylize, remove_leftovers
 from .errors import Terminated, ZooError, environment_message, report_bug, terminate_as_exception
 from .families import resolve
+from .loading import load_trained
 from .options import StylizeOptions, families_taking
 from .stylize import reject_options
 
@@ -40,7 +41,7 @@ def recipes_dir() -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from . import guided, losses  # noqa: F401 -- every loss registered, guided_gram included
+    from . import losses  # noqa: F401 -- every loss registered (guided_gram included)
     from .factory import list_models
     from .families import FAMILIES
     from .registry import LOSSES
@@ -79,7 +80,7 @@ def _load_net(model: str, weights: str | None, **options: Any):
                    *(n for n in options if n not in family.loader_options))
     if not weights:
         raise UsageError(f"--weights is required for model {model!r}")
-    return family.load_trained(weights, **{n: v for n, v in options.items() if n in family.loader_options})
+    return load_trained(family, weights, **{n: v for n, v in options.items() if n in family.loader_options})
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -22,47 +22,41 @@
   hash (first 12 hex digits) and what to do. ``HF_HUB_OFFLINE=1`` (or ``TRANSFORMERS_OFFLINE=1``)
   forbids every download: a file that is not cached is then an error naming where to put it.
 
-Pretrained weights of the weights table (:mod:`zoo.weights`, loaded by ``zoo.create_model(tag,
+The files of pretrained weights of the weights table (:mod:`zoo.weights`, loaded by ``zoo.create_model(tag,
 pretrained=True)``, :mod:`zoo.factory`):
 
-* **published on the Hub**: ``hf_hub_download(repo_id, filename, revision=<pinned commit>)``. Only
-  ``.safetensors`` files are fetched; the file's sha256 is compared with the table's before it is read.
-* **canonical checkpoint**: the reference implementation's file is downloaded from its original URL into
-  ``$TORCH_HOME/hub/checkpoints``, verified against the entry's pin by :func:`fetch_url`, read with
-  ``torch.load(weights_only=True)`` (a pickle holding anything but tensors and plain containers is
-  refused: :class:`UnsafeCheckpointError`), converted by the importer named in the entry and loaded
-  strictly into its network, on every use (the original is the only cached file, so it is the only
-  thing to verify; there is no second, unpinnable cache to trust).
+* **published on the Hub**: ``hf_hub_download(repo_id, filename, revision=<pinned commit>)`` (:func:`hub_state_dict`).
+  Only ``.safetensors`` files are fetched; the file's sha256 is compared with the table's before it is read.
+* **canonical checkpoint**: the reference implementation's file, downloaded from its original URL into
+  ``$TORCH_HOME/hub/checkpoints`` (:func:`canonical_download_path`) and verified by :func:`fetch_url`;
+  :mod:`zoo.convert` converts it on every use.
 * **not published**: :class:`NotPublishedError`, naming the recipe that trains the weights.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
-import json
 import os
 import sys
 import urllib.request
-import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from .errors import ZooError
 from .pins import SHORT as _SHORT
-from .pins import Digests, Pin, bytes_digests, coerce, file_digests
+from .pins import Digests, Pin, coerce, file_digests
 from .weights import PretrainedWeights, get_weights
 
 if TYPE_CHECKING:
-    from torch import Tensor, nn
+    from torch import Tensor
 
 __all__ = [
     "WeightsUnavailableError", "ChecksumMismatchError", "UnreadableDownloadError", "sha256_file", "record_path",
     "rejected_path", "verify_file", "fetch_url", "fetch_hub_file", "torchvision_weights_file", "checkpoints_dir",
     "hf_cache_dir", "offline", "TORCHVISION_WEIGHTS", "NotPublishedError", "UnsafeCheckpointError", "converted_dir",
-    "canonical_download_path", "load_pretrained_state_dict", "pretrained_state", "safetensors_bytes", "cached",
-    "WEIGHTS_FILE", "CONFIG_FILE", "Pin", "read_torch_file",
+    "canonical_download_path", "hub_state_dict", "cached", "WEIGHTS_FILE", "CONFIG_FILE", "Pin", "read_torch_file",
+    "read_torch_bytes", "move_aside", "redownload_advice",
 ]
 
 # torchvision's weights that Stylezoo reads: {name: (url, pin)}. torchvision publishes only the first 8 hex
@@ -200,7 +194,7 @@ def _warn_unpinned(path: Path, pin: Pin, what: str) -> None:
                                 f"'Files without a pinned hash'); compare it with a copy you trust")
 
 
-def _quarantine(path: Path) -> str:
+def move_aside(path: Path) -> str:
     """Move ``path`` aside to ``<path>.rejected`` (replacing an earlier one); say so, in words."""
     dst = rejected_path(path)
     try:
@@ -224,7 +218,7 @@ def verify_file(path: str | os.PathLike, expected: Pin | str | None = None, *, w
     _stale_record(path, pin, digests)
     bad = pin.mismatch(digests) if pin.pinned else None
     if bad is not None:
-        moved = f"; {_quarantine(path)}" if quarantine else ""
+        moved = f"; {move_aside(path)}" if quarantine else ""
         raise ChecksumMismatchError(
             f"refusing to load {what}: {path} has {bad} (the hash pinned in Stylezoo): it is truncated, "
             f"corrupted or was tampered with and was not loaded{moved}. {fix}")
@@ -260,7 +254,7 @@ def _place(url: str, dst: Path, manual: str) -> str:
     return f"Download {url} on a machine with internet and copy it to {dst} (or set TORCH_HOME){manual}."
 
 
-def _again(url: str, dst: Path, manual: str) -> str:
+def redownload_advice(url: str, dst: Path, manual: str) -> str:
     """What to do about a bad cached file (now moved aside)."""
     if offline():
         return _place(url, dst, manual)
@@ -278,7 +272,7 @@ def fetch_url(url: str, dst: str | os.PathLike, expected: Pin | str | None = Non
     """
     dst, pin = Path(dst), coerce(expected, url)
     if dst.is_file():
-        verify_file(dst, pin, what=what, fix=_again(url, dst, manual), quarantine=True)
+        verify_file(dst, pin, what=what, fix=redownload_advice(url, dst, manual), quarantine=True)
         return dst
     if offline():
         raise WeightsUnavailableError(
@@ -349,12 +343,12 @@ def torchvision_weights_file(arch: str, *, what: str, manual: str = "", progress
 def read_torch_file(path: str | os.PathLike) -> dict[str, Tensor]:
     """A state dict of tensors from a torch file, read with ``torch.load(weights_only=True)``
     (:class:`UnsafeCheckpointError` for anything else)."""
-    return _torch_load_weights_only(Path(path).read_bytes(), str(path))
+    return read_torch_bytes(Path(path).read_bytes(), str(path))
 
 
 # --------------------------------------------------------------------------------------------------
-# Pretrained weights of the weights table (zoo.weights): from the Hub, or converted from their
-# verified canonical checkpoint. zoo.factory builds the networks that load them.
+# Files of the weights table (zoo.weights): a Hub file, or the canonical checkpoint that zoo.convert
+# converts. zoo.factory builds the networks that load them.
 # --------------------------------------------------------------------------------------------------
 
 WEIGHTS_FILE = "model.safetensors"
@@ -400,7 +394,7 @@ def _safetensors_from_bytes(data: bytes, what: str) -> dict[str, Tensor]:
         raise ValueError(f"{what}: not a readable safetensors file ({type(e).__name__}: {e})") from None
 
 
-def _torch_load_weights_only(data: bytes, what: str) -> dict[str, Tensor]:
+def read_torch_bytes(data: bytes, what: str) -> dict[str, Tensor]:
     """A state dict from torch-file bytes, with ``weights_only=True``: nothing else is unpickled."""
     import torch
     from torch import Tensor
@@ -423,61 +417,12 @@ def _torch_load_weights_only(data: bytes, what: str) -> dict[str, Tensor]:
     return dict(obj)
 
 
-def safetensors_bytes(state_dict: Mapping[str, Tensor], arch: str, config: Mapping[str, Any],
-                       extra: Mapping[str, str] | None = None) -> bytes:
-    from safetensors.torch import save
-
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    meta = {"format": "pt", "architecture": arch, "config": json.dumps(dict(config), sort_keys=True)}
-    meta.update(extra or {})
-    return _canonical_header(save(tensors, metadata=meta))
-
-
-def _canonical_header(data: bytes) -> bytes:
-    """The same safetensors file with its JSON header written with sorted keys.
-
-    safetensors writes the metadata in hash-map order, which changes from run to run; sorting it makes
-    an export byte-for-byte reproducible, so the same weights always have the same sha256. The data
-    offsets are explicit in the header, so the tensor bytes are untouched.
-    """
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
-    return len(text).to_bytes(8, "little") + text + data[8 + n:]
-
-
-def load_pretrained_state_dict(entry: PretrainedWeights | str, token: str | bool | None = None,
-                               progress: bool = True) -> dict[str, Tensor]:
-    """The verified state dict of a tag: from the Hub when published, else from its canonical source.
-
-    Raises :class:`NotPublishedError` (naming the recipe) for weights that are not published,
-    :class:`ChecksumMismatchError` for a file whose sha256 is wrong, and
-    :class:`~zoo.backbone.WeightsUnavailableError` when a file is neither cached nor downloadable.
-    """
-    entry = get_weights(entry) if isinstance(entry, str) else entry
-    return pretrained_state(entry, token, progress, None)[0]
-
-
-def pretrained_state(entry: PretrainedWeights, token: str | bool | None, progress: bool,
-                      make_net: Callable[[], nn.Module] | None) -> tuple[dict[str, Tensor], nn.Module | None]:
-    if entry.published:
-        return _hub_state_dict(entry, token), None
-    if entry.canonical is not None:
-        return _canonical_state_dict(entry, progress, make_net)
-    raise NotPublishedError(
-        f"pretrained weights {entry.tag!r} are not published yet. Train them with "
-        f"`python -m zoo.fit {entry.recipe}` (see docs/hub.md), export the checkpoint with "
-        f"`zoo publish runs/.../last.ckpt --repo-id {entry.repo_id} --dry-run DIR` and load it with "
-        f"`zoo.create_model({entry.tag!r}, pretrained=DIR)`; pretrained=False gives random weights."
-    )
-
-
 # --------------------------------------------------------------------------------------------------
 # The Hub
 # --------------------------------------------------------------------------------------------------
 
-def _hub_state_dict(entry: PretrainedWeights, token: str | bool | None) -> dict[str, Tensor]:
+def hub_state_dict(entry: PretrainedWeights, token: str | bool | None) -> dict[str, Tensor]:
+    """The state dict of a tag published on the Hub: its pinned file, verified, read from the bytes verified."""
     assert entry.revision is not None and entry.sha256 is not None  # validated by the table
     if not entry.filename.endswith(".safetensors"):
         raise ValueError(f"{entry.tag}: only .safetensors files are loaded from the Hub, not {entry.filename}")
@@ -486,91 +431,8 @@ def _hub_state_dict(entry: PretrainedWeights, token: str | bool | None) -> dict[
     return _safetensors_from_bytes(path.read_bytes(), str(path))
 
 
-# --------------------------------------------------------------------------------------------------
-# Canonical checkpoints
-# --------------------------------------------------------------------------------------------------
-
-def _resolve_converter(dotted: str) -> Callable[[Mapping[str, Tensor]], Mapping[str, Tensor]]:
-    module_name, _, attr = dotted.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        raise WeightsUnavailableError(
-            f"converter {dotted} is not available: module {module_name} cannot be imported ({e})"
-        ) from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise WeightsUnavailableError(f"converter {dotted} is not available: {module_name} has no function {attr}")
-    return fn
-
-
-def _fetch_canonical(entry: PretrainedWeights, progress: bool) -> Path:
-    c = entry.canonical
-    assert c is not None
-    return fetch_url(c.url, canonical_download_path(entry), c.pin, progress=progress,
-                     what=f"pretrained weights {entry.tag!r} (the canonical checkpoint)")
-
-
-def _canonical_state_dict(entry: PretrainedWeights, progress: bool, make_net: Callable[[], nn.Module] | None
-                          ) -> tuple[dict[str, Tensor], nn.Module]:
-    """(state dict, network loaded with it): the canonical file, verified against its pin, read as plain
-    tensors, converted and loaded strictly into ``make_net()`` (default: a network of the entry's config).
-
-    A file without a pinned hash that cannot be read, converted or loaded is moved aside
-    (:class:`UnreadableDownloadError`), so that the next run downloads it afresh. A pinned file that
-    verified but does not convert is a bug here, and keeps its traceback.
-    """
-    c = entry.canonical
-    assert c is not None
-    original = _fetch_canonical(entry, progress)  # verified
-    try:
-        return _convert(entry, original, make_net)
-    except (WeightsUnavailableError, UnsafeCheckpointError, ValueError, KeyError, RuntimeError, EOFError) as e:
-        if c.pin.pinned or not original.is_file():
-            raise
-        first = (str(e).strip().splitlines() or [""])[0][:1000]
-        moved = _quarantine(original)
-        raise UnreadableDownloadError(
-            f"pretrained weights {entry.tag!r}: {original} cannot be used ({first}); it has no pinned hash, "
-            f"so it may be truncated or swapped; {moved}. {_again(c.url, original, '')}"
-        ) from e
-
-
-def _convert(entry: PretrainedWeights, original: Path, make_net: Callable[[], nn.Module] | None
-             ) -> tuple[dict[str, Tensor], nn.Module]:
-    c = entry.canonical
-    assert c is not None
-    raw = original.read_bytes()
-    bad = c.pin.mismatch(bytes_digests(raw)) if c.pin.pinned else None
-    if bad is not None:  # the bytes read are the bytes verified: refuse a file swapped in between
-        raise ChecksumMismatchError(f"refusing to load {original}: it changed after it was verified ({bad})")
-    what = str(original)
-    if c.member is not None:
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                raw = zf.read(c.member)
-        except KeyError:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                names = zf.namelist()
-            raise WeightsUnavailableError(f"{original} has no member {c.member} (it has: {', '.join(names[:10])})") from None
-        except (zipfile.BadZipFile, EOFError, OSError) as e:
-            raise WeightsUnavailableError(f"{original} is not a readable zip archive ({type(e).__name__})") from None
-        what = f"{original}!{c.member}"
-    state_dict = _torch_load_weights_only(raw, what)
-    converted = dict(_resolve_converter(c.converter)(state_dict))
-    from .checkpoint import load_strict
-
-    if make_net is None:
-        from .factory import build_network
-
-        net = build_network(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
-    else:
-        net = make_net()
-    load_strict(net, converted, source=f"{what} converted by {c.converter}")
-    return converted, net
-
-
 def cached(entry: PretrainedWeights) -> bool:
+    """Whether the file of ``entry`` is in the cache already (``zoo list --pretrained``)."""
     if entry.published:
         from huggingface_hub import try_to_load_from_cache
 

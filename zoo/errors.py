@@ -14,14 +14,35 @@ This module imports nothing heavy (no torch), so every module may import it.
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 from typing import Callable
 
-__all__ = ["ZooError", "ConfigError", "ConfigTypeError", "MissingFileError", "NotFoundError", "Terminated", "REPORT", "environment_message", "report_bug", "terminate_as_exception"]
+__all__ = ["ZooError", "ConfigError", "ConfigTypeError", "MissingFileError", "NotFoundError", "Terminated", "REPORT", "environment_message", "report_bug", "terminate_as_exception",
+           "DISK_ERRNOS", "describe_os_error"]
 
 REPORT = ("this is a bug in stylezoo, not a mistake of yours: please report it, with the command you ran and the "
           "traceback above")
+
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+    errno.EDQUOT: "the disk quota is exceeded: free some space or write elsewhere",
+    errno.EACCES: "no permission to write there: choose another folder",
+    errno.EPERM: "no permission to write there: choose another folder",
+    errno.EROFS: "the file system is read-only: choose another folder",
+}
+
+# The OS errors that are the environment's, not a bug: full disk, quota, permissions, read-only.
+DISK_ERRNOS = frozenset(_ADVICE)
+
+
+def describe_os_error(path: str | os.PathLike, error: OSError) -> str:
+    """``"PATH: cannot write (REASON); ADVICE"`` for an OSError met while writing ``path``."""
+    reason = error.strerror or type(error).__name__
+    advice = _ADVICE.get(error.errno or 0)
+    return f"{path}: cannot write ({reason})" + (f"; {advice}" if advice else "")
 
 
 class ZooError(Exception):
@@ -77,8 +98,6 @@ def environment_message(error: BaseException, oom_advice: str) -> str | None:
         text = str(error).strip()
         return text.splitlines()[0] if text else type(error).__name__
     if isinstance(error, OSError):
-        from .fileio import DISK_ERRNOS, describe_os_error
-
         if error.errno in DISK_ERRNOS:
             return describe_os_error(error.filename or "a file", error)
         if error.filename and error.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EIO, errno.ENAMETOOLONG):

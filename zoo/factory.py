@@ -3,12 +3,13 @@
 
 Names are resolved by :func:`zoo.families.resolve` (families, tags, timm-style names, deprecated names).
 Networks are built by their family's ``network`` builder (or, for architectures that are no family,
-such as discriminators and test networks, by ``zoo.registry.MODELS``); weights are fetched, verified
-and cached by :mod:`zoo.download`; export folders are read by :func:`zoo.publish.read_export`. Loading
-is strict (:func:`zoo.checkpoint.load_strict`): a missing or unexpected key is an error.
+such as discriminators and test networks, by ``zoo.registry.MODELS``); a tag's weights are fetched,
+verified and cached by :mod:`zoo.download` (canonical checkpoints converted by :mod:`zoo.convert`); export
+folders are read by :func:`read_export`, the one reader of that layout. Loading is strict
+(:func:`zoo.checkpoint.load_strict`): a missing or unexpected key is an error. :mod:`zoo.loading` loads
+what ``--weights`` names on top of this module.
 
-This module imports no network module at import time (the families name their builders by dotted
-string), so the networks may use it without an import circle.
+It sits above the networks (:mod:`zoo.nets`) and below :mod:`zoo.loading`; the networks never import it.
 """
 
 from __future__ import annotations
@@ -17,23 +18,28 @@ import importlib
 import inspect
 import os
 import pkgutil
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from . import nets
+from .checkpoint import load_strict, read_checkpoint
+from .convert import canonical_state_dict
+from .download import WEIGHTS_FILE, NotPublishedError, converted_dir, hub_state_dict
 from .errors import ConfigError
-from .checkpoint import load_strict
-from .download import converted_dir, pretrained_state, WEIGHTS_FILE
 from .families import FAMILIES, UnknownNameError, load, resolve
 from .registry import MODELS
-from .weights import WEIGHTS, PretrainedWeights
+from .weights import WEIGHTS, PretrainedWeights, get_weights
 
-__all__ = ["create_model", "list_models", "pretrained_net", "build_network", "canonical_arch"]
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+__all__ = ["create_model", "list_models", "pretrained_net", "build_network", "canonical_arch", "read_export",
+           "load_export", "load_pretrained_state_dict", "pretrained_state", "check_config_types"]
 
 
 def _import_nets() -> None:
     """Import every module of :mod:`zoo.nets` so that architectures outside the families (discriminators)
     are registered in MODELS."""
-    import zoo.nets as nets
-
     for info in pkgutil.iter_modules(nets.__path__):
         importlib.import_module(f"zoo.nets.{info.name}")
 
@@ -143,8 +149,6 @@ def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, 
     update the network config (with pretrained weights they must keep the shapes: loading is strict).
     Pretrained networks are returned in eval mode.
     """
-    from .publish import load_export
-
     arch, entry = _lookup(name)
     if entry is None and pretrained is not False and arch in FAMILIES and FAMILIES.get(arch).default_tag:
         if pretrained is True or pretrained is None:  # a bare family name means its default tag
@@ -176,6 +180,71 @@ def create_model(name: str, pretrained: bool | str | os.PathLike | None = None, 
         net = make_net()
         load_strict(net, state_dict, source=f"pretrained weights {entry.tag!r} ({_where(entry)})")
     return net.eval()
+
+
+def read_export(path: str | os.PathLike) -> tuple[dict[str, Tensor], str | None, dict[str, Any]]:
+    """(state dict, architecture or None, config) of an export folder or ``.safetensors`` file."""
+    from safetensors import safe_open
+
+    p = Path(path)
+    file = p / WEIGHTS_FILE if p.is_dir() else p
+    if file.suffix != ".safetensors":
+        raise ConfigError(
+            f"{path}: pretrained= takes a folder with {WEIGHTS_FILE} or a .safetensors file; export a "
+            f"Lightning checkpoint with `zoo publish CKPT --repo-id ID --dry-run DIR` first"
+        )
+    state_dict, config = read_checkpoint(file)  # config from the metadata or config.json beside it
+    with safe_open(str(file), framework="pt") as f:
+        meta = f.metadata() or {}
+    return state_dict, meta.get("architecture"), config
+
+
+def load_export(path: str | os.PathLike, architecture: str | None = None, **overrides: Any) -> nn.Module:
+    """The network saved in an export folder (or ``.safetensors`` file), loaded strictly, in eval mode: the
+    one loader of the layout (``create_model(NAME, pretrained=PATH)`` calls it). Its architecture is read
+    from the file's metadata (pass ``architecture`` for ``save_pretrained`` folders, which do not record
+    it); ``overrides`` update the config."""
+    state_dict, file_arch, config = read_export(path)
+    arch = architecture or file_arch
+    if arch is None:
+        raise ConfigError(f"{path}: the file does not record its architecture; pass architecture=NAME")
+    if architecture and file_arch and canonical_arch(architecture) != canonical_arch(file_arch):
+        raise ConfigError(f"{path}: holds a {file_arch!r} network, not {architecture!r}")
+    net = build_network(arch, {**config, **overrides}, str(path))
+    load_strict(net, state_dict, source=str(path))
+    return net.eval()
+
+
+def load_pretrained_state_dict(entry: PretrainedWeights | str, token: str | bool | None = None,
+                               progress: bool = True) -> dict[str, Tensor]:
+    """The verified state dict of a tag: from the Hub when published, else from its canonical source.
+
+    Raises :class:`NotPublishedError` (naming the recipe) for weights that are not published,
+    :class:`ChecksumMismatchError` for a file whose sha256 is wrong, and
+    :class:`~zoo.download.WeightsUnavailableError` when a file is neither cached nor downloadable.
+    """
+    entry = get_weights(entry) if isinstance(entry, str) else entry
+
+    def make_net() -> nn.Module:
+        return build_network(entry.arch, entry.config_dict(), f"pretrained weights {entry.tag!r}")
+
+    return pretrained_state(entry, token, progress, make_net)[0]
+
+
+def pretrained_state(entry: PretrainedWeights, token: str | bool | None, progress: bool,
+                     make_net: Callable[[], nn.Module]) -> tuple[dict[str, Tensor], nn.Module | None]:
+    """(state dict, network loaded with it or None) of a tag: its Hub file (no network yet), or its canonical
+    checkpoint converted and loaded into ``make_net()`` (checked before it is returned, :mod:`zoo.convert`)."""
+    if entry.published:
+        return hub_state_dict(entry, token), None
+    if entry.canonical is not None:
+        return canonical_state_dict(entry, progress, make_net)
+    raise NotPublishedError(
+        f"pretrained weights {entry.tag!r} are not published yet. Train them with "
+        f"`python -m zoo.fit {entry.recipe}` (see docs/hub.md), export the checkpoint with "
+        f"`zoo publish runs/.../last.ckpt --repo-id {entry.repo_id} --dry-run DIR` and load it with "
+        f"`zoo.create_model({entry.tag!r}, pretrained=DIR)`; pretrained=False gives random weights."
+    )
 
 
 def pretrained_net(weights: Any, arch: str, **overrides: Any) -> Any:

@@ -125,7 +125,8 @@ class Family:
             hyper-parameters (default: ``hparams["network"]``).
         loader: ``(weights, **options) -> nn.Module``: the trained network from a checkpoint, an export,
             a canonical file or a pretrained tag (``zoo export``, ``zoo convert``). Default, for a family
-            with a network: :func:`zoo.stylizers.load_network` over this declaration.
+            with a network: :func:`zoo.loading.load_network` over this declaration
+            (:func:`zoo.loading.load_trained` calls the one or the other).
         loader_options: the StylizeOptions fields ``zoo export`` / ``zoo convert`` pass to the loader (by
             default: ``direction`` picks a training checkpoint's network, the others override its config).
         converters: dotted names of the functions importing canonical published checkpoints (the
@@ -137,7 +138,7 @@ class Family:
         random_weights: the stylizer draws ``--weights random`` itself, its own way (Gatys: a random VGG;
             AdaIN: a random decoder and VGG); the page and the benchmarks export a random network of the other
             families once and pass its folder. Every family takes ``--weights random`` on the command line
-            and in ``zoo.stylize`` (:func:`zoo.stylizers.load_network`): the smoke path.
+            and in ``zoo.stylize`` (:func:`zoo.loading.load_network`): the smoke path.
         default_tag: the pretrained tag a bare family name means (``--model adain``,
             ``create_model("adain", pretrained=True)``).
         recipes: recipe names (``recipes/<name>.yaml``) that train the family.
@@ -206,21 +207,6 @@ class Family:
     def loads_networks(self) -> bool:
         """Whether ``zoo export`` / ``zoo convert`` can load a trained network of this family."""
         return self.loader is not None or self.network is not None
-
-    def load_trained(self, weights: Any, **options: Any) -> Any:
-        """The trained network from ``weights`` (see ``loader``); ``options`` are ``loader_options``: by default
-        ``direction`` picks the network of a training checkpoint, the others (not None) override its config."""
-        if self.loader is not None:
-            return load(self.loader)(weights, **options)
-        from .stylizers import load_network
-
-        direction = options.pop("direction", None)
-        prefix = None
-        if direction is not None and len(self.checkpoint_prefix) > 1:
-            if direction not in self.checkpoint_prefix:
-                raise ConfigError(f"--direction must be {' or '.join(self.checkpoint_prefix)}, got {direction!r}")
-            prefix = self.checkpoint_prefix[direction]
-        return load_network(self.name, weights, prefix, **{k: v for k, v in options.items() if v is not None})
 
     def build_network(self, **config: Any) -> Any:
         if self.network is None:

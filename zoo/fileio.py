@@ -25,23 +25,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ZooError
+from .errors import DISK_ERRNOS, ZooError, describe_os_error
 
 __all__ = ["WriteError", "OutputExistsError", "atomic_path", "write_bytes", "save_pretrained", "check_writable",
            "describe_os_error", "new_temp", "new_temp_dir", "publish", "remove_temporaries", "remove_stale_temporaries",
            "DISK_ERRNOS"]
-
-_ADVICE = {
-    errno.ENOSPC: "the disk is full: free some space or write elsewhere",
-    errno.EDQUOT: "the disk quota is exceeded: free some space or write elsewhere",
-    errno.EACCES: "no permission to write there: choose another folder",
-    errno.EPERM: "no permission to write there: choose another folder",
-    errno.EROFS: "the file system is read-only: choose another folder",
-}
-
-# The OS errors that are the environment's, not a bug: full disk, quota, permissions, read-only.
-DISK_ERRNOS = frozenset(_ADVICE)
-
 
 class WriteError(ZooError, OSError):
     """A file could not be written. ``str()`` is one line that names the file and what to do; ``errno``
@@ -54,13 +42,6 @@ class WriteError(ZooError, OSError):
 
 class OutputExistsError(WriteError, FileExistsError):
     """The destination exists and the caller did not ask to replace it."""
-
-
-def describe_os_error(path: str | os.PathLike, error: OSError) -> str:
-    """``"PATH: cannot write (REASON); ADVICE"`` for an OSError met while writing ``path``."""
-    reason = error.strerror or type(error).__name__
-    advice = _ADVICE.get(error.errno or 0)
-    return f"{path}: cannot write ({reason})" + (f"; {advice}" if advice else "")
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -33,7 +33,7 @@ from .losses.guided import layer_guides, resize_mask
 from .tiling import check_tile, min_tile, tile_windows
 from .errors import ConfigError
 
-__all__ = ["TiledLoss", "MARGIN", "ALIGN", "tiled_min_tile"]
+__all__ = ["TiledLoss", "MARGIN", "ALIGN", "tiled_min_tile", "channels_last"]
 
 MARGIN = 80  # VGG19 to relu5_1: 2 + 4 + 16 + 32 + 16 = 70 px per side (3x3 convs at strides 1..16), to 16
 ALIGN = 16   # four 2x2 poolings
@@ -55,6 +55,13 @@ def _own(feat: Tensor, own: tuple[slice, slice], win: tuple[slice, slice], size:
     def axis(o: slice, w: slice, length: int, n: int) -> slice:
         return slice((o.start - w.start) // stride, (o.stop - w.start) // stride if o.stop < length else n)
     return feat[:, :, axis(own[0], win[0], size[0], feat.shape[-2]), axis(own[1], win[1], size[1], feat.shape[-1])]
+
+
+def channels_last(x: Tensor) -> Tensor:
+    """On CPU, the image in channels_last: every convolution then runs in oneDNN's channels_last kernels
+    (about 1.3x the NCHW ones in float32, 2x in bf16) and the Gram matrices read the features in place.
+    The optimised parameter itself stays NCHW (L-BFGS flattens it)."""
+    return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cpu" else x
 
 
 class TiledLoss:
@@ -87,8 +94,6 @@ class TiledLoss:
         return tile_windows(*size, max(self.tile, min_tile(MARGIN, ALIGN)), MARGIN, ALIGN)
 
     def _features(self, x: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
-        from .gatys import channels_last
-
         return self.encoder(channels_last(x), layers)
 
     @torch.no_grad()

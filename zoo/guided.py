@@ -20,6 +20,7 @@ from typing import Sequence
 from torch import Tensor
 
 from .errors import ConfigError
+from .io import ImageReadError, masks_to_tensor
 from .losses.guided import GuidedGramLoss, guided_gram, layer_guides, resize_mask
 
 __all__ = ["MaskSpec", "parse_masks", "load_mask", "resize_mask", "layer_guides", "guided_gram", "GuidedGramLoss"]
@@ -30,9 +31,6 @@ MaskSpec = tuple[Tensor, "Tensor | None"]  # (content mask (1, 1, h, w), style m
 def load_mask(source: Tensor | str | os.PathLike, what: str = "--masks") -> Tensor:
     """A mask (1, 1, H, W) in [0, 1] from an image file (white: the region; colour images: the mean of their
     channels) or a tensor (H, W), (1, H, W), (1, 1, H, W) or (1, 3, H, W)."""
-    from .io import ImageReadError
-    from .nets.adain import masks_to_tensor
-
     if not isinstance(source, Tensor):
         path = Path(source)
         if not path.is_file():

@@ -18,7 +18,7 @@ import errno
 import os
 import warnings
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -26,11 +26,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .fileio import WriteError, atomic_path
-from .errors import MissingFileError, ZooError
+from .errors import ConfigError, MissingFileError, ZooError
 
 __all__ = [
     "ImageReadError", "ImageWriteError", "load_image", "save_image", "list_images", "IMAGE_EXTENSIONS",
-    "DEFAULT_MAX_PIXELS", "resize_long_edge", "long_edge_size", "SAVE_FORMATS",
+    "DEFAULT_MAX_PIXELS", "resize_long_edge", "long_edge_size", "SAVE_FORMATS", "masks_to_tensor",
 ]
 
 # 50 megapixels (e.g. 8660 x 5773): well under Pillow's decompression-bomb limit of ~89.5 MP, which
@@ -177,3 +177,31 @@ def resize_long_edge(image: Tensor, size: int | None) -> Tensor:
         return image
     out = torch.nn.functional.interpolate(image, size=new, mode="bicubic", align_corners=False, antialias=True)
     return out.clamp(0, 1)
+
+
+def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Tensor:
+    """Masks -> (K, 1, H, W) float in [0, 1]. Accepts a (K, 1, H, W) / (K, H, W) tensor, or a list of
+    (H, W) / (1, H, W) / (1, 1, H, W) / (1, 3, H, W) tensors or image files (colour images: their mean
+    over channels; white = the region)."""
+    if isinstance(masks, Tensor):
+        m = masks.float()
+        if m.ndim == 3:
+            m = m[:, None]
+        if m.ndim != 4 or m.shape[1] != 1:
+            raise ConfigError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
+        return m.clamp(0, 1)
+    out = []
+    for item in masks:
+        if not isinstance(item, Tensor):
+            item = load_image(item)
+        m = item.float()
+        while m.ndim < 4:
+            m = m[None]
+        if m.ndim != 4 or m.shape[0] != 1 or m.shape[1] not in (1, 3):
+            raise ConfigError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
+        out.append(m.mean(1, keepdim=True))
+    if not out:
+        raise ConfigError("masks is empty")
+    if len({tuple(m.shape[-2:]) for m in out}) != 1:
+        raise ConfigError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
+    return torch.cat(out).clamp(0, 1)

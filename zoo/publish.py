@@ -1,10 +1,10 @@
-"""Export and publishing: the ``save_pretrained`` layout, its one loader, model cards, ``zoo publish``.
+"""Export and publishing: the ``save_pretrained`` layout written, model cards, ``zoo publish``.
 
-An export folder holds ``model.safetensors`` (the architecture and config in its metadata),
-``config.json`` and a ``README.md`` model card: the layout of huggingface_hub's
+An export folder holds ``model.safetensors`` (the architecture and config in its metadata,
+:func:`safetensors_bytes`), ``config.json`` and a ``README.md`` model card: the layout of huggingface_hub's
 ``PyTorchModelHubMixin.save_pretrained``, which ``from_pretrained`` of the network class reads too.
-:func:`read_export` is the one reader of that layout (``zoo.create_model(NAME, pretrained=DIR)``,
-:func:`load_export`, re-publishing).
+:func:`zoo.factory.read_export` is the one reader of that layout (``zoo.create_model(NAME, pretrained=DIR)``,
+:func:`zoo.factory.load_export`, re-publishing); both stay importable from here.
 
 :func:`export_for_hub` writes the inference network of a Lightning checkpoint (or an ``nn.Module``);
 which network of a training checkpoint is exported is read from the family declarations
@@ -28,51 +28,44 @@ from torch import Tensor, nn
 
 from .errors import ConfigError, ZooError
 from .checkpoint import load_strict, read_checkpoint, strip_prefix
-from .download import CONFIG_FILE, WEIGHTS_FILE, WeightsUnavailableError, offline, safetensors_bytes
-from .factory import build_network, canonical_arch
+from .download import CONFIG_FILE, WEIGHTS_FILE, WeightsUnavailableError, offline
+from .factory import build_network, canonical_arch, load_export, read_export
 from .families import FAMILIES, Family, deprecated, load
 from .fileio import OutputExistsError, write_bytes
 from .results import METRICS
 from .weights import WEIGHTS, PretrainedWeights, get_weights
 
 __all__ = ["read_export", "load_export", "export_for_hub", "render_model_card", "publish", "ExportResult",
-           "PublishResult", "EXPORT_FILES", "CARD_FILE", "family_of_checkpoint"]
+           "PublishResult", "EXPORT_FILES", "CARD_FILE", "family_of_checkpoint", "safetensors_bytes"]
 
 CARD_FILE = "README.md"
 EXPORT_FILES = (WEIGHTS_FILE, CONFIG_FILE, CARD_FILE)
 
 
-def read_export(path: str | os.PathLike) -> tuple[dict[str, Tensor], str | None, dict[str, Any]]:
-    """(state dict, architecture or None, config) of an export folder or ``.safetensors`` file."""
-    from safetensors import safe_open
+def safetensors_bytes(state_dict: Mapping[str, Tensor], arch: str, config: Mapping[str, Any],
+                       extra: Mapping[str, str] | None = None) -> bytes:
+    """``model.safetensors`` of an export: the tensors, with the architecture and config in the metadata,
+    byte-for-byte reproducible (:func:`_canonical_header`)."""
+    from safetensors.torch import save
 
-    p = Path(path)
-    file = p / WEIGHTS_FILE if p.is_dir() else p
-    if file.suffix != ".safetensors":
-        raise ConfigError(
-            f"{path}: pretrained= takes a folder with {WEIGHTS_FILE} or a .safetensors file; export a "
-            f"Lightning checkpoint with `zoo publish CKPT --repo-id ID --dry-run DIR` first"
-        )
-    state_dict, config = read_checkpoint(file)  # config from the metadata or config.json beside it
-    with safe_open(str(file), framework="pt") as f:
-        meta = f.metadata() or {}
-    return state_dict, meta.get("architecture"), config
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    meta = {"format": "pt", "architecture": arch, "config": json.dumps(dict(config), sort_keys=True)}
+    meta.update(extra or {})
+    return _canonical_header(save(tensors, metadata=meta))
 
 
-def load_export(path: str | os.PathLike, architecture: str | None = None, **overrides: Any) -> nn.Module:
-    """The network saved in an export folder (or ``.safetensors`` file), loaded strictly, in eval mode: the
-    one loader of the layout (``create_model(NAME, pretrained=PATH)`` calls it). Its architecture is read
-    from the file's metadata (pass ``architecture`` for ``save_pretrained`` folders, which do not record
-    it); ``overrides`` update the config."""
-    state_dict, file_arch, config = read_export(path)
-    arch = architecture or file_arch
-    if arch is None:
-        raise ConfigError(f"{path}: the file does not record its architecture; pass architecture=NAME")
-    if architecture and file_arch and canonical_arch(architecture) != canonical_arch(file_arch):
-        raise ConfigError(f"{path}: holds a {file_arch!r} network, not {architecture!r}")
-    net = build_network(arch, {**config, **overrides}, str(path))
-    load_strict(net, state_dict, source=str(path))
-    return net.eval()
+def _canonical_header(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header written with sorted keys.
+
+    safetensors writes the metadata in hash-map order, which changes from run to run; sorting it makes
+    an export byte-for-byte reproducible, so the same weights always have the same sha256. The data
+    offsets are explicit in the header, so the tensor bytes are untouched.
+    """
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
+    return len(text).to_bytes(8, "little") + text + data[8 + n:]
 
 
 @dataclass

@@ -8,7 +8,6 @@ pretrained tags) are the same class, registering records under the name the reco
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from .errors import ZooError
@@ -21,14 +20,6 @@ class UnknownNameError(ZooError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-class _Lazy:
-    def __init__(self, target: str) -> None:
-        self.target = target
-
-    def __repr__(self) -> str:
-        return f"<lazy {self.target}>"
 
 
 class Registry(Mapping[str, T]):
@@ -76,13 +67,6 @@ class Registry(Mapping[str, T]):
         self._reserved.update(dict.fromkeys(reserved, name))
         return obj
 
-    def register_lazy(self, name: str, target: str) -> None:
-        """Register ``"package.module:attribute"`` under ``name``, imported on the first :meth:`get`, so
-        that a heavy dependency (Lightning) is only imported by the commands that use it."""
-        if ":" not in target:
-            raise ValueError(f"lazy {self.kind} target must be 'module:attribute', got {target!r}")
-        self.register(name, _Lazy(target))
-
     def unregister(self, name: str) -> T:
         """Remove ``name`` with its aliases and reserved names (tests register temporary entries)."""
         self.discover()
@@ -113,9 +97,6 @@ class Registry(Mapping[str, T]):
         except KeyError:
             valid = ", ".join(self.names()) or "(none)"
             raise UnknownNameError(f"unknown {self.kind} {name!r}; valid {self._listing}: {valid}") from None
-        if isinstance(obj, _Lazy):
-            module, attribute = obj.target.split(":")
-            obj = self._items[key] = getattr(importlib.import_module(module), attribute)
         return obj
 
     def reserved_by(self, name: str) -> str | None:

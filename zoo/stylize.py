@@ -75,7 +75,7 @@ def model_for(model: str | None, weights: str | None) -> str:
         except UnknownNameError:
             raise OptionError(f"--weights {weights}: no such file or folder, and not a pretrained tag (zoo list "
                               "--pretrained)") from None
-    from .stylizers import family_of_weights
+    from .loading import family_of_weights
 
     family = family_of_weights(weights)
     if family is None:

@@ -58,6 +58,7 @@ from ..backbone import VGGEncoder
 from ..checkpoint import load_strict
 from ..errors import ConfigError
 from ..families import Family
+from ..io import masks_to_tensor
 from ..pins import Pin
 from ..registry import MODELS
 from ..stats import mean_std
@@ -369,36 +370,6 @@ def _version_of(t: Tensor) -> int:
         return t._version
     except RuntimeError:
         return -1
-
-
-def masks_to_tensor(masks: Tensor | Sequence[Tensor | str | os.PathLike]) -> Tensor:
-    """Masks -> (K, 1, H, W) float in [0, 1]. Accepts a (K, 1, H, W) / (K, H, W) tensor, or a list of
-    (H, W) / (1, H, W) / (1, 1, H, W) / (1, 3, H, W) tensors or image files (colour images: their mean
-    over channels; white = the region)."""
-    if isinstance(masks, Tensor):
-        m = masks.float()
-        if m.ndim == 3:
-            m = m[:, None]
-        if m.ndim != 4 or m.shape[1] != 1:
-            raise ConfigError(f"a mask tensor must be (K, 1, H, W) or (K, H, W), got {tuple(masks.shape)}")
-        return m.clamp(0, 1)
-    out = []
-    for item in masks:
-        if not isinstance(item, Tensor):
-            from ..io import load_image
-
-            item = load_image(item)
-        m = item.float()
-        while m.ndim < 4:
-            m = m[None]
-        if m.ndim != 4 or m.shape[0] != 1 or m.shape[1] not in (1, 3):
-            raise ConfigError(f"a mask must be (H, W), (1, H, W) or (1, 1|3, H, W), got {tuple(item.shape)}")
-        out.append(m.mean(1, keepdim=True))
-    if not out:
-        raise ConfigError("masks is empty")
-    if len({tuple(m.shape[-2:]) for m in out}) != 1:
-        raise ConfigError(f"masks differ in size: {[tuple(m.shape[-2:]) for m in out]}")
-    return torch.cat(out).clamp(0, 1)
 
 
 @MODELS.register("adain")

@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..tiling import GlobalLayer, tiled_apply_exact
 from ..errors import ConfigError
+from ..io import masks_to_tensor
+from ..tiling import GlobalLayer, check_tile, tiled_apply_exact
 from .adain_stats import StyleCode, normalise_weights
 
 if TYPE_CHECKING:
@@ -146,9 +147,6 @@ def stylize_tiled(net: "AdaINNet", content: Tensor, styles, alpha: float, style_
     """:meth:`AdaINNet.forward` with ``tile`` (before colour preservation by luminance): the options checked as
     the untiled path checks them, the styles encoded (cached as there), the masks at the content's size, then
     :func:`tiled_adain`. Unclamped."""
-    from ..tiling import check_tile
-    from .adain import masks_to_tensor
-
     if net.tile_margin() is None:
         raise ConfigError(f"tile: this AdaIN network (pad_multiple={net.pad_multiple}) cannot be tiled exactly")
     check_tile(tile, net.tile_margin(), "adain", net.tile_align)

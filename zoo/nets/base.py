@@ -34,6 +34,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
+from ..checkpoint import load_strict, read_checkpoint
+
 __all__ = ["ZooNet", "StrictHubMixin", "pad_to_min", "moved_names"]
 
 
@@ -63,8 +65,6 @@ class StrictHubMixin(PyTorchModelHubMixin):
 
     @classmethod
     def _load_as_safetensor(cls, model, model_file: str, map_location: str, strict: bool):
-        from ..checkpoint import load_strict, read_checkpoint
-
         load_strict(model, read_checkpoint(model_file)[0], source=str(model_file))
         return model.eval()
 
