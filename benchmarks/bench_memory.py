@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.env import environment
     from zoo.families import FAMILIES
+    from zoo.options import takes
 
     families = args.families or FAMILIES.names()
     unknown = [f for f in families if f not in FAMILIES]
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for size in args.sizes:
         for family in families:
-            tiles = [None] + ([args.tile] if args.tile and "tile" in FAMILIES.get(family).supports else [])
+            tiles = [None] + ([args.tile] if args.tile and takes(FAMILIES.get(family), "tile") else [])
             for tile in tiles:
                 key = f"{family}:{size}" + (f":{tile}" if tile else "")
                 if (family, size, tile) in done:

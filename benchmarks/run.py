@@ -14,8 +14,8 @@ an uninterrupted one. ``zoo bench`` is the same command. To add a result to the 
 ``benchmarks/results/`` (``--out benchmarks/results/NAME.json``) and run ``python -m benchmarks.table``.
 
 ``--model`` is any name ``zoo stylize --model`` takes (:func:`zoo.families.resolve`): a family of
-:data:`zoo.families.FAMILIES` (``gatys``, ``johnson``, ``cyclegan``, ``adain``; ``adain`` brings its default
-tag ``adain_original``) or a pretrained tag (``adain_original``, ``johnson_candy``, ``cyclegan_horse2zebra``;
+:data:`zoo.families.FAMILIES` (``zoo list``; a family brings its default tag, e.g. ``adain`` brings
+``adain_original``) or a pretrained tag (``adain_original``, ``johnson_candy``, ``cyclegan_horse2zebra``;
 ``zoo list --pretrained``): its family's builder then receives the tag as ``weights`` and resolves it
 through the weights table. ``--import MODULE`` imports a module first, for families registered by your
 own code (``FAMILIES.register``; their tags may be any names that start with the family, ``<family>_<tag>``).

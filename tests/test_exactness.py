@@ -23,6 +23,7 @@ from PIL import Image
 
 import originals
 from zoo.families import FAMILIES
+from zoo.options import families_taking
 from zoo.nets.adain import AdaINNet, convert_pytorch_adain_state_dict, pytorch_adain_config
 from zoo.nets.cyclegan import ResnetGenerator, config_from_official_state_dict, convert_official_state_dict
 from zoo.nets.johnson import TransformerNet, convert_fast_neural_style_state_dict, fast_neural_style_config
@@ -176,7 +177,7 @@ def test_forward_fast_gives_the_originals_picture(fast_family, size):
 
 # ----------------------------------------------------------------------------------------- tiles
 # the families with a network that declare --tile (Gatys optimises the picture: tests/test_gatys_tiled.py)
-TILED = [n for n in FAMILIES.names() if "tile" in FAMILIES.get(n).supports and FAMILIES.get(n).network]
+TILED = [n for n in families_taking("tile") if FAMILIES.get(n).network]
 
 
 def _tiny(name: str) -> torch.nn.Module:

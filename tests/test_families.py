@@ -385,38 +385,6 @@ def test_a_deprecated_name_prints_one_warning_line(offline_env, tmp_path):
     assert (tmp_path / "g.pt").is_file()
 
 
-def test_every_zoo_module_imports_alone():
-    """No import circle: each module of zoo imports first, in a fresh import. Every fresh import of a
-    submodule runs zoo/__init__.py first, so the interpreter imports ``zoo`` (and the third-party Lightning,
-    which the variants import) once and forks one child per module, which imports that module: the same
-    as one fresh interpreter per module, in seconds."""
-    modules = sorted(".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-                     for p in (REPO / "zoo").rglob("*.py") if p.stem != "__main__")
-    code = f"""
-import os, sys, importlib, warnings
-warnings.simplefilter("ignore")
-import lightning.pytorch, zoo
-failed = []
-for name in {modules!r}:
-    pid = os.fork()
-    if pid == 0:
-        try:
-            importlib.import_module(name)
-        except BaseException as e:
-            print(name, type(e).__name__, e, file=sys.stderr)
-            os._exit(1)
-        os._exit(0)
-    if os.waitpid(pid, 0)[1] != 0:
-        failed.append(name)
-print("failed:", failed)
-sys.exit(1 if failed else 0)
-"""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=WAIT, cwd=REPO)
-    assert "zoo.factory" in modules and "zoo.nets.cyclegan" in modules and len(modules) > 20
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
 def test_no_family_is_named_outside_the_declarations():
     """The maps that used to repeat the families are gone: listings read zoo.families."""
     for path, names in {"zoo/stylize.py": ("FAMILY_OF_ARCH", "BYTES_PER_PIXEL"),

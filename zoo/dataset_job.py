@@ -29,6 +29,7 @@ from . import dataset_io as dio
 from . import dataset_manifest as man
 from .fileio import remove_temporaries
 from .io import ImageReadError, save_image
+from .options import takes
 from .stylize import OptionError, StylizeOptions, build_stylizer, check_styles, resolve_family
 
 __all__ = ["StylizeJob", "StylizeData", "DatasetWriter", "JobProgress"]
@@ -189,7 +190,7 @@ class StylizeJob(pl.LightningModule):
         resolved, opts = resolve_family(self.opts)
         family = resolved.family
         unsupported = [n for n in ("alpha", "steps", "preserve_color", "backbone_weights", "direction", "tile")
-                       if n not in family.supports and getattr(self.opts, n) != StylizeOptions.default(n)]
+                       if not takes(family, n) and getattr(self.opts, n) != StylizeOptions.default(n)]
         if unsupported:
             raise OptionError(f"model {model!r} does not support --model.{unsupported[0]}")
         self.family, self.model_name, self.weights = family, opts.model, opts.weights
@@ -197,7 +198,7 @@ class StylizeJob(pl.LightningModule):
 
     def options(self) -> dict[str, Any]:
         return {n: getattr(self.opts, n) for n in ("alpha", "steps", "preserve_color", "backbone_weights",
-                                                   "direction", "tile") if n in self.family.supports}
+                                                   "direction", "tile") if takes(self.family, n)}
 
     def check_styles(self, n_styles: int) -> None:
         if self.family.needs_style and not n_styles:

@@ -316,7 +316,8 @@ def render_model_card(arch: str, config: Mapping[str, Any], sha256: str, *, entr
 
 @dataclass
 class PublishResult:
-    """What :func:`publish` did. ``commit`` is the revision to pin in zoo/weights.py (None on a dry run)."""
+    """What :func:`publish` did. ``commit`` is the revision to pin in the tag's entry in zoo/nets/<family>.py
+    (None on a dry run)."""
 
     repo_id: str
     folder: Path | None

@@ -47,7 +47,7 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def reject_options(opts: StylizeOptions, family: str, *names: str) -> None:
-    """Raise ValueError if any option in ``names`` differs from its default: the family ignores it."""
+    """Raise ConfigError if any option in ``names`` differs from its default: the family ignores it."""
     set_ = [n for n in names if getattr(opts, n) != StylizeOptions.default(n)]
     if set_:
         flags = ", ".join(flag(n) for n in set_)

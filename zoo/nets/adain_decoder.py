@@ -123,6 +123,6 @@ def pytorch_adain_config() -> dict[str, Any]:
     return {"backbone_weights": "caffe", "unbiased_std": True}
 
 
-# How zoo.stylizers.load_network recognises pytorch-AdaIN's decoder.pth (the adain family's importer).
+# How zoo.loading.load_network recognises pytorch-AdaIN's decoder.pth (the adain family's importer).
 PYTORCH_ADAIN = Importer("pytorch-AdaIN's decoder.pth", lambda sd: "28.weight" in sd or "decoder.28.weight" in sd,
                          convert_pytorch_adain_state_dict, lambda sd: pytorch_adain_config())

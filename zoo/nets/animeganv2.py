@@ -159,7 +159,7 @@ def convert_bryandlee_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
-# How zoo.stylizers.load_network recognises one of the port's .pt files (the animeganv2 family's importer).
+# How zoo.loading.load_network recognises one of the port's .pt files (the animeganv2 family's importer).
 BRYANDLEE = Importer("a bryandlee/animegan2-pytorch .pt",
                      lambda sd: "block_a.0.1.weight" in sd or "module.block_a.0.1.weight" in sd,
                      convert_bryandlee_state_dict, lambda sd: {})

@@ -273,7 +273,7 @@ def config_from_official_state_dict(sd: Mapping[str, Tensor]) -> dict[str, Any]:
 # Loading and inference moved to zoo.stylizers; the old names work, with a DeprecationWarning, for one release.
 
 
-# How zoo.stylizers.load_network recognises an official generator file (the cyclegan family's importer).
+# How zoo.loading.load_network recognises an official generator file (the cyclegan family's importer).
 OFFICIAL = Importer("an official CycleGAN .pth", lambda sd: "model.1.weight" in sd or "module.model.1.weight" in sd,
                     convert_official_state_dict, config_from_official_state_dict)
 

@@ -335,7 +335,7 @@ def convert_fast_neural_style_state_dict(sd: Mapping[str, Tensor]) -> dict[str, 
     return out
 
 
-# How zoo.stylizers.load_network recognises a pytorch/examples file (the johnson family's importer).
+# How zoo.loading.load_network recognises a pytorch/examples file (the johnson family's importer).
 FAST_NEURAL_STYLE = Importer("a fast_neural_style .pth",
                              lambda sd: "conv1.conv2d.weight" in sd and "deconv3.conv2d.weight" in sd,
                              convert_fast_neural_style_state_dict, lambda sd: fast_neural_style_config())
