@@ -46,7 +46,7 @@ from typing import Any, Sequence
 
 from .errors import Terminated, ZooError, report_bug, terminate_as_exception
 from .fitargs import null_overrides, parse_error_line, take_flag, take_option
-from .fiterrors import explicit_check, section_of, user_message, zoo_error_in
+from .fiterrors import section_of, user_message, zoo_error_in
 from .runs import (LAST, config_changes, find_last_checkpoint, flatten, folders, remove_new_empty_folders,
                    remove_unfinished_writes)
 
@@ -232,9 +232,8 @@ def _build_cli_class(run_root: Path, allow_config_change: bool = False):
                     raise inner from None  # jsonargparse wraps a class's own error in its union message
                 if inner is not None or debug():
                     raise
-                check = zoo_error_in(e, explicit_check)
-                line = str(check) if check is not None else parse_error_line(str(e))
-                raise FitError(line if line.startswith("--") else f"--{section_of(check or e)}: {line}") from e
+                line = parse_error_line(str(e))
+                raise FitError(line if line.startswith("--") else f"--{section_of(e)}: {line}") from e
 
         def instantiate_trainer(self, **kwargs):
             trainer = super().instantiate_trainer(**kwargs)

@@ -9,18 +9,18 @@ import os
 
 from .errors import ZooError, out_of_memory
 
-__all__ = ["zoo_error_in", "section_of", "explicit_check", "user_message"]
+__all__ = ["zoo_error_in", "section_of", "user_message"]
 
 
-def zoo_error_in(error: BaseException, test=lambda e: isinstance(e, ZooError)) -> BaseException | None:
-    """``error`` or the first of its causes and contexts that passes ``test`` (a :class:`ZooError`)."""
+def zoo_error_in(error: BaseException) -> BaseException | None:
+    """``error`` or the first of its causes and contexts that is a :class:`ZooError`; None if none is."""
     seen, stack = set(), [error]
     while stack:
         e = stack.pop(0)
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if test(e):
+        if isinstance(e, ZooError):
             return e
         stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None
@@ -38,24 +38,6 @@ def section_of(error: BaseException) -> str:
     return section
 
 
-def explicit_check(error: BaseException) -> bool:
-    """A ``ValueError`` raised by an explicit check of a recipe value in a LightningModule or DataModule
-    (``raise ValueError(...)`` in zoo/variants or zoo/data, the modules that predate :class:`ZooError`), not
-    one from deeper code: a user's mistake."""
-    import linecache
-
-    if not isinstance(error, ValueError) or isinstance(error, ZooError):
-        return False
-    tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    file = tb.tb_frame.f_code.co_filename
-    in_checks = any(f"{os.sep}zoo{os.sep}{d}{os.sep}" in file for d in ("variants", "data"))
-    return in_checks and linecache.getline(file, tb.tb_lineno).strip().startswith("raise ValueError(")
-
-
 def user_message(error: BaseException, ckpt_path: str | None) -> str | None:
     """The one-line message for a user error or an environment fault behind ``error`` (a
     :class:`zoo.errors.ZooError`, Lightning's word for a wrong trainer setting, a full or read-only disk, out
@@ -69,7 +51,7 @@ def user_message(error: BaseException, ckpt_path: str | None) -> str | None:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, ZooError) or explicit_check(e):
+        if isinstance(e, ZooError):
             return str(e)
         text = str(e)
         if type(e).__name__ == "MisconfigurationException":  # Lightning's word for a wrong trainer setting
