@@ -1,5 +1,5 @@
 """`zoo convert` and `zoo export` for every declared family, parametrised over the family records: a family
-with converters of published checkpoints must have a maker of such a file here (the test says so when one is
+with importers of published checkpoints must have a maker of such a file here (the test says so when one is
 missing), and every family with a trained network is exported to ONNX and TorchScript, and the export computes
 what the network computes."""
 
@@ -16,7 +16,7 @@ from zoo.cli import main
 from zoo.families import FAMILIES
 
 ALL = [FAMILIES.get(n) for n in FAMILIES.names()]
-CONVERTIBLE = [f for f in ALL if f.converters and f.loads_networks]
+CONVERTIBLE = [f for f in ALL if f.importers and f.loads_networks]
 WITH_NETWORK = [f for f in ALL if f.loads_networks]
 
 
@@ -70,6 +70,15 @@ def _inputs(family) -> tuple[torch.Tensor, ...]:
 
 def test_every_converter_family_has_an_upstream_maker():
     assert {f.name for f in CONVERTIBLE} <= set(UPSTREAM), "add the new family's published file to UPSTREAM"
+
+
+@pytest.mark.parametrize("family", [f for f in ALL if f not in CONVERTIBLE], ids=lambda f: f.name)
+def test_zoo_convert_refuses_a_family_that_reads_no_published_file_in_one_line(family, tmp_path, capsys):
+    (tmp_path / "x.pth").write_bytes(b"")
+    code, err = _run(capsys, "convert", "--model", family.name, str(tmp_path / "x.pth"), "-o", str(tmp_path / "out"))
+    assert code != 0 and not (tmp_path / "out").exists()
+    assert err.strip().splitlines() == [f"error: --model {family.name}: family {family.name!r} reads no reference "
+                                        "implementation's checkpoint (it declares no importers)"]
 
 
 @pytest.mark.parametrize("family", CONVERTIBLE, ids=[f.name for f in CONVERTIBLE])

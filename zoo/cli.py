@@ -101,8 +101,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     family = resolve(args.model).family
-    if not (family.converters and family.loads_networks):
-        raise UsageError(f"--model {args.model}: family {family.name!r} has no converter of published checkpoints")
+    if not (family.importers and family.loads_networks):
+        raise UsageError(f"--model {args.model}: family {family.name!r} reads no reference implementation's "
+                         "checkpoint (it declares no importers)")
     remove_leftovers(out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: folder exists and is not empty")

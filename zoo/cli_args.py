@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .errors import ZooError
-from .families import FAMILIES
+from .families import FAMILIES, load
 from .options import BACKBONES, add_arguments, option, positive_int
 
 __all__ = ["build_parser", "add_publish_arguments", "families", "UsageError"]
@@ -63,16 +63,15 @@ def _add_export(sub) -> None:
 
 
 def _add_convert(sub) -> None:
-    with_converters = [f for f in families() if f.converters and f.loads_networks]
+    convertible = [f for f in families() if f.importers and f.loads_networks]
+    kinds = "; ".join(f"{f.name}: " + ", ".join(load(i).what for i in f.importers) for f in convertible)
     p = sub.add_parser(
         "convert", help="convert a canonical published checkpoint to a safetensors export folder",
-        description="Convert a canonical published checkpoint (pytorch/examples fast_neural_style .pth for johnson, "
-                    "an official CycleGAN latest_net_G.pth for cyclegan, pytorch-AdaIN decoder.pth for adain, a "
-                    "bryandlee/animegan2-pytorch .pt such as paprika.pt for animeganv2) into "
+        description=f"Convert a reference implementation's published checkpoint ({kinds}) into "
                     "model.safetensors + config.json + README.md, loadable with zoo.create_model(FAMILY, "
                     "pretrained=DIR) and --weights DIR. Files are read with torch.load(weights_only=True).")
     p.add_argument("checkpoint", help="the published .pth file")
-    p.add_argument("--model", "-m", required=True, metavar="{" + ",".join(f.name for f in with_converters) + "}",
+    p.add_argument("--model", "-m", required=True, metavar="{" + ",".join(f.name for f in convertible) + "}",
                    help="the family of the checkpoint")
     p.add_argument("--backbone-weights", default=None, help="adain: encoder weight source (default caffe)")
     p.add_argument("-o", "--output", required=True, help="output folder")
