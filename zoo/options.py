@@ -10,7 +10,8 @@ Which families take an option is not declared here: it is the family records' (:
 * ``video``: a keyword of :func:`zoo.video.stylize_video` (for clips only; refused on images);
 * ``command``: the command's own (inputs, output, style images, overwrite, ...).
 
-This module sits at the bottom of the house: it imports no network, family or stylizer.
+This module sits low in the house: it imports no network, loader or stylizer (the family records are read
+through :data:`zoo.families.FAMILIES` when :func:`takes` asks).
 """
 
 from __future__ import annotations
