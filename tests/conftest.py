@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,13 @@ REPO = Path(__file__).resolve().parent.parent
 # The limit of a wait for an event (a subprocess ending, a file appearing): generous, so that the suite
 # passes on a busy machine (CI, a laptop compiling beside it). A limit, never an expected duration.
 WAIT = float(os.environ.get("ZOO_TEST_WAIT", "1800"))
+
+# A suite started in the background by a non-interactive shell (`pytest &`, nohup) inherits SIGINT ignored, and
+# an ignored signal stays ignored in every command a test starts, where Python then never raises
+# KeyboardInterrupt. The Ctrl-C tests press Ctrl-C as in a terminal: a handler of ours is reset to the default
+# at exec, so the commands get SIGINT back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def wait_until(condition, proc: subprocess.Popen | None = None, what: str = "the condition", poll: float = 0.2,
