@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from zoo.fileio import write_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "README.md"
 START, END = "<!-- families-table:start -->", "<!-- families-table:end -->"
@@ -63,9 +65,7 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 1
         return 0
-    tmp = args.readme.with_suffix(".tmp")
-    tmp.write_text(new)
-    tmp.replace(args.readme)
+    write_bytes(args.readme, new.encode())
     print(f"updated the families table in {args.readme}")
     return 0
 

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from zoo.fileio import write_bytes
 from zoo.results import RESULTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,9 +189,7 @@ def main(argv=None) -> int:
             print(f"{args.readme}: the speed table is out of date; run python -m benchmarks.speed_table", file=sys.stderr)
             return 1
         return 0
-    tmp = args.readme.with_suffix(".tmp")
-    tmp.write_text(new)
-    tmp.replace(args.readme)
+    write_bytes(args.readme, new.encode())
     print(f"updated the speed table in {args.readme}")
     return 0
 

@@ -104,15 +104,21 @@ def test_gatys_with_one_white_mask_is_gatys_without_masks():
     torch.testing.assert_close(masked, plain, atol=1e-5, rtol=0)
 
 
-def test_zoo_stylize_gatys_masks_cli(run, tmp_path):
-    """Two regions, two styles (one of them a style region, CONTENT:STYLE) end to end; a mask count that does
-    not match the styles, and --masks with --style-weights, are refused in one line, writing nothing."""
+def _two_regions(tmp_path):
+    """A content image, two style images, and masks a.png (the left half) and b.png (the rest)."""
     content = make_image(tmp_path / "c.png", (28, 24), seed=1)
     styles = [str(make_image(tmp_path / f"s{i}.png", (20, 20), seed=2 + i)) for i in range(2)]
     left = np.zeros((9, 9), np.uint8)
     left[:, :4] = 255
     Image.fromarray(left).save(tmp_path / "a.png")
     Image.fromarray(255 - left).save(tmp_path / "b.png")
+    return content, styles
+
+
+def test_zoo_stylize_gatys_masks_cli(run, tmp_path):
+    """Two regions, two styles (one of them a style region, CONTENT:STYLE) end to end; a mask count that does
+    not match the styles, and --masks with --style-weights, are refused in one line, writing nothing."""
+    content, styles = _two_regions(tmp_path)
     base = ["-m", "zoo", "stylize", str(content), "--model", "gatys", "--weights", "random", "--steps", "2",
             "--style", *styles, "--quiet"]
     ok = run(*base, "--masks", str(tmp_path / "a.png"), f"{tmp_path / 'b.png'}:{tmp_path / 'a.png'}",
@@ -133,12 +139,7 @@ def test_recipe_takes_masks(run, tmp_path):
     Gram loss in place of its gram loss; a missing mask file is one line naming it."""
     from conftest import REPO
 
-    content = make_image(tmp_path / "c.png", (28, 24), seed=1)
-    styles = [str(make_image(tmp_path / f"s{i}.png", (20, 20), seed=2 + i)) for i in range(2)]
-    left = np.zeros((9, 9), np.uint8)
-    left[:, :4] = 255
-    Image.fromarray(left).save(tmp_path / "a.png")
-    Image.fromarray(255 - left).save(tmp_path / "b.png")
+    content, styles = _two_regions(tmp_path)
     args = ["-m", "zoo.fit", str(REPO / "recipes/gatys.yaml"), f"--data.content={content}",
             f"--data.style=[{styles[0]}, {styles[1]}]", "--data.size=28", "--model.backbone.weights=none",
             "--trainer.max_steps=2", "--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={tmp_path}"]

@@ -42,7 +42,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .errors import Terminated, ZooError, report_bug, terminate_as_exception
 from .fitargs import null_overrides, parse_error_line, take_flag, take_option
@@ -388,23 +388,30 @@ def _recipe_problem(recipe: Path) -> str | None:
     return None
 
 
+def recipe_or_error(given: str, recipe: Path | None, recipes: Callable[[], list[Path]], kind: str) -> Path | None:
+    """``recipe`` (the file ``given`` names, or None when it names none) if it is a readable recipe; else None,
+    after one line on stderr saying why (``recipes`` lists the installed ones of this ``kind``)."""
+    if recipe is None:
+        names = ", ".join(r.stem for r in recipes()) or "none installed"
+        print(f"error: {given}: no such recipe file or {kind} name (recipes: {names})", file=sys.stderr)
+        return None
+    problem = _recipe_problem(recipe)
+    if problem:
+        print(f"error: {recipe}: {problem}", file=sys.stderr)
+        return None
+    return recipe
+
+
 def _main(args: list[str], context: dict[str, str]) -> int:
     extra: list[str] = []
     name = "run"
     if not args[0].startswith("-"):
-        given = args.pop(0)
-        recipe = Path(given)
-        if not recipe.is_file():
-            from .resources import find_recipe, list_recipes
+        from .resources import find_recipe, list_recipes
 
-            recipe = find_recipe(given)
-            if recipe is None:
-                names = ", ".join(r.stem for r in list_recipes()) or "none installed"
-                print(f"error: {given}: no such recipe file or recipe name (recipes: {names})", file=sys.stderr)
-                return 2
-        problem = _recipe_problem(recipe)
-        if problem:
-            print(f"error: {recipe}: {problem}", file=sys.stderr)
+        given = args.pop(0)
+        recipe = recipe_or_error(given, Path(given) if Path(given).is_file() else find_recipe(given), list_recipes,
+                                 "recipe")
+        if recipe is None:
             return 2
         extra, name = ["--config", str(recipe)], recipe.stem
     name = take_option(args, "run_name") or name

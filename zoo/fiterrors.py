@@ -6,24 +6,27 @@ traceback."""
 from __future__ import annotations
 
 import os
+from typing import Iterator
 
 from .errors import ZooError, out_of_memory
 
 __all__ = ["zoo_error_in", "section_of", "user_message"]
 
 
-def zoo_error_in(error: BaseException) -> BaseException | None:
-    """``error`` or the first of its causes and contexts that is a :class:`ZooError`; None if none is."""
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then its causes and contexts, breadth first, each once."""
     seen, stack = set(), [error]
     while stack:
         e = stack.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ZooError):
-            return e
-        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
-    return None
+        if id(e) not in seen:
+            seen.add(id(e))
+            yield e
+            stack += [c for c in (e.__cause__, e.__context__) if c is not None]
+
+
+def zoo_error_in(error: BaseException) -> BaseException | None:
+    """``error`` or the first of its causes and contexts that is a :class:`ZooError`; None if none is."""
+    return next((e for e in _chain(error) if isinstance(e, ZooError)), None)
 
 
 def section_of(error: BaseException) -> str:
@@ -44,13 +47,7 @@ def user_message(error: BaseException, ckpt_path: str | None) -> str | None:
     of memory, a checkpoint of another configuration); None for anything else (a bug keeps its traceback)."""
     from .fileio import DISK_ERRNOS, describe_os_error
 
-    seen = set()
-    stack = [error]
-    while stack:
-        e = stack.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in _chain(error):
         if isinstance(e, ZooError):
             return str(e)
         text = str(e)
@@ -65,5 +62,4 @@ def user_message(error: BaseException, ckpt_path: str | None) -> str | None:
             detail = next((line.strip() for line in text.splitlines()[1:] if line.strip()), "")
             return (f"--ckpt_path={ckpt_path}: the checkpoint was written with another configuration ({detail[:300]}); "
                     "resume with the options of the run that wrote it, or start without --ckpt_path")
-        stack += [c for c in (e.__cause__, e.__context__) if c is not None]
     return None

@@ -55,17 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         print(__doc__)
         return 0 if args else 2
-    from .fit import _recipe_problem, debug
+    from .fit import debug, recipe_or_error
     from .fiterrors import user_message
 
-    recipe = find_dataset_recipe(args[0])
+    recipe = recipe_or_error(args[0], find_dataset_recipe(args[0]), _recipes, "dataset recipe")
     if recipe is None:
-        names = ", ".join(r.stem for r in _recipes()) or "none installed"
-        print(f"error: {args[0]}: no such recipe file or dataset recipe name (recipes: {names})", file=sys.stderr)
-        return 2
-    problem = _recipe_problem(recipe)
-    if problem:
-        print(f"error: {recipe}: {problem}", file=sys.stderr)
         return 2
     try:
         return _run(["--config", str(recipe), *args[1:]])
