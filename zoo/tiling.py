@@ -12,12 +12,14 @@ normalisation) and :class:`AlignCornersResize` up-sampling.
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .devices import available_memory
 from .errors import ConfigError
 
 __all__ = ["tiled_apply", "tiled_apply_exact", "min_tile", "check_tile", "tile_windows", "AlignCornersResize",
@@ -143,7 +145,7 @@ class _Collected(Exception):
 
 @torch.no_grad()
 def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, align: int = 4,
-                      progress: bool = False) -> Tensor:
+                      progress: bool = False, cache_bytes: int | None = None) -> Tensor:
     """``net(image)`` in bounded memory, equal to the untiled output within float rounding.
 
     For image-to-image networks whose only global operations are ``nn.InstanceNorm2d`` and ``nn.GroupNorm``
@@ -158,8 +160,15 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     that region exactly as the whole image does. Windows start on multiples of ``align`` (the network's total
     stride) so every feature map lines up with the whole image's.
 
-    Memory: one window of at most ``tile`` x ``tile`` pixels at a time, plus the output. Time: one pass per
-    norm layer, each up to that layer, plus one: about (number of norm layers / 2 + 1) untiled forwards.
+    Each pass resumes where the tile's previous one stopped: every ``nn.Sequential`` the network calls once
+    per forward keeps, per tile, the input of the child it had reached (:class:`_Resume`), so a pass computes
+    little more than the layers between two norms, and the whole costs a few untiled forwards (times the
+    windows' overlap) instead of one per norm. Those kept tensors take at most ``cache_bytes`` (default: half
+    the memory available on the image's device at the start, less an estimate of one window's working
+    memory); the tiles that do not fit start each pass from the image, as does every tile with
+    ``cache_bytes=0``. The picture is the same either way.
+
+    Memory: one window of at most ``tile`` x ``tile`` pixels at a time, the output and the kept tensors.
     """
     n, _, h, w = image.shape
     if h <= tile and w <= tile:
@@ -177,7 +186,11 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     def window(span: tuple[int, int], length: int) -> tuple[int, int]:
         return max(0, span[0] - margin), min(length, span[1] + margin)
 
-    norms, scales, resize_scales = _probe(net, image)
+    norms, scales, resize_scales, chains, window_bytes = _probe(net, image)
+    if cache_bytes is None:
+        free = available_memory(image.device)
+        cache_bytes = 0 if free is None else max(0, free // 2 - window_bytes * tile * tile)
+    kept: list[dict[nn.Module, tuple[int, Tensor]]] = [{} for _ in windows]  # per tile: chain -> (child, input)
     stats: dict[nn.Module, Tensor] = {}
     # each resize's whole-image (input, output) sizes: the bottom-right window's, shifted by its start
     corner = (window(ys[-1], h)[0], window(xs[-1], w)[0])
@@ -196,10 +209,13 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
         bar = tqdm(total=len(steps) * len(windows), desc="tiles (whole-image statistics)", unit="tile", leave=False)
     out: Tensor | None = None
     for k, target in steps:
-        sums = None
-        for ys_own, xs_own in windows:
+        sums, kept_bytes = None, 0
+        for t, (ys_own, xs_own) in enumerate(windows):
             (y0, y1), (x0, x1) = window(ys_own, h), window(xs_own, w)
             patch = image[:, :, y0:y1, x0:x1]
+            if patch.is_inference():  # a normal tensor, so that the layers' in-place changes are seen (_Resume)
+                with torch.inference_mode(False):
+                    patch = patch.clone()
 
             def collect(m: nn.Module, *inputs: Tensor | None) -> None:
                 nonlocal sums
@@ -213,11 +229,16 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
             placed = {m: [(round(y0 * s[0]), round(x0 * s[1])) for s in resize_scales[m]] + whole[m]
                       for m in resize_scales}
             try:
-                with _frozen_norms(stats, target, collect), _whole_image_resizes(placed):
+                with _frozen_norms(stats, target, collect), _whole_image_resizes(placed), \
+                        torch.inference_mode(False), _Resume(chains, kept[t]) as reached:
                     y = net(patch)
-            except _Collected:
-                pass
+            except _Collected:  # kept for the next pass if it fits, else that pass starts from the image
+                kept[t] = reached.valid()
+                size = _nbytes(kept[t])
+                kept[t] = kept[t] if kept_bytes + size <= cache_bytes else {}
+                kept_bytes += size if kept[t] else 0
             else:
+                kept[t] = {}
                 if out is None:
                     out = torch.zeros(n, y.shape[1], h, w, dtype=y.dtype, device=image.device)
                 out[:, :, ys_own[0]:ys_own[1], xs_own[0]:xs_own[1]] = y[
@@ -259,14 +280,28 @@ def _partial_sums(m: nn.Module, *inputs: Tensor | None) -> Tensor:
                         torch.full(part.shape[:2], float(part.shape[2]), dtype=part.dtype, device=part.device)])
 
 
-def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float], dict[nn.Module, list]]:
-    """The network's global layers (InstanceNorm2d, GroupNorm, GlobalLayer) in the order its forward calls them,
-    the scale of each one's input relative to the network's input, and each :class:`AlignCornersResize`'s
-    (input, output) scales per axis (from a 64 x 64 probe)."""
+def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float], dict[nn.Module, list],
+                                                   list[nn.Module], int]:
+    """From a 64 x 64 probe: the network's global layers (InstanceNorm2d, GroupNorm, GlobalLayer) in the order
+    its forward calls them, the scale of each one's input relative to the network's input, each
+    :class:`AlignCornersResize`'s (input, output) scales per axis, the plain ``nn.Sequential`` s it calls once
+    per forward (the ones :class:`_Resume` may resume), and the most bytes per input pixel its layers' outputs
+    held at once (a window's working memory)."""
     seen: list[tuple[nn.Module, float]] = []
+    calls: dict[nn.Module, int] = {}
+    live: dict[int, int] = {}  # the layers' outputs alive now: data pointer -> bytes
+    peak = [0]
     probe = 64
+
+    def count(m: nn.Module, args: tuple, out: object) -> None:
+        calls[m] = calls.get(m, 0) + 1
+        if isinstance(out, Tensor) and not next(m.children(), None) and out.data_ptr() not in live:
+            live[out.data_ptr()] = out.numel() * out.element_size()
+            peak[0] = max(peak[0], sum(live.values()))
+            weakref.finalize(out, live.pop, out.data_ptr(), None)
     handles = [m.register_forward_pre_hook(lambda m, args: seen.append((m, args[0].shape[-2] / probe)))
                for m in net.modules() if isinstance(m, _GLOBAL)]
+    handles += [m.register_forward_hook(count) for m in net.modules()]
     try:
         with _ResizeSizes([m for m in net.modules() if isinstance(m, AlignCornersResize)]) as sizes:
             net(image.new_zeros(1, image.shape[1], probe, probe))
@@ -274,7 +309,56 @@ def _probe(net: nn.Module, image: Tensor) -> tuple[list[nn.Module], list[float],
         for handle in handles:
             handle.remove()
     resizes = {m: [tuple(n / probe for n in size) for size in pair] for m, pair in sizes.items()}
-    return [m for m, _ in seen], [s for _, s in seen], resizes
+    chains = [m for m, n in calls.items() if n == 1 and type(m).forward is nn.Sequential.forward]
+    return [m for m, _ in seen], [s for _, s in seen], resizes, chains, -(-peak[0] // (probe * probe))
+
+
+def _nbytes(kept: dict[nn.Module, tuple[int, Tensor]]) -> int:
+    """The bytes of the distinct tensors in ``kept``."""
+    tensors = {id(x): x for _, x in kept.values()}
+    return sum(x.numel() * x.element_size() for x in tensors.values())
+
+
+class _Resume:
+    """Within the block: each ``nn.Sequential`` in ``chains`` starts at the child and with the input ``start``
+    keeps for it (from an earlier pass over the same tile, which reached that child with that input; a chain
+    ``start`` has completed returns its output), and :meth:`valid` gives, after the block, where each chain
+    called in it got to. A chain's children see exactly the inputs they saw in the pass that reached them:
+    those before the statistic being collected depend only on the frozen ones, which do not change."""
+
+    def __init__(self, chains: list[nn.Module], start: dict[nn.Module, tuple[int, Tensor]]) -> None:
+        self.chains, self.start = chains, start
+        self.reached: dict[nn.Module, tuple[int, Tensor, int]] = {}
+
+    def __enter__(self) -> "_Resume":
+        for chain in self.chains:
+            chain.forward = self._forward(chain)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        for chain in self.chains:
+            chain.__dict__.pop("forward", None)
+        return False
+
+    def _forward(self, chain: nn.Module) -> Callable[[Tensor], Tensor]:
+        def forward(x: Tensor) -> Tensor:
+            i, x = self.start.get(chain, (0, x))
+            for j in range(i, len(chain)):
+                self._note(chain, j, x)
+                x = chain[j](x)
+            self._note(chain, len(chain), x)
+            return x
+        return forward
+
+    def _note(self, chain: nn.Module, i: int, x: object) -> None:
+        if isinstance(x, Tensor) and not x.is_inference():
+            self.reached[chain] = (i, x, x._version)
+        else:
+            self.reached.pop(chain, None)
+
+    def valid(self) -> dict[nn.Module, tuple[int, Tensor]]:
+        """Where each chain got to, leaving out the inputs changed in place since (by a later layer)."""
+        return {chain: (i, x) for chain, (i, x, version) in self.reached.items() if x._version == version}
 
 
 class _ResizeSizes:
