@@ -853,3 +853,24 @@ def test_speed_table_takes_the_time_to_loss_from_the_per_pair_measurement_only(t
     assert row[2] == "1.05x (5/5) ; 0.00x (2/5) / 1.20x (5/5) ; 2.50x (4/5)"
     assert row[4] == "missed: lowest 1.05x, 19% short of 1.3x"  # the best configuration at each size
     assert "* `gatys-to-loss-cpu.json`: AMD EPYC (AVX2); load average" in ST.render(tmp_path)
+
+
+def test_tiling_benchmark_runs_end_to_end_and_checks_the_pictures(tmp_path, offline_env):
+    """`python -m benchmarks.bench_tiling` at a tiny size: untiled, tiled resuming and tiled from the image, in
+    one JSON with the machine and the load; the script itself checks the two tiled pictures are equal."""
+    out = tmp_path / "t.json"
+    cmd = [sys.executable, "-m", "benchmarks.bench_tiling", "--families", "johnson", "--cases", "200:192",
+           "--threads", "1", "--out", str(out)]
+    r = subprocess.run(cmd, env=offline_env, cwd=REPO, capture_output=True, text=True, timeout=WAIT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["weights"].startswith("random") and isinstance(result["environment"]["load_high"], bool)
+    (row,) = result["results"]
+    assert (row["family"], row["size"], row["tile"]) == ("johnson", [200, 225], 192)
+    assert row["max_abs_diff_tiled_vs_untiled"] <= 1e-4
+    assert row["untiled"]["x_untiled"] == 1 and row["tiled_from_image"]["x_untiled"] > 0
+    bad = subprocess.run([*cmd[:-4], "--cases", "100:200", "--out", str(tmp_path / "bad.json")], env=offline_env,
+                         cwd=REPO, capture_output=True, text=True, timeout=WAIT)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].endswith(
+        "--cases: SIZE:TILE pairs with SIZE > TILE > 0, e.g. 1024:512")
+    assert not (tmp_path / "bad.json").exists()

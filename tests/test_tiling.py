@@ -114,3 +114,20 @@ def test_a_layer_that_changes_its_input_in_place_does_not_change_what_is_kept():
         tiled = tiled_apply_exact(net, x, 24, margin=8, align=1, cache_bytes=10**12)
     assert len(tile_windows(50, 41, 24, 8, 1)) > 4
     torch.testing.assert_close(tiled, full, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_tiles_build_no_autograd_graph(mode):
+    """No graph across the windows (one would hold every window's layers until the picture is done: memory
+    growing with the picture, as a bug here once did), under no_grad and inference mode (the stylizers')."""
+    net = _tiny("johnson")
+    margin, align = net.tile_margin(), net.tile_align
+    tile = min_tile(margin, align)
+    x = _image(1, tile + 20, tile + 20, seed=44)
+    assert any(p.requires_grad for p in net.parameters())
+    seen = []
+    norm = next(m for m in net.modules() if isinstance(m, nn.InstanceNorm2d))
+    norm.register_forward_pre_hook(lambda m, args: seen.append(args[0].requires_grad))
+    with mode():
+        y = tiled_apply_exact(net, x, tile, margin, align)
+    assert seen and not any(seen) and not y.requires_grad and y.grad_fn is None

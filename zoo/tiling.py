@@ -214,7 +214,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
             (y0, y1), (x0, x1) = window(ys_own, h), window(xs_own, w)
             patch = image[:, :, y0:y1, x0:x1]
             if patch.is_inference():  # a normal tensor, so that the layers' in-place changes are seen (_Resume)
-                with torch.inference_mode(False):
+                with torch.inference_mode(False), torch.no_grad():  # (leaving inference mode enables autograd)
                     patch = patch.clone()
 
             def collect(m: nn.Module, *inputs: Tensor | None) -> None:
@@ -230,7 +230,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
                       for m in resize_scales}
             try:
                 with _frozen_norms(stats, target, collect), _whole_image_resizes(placed), \
-                        torch.inference_mode(False), _Resume(chains, kept[t]) as reached:
+                        torch.inference_mode(False), torch.no_grad(), _Resume(chains, kept[t]) as reached:
                     y = net(patch)
             except _Collected:  # kept for the next pass if it fits, else that pass starts from the image
                 kept[t] = reached.valid()
