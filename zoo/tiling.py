@@ -191,6 +191,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
         free = available_memory(image.device)
         cache_bytes = 0 if free is None else max(0, free // 2 - window_bytes * tile * tile)
     kept: list[dict[nn.Module, tuple[int, Tensor]]] = [{} for _ in windows]  # per tile: chain -> (child, input)
+    held = [0] * len(windows)  # the bytes each tile's kept tensors take
     stats: dict[nn.Module, Tensor] = {}
     # each resize's whole-image (input, output) sizes: the bottom-right window's, shifted by its start
     corner = (window(ys[-1], h)[0], window(xs[-1], w)[0])
@@ -209,7 +210,7 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
         bar = tqdm(total=len(steps) * len(windows), desc="tiles (whole-image statistics)", unit="tile", leave=False)
     out: Tensor | None = None
     for k, target in steps:
-        sums, kept_bytes = None, 0
+        sums = None
         for t, (ys_own, xs_own) in enumerate(windows):
             (y0, y1), (x0, x1) = window(ys_own, h), window(xs_own, w)
             patch = image[:, :, y0:y1, x0:x1]
@@ -232,13 +233,13 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
                 with _frozen_norms(stats, target, collect), _whole_image_resizes(placed), \
                         torch.inference_mode(False), torch.no_grad(), _Resume(chains, kept[t]) as reached:
                     y = net(patch)
-            except _Collected:  # kept for the next pass if it fits, else that pass starts from the image
-                kept[t] = reached.valid()
-                size = _nbytes(kept[t])
-                kept[t] = kept[t] if kept_bytes + size <= cache_bytes else {}
-                kept_bytes += size if kept[t] else 0
+            except _Collected:  # kept for the next pass if it fits beside the others', else it starts from the image
+                entries = reached.valid()
+                size = _nbytes(entries)
+                fits = sum(held) - held[t] + size <= cache_bytes
+                kept[t], held[t] = (entries, size) if fits else ({}, 0)
             else:
-                kept[t] = {}
+                kept[t], held[t] = {}, 0
                 if out is None:
                     out = torch.zeros(n, y.shape[1], h, w, dtype=y.dtype, device=image.device)
                 out[:, :, ys_own[0]:ys_own[1], xs_own[0]:xs_own[1]] = y[
