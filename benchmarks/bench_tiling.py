@@ -58,8 +58,9 @@ def measure(family: str, size: int, tile: int, repeats: int) -> dict:
     if not torch.equal(pictures["tiled_resumed"], pictures["tiled_from_image"]):
         raise SystemExit(f"error: {family}: the resumed and the from-the-image tiled pictures differ")
     base = t["untiled"]["median_s"]
+    diff = (pictures["tiled_resumed"] - pictures["untiled"]).abs().max()
     return {"family": family, "size": [size, size + size // 8], "tile": tile,
-            "max_abs_diff_tiled_vs_untiled": float(f"{(pictures['tiled_resumed'] - pictures['untiled']).abs().max():.2e}"),
+            "max_abs_diff_tiled_vs_untiled": float(f"{diff:.2e}"),
             **{name: {**t[name], "x_untiled": round(t[name]["median_s"] / base, 2)} for name in sides}}
 
 
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     families = args.families or tiled_families()
     unknown = sorted(set(families) - set(tiled_families()))
     if unknown:
-        p.error(f"--families: {', '.join(unknown)} do not tile with a network (choose from {', '.join(tiled_families())})")
+        p.error(f"--families: {', '.join(unknown)} do not tile with a network "
+                f"(choose from {', '.join(tiled_families())})")
     try:
         cases = [tuple(int(v) for v in c.split(":")) for c in args.cases]
         assert all(len(c) == 2 and c[0] > c[1] > 0 for c in cases)
