@@ -65,7 +65,8 @@ def test_resumed_passes_give_the_picture_of_passes_from_the_image(name, monkeypa
     fresh, fresh_calls = run()
     assert torch.equal(resumed, fresh)
     torch.testing.assert_close(resumed, full, atol=TOL, rtol=0)
-    if fresh_calls > windows + 1:  # from the image, the first layer runs in several passes (and the probe)...
+    if first is not None:  # (AdaIN's layers run as functions: nothing to count, and no chain to resume)
+        assert fresh_calls > windows + 1  # from the image, the first layer runs in several passes (+ the probe)...
         assert resumed_calls <= 2 * windows + 1  # ...resumed, in at most two
 
 
