@@ -132,3 +132,26 @@ def test_tiles_build_no_autograd_graph(mode):
     with mode():
         y = tiled_apply_exact(net, x, tile, margin, align)
     assert seen and not any(seen) and not y.requires_grad and y.grad_fn is None
+
+
+def test_nothing_more_is_kept_once_the_memory_available_runs_low(monkeypatch):
+    """The default budget comes from an estimate of a window's memory, which can be low: once the memory
+    available falls under a quarter of the start's, the windows keep nothing more (and the picture is the
+    same)."""
+    net = _tiny("cyclegan")
+    margin, align = net.tile_margin(), net.tile_align
+    tile = min_tile(margin, align) + 4 * align
+    x = _image(1, 2 * tile, tile + 9, seed=45)
+    calls = []
+    net.model[1].register_forward_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        plenty = tiled_apply_exact(net, x, tile, margin, align)
+        plenty_calls, free = len(calls), iter([10**12])
+        calls.clear()
+        monkeypatch.setattr(zoo.tiling, "available_memory", lambda device: next(free, 10**12 // 4 - 1))
+        low = tiled_apply_exact(net, x, tile, margin, align)
+        low_calls = len(calls)
+        calls.clear()
+        none = tiled_apply_exact(net, x, tile, margin, align, cache_bytes=0)
+    assert torch.equal(low, plenty) and torch.equal(none, plenty)
+    assert plenty_calls < low_calls == len(calls)  # low on memory: the work of passes from the image

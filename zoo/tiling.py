@@ -165,7 +165,8 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
     little more than the layers between two norms, and the whole costs a few untiled forwards (times the
     windows' overlap) instead of one per norm. Those kept tensors take at most ``cache_bytes`` (default: half
     the memory available on the image's device at the start, less an estimate of one window's working
-    memory); the tiles that do not fit start each pass from the image, as does every tile with
+    memory, and nothing more once the memory available falls under a quarter of the start's: the estimate
+    can be low); the tiles that do not fit start each pass from the image, as does every tile with
     ``cache_bytes=0``. The picture is the same either way.
 
     Memory: one window of at most ``tile`` x ``tile`` pixels at a time, the output and the kept tensors.
@@ -187,9 +188,11 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
         return max(0, span[0] - margin), min(length, span[1] + margin)
 
     norms, scales, resize_scales, chains, window_bytes = _probe(net, image)
+    floor = None  # by default, keep nothing more once the memory available falls under a quarter of the start's
     if cache_bytes is None:
         free = available_memory(image.device)
         cache_bytes = 0 if free is None else max(0, free // 2 - window_bytes * tile * tile)
+        floor = None if free is None else free // 4
     kept: list[dict[nn.Module, tuple[int, Tensor]]] = [{} for _ in windows]  # per tile: chain -> (child, input)
     held = [0] * len(windows)  # the bytes each tile's kept tensors take
     stats: dict[nn.Module, Tensor] = {}
@@ -236,7 +239,8 @@ def tiled_apply_exact(net: nn.Module, image: Tensor, tile: int, margin: int, ali
             except _Collected:  # kept for the next pass if it fits beside the others', else it starts from the image
                 entries = reached.valid()
                 size = _nbytes(entries)
-                fits = sum(held) - held[t] + size <= cache_bytes
+                fits = sum(held) - held[t] + size <= cache_bytes and (  # (the new tensors are in memory now)
+                    floor is None or size <= held[t] or (available_memory(image.device) or 0) >= floor)
                 kept[t], held[t] = (entries, size) if fits else ({}, 0)
             else:
                 kept[t], held[t] = {}, 0
